@@ -1,0 +1,75 @@
+"""The one small async interface behind every piece of shared state.
+
+The access-token cache, retry coalescing and sessions all need the same few primitives; keeping them
+this small is what lets memory, SQLite and Redis back the same bot without the callers knowing which.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+
+class LockTimeout(TimeoutError):
+    """Raised when a store lock could not be taken within its wait time."""
+
+
+class Store(abc.ABC):
+    """Async key/value store with TTLs, atomic set-if-absent and compare-and-delete.
+
+    Values are strings; TTLs are seconds (``None`` keeps the key until deleted). Every backend must make
+    ``set_if_absent`` and ``compare_and_delete`` atomic across all processes that share it: the locks and the
+    token cache's "only drop the token that failed" rule are built on exactly these two operations.
+    """
+
+    @abc.abstractmethod
+    async def get(self, key: str) -> str | None:
+        """The value, or None when absent or expired."""
+
+    @abc.abstractmethod
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        """Store unconditionally, replacing any value and TTL."""
+
+    @abc.abstractmethod
+    async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Store only when the key is absent or expired; True when this call stored it."""
+
+    @abc.abstractmethod
+    async def delete(self, key: str) -> None:
+        """Remove the key; absent keys are fine."""
+
+    @abc.abstractmethod
+    async def compare_and_delete(self, key: str, expected: str) -> bool:
+        """Remove the key only while it still holds ``expected``; True when removed."""
+
+    async def close(self) -> None:  # noqa: B027 - backends without resources need no close
+        """Release connections; called on ASGI lifespan shutdown."""
+
+    @asynccontextmanager
+    async def lock(self, name: str, *, ttl: float = 30.0, wait: float = 10.0) -> AsyncIterator[None]:
+        """Mutual exclusion across every process sharing this store.
+
+        ``ttl`` bounds how long a crashed holder can block others; ``wait`` bounds how long we queue.
+        Release is compare-and-delete with a private token, so a holder whose lock expired never
+        releases the lock someone else has since taken.
+        """
+        key = f"lock:{name}"
+        token = secrets.token_hex(8)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        delay = 0.005
+        while not await self.set_if_absent(key, token, ttl):
+            if loop.time() >= deadline:
+                raise LockTimeout(
+                    f"could not take store lock {name!r} within {wait:g}s; another process holds it "
+                    f"(it expires after {ttl:g}s if that process died)"
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        try:
+            yield
+        finally:
+            await self.compare_and_delete(key, token)
