@@ -1,0 +1,675 @@
+"""Inbound messages and events as immutable typed objects, one class per message type or event family.
+
+Naming rule: an attribute is the snake_case of its XML tag, nothing else: ``ToUserName`` → ``to_user_name``,
+``MsgId`` and ``MsgID`` → ``msg_id``, ``OpenID`` → ``open_id``, ``Location_X`` → ``location_x``,
+``PicMd5Sum`` → ``pic_md5_sum``; nested elements become small frozen objects named the same way
+(``msg.scan_code_info.scan_result``). Counts, ids and times are ``int``; coordinates, precision and scale are
+``float``. A field whose tag is missing is ``None``, and so is a number whose text is empty or malformed:
+WeChat's payloads vary, and one odd field must not cost the whole message.
+
+List rule: the wrapper tags ``<item>`` and ``<List>`` never become attributes. The element that holds them
+becomes a tuple of them, named after that element, with one entry when the wrapper occurs once:
+``SendPicsInfo/PicList/item*`` → ``msg.send_pics_info.pic_list[0].pic_md5_sum``,
+``SubscribeMsgPopupEvent/List*`` → ``msg.subscribe_msg_popup_event[0].template_id``. A scalar tag repeated
+at one level is a tuple of its values (``fail_idx``). A missing list is an empty tuple. Anything else inside
+the holder (``article_detail/count``) is left to ``.raw``: the tuple's length says the same.
+
+Every object keeps ``.raw``, a read-only view of the parsed dict it was built from (nested values are the
+parsed dicts and lists themselves, shared: do not mutate them). Unknown message types parse into
+``UnknownMessage`` and unknown events into ``UnknownEvent``, so they are still dispatchable by name.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+__all__ = [
+    "ArticleUrlItem",
+    "ArticleUrlResult",
+    "AuthorizationEvent",
+    "CardEvent",
+    "ClickEvent",
+    "CopyrightCheckItem",
+    "CopyrightCheckResult",
+    "EnterTempSessionEvent",
+    "Event",
+    "ImageMessage",
+    "KfSessionEvent",
+    "LinkMessage",
+    "LocationEvent",
+    "LocationMessage",
+    "LocationSelectEvent",
+    "MassSendJobFinishEvent",
+    "Message",
+    "Part",
+    "PicEvent",
+    "PicItem",
+    "PublishEventInfo",
+    "PublishJobFinishEvent",
+    "PublishedArticle",
+    "ScanCodeEvent",
+    "ScanCodeInfo",
+    "ScanEvent",
+    "SendLocationInfo",
+    "SendPicsInfo",
+    "ShortVideoMessage",
+    "SubscribeEvent",
+    "SubscribeMsgChangeEvent",
+    "SubscribeMsgEntry",
+    "SubscribeMsgPopupEvent",
+    "SubscribeMsgSentEvent",
+    "TemplateSendJobFinishEvent",
+    "TextMessage",
+    "UnknownEvent",
+    "UnknownMessage",
+    "UnsubscribeEvent",
+    "VerificationEvent",
+    "VideoMessage",
+    "ViewEvent",
+    "ViewMiniprogramEvent",
+    "VoiceMessage",
+    "dedupe_key",
+    "parse_message",
+]
+
+# --- nested elements ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Part:
+    """Base of the nested elements inside a message (``ScanCodeInfo``, list entries, …)."""
+
+    # Out of hash (a mapping is unhashable) and repr (it repeats every field); part of equality.
+    raw: Mapping[str, Any] = field(hash=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanCodeInfo(Part):
+    scan_type: str | None = None
+    scan_result: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PicItem(Part):
+    pic_md5_sum: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendPicsInfo(Part):
+    count: int | None = None
+    pic_list: tuple[PicItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendLocationInfo(Part):
+    location_x: float | None = None
+    location_y: float | None = None
+    scale: float | None = None
+    label: str | None = None
+    poiname: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CopyrightCheckItem(Part):
+    article_idx: int | None = None
+    user_declare_state: int | None = None
+    audit_state: int | None = None
+    original_article_url: str | None = None
+    original_article_type: int | None = None
+    can_reprint: int | None = None
+    need_replace_content: int | None = None
+    need_show_reprint_source: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CopyrightCheckResult(Part):
+    count: int | None = None
+    result_list: tuple[CopyrightCheckItem, ...] = ()
+    check_state: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleUrlItem(Part):
+    article_idx: int | None = None
+    article_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleUrlResult(Part):
+    count: int | None = None
+    result_list: tuple[ArticleUrlItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishedArticle(Part):
+    idx: int | None = None
+    article_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishEventInfo(Part):
+    """``publish_status``: 0 published, 1 publishing, 2 originality check failed, 3 failed, 4 audit rejected,
+    5 deleted by the user, 6 banned by the system. ``fail_idx`` lists the rejected articles (first is 1)."""
+
+    publish_id: int | None = None
+    publish_status: int | None = None
+    article_id: str | None = None
+    article_detail: tuple[PublishedArticle, ...] = ()
+    fail_idx: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeMsgEntry(Part):
+    """One template in a subscription-notification event; which fields are set depends on the event."""
+
+    template_id: str | None = None
+    subscribe_status_string: str | None = None
+    popup_scene: int | None = None
+    msg_id: int | None = None
+    error_code: int | None = None
+    error_status: str | None = None
+
+
+# --- messages -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """Base of everything inbound. ``msg_id`` is the top-level MsgId (or MsgID) when the body has one."""
+
+    to_user_name: str = ""
+    from_user_name: str = ""
+    create_time: int | None = None
+    msg_type: str = ""
+    msg_id: int | None = None
+    raw: Mapping[str, Any] = field(hash=False, repr=False)
+
+    @property
+    def openid(self) -> str:
+        """The follower who sent it."""
+        return self.from_user_name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextMessage(Message):
+    """``msg_data_id`` and ``idx`` are set only when the text was sent from an article."""
+
+    content: str | None = None
+    msg_data_id: int | None = None
+    idx: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageMessage(Message):
+    pic_url: str | None = None
+    media_id: str | None = None
+    msg_data_id: int | None = None
+    idx: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoiceMessage(Message):
+    """``recognition`` is the speech-to-text result, present only when the account enabled it."""
+
+    media_id: str | None = None
+    format: str | None = None
+    recognition: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VideoMessage(Message):
+    media_id: str | None = None
+    thumb_media_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShortVideoMessage(VideoMessage):
+    """A short video is a video: ``isinstance(msg, VideoMessage)`` holds for both."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationMessage(Message):
+    """``location_x`` is the latitude, ``location_y`` the longitude."""
+
+    location_x: float | None = None
+    location_y: float | None = None
+    scale: float | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkMessage(Message):
+    title: str | None = None
+    description: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownMessage(Message):
+    """A message type this module has no class for; ``msg_type`` and ``raw`` hold it all."""
+
+
+# --- events -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event(Message):
+    """Base of every event; ``event`` is the name as received, case included (``SCAN``, ``subscribe``)."""
+
+    event: str = ""
+    event_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeEvent(Event):
+    """A follow; by scanning a parametric QR code when ``event_key`` starts with ``qrscene_``."""
+
+    ticket: str | None = None
+
+    @property
+    def scene(self) -> str | None:
+        """The QR code's scene without the ``qrscene_`` prefix; None for a follow not made by QR code."""
+        key = self.event_key
+        return key[8:] if key is not None and key.startswith("qrscene_") else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnsubscribeEvent(Event):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanEvent(Event):
+    """A follower scanned a parametric QR code; ``event_key`` is the scene itself, without a prefix."""
+
+    ticket: str | None = None
+
+    @property
+    def scene(self) -> str | None:
+        """The QR code's scene (``event_key``), so it reads the same as ``SubscribeEvent.scene``."""
+        return self.event_key or None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationEvent(Event):
+    latitude: float | None = None
+    longitude: float | None = None
+    precision: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClickEvent(Event):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ViewEvent(Event):
+    """``event_key`` is the URL; ``menu_id`` identifies a conditional menu."""
+
+    menu_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ViewMiniprogramEvent(Event):
+    """``event_key`` is the Mini Program page path."""
+
+    menu_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanCodeEvent(Event):
+    """``scancode_push`` and ``scancode_waitmsg``."""
+
+    scan_code_info: ScanCodeInfo | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PicEvent(Event):
+    """``pic_sysphoto``, ``pic_photo_or_album`` and ``pic_weixin``."""
+
+    send_pics_info: SendPicsInfo | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationSelectEvent(Event):
+    send_location_info: SendLocationInfo | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateSendJobFinishEvent(Event):
+    """``status``: ``success``, ``failed:user block``, ``failed: system failed`` (others seen in the wild)."""
+
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MassSendJobFinishEvent(Event):
+    """``status`` is ``send success``, ``send fail`` or ``err(N)``."""
+
+    status: str | None = None
+    total_count: int | None = None
+    filter_count: int | None = None
+    sent_count: int | None = None
+    error_count: int | None = None
+    copyright_check_result: CopyrightCheckResult | None = None
+    article_url_result: ArticleUrlResult | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishJobFinishEvent(Event):
+    """Also parsed from ``FREEPUBLISHJOBFINISH`` and from a ``MASSSENDJOBFINISH`` carrying PublishEventInfo
+    (the official page names the event all three ways); ``event`` keeps the name received."""
+
+    publish_event_info: PublishEventInfo | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeMsgPopupEvent(Event):
+    subscribe_msg_popup_event: tuple[SubscribeMsgEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeMsgChangeEvent(Event):
+    """Also filled from a ``SubscribeMsgPopupEvent`` element, the tag the official sample wrongly uses."""
+
+    subscribe_msg_change_event: tuple[SubscribeMsgEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscribeMsgSentEvent(Event):
+    subscribe_msg_sent_event: tuple[SubscribeMsgEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KfSessionEvent(Event):
+    """``kf_create_session`` and ``kf_close_session`` set ``kf_account``, ``kf_switch_session`` the others."""
+
+    kf_account: str | None = None
+    from_kf_account: str | None = None
+    to_kf_account: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnterTempSessionEvent(Event):
+    """``user_enter_tempsession`` (Mini Program customer service)."""
+
+    session_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CardEvent(Event):
+    """Every card and gift-card event; fields beyond the common ones are in ``raw``."""
+
+    card_id: str | None = None
+    user_card_code: str | None = None
+    refuse_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerificationEvent(Event):
+    """Qualification and naming verification, annual renewal, expiry."""
+
+    expired_time: int | None = None
+    fail_time: int | None = None
+    fail_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthorizationEvent(Event):
+    """``user_info_modified``, ``user_authorization_revoke``, ``user_authorization_cancellation``.
+
+    ``revoke_info`` holds the revoked scopes' codes as sent (201 address … 207 media)."""
+
+    open_id: str | None = None
+    app_id: str | None = None
+    revoke_info: str | None = None
+    union_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownEvent(Event):
+    """An event this module has no class for; ``event`` and ``raw`` hold it all."""
+
+
+# --- conversion tables, built once at import ----------------------------------------------------------------
+
+# Every tag §3 of the protocol names; an attribute is filled from each tag here whose snake_case is its name.
+_TAGS = (
+    "ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "MsgID", "Content", "MsgDataId", "Idx",
+    "PicUrl", "MediaId", "Format", "Recognition", "ThumbMediaId", "Location_X", "Location_Y", "Scale",
+    "Label", "Title", "Description", "Url", "Event", "EventKey", "Ticket", "Latitude", "Longitude",
+    "Precision", "MenuId", "ScanCodeInfo", "ScanType", "ScanResult", "SendPicsInfo", "Count", "PicList",
+    "PicMd5Sum", "SendLocationInfo", "Poiname", "Status", "TotalCount", "FilterCount", "SentCount",
+    "ErrorCount", "CopyrightCheckResult", "ResultList", "ArticleIdx", "UserDeclareState", "AuditState",
+    "OriginalArticleUrl", "OriginalArticleType", "CanReprint", "NeedReplaceContent", "NeedShowReprintSource",
+    "CheckState", "ArticleUrlResult", "ArticleUrl", "PublishEventInfo", "publish_id", "publish_status",
+    "article_id", "article_detail", "idx", "article_url", "fail_idx", "SubscribeMsgPopupEvent",
+    "SubscribeMsgChangeEvent", "SubscribeMsgSentEvent", "TemplateId", "SubscribeStatusString", "PopupScene",
+    "ErrorCode", "ErrorStatus", "KfAccount", "FromKfAccount", "ToKfAccount", "SessionFrom", "CardId",
+    "UserCardCode", "RefuseReason", "ExpiredTime", "FailTime", "FailReason", "OpenID", "AppID", "RevokeInfo",
+    "UnionID",
+)  # fmt: skip
+
+# Tags seen in the wild under the wrong name, per class: tag → attribute.
+_MISNAMED: dict[type, dict[str, str]] = {
+    SubscribeMsgChangeEvent: {"SubscribeMsgPopupEvent": "subscribe_msg_change_event"},
+}
+
+_WRAPPERS = ("item", "List")
+
+_SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+Converter = Callable[[Any], Any]
+_T = TypeVar("_T", bound="Message | Part")
+_Table = dict[str, tuple[str, Converter]]
+
+
+def _snake(tag: str) -> str:
+    return _SNAKE.sub("_", tag).lower()
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _text_or_empty(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    """One occurrence of a tag parses as the value itself, several as a list; either way, a list."""
+    return value if isinstance(value, list) else [value]
+
+
+_SCALARS: dict[Any, tuple[Converter, Converter]] = {
+    str: (_text, _text_or_empty),
+    int: (_int, _int),
+    float: (_float, _float),
+}
+
+_TABLES: dict[type, _Table] = {}
+
+
+def _table(cls: type) -> _Table:
+    """Map each tag the class reads to its attribute and converter, derived once from the field types."""
+    if cls in _TABLES:
+        return _TABLES[cls]
+    hints = get_type_hints(cls)
+    converters = {f.name: _converter(hints[f.name], cls) for f in fields(cls) if f.name != "raw"}
+    named = ((tag, _snake(tag)) for tag in _TAGS)
+    table: _Table = {tag: (attr, converters[attr]) for tag, attr in named if attr in converters}
+    for tag, attr in _MISNAMED.get(cls, {}).items():
+        table[tag] = (attr, converters[attr])
+    unfilled = set(converters) - {attr for attr, _ in table.values()}
+    if unfilled:
+        raise TypeError(f"{cls.__name__} fields {sorted(unfilled)} match no tag: add their XML tags to _TAGS")
+    _TABLES[cls] = table
+    return table
+
+
+def _converter(hint: Any, owner: type) -> Converter:
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is tuple:
+        entry = _converter(args[0] | None, owner)
+        return _wrapped(entry) if issubclass(args[0], Part) else _repeated(entry)
+    optional = origin in (Union, types.UnionType)
+    kind = next(arg for arg in args if arg is not type(None)) if optional else hint
+    if kind in _SCALARS:
+        return _SCALARS[kind][0 if optional else 1]
+    if isinstance(kind, type) and issubclass(kind, Part):
+        return _part(kind)
+    raise TypeError(f"{owner.__name__} has a field typed {hint!r}: use str, int, float, a Part or a tuple")
+
+
+def _part(cls: type[Part]) -> Converter:
+    table = _table(cls)
+
+    def convert(value: Any) -> Part | None:
+        return _build(cls, table, value) if isinstance(value, dict) else None
+
+    return convert
+
+
+def _wrapped(entry: Converter) -> Converter:
+    """A holder of ``<item>`` or ``<List>`` elements: the tuple of its entries."""
+
+    def convert(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, dict):
+            return ()
+        entries: Any = next((value[tag] for tag in _WRAPPERS if tag in value), [])
+        return tuple(item for item in map(entry, _as_list(entries)) if item is not None)
+
+    return convert
+
+
+def _repeated(entry: Converter) -> Converter:
+    """A scalar tag that may repeat: the tuple of its values, leaving out empty or malformed ones."""
+
+    def convert(value: Any) -> tuple[Any, ...]:
+        return tuple(item for item in map(entry, _as_list(value)) if item is not None)
+
+    return convert
+
+
+def _build(cls: type[_T], table: _Table, raw: dict[str, Any]) -> _T:
+    values = {}
+    for tag, value in raw.items():
+        known = table.get(tag)
+        if known is not None:
+            values[known[0]] = known[1](value)
+    return cls(raw=types.MappingProxyType(raw), **values)
+
+
+_Kind = tuple[type[Message], _Table]
+
+
+def _kinds(by_name: Mapping[str, type[Message]]) -> dict[str, _Kind]:
+    return {name: (cls, _table(cls)) for name, cls in by_name.items()}
+
+
+_MESSAGES = _kinds(
+    {
+        "text": TextMessage,
+        "image": ImageMessage,
+        "voice": VoiceMessage,
+        "video": VideoMessage,
+        "shortvideo": ShortVideoMessage,
+        "location": LocationMessage,
+        "link": LinkMessage,
+    }
+)
+
+_CARD_EVENTS = (
+    "card_pass_check", "card_not_pass_check", "user_get_card", "user_gifting_card", "user_del_card",
+    "user_consume_card", "user_pay_from_pay_cell", "user_view_card", "user_enter_session_from_card",
+    "update_member_card", "card_sku_remind", "card_pay_order", "submit_membercard_user_info",
+    "giftcard_pay_done", "giftcard_send_to_friend", "giftcard_user_accept",
+)  # fmt: skip
+_VERIFICATION_EVENTS = (
+    "qualification_verify_success", "qualification_verify_fail", "naming_verify_success",
+    "naming_verify_fail", "annual_renew", "verify_expired",
+)  # fmt: skip
+
+_EVENTS = _kinds(
+    {
+        "subscribe": SubscribeEvent,
+        "unsubscribe": UnsubscribeEvent,
+        "SCAN": ScanEvent,
+        "LOCATION": LocationEvent,
+        "CLICK": ClickEvent,
+        "VIEW": ViewEvent,
+        "view_miniprogram": ViewMiniprogramEvent,
+        "scancode_push": ScanCodeEvent,
+        "scancode_waitmsg": ScanCodeEvent,
+        "pic_sysphoto": PicEvent,
+        "pic_photo_or_album": PicEvent,
+        "pic_weixin": PicEvent,
+        "location_select": LocationSelectEvent,
+        "TEMPLATESENDJOBFINISH": TemplateSendJobFinishEvent,
+        "MASSSENDJOBFINISH": MassSendJobFinishEvent,
+        "PUBLISHJOBFINISH": PublishJobFinishEvent,
+        "FREEPUBLISHJOBFINISH": PublishJobFinishEvent,
+        "subscribe_msg_popup_event": SubscribeMsgPopupEvent,
+        "subscribe_msg_change_event": SubscribeMsgChangeEvent,
+        "subscribe_msg_sent_event": SubscribeMsgSentEvent,
+        "kf_create_session": KfSessionEvent,
+        "kf_close_session": KfSessionEvent,
+        "kf_switch_session": KfSessionEvent,
+        "user_enter_tempsession": EnterTempSessionEvent,
+        **dict.fromkeys(_CARD_EVENTS, CardEvent),
+        **dict.fromkeys(_VERIFICATION_EVENTS, VerificationEvent),
+        "user_info_modified": AuthorizationEvent,
+        "user_authorization_revoke": AuthorizationEvent,
+        "user_authorization_cancellation": AuthorizationEvent,
+    }
+)
+
+_UNKNOWN_MESSAGE: _Kind = (UnknownMessage, _table(UnknownMessage))
+_UNKNOWN_EVENT: _Kind = (UnknownEvent, _table(UnknownEvent))
+_PUBLISH: _Kind = _EVENTS["PUBLISHJOBFINISH"]
+
+
+def parse_message(raw: dict[str, Any]) -> Message:
+    """Build the typed message or event for a body parsed by ``parse_xml``; any dict parses, none raises."""
+    msg_type = raw.get("MsgType")
+    if msg_type != "event":
+        cls, table = _MESSAGES.get(msg_type, _UNKNOWN_MESSAGE) if type(msg_type) is str else _UNKNOWN_MESSAGE
+        return _build(cls, table, raw)
+    event = raw.get("Event")
+    cls, table = _EVENTS.get(event, _UNKNOWN_EVENT) if type(event) is str else _UNKNOWN_EVENT
+    if event == "MASSSENDJOBFINISH" and "PublishEventInfo" in raw:
+        cls, table = _PUBLISH
+    return _build(cls, table, raw)
+
+
+def dedupe_key(msg: Message) -> str:
+    """The identity WeChat's retries of one push share: MsgId for messages; for events the sender, the time
+    and the event, plus the MsgID and EventKey when present (two job results can share a second)."""
+    if not isinstance(msg, Event):
+        if msg.msg_id is not None:
+            return f"msg:{msg.msg_id}"
+        return f"msg:{msg.from_user_name}:{msg.create_time}:{msg.msg_type}"
+    key = f"event:{msg.from_user_name}:{msg.create_time}:{msg.event}"
+    if msg.msg_id is not None:
+        key += f":{msg.msg_id}"
+    if msg.event_key:
+        key += f":{msg.event_key}"
+    return key
