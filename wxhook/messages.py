@@ -45,7 +45,7 @@ __all__ = [
     "LocationSelectEvent",
     "MassSendJobFinishEvent",
     "Message",
-    "Part",
+    "MessagePart",
     "PicEvent",
     "PicItem",
     "PublishEventInfo",
@@ -80,7 +80,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Part:
+class MessagePart:
     """Base of the nested elements inside a message (``ScanCodeInfo``, list entries, …)."""
 
     # Out of hash (a mapping is unhashable) and repr (it repeats every field); part of equality.
@@ -88,24 +88,24 @@ class Part:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ScanCodeInfo(Part):
+class ScanCodeInfo(MessagePart):
     scan_type: str | None = None
     scan_result: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PicItem(Part):
+class PicItem(MessagePart):
     pic_md5_sum: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SendPicsInfo(Part):
+class SendPicsInfo(MessagePart):
     count: int | None = None
     pic_list: tuple[PicItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SendLocationInfo(Part):
+class SendLocationInfo(MessagePart):
     location_x: float | None = None
     location_y: float | None = None
     scale: float | None = None
@@ -114,7 +114,7 @@ class SendLocationInfo(Part):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CopyrightCheckItem(Part):
+class CopyrightCheckItem(MessagePart):
     article_idx: int | None = None
     user_declare_state: int | None = None
     audit_state: int | None = None
@@ -126,32 +126,32 @@ class CopyrightCheckItem(Part):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CopyrightCheckResult(Part):
+class CopyrightCheckResult(MessagePart):
     count: int | None = None
     result_list: tuple[CopyrightCheckItem, ...] = ()
     check_state: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ArticleUrlItem(Part):
+class ArticleUrlItem(MessagePart):
     article_idx: int | None = None
     article_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ArticleUrlResult(Part):
+class ArticleUrlResult(MessagePart):
     count: int | None = None
     result_list: tuple[ArticleUrlItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PublishedArticle(Part):
+class PublishedArticle(MessagePart):
     idx: int | None = None
     article_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PublishEventInfo(Part):
+class PublishEventInfo(MessagePart):
     """``publish_status``: 0 published, 1 publishing, 2 originality check failed, 3 failed, 4 audit rejected,
     5 deleted by the user, 6 banned by the system. ``fail_idx`` lists the rejected articles (first is 1)."""
 
@@ -163,7 +163,7 @@ class PublishEventInfo(Part):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SubscribeMsgEntry(Part):
+class SubscribeMsgEntry(MessagePart):
     """One template in a subscription-notification event; which fields are set depends on the event."""
 
     template_id: str | None = None
@@ -464,7 +464,7 @@ _WRAPPERS = ("item", "List")
 _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 Converter = Callable[[Any], Any]
-_T = TypeVar("_T", bound="Message | Part")
+_T = TypeVar("_T", bound="Message | MessagePart")
 _Table = dict[str, tuple[str, Converter]]
 
 
@@ -529,20 +529,20 @@ def _converter(hint: Any, owner: type) -> Converter:
     origin, args = get_origin(hint), get_args(hint)
     if origin is tuple:
         entry = _converter(args[0] | None, owner)
-        return _wrapped(entry) if issubclass(args[0], Part) else _repeated(entry)
+        return _wrapped(entry) if issubclass(args[0], MessagePart) else _repeated(entry)
     optional = origin in (Union, types.UnionType)
     kind = next(arg for arg in args if arg is not type(None)) if optional else hint
     if kind in _SCALARS:
         return _SCALARS[kind][0 if optional else 1]
-    if isinstance(kind, type) and issubclass(kind, Part):
+    if isinstance(kind, type) and issubclass(kind, MessagePart):
         return _part(kind)
-    raise TypeError(f"{owner.__name__} has a field typed {hint!r}: use str, int, float, a Part or a tuple")
+    raise TypeError(f"{owner.__name__}: type {hint!r} unsupported; use str, int, float, MessagePart or tuple")
 
 
-def _part(cls: type[Part]) -> Converter:
+def _part(cls: type[MessagePart]) -> Converter:
     table = _table(cls)
 
-    def convert(value: Any) -> Part | None:
+    def convert(value: Any) -> MessagePart | None:
         return _build(cls, table, value) if isinstance(value, dict) else None
 
     return convert
