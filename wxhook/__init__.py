@@ -1,6 +1,45 @@
-"""wxhook: WeChat Official Account webhooks as decorated functions."""
+"""wxhook: WeChat Official Account (公众号) webhooks as decorated functions.
 
+Everything public is importable from here; the modules behind it are internal.
+"""
+
+from .app import Bot
+from .config import ConfigError
+from .context import Context
+from .messages import *  # noqa: F403 - one class per message and event type, listed in messages.__all__
+from .messages import __all__ as _message_names
+from .replies import (
+    Article,
+    Image,
+    Music,
+    News,
+    Reply,
+    Text,
+    TransferCustomerService,
+    Video,
+    Voice,
+)
+from .routing import Router
 from .stores import LockTimeout, MemoryStore, Store, open_store
 
-__all__ = ["LockTimeout", "MemoryStore", "Store", "open_store"]
+__all__ = [
+    "Article",
+    "Bot",
+    "ConfigError",
+    "Context",
+    "Image",
+    "LockTimeout",
+    "MemoryStore",
+    "Music",
+    "News",
+    "Reply",
+    "Router",
+    "Store",
+    "Text",
+    "TransferCustomerService",
+    "Video",
+    "Voice",
+    "open_store",
+    *_message_names,
+]
 __version__ = "0.1.0"

@@ -1,0 +1,70 @@
+"""`uvicorn examples.echo:bot`, as the README runs it, answers a follower's safe-mode text with its encrypted echo."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wxhook.testing import BotClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def echo_url() -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "examples.echo:bot", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read().decode() if process.stdout else ""
+                    raise RuntimeError(f"uvicorn examples.echo:bot did not start:\n{output}") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def test_safe_mode_text_gets_its_encrypted_echo(echo_url: str) -> None:
+    async with BotClient(
+        echo_url, token="wxhook-echo", appid="wx2c2769f8efd9abc2", aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+    ) as wechat:
+        assert (await wechat.handshake("hello-wechat")).text == "hello-wechat"
+        reply = await wechat.send_text("我在这里 echo me", openid="o_follower_1")
+        assert reply.encrypted
+        assert reply.content == "我在这里 echo me"
+        assert reply.fields["ToUserName"] == "o_follower_1"
+        assert (await wechat.send_text("help")).content == "Send me anything and I'll echo it."
+        welcome = await wechat.send_event("subscribe")
+        assert welcome.content is not None and welcome.content.startswith("Thanks for following")
+
+
+async def test_plaintext_mode_works_on_the_same_bot(echo_url: str) -> None:
+    async with BotClient(echo_url, token="wxhook-echo") as wechat:
+        reply = await wechat.send_text("plain")
+        assert (reply.encrypted, reply.content) == (False, "plain")

@@ -1,0 +1,264 @@
+import asyncio
+import logging
+import re
+import threading
+from typing import Any
+
+import pytest
+
+from wxhook import Bot, Context, Image, Message, Router, Text, parse_message
+
+BASE = {"ToUserName": "gh_account", "FromUserName": "o_follower", "CreateTime": "1700000000"}
+
+
+def text(content: str) -> Message:
+    return parse_message({**BASE, "MsgType": "text", "Content": content, "MsgId": "1"})
+
+
+def event(name: str, key: str | None = None) -> Message:
+    fields = {**BASE, "MsgType": "event", "Event": name}
+    if key is not None:
+        fields["EventKey"] = key
+    return parse_message(fields)
+
+
+def of(msg_type: str) -> Message:
+    return parse_message({**BASE, "MsgType": msg_type, "MediaId": "m", "MsgId": "2"})
+
+
+async def answer(bot: Bot, msg: Message) -> str | None:
+    reply = await bot.handle(msg)
+    assert reply is None or isinstance(reply, Text)
+    return None if reply is None else reply.content
+
+
+@pytest.fixture
+def bot() -> Bot:
+    return Bot(token="t")
+
+
+async def test_text_precedence_does_not_follow_registration_order(bot: Bot) -> None:
+    bot.on_default(lambda m: "default")
+    bot.on_message(lambda m: "any message")
+    bot.on_text(lambda m: "any text")
+    bot.on_text(regex=r"^he(l+)o")(lambda m: "regex")
+    bot.on_text(when=lambda m: m.content.endswith("!"))(lambda m: "predicate")
+    bot.on_text("hello")(lambda m: "exact")
+    bot.on_text(["hi", "hey"])(lambda m: "one of")
+
+    assert await answer(bot, text("hello")) == "exact"
+    assert await answer(bot, text("hey")) == "one of"
+    assert await answer(bot, text("helllo there")) == "regex"
+    assert await answer(bot, text("wow!")) == "predicate"
+    assert await answer(bot, text("helllo!")) == "regex"  # both filtered: registration order
+    assert await answer(bot, text("plain")) == "any text"
+    assert await answer(bot, of("image")) == "any message"
+    assert await answer(bot, event("subscribe")) == "default"
+
+
+async def test_exact_keyword_with_predicate_falls_through_when_it_declines(bot: Bot) -> None:
+    bot.on_text("vip", when=lambda m: m.openid == "o_boss")(lambda m: "welcome boss")
+    bot.on_text(lambda m: "general")
+    assert await answer(bot, text("vip")) == "general"
+
+
+async def test_regex_match_reaches_the_handler(bot: Bot) -> None:
+    @bot.on_text(regex=re.compile(r"order (\d+)"))
+    def order(msg: Message, ctx: Context) -> str:
+        assert ctx.match is not None
+        return f"order #{ctx.match.group(1)} for {ctx.openid}"
+
+    assert await answer(bot, text("where is order 42?")) == "order #42 for o_follower"
+
+
+async def test_event_precedence(bot: Bot) -> None:
+    bot.on_default(lambda m: "default")
+    bot.on_event()(lambda m: "any event")
+    bot.on_event("CLICK")(lambda m: "any click")
+    bot.on_event("CLICK", key=re.compile(r"^V(\d+)"))(lambda m, ctx: f"pattern {ctx.match.group(1)}")
+    bot.on_event("CLICK", key="V1001_TODAY_MUSIC")(lambda m: "exact key")
+    bot.on_event("CLICK", key=["A", "B"])(lambda m: "one of keys")
+    bot.on_event("subscribe")(lambda m: "welcome")
+
+    assert await answer(bot, event("CLICK", "V1001_TODAY_MUSIC")) == "exact key"
+    assert await answer(bot, event("CLICK", "B")) == "one of keys"
+    assert await answer(bot, event("CLICK", "V2002")) == "pattern 2002"
+    assert await answer(bot, event("CLICK", "other")) == "any click"
+    assert await answer(bot, event("subscribe")) == "welcome"
+    assert await answer(bot, event("VIEW", "https://example.com")) == "any event"
+    assert await answer(bot, event("some_future_event")) == "any event"
+    assert await answer(bot, text("x")) == "default"
+
+
+async def test_bare_and_called_decorators_are_equivalent(bot: Bot) -> None:
+    @bot.on_image
+    def bare(msg: Message) -> Image:
+        return Image(msg.media_id)  # type: ignore[attr-defined]
+
+    @bot.on_voice()
+    def called(msg: Message) -> str:
+        return "voice"
+
+    @bot.on_event
+    def any_event(msg: Message) -> str:
+        return "event"
+
+    reply = await bot.handle(of("image"))
+    assert isinstance(reply, Image) and reply.media_id == "m"
+    assert await answer(bot, of("voice")) == "voice"
+    assert await answer(bot, event("unsubscribe")) == "event"
+
+
+async def test_each_message_type_decorator(bot: Bot) -> None:
+    bot.on_video(lambda m: "video")
+    bot.on_location(lambda m: "location")
+    bot.on_link(lambda m: "link")
+    assert await answer(bot, of("video")) == "video"
+    assert await answer(bot, of("shortvideo")) == "video"
+    assert await answer(bot, of("location")) == "location"
+    assert await answer(bot, of("link")) == "link"
+    assert await answer(bot, of("image")) is None
+
+
+async def test_publish_event_aliases(bot: Bot) -> None:
+    bot.on_event("PUBLISHJOBFINISH")(lambda m: f"published via {m.event}")
+    assert await answer(bot, event("PUBLISHJOBFINISH")) == "published via PUBLISHJOBFINISH"
+    assert await answer(bot, event("FREEPUBLISHJOBFINISH")) == "published via FREEPUBLISHJOBFINISH"
+
+
+@pytest.mark.parametrize(("wrong", "right"), [("click", "CLICK"), ("scan", "SCAN"), ("SUBSCRIBE", "subscribe")])
+def test_event_names_in_the_wrong_case_are_refused(bot: Bot, wrong: str, right: str) -> None:
+    with pytest.raises(ValueError, match=f"sends this event as '{right}'"):
+        bot.on_event(wrong)
+
+
+def test_registration_errors(bot: Bot) -> None:
+    with pytest.raises(TypeError, match="not both"):
+        bot.on_text("a", regex="b")
+    with pytest.raises(TypeError, match="event name"):
+        bot.on_event(key="K")
+    with pytest.raises(ValueError, match="deadline"):
+        bot.on_text(deadline=0)
+    with pytest.raises(TypeError, match=r"middleware .* must be an async function"):
+        bot.middleware(lambda msg, call_next: None)
+
+
+async def test_routers_compose_across_modules_in_registration_order(bot: Bot) -> None:
+    shop, support = Router(), Router()
+    support.on_text(regex="order")(lambda m: "support")
+    shop.on_text(regex="order")(lambda m: "shop")  # registered later: loses to support
+    bot.include(shop)
+    bot.include(support)
+    shop.on_text("menu")(lambda m: "shop menu")  # registered after include: still seen
+    nested = Router()
+    support.include(nested)
+    nested.on_event("subscribe")(lambda m: "nested welcome")
+
+    assert await answer(bot, text("my order")) == "support"
+    assert await answer(bot, text("menu")) == "shop menu"
+    assert await answer(bot, event("subscribe")) == "nested welcome"
+    with pytest.raises(ValueError, match="cannot be included"):
+        nested.include(bot)
+
+
+async def test_exact_lookup_does_not_scan_other_handlers(bot: Bot) -> None:
+    checked: list[str] = []
+
+    def register(i: int) -> None:
+        bot.on_text(f"k{i}", when=lambda m: checked.append(f"k{i}") or True)(lambda m: f"v{i}")
+
+    for i in range(2000):
+        register(i)
+    assert await answer(bot, text("k1999")) == "v1999"
+    assert checked == ["k1999"]
+
+
+async def test_plain_handlers_run_in_a_thread_and_async_ones_on_the_loop(bot: Bot) -> None:
+    loop_thread = threading.get_ident()
+    seen: dict[str, int] = {}
+
+    @bot.on_text("sync")
+    def sync_handler(msg: Message) -> str:
+        seen["sync"] = threading.get_ident()
+        return "s"
+
+    @bot.on_text("async")
+    async def async_handler(msg: Message) -> str:
+        seen["async"] = threading.get_ident()
+        return "a"
+
+    await asyncio.gather(bot.handle(text("sync")), bot.handle(text("async")))
+    assert seen["sync"] != loop_thread
+    assert seen["async"] == loop_thread
+
+
+async def test_context_is_passed_only_to_handlers_that_ask(bot: Bot) -> None:
+    received: list[Any] = []
+    bot.on_text("one")(lambda msg: received.append(("one", msg)))
+    bot.on_text("two")(lambda msg, ctx: received.append(("two", ctx)))
+    await bot.handle(text("one"))
+    await bot.handle(text("two"))
+    assert received[0][1].content == "one"
+    ctx = received[1][1]
+    assert isinstance(ctx, Context) and ctx.bot is bot and ctx.message.content == "two"
+
+
+async def test_middleware_wraps_dispatch_outermost_first(bot: Bot) -> None:
+    trail: list[str] = []
+
+    @bot.middleware
+    async def outer(msg: Message, call_next: Any) -> Any:
+        trail.append("outer in")
+        reply = await call_next(msg)
+        trail.append("outer out")
+        return Text(reply.content.upper()) if reply else reply
+
+    @bot.middleware
+    async def blocklist(msg: Message, ctx: Context, call_next: Any) -> Any:
+        trail.append("block in")
+        if ctx.openid == "o_blocked":
+            return None
+        return await call_next(msg)
+
+    bot.on_text(lambda m: trail.append("handler") or f"echo {m.content}")
+    assert await answer(bot, text("hi")) == "ECHO HI"
+    assert trail == ["outer in", "block in", "handler", "outer out"]
+    blocked = parse_message({**BASE, "FromUserName": "o_blocked", "MsgType": "text", "Content": "x", "MsgId": "3"})
+    trail.clear()
+    assert await answer(bot, blocked) is None
+    assert "handler" not in trail
+
+
+async def test_failing_handler_is_logged_and_answered_with_nothing(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    @bot.on_text
+    def broken(msg: Message) -> str:
+        raise RuntimeError("database down")
+
+    with caplog.at_level(logging.ERROR, logger="wxhook"):
+        assert await bot.handle(text("x")) is None
+    assert "database down" in caplog.text and "Traceback" in caplog.text
+
+
+async def test_on_error_turns_the_exception_into_a_reply(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    bot.on_text(lambda m: 1 / 0)
+
+    @bot.on_error
+    def first(exc: Exception, msg: Message) -> str:
+        raise LookupError("error handler broken too")
+
+    @bot.on_error
+    async def second(exc: Exception, msg: Message, ctx: Context) -> str:
+        return f"sorry {ctx.openid}: {type(exc).__name__}"
+
+    with caplog.at_level(logging.ERROR, logger="wxhook"):
+        assert await answer(bot, text("x")) == "sorry o_follower: ZeroDivisionError"
+    assert "error handler broken too" in caplog.text
+
+
+async def test_a_bad_return_value_goes_through_error_handling(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    bot.on_text(lambda m: {"not": "a reply"})
+    with caplog.at_level(logging.ERROR, logger="wxhook"):
+        assert await bot.handle(text("x")) is None
+    assert "return a str, None, or one of Text" in caplog.text

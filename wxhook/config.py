@@ -1,0 +1,72 @@
+"""Settings from arguments and ``WXHOOK_*`` variables, validated once at construction.
+
+A misconfigured bot should fail when the process starts, with the variable to fix, not on the first
+follower's message with a 403 nobody reads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .crypto import decode_aes_key
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the argument, the variable and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    token: str
+    appid: str | None
+    secret: str | None
+    aes_key: bytes | None
+    max_body_size: int
+
+
+def _pick(value: str | None, variable: str) -> str | None:
+    if value is None:
+        value = os.environ.get(variable)
+    return value.strip() or None if value is not None else None
+
+
+def load_settings(
+    token: str | None,
+    appid: str | None,
+    secret: str | None,
+    aes_key: str | None,
+    max_body_size: int,
+) -> Settings:
+    """Merge arguments with the environment (arguments win) and check what the webhook needs."""
+    token = _pick(token, "WXHOOK_TOKEN")
+    if token is None:
+        raise ConfigError(
+            "no WeChat token: pass Bot(token=...) or set WXHOOK_TOKEN to the Token entered under "
+            "设置与开发 → 基本配置 → 服务器配置 (Server configuration) of the Official Account"
+        )
+    appid = _pick(appid, "WXHOOK_APPID")
+    encoding_aes_key = _pick(aes_key, "WXHOOK_AES_KEY")
+    key: bytes | None = None
+    if encoding_aes_key is not None:
+        try:
+            key = decode_aes_key(encoding_aes_key)
+        except ValueError as exc:
+            raise ConfigError(
+                f"invalid EncodingAESKey: {exc}; copy the 43-character EncodingAESKey from the Official "
+                "Account's server configuration into WXHOOK_AES_KEY (or Bot(aes_key=...))"
+            ) from None
+        if appid is None:
+            raise ConfigError(
+                "safe mode needs the appid: an EncodingAESKey is set, so also pass Bot(appid=...) or set "
+                "WXHOOK_APPID (the AppID, wx..., from 设置与开发 → 基本配置)"
+            )
+    if max_body_size < 1:
+        raise ConfigError(f"max_body_size must be a positive number of bytes, got {max_body_size}")
+    return Settings(
+        token=token,
+        appid=appid,
+        secret=_pick(secret, "WXHOOK_SECRET"),
+        aes_key=key,
+        max_body_size=max_body_size,
+    )

@@ -1,0 +1,63 @@
+"""What a handler can reach besides the message itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import Client
+    from .app import Bot
+    from .messages import Message
+    from .session import Session
+
+
+class Context:
+    """Handed to handlers that declare a second parameter: ``def handler(msg, ctx)``.
+
+    ``match`` is the regex match that selected the handler (``on_text(regex=...)`` or an event ``key``
+    pattern), else None.
+    """
+
+    __slots__ = ("_jobs", "_session", "bot", "match", "message")
+
+    def __init__(self, message: Message, bot: Bot, session: Session | None = None) -> None:
+        self.message = message
+        self.bot = bot
+        self.match: re.Match[str] | None = None
+        self._session = session
+        self._jobs: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = []
+
+    @property
+    def openid(self) -> str:
+        """The follower who sent the message."""
+        return self.message.from_user_name
+
+    @property
+    def api(self) -> Client:
+        """The bot's API client (``bot.api``)."""
+        return self.bot.api
+
+    @property
+    def session(self) -> Session:
+        """This follower's session: a dict persisted in the bot's store between messages."""
+        if self._session is None:
+            raise RuntimeError("sessions are off for this bot: construct it with Bot(sessions=True)")
+        return self._session
+
+    def background(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Run ``func(*args, **kwargs)`` (async or plain) once the reply is on its way.
+
+        Jobs never hold up the reply; failures are logged; shutdown waits for them (``shutdown_grace``).
+        """
+        if self._jobs is None:
+            self.bot._background().submit(func, *args, **kwargs)
+        else:
+            self._jobs.append((func, args, kwargs))
+
+    def release(self) -> None:
+        """Start the queued background jobs; later ones start at once."""
+        jobs, self._jobs = self._jobs, None
+        for func, args, kwargs in jobs or ():
+            self.bot._background().submit(func, *args, **kwargs)

@@ -1,0 +1,107 @@
+"""Signatures and the safe-mode (AES) envelope.
+
+Envelope: ``base64(AES-256-CBC(random16 || len_be32(msg) || msg || appid || pkcs7_32))`` with ``key =
+b64decode(EncodingAESKey + "=")`` and ``iv = key[:16]``. The pad block is 32 bytes, not AES's 16: a pad byte of
+up to 32 is legal, which is why a stock PKCS#7(128) unpadder rejects real WeChat traffic.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import struct
+
+from Crypto.Cipher import AES
+
+_BLOCK = 32
+
+
+class SignatureError(ValueError):
+    """A signature did not match: the request is not from WeChat, or the token differs."""
+
+
+class EnvelopeError(ValueError):
+    """A safe-mode payload could not be opened: bad base64, bad length or padding."""
+
+
+class AppIdMismatch(EnvelopeError):
+    """The payload decrypted, but was sealed for a different appid."""
+
+
+def sign(*parts: str) -> str:
+    """WeChat's signature: SHA-1 over the plain string sort of the parts, concatenated."""
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def signature_matches(signature: str, *parts: str) -> bool:
+    """Constant-time check, so response timing does not leak how much of a forged signature was right."""
+    return hmac.compare_digest(sign(*parts).encode(), signature.lower().encode())
+
+
+def decode_aes_key(encoding_aes_key: str) -> bytes:
+    """The 32-byte AES key behind a 43-character EncodingAESKey; ValueError when it is not one."""
+    if len(encoding_aes_key) != 43:
+        raise ValueError(f"an EncodingAESKey has 43 characters, this one has {len(encoding_aes_key)}")
+    try:
+        key = base64.b64decode(encoding_aes_key + "=", validate=True)
+    except binascii.Error:
+        raise ValueError("an EncodingAESKey uses only the base64 characters A-Z a-z 0-9 + /") from None
+    if len(key) != 32:
+        raise ValueError(f"an EncodingAESKey decodes to 32 bytes, this one to {len(key)}")
+    return key
+
+
+class Envelope:
+    """Seals and opens safe-mode payloads for one appid and key."""
+
+    __slots__ = ("_appid", "_ecb", "_iv", "_iv_int", "_key")
+
+    def __init__(self, key: bytes, appid: str) -> None:
+        self._key = key
+        self._iv = key[:16]
+        self._iv_int = int.from_bytes(self._iv, "big")
+        self._appid = appid.encode()
+        # CBC decryption is ECB decryption XORed with the previous ciphertext block, so one ECB cipher
+        # built once serves every message; building a CBC cipher per message would cost more than the work.
+        self._ecb = AES.new(key, AES.MODE_ECB)
+
+    def open(self, encrypted: str) -> bytes:
+        """The message inside an ``Encrypt`` value."""
+        try:
+            data = base64.b64decode(encrypted, validate=True)
+        except (binascii.Error, ValueError):
+            raise EnvelopeError("the Encrypt element is not valid base64") from None
+        size = len(data)
+        if size == 0 or size % 16:
+            raise EnvelopeError(f"encrypted payload is {size} bytes, not a positive multiple of 16")
+        plain_int = int.from_bytes(self._ecb.decrypt(data), "big") ^ (
+            (self._iv_int << (8 * (size - 16))) | int.from_bytes(data[:-16], "big")
+        )
+        plain = plain_int.to_bytes(size, "big")
+        pad = plain[-1]
+        if not 1 <= pad <= _BLOCK or pad > size:
+            raise EnvelopeError(f"bad PKCS#7 padding byte {pad} (expected 1..{_BLOCK})")
+        body_end = size - pad
+        if body_end < 20:
+            raise EnvelopeError("decrypted payload is too short to hold the random prefix and length")
+        (length,) = struct.unpack_from(">I", plain, 16)
+        msg_end = 20 + length
+        if msg_end > body_end:
+            raise EnvelopeError("declared message length runs past the end of the payload")
+        if plain[msg_end:body_end] != self._appid:
+            raise AppIdMismatch(
+                "the message was encrypted for appid "
+                f"{plain[msg_end:body_end].decode(errors='replace')!r}, not this bot's; check WXHOOK_APPID"
+            )
+        return plain[20:msg_end]
+
+    def seal(self, message: bytes, random: bytes | None = None) -> str:
+        """Encrypt a reply; ``random`` (16 bytes) is fresh unless a test needs determinism."""
+        prefix = os.urandom(16) if random is None else random
+        body = b"".join((prefix, struct.pack(">I", len(message)), message, self._appid))
+        pad = _BLOCK - len(body) % _BLOCK
+        cipher = AES.new(self._key, AES.MODE_CBC, self._iv)
+        return base64.b64encode(cipher.encrypt(body + bytes((pad,)) * pad)).decode()

@@ -1,0 +1,185 @@
+"""What a handler may return, and the two forms each reply takes on the wire.
+
+A reply is rendered as passive XML when the handler answers inside WeChat's window, and as a
+customer-service message (``custom_message``) when it answers too late and must be sent through the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .xml import cdata
+
+
+class Reply:
+    """Base of every reply type."""
+
+    __slots__ = ()
+    msg_type: ClassVar[str]
+
+    def render(self, to_user: str, from_user: str, create_time: int) -> str:
+        """The passive reply XML; ``to_user`` is the follower's openid, ``from_user`` the account's gh_ id."""
+        return (
+            f"<xml><ToUserName>{cdata(to_user)}</ToUserName><FromUserName>{cdata(from_user)}</FromUserName>"
+            f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[{self.msg_type}]]></MsgType>"
+            f"{self._body()}</xml>"
+        )
+
+    def _body(self) -> str:
+        raise NotImplementedError
+
+    def custom_message(self) -> tuple[str, dict[str, Any]]:
+        """``(msgtype, payload)`` for the customer-service send API."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Text(Reply):
+    content: str
+    msg_type: ClassVar[str] = "text"
+
+    def _body(self) -> str:
+        return f"<Content>{cdata(self.content)}</Content>"
+
+    def custom_message(self) -> tuple[str, dict[str, Any]]:
+        return "text", {"content": self.content}
+
+
+@dataclass(frozen=True, slots=True)
+class Image(Reply):
+    media_id: str
+    msg_type: ClassVar[str] = "image"
+
+    def _body(self) -> str:
+        return f"<Image><MediaId>{cdata(self.media_id)}</MediaId></Image>"
+
+    def custom_message(self) -> tuple[str, dict[str, Any]]:
+        return "image", {"media_id": self.media_id}
+
+
+@dataclass(frozen=True, slots=True)
+class Voice(Reply):
+    media_id: str
+    msg_type: ClassVar[str] = "voice"
+
+    def _body(self) -> str:
+        return f"<Voice><MediaId>{cdata(self.media_id)}</MediaId></Voice>"
+
+    def custom_message(self) -> tuple[str, dict[str, Any]]:
+        return "voice", {"media_id": self.media_id}
+
+
+def _optional(tag: str, value: str | None) -> str:
+    return "" if value is None else f"<{tag}>{cdata(value)}</{tag}>"
+
+
+@dataclass(frozen=True, slots=True)
+class Video(Reply):
+    """A video reply; ``thumb_media_id`` is used only when the reply goes out as a customer-service message."""
+
+    media_id: str
+    title: str | None = None
+    description: str | None = None
+    thumb_media_id: str | None = None
+    msg_type: ClassVar[str] = "video"
+
+    def _body(self) -> str:
+        return (
+            f"<Video><MediaId>{cdata(self.media_id)}</MediaId>{_optional('Title', self.title)}"
+            f"{_optional('Description', self.description)}</Video>"
+        )
+
+    def custom_message(self) -> tuple[str, dict[str, Any]]:
+        payload = {"media_id": self.media_id, "thumb_media_id": self.thumb_media_id,
+                   "title": self.title, "description": self.description}
+        return "video", {k: v for k, v in payload.items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Music(Reply):
+    title: str | None = None
+    description: str | None = None
+    music_url: str | None = None
+    hq_music_url: str | None = None
+    thumb_media_id: str | None = None
+    msg_type: ClassVar[str] = "music"
+
+    def _body(self) -> str:
+        return (
+            f"<Music>{_optional('Title', self.title)}{_optional('Description', self.description)}"
+            f"{_optional('MusicUrl', self.music_url)}{_optional('HQMusicUrl', self.hq_music_url)}"
+            f"{_optional('ThumbMediaId', self.thumb_media_id)}</Music>"
+        )
+
+    def custom_message(self) -> tuple[str, dict[str, Any]]:
+        payload = {"title": self.title, "description": self.description, "musicurl": self.music_url,
+                   "hqmusicurl": self.hq_music_url, "thumb_media_id": self.thumb_media_id}
+        return "music", {k: v for k, v in payload.items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    title: str
+    description: str = ""
+    url: str = ""
+    pic_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class News(Reply):
+    """1 to 8 articles. WeChat shows only the first one in replies to most messages since 2018."""
+
+    articles: Sequence[Article]
+    msg_type: ClassVar[str] = "news"
+
+    def __post_init__(self) -> None:
+        count = len(self.articles)
+        if not 1 <= count <= 8:
+            raise ValueError(f"News takes 1 to 8 articles, got {count}; split them over several replies")
+        object.__setattr__(self, "articles", tuple(self.articles))
+
+    def _body(self) -> str:
+        items = "".join(
+            f"<item><Title>{cdata(a.title)}</Title><Description>{cdata(a.description)}</Description>"
+            f"<PicUrl>{cdata(a.pic_url)}</PicUrl><Url>{cdata(a.url)}</Url></item>"
+            for a in self.articles
+        )
+        return f"<ArticleCount>{len(self.articles)}</ArticleCount><Articles>{items}</Articles>"
+
+    def custom_message(self) -> tuple[str, dict[str, Any]]:
+        articles = [{"title": a.title, "description": a.description, "url": a.url, "picurl": a.pic_url}
+                    for a in self.articles]
+        return "news", {"articles": articles}
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCustomerService(Reply):
+    """Hand the conversation to a human agent (a specific one when ``kf_account`` is given)."""
+
+    kf_account: str | None = None
+    msg_type: ClassVar[str] = "transfer_customer_service"
+
+    def _body(self) -> str:
+        if self.kf_account is None:
+            return ""
+        return f"<TransInfo><KfAccount>{cdata(self.kf_account)}</KfAccount></TransInfo>"
+
+    def custom_message(self) -> tuple[str, dict[str, Any]]:
+        raise TypeError(
+            "TransferCustomerService works only as a passive reply; it cannot be sent after the reply "
+            "deadline — return it quickly or raise the handler's deadline"
+        )
+
+
+def coerce_reply(value: object) -> Reply | None:
+    """Turn a handler's return value into a Reply (``str`` → Text, ``None`` → no reply)."""
+    if value is None or isinstance(value, Reply):
+        return value
+    if isinstance(value, str):
+        return Text(value)
+    raise TypeError(
+        f"a handler returned {type(value).__name__}; return a str, None, or one of Text, Image, Voice, "
+        "Video, Music, News, TransferCustomerService"
+    )

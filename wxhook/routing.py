@@ -1,0 +1,344 @@
+"""Handler registration and dispatch.
+
+Precedence, for one incoming message (first match wins; a handler returning None still wins):
+
+1. exact matches: ``on_text("help")`` / ``on_text(["a", "b"])`` on the content, ``on_event("CLICK", key="K")``
+   on the event key — a dictionary lookup, so its cost does not grow with the number of handlers;
+2. filtered handlers of the message's type: ``regex=``, ``key=re.compile(...)``, ``when=``, in registration order;
+3. unfiltered handlers of that type: bare ``on_text``, ``on_event("CLICK")``, in registration order;
+4. the general ones: ``on_message`` for any message, ``on_event()`` for any event, in registration order;
+5. ``on_default``.
+
+Handlers in included routers take part as if registered on the including router, in the order they were
+registered (a global sequence), so splitting handlers over modules never changes which one answers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+from .messages import Message
+
+Predicate = Callable[[Message], bool]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_sequence = itertools.count()
+
+# The official page for the publish result names the event three ways; handlers registered under any of
+# them see all three.
+_EVENT_ALIASES = {"FREEPUBLISHJOBFINISH": "PUBLISHJOBFINISH"}
+_UPPER_CASE_EVENTS = frozenset(
+    {"SCAN", "LOCATION", "CLICK", "VIEW", "TEMPLATESENDJOBFINISH", "MASSSENDJOBFINISH", "PUBLISHJOBFINISH"}
+)
+
+_EXACT, _FILTERED, _PLAIN, _GENERAL, _DEFAULT = range(5)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Route:
+    """One registered handler and what it listens to."""
+
+    func: Callable[..., Any]
+    type_keys: tuple[str, ...]
+    tier: int
+    exact: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+    when: Predicate | None = None
+    deadline: float | None = None
+    seq: int = 0
+    is_async: bool = False
+    wants_context: bool = False
+
+    @property
+    def name(self) -> str:
+        return getattr(self.func, "__qualname__", repr(self.func))
+
+
+def _type_key(msg: Message) -> str:
+    if msg.msg_type == "event":
+        event: str = msg.event  # type: ignore[attr-defined]
+        return "event:" + _EVENT_ALIASES.get(event, event)
+    return msg.msg_type
+
+
+def _match_value(msg: Message) -> str | None:
+    """The text exact and regex filters look at: the content of a text, the key of an event."""
+    if msg.msg_type == "text":
+        return msg.content  # type: ignore[attr-defined, no-any-return]
+    if msg.msg_type == "event":
+        return msg.event_key  # type: ignore[attr-defined, no-any-return]
+    return None
+
+
+class _Index:
+    """The flattened, precedence-ordered view of a router tree, rebuilt after any registration."""
+
+    __slots__ = ("default", "exact", "general", "typed")
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.exact: dict[tuple[str, str], list[Route]] = {}
+        self.typed: dict[str, list[Route]] = {}
+        self.general: dict[str, list[Route]] = {}
+        self.default: list[Route] = []
+        for route in sorted(routes, key=lambda r: r.seq):
+            if route.tier == _EXACT:
+                for type_key in route.type_keys:
+                    for value in route.exact:
+                        self.exact.setdefault((type_key, value), []).append(route)
+            elif route.tier == _DEFAULT:
+                self.default.append(route)
+            else:
+                target = self.general if route.tier == _GENERAL else self.typed
+                for type_key in route.type_keys:
+                    target.setdefault(type_key, []).append(route)
+        for routes_of_type in self.typed.values():
+            routes_of_type.sort(key=lambda r: (r.tier, r.seq))
+
+    def find(self, msg: Message) -> tuple[Route, re.Match[str] | None] | None:
+        type_key = _type_key(msg)
+        value = _match_value(msg)
+        if value is not None:
+            for route in self.exact.get((type_key, value), ()):
+                if route.when is None or route.when(msg):
+                    return route, None
+        for route in self.typed.get(type_key, ()):
+            match = None
+            if route.pattern is not None and (value is None or (match := route.pattern.search(value)) is None):
+                continue
+            if route.when is None or route.when(msg):
+                return route, match
+        general = "event" if msg.msg_type == "event" else "message"
+        for route in itertools.chain(self.general.get(general, ()), self.default):
+            if route.when is None or route.when(msg):
+                return route, None
+        return None
+
+
+def positional_arity(func: Callable[..., Any]) -> int:
+    """How many positional arguments a callback accepts; decides whether it is handed the Context."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    count = 0
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            return 1 << 16
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
+
+
+def is_async(func: Callable[..., Any]) -> bool:
+    """True for ``async def`` functions and for objects whose ``__call__`` is one."""
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
+
+
+def _check_event_name(event: str) -> str:
+    if event != event.strip() or not event:
+        raise ValueError(f"on_event({event!r}): event names have no surrounding spaces and are not empty")
+    upper = event.upper()
+    if event != upper and upper in _UPPER_CASE_EVENTS:
+        raise ValueError(f"on_event({event!r}): WeChat sends this event as {upper!r} (event names are case-sensitive)")
+    if event == upper and event.lower() in {"subscribe", "unsubscribe"}:
+        raise ValueError(
+            f"on_event({event!r}): WeChat sends this event as {event.lower()!r} (event names are case-sensitive)"
+        )
+    return _EVENT_ALIASES.get(event, event)
+
+
+class Router:
+    """A group of handlers; a Bot is a Router, and ``include`` composes them across modules."""
+
+    def __init__(self) -> None:
+        self._routes: list[Route] = []
+        self._children: list[Router] = []
+        self._parents: list[Router] = []
+        self._index: _Index | None = None
+
+    def include(self, router: Router) -> None:
+        """Add another router's handlers (including ones it gets later) to this one."""
+        if router in self._ancestors_and_self() or router in self._children:
+            raise ValueError("a router cannot be included in itself or twice")
+        self._children.append(router)
+        router._parents.append(self)
+        self._invalidate()
+
+    def _ancestors_and_self(self) -> set[Router]:
+        seen: set[Router] = {self}
+        stack = [self]
+        while stack:
+            for parent in stack.pop()._parents:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
+
+    def _invalidate(self) -> None:
+        for router in self._ancestors_and_self():
+            router._index = None
+
+    def _all_routes(self) -> Iterable[Route]:
+        yield from self._routes
+        for child in self._children:
+            yield from child._all_routes()
+
+    def resolve(self, msg: Message) -> tuple[Route, re.Match[str] | None] | None:
+        """The route that answers ``msg`` and the regex match that selected it, if any."""
+        index = self._index
+        if index is None:
+            index = self._index = _Index(self._all_routes())
+        return index.find(msg)
+
+    def _register(
+        self,
+        func: Callable[..., Any],
+        type_keys: tuple[str, ...],
+        *,
+        exact: Sequence[str] = (),
+        pattern: re.Pattern[str] | None = None,
+        when: Predicate | None = None,
+        deadline: float | None,
+        general: bool = False,
+        default: bool = False,
+    ) -> None:
+        if not callable(func):
+            raise TypeError(f"a handler must be a function, got {type(func).__name__}")
+        if default:
+            tier = _DEFAULT
+        elif general:
+            tier = _GENERAL
+        elif exact:
+            tier = _EXACT
+        elif pattern is not None or when is not None:
+            tier = _FILTERED
+        else:
+            tier = _PLAIN
+        self._routes.append(
+            Route(
+                func=func, type_keys=type_keys, tier=tier, exact=tuple(exact), pattern=pattern, when=when,
+                deadline=deadline, seq=next(_sequence), is_async=is_async(func),
+                wants_context=positional_arity(func) >= 2,
+            )
+        )
+        self._invalidate()
+
+    def _decorate(
+        self, func: F | None, type_keys: tuple[str, ...], **options: Any
+    ) -> F | Callable[[F], F]:
+        when, deadline = options.get("when"), options.get("deadline")
+        if when is not None and not callable(when):
+            raise TypeError("when= takes a function msg -> bool")
+        if deadline is not None and deadline <= 0:
+            raise ValueError(f"deadline= must be a positive number of seconds, got {deadline}")
+
+        def decorator(f: F) -> F:
+            self._register(f, type_keys, **options)
+            return f
+
+        return decorator if func is None else decorator(func)
+
+    @overload
+    def on_text(self, keywords: F, /) -> F: ...
+    @overload
+    def on_text(
+        self,
+        keywords: str | Sequence[str] | None = None,
+        /,
+        *,
+        regex: str | re.Pattern[str] | None = None,
+        when: Predicate | None = None,
+        deadline: float | None = None,
+    ) -> Callable[[F], F]: ...
+    def on_text(
+        self,
+        keywords: Any = None,
+        /,
+        *,
+        regex: str | re.Pattern[str] | None = None,
+        when: Predicate | None = None,
+        deadline: float | None = None,
+    ) -> Any:
+        """Text messages: exact keyword(s), a regex (searched; ``ctx.match`` holds the match), or all."""
+        if callable(keywords):
+            return self._decorate(keywords, ("text",), deadline=None)
+        exact: tuple[str, ...] = ()
+        if isinstance(keywords, str):
+            exact = (keywords,)
+        elif keywords is not None:
+            exact = tuple(keywords)
+            if not exact or not all(isinstance(k, str) for k in exact):
+                raise TypeError("on_text([...]) takes a non-empty list of strings")
+        if exact and regex is not None:
+            raise TypeError("on_text takes keywords or regex=, not both; register two handlers")
+        pattern = re.compile(regex) if isinstance(regex, str) else regex
+        return self._decorate(None, ("text",), exact=exact, pattern=pattern, when=when, deadline=deadline)
+
+    def _typed(self, type_keys: tuple[str, ...], func: Any, when: Predicate | None, deadline: float | None) -> Any:
+        return self._decorate(func, type_keys, when=when, deadline=deadline)
+
+    def on_image(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
+        """Image messages."""
+        return self._typed(("image",), func, when, deadline)
+
+    def on_voice(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
+        """Voice messages."""
+        return self._typed(("voice",), func, when, deadline)
+
+    def on_video(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
+        """Video and short-video messages."""
+        return self._typed(("video", "shortvideo"), func, when, deadline)
+
+    def on_location(
+        self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Any:
+        """Location messages (a follower sending a place; the LOCATION event is ``on_event("LOCATION")``)."""
+        return self._typed(("location",), func, when, deadline)
+
+    def on_link(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
+        """Link messages."""
+        return self._typed(("link",), func, when, deadline)
+
+    def on_message(
+        self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Any:
+        """Any message that is not an event, after the type-specific handlers."""
+        return self._decorate(func, ("message",), when=when, deadline=deadline, general=True)
+
+    def on_event(
+        self,
+        event: Any = None,
+        /,
+        *,
+        key: str | Sequence[str] | re.Pattern[str] | None = None,
+        when: Predicate | None = None,
+        deadline: float | None = None,
+    ) -> Any:
+        """Events by name (case-sensitive, as WeChat sends them), optionally by exact or regex ``key``.
+
+        ``on_event()`` or bare ``@on_event`` listens to every event, after the name-specific handlers.
+        """
+        if callable(event):
+            return self._decorate(event, ("event",), deadline=None, general=True)
+        if event is None:
+            if key is not None:
+                raise TypeError("on_event(key=...) needs the event name too, e.g. on_event('CLICK', key=...)")
+            return self._decorate(None, ("event",), when=when, deadline=deadline, general=True)
+        if not isinstance(event, str):
+            raise TypeError(f"on_event takes an event name string, got {type(event).__name__}")
+        type_keys = ("event:" + _check_event_name(event),)
+        if isinstance(key, re.Pattern):
+            return self._decorate(None, type_keys, pattern=key, when=when, deadline=deadline)
+        exact = (key,) if isinstance(key, str) else tuple(key or ())
+        return self._decorate(None, type_keys, exact=exact, when=when, deadline=deadline)
+
+    def on_default(
+        self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Any:
+        """The last resort, for anything no other handler took."""
+        return self._decorate(func, ("*",), when=when, deadline=deadline, default=True)

@@ -1,0 +1,204 @@
+"""WeChat's five-second window: answer in time, finish late work through the API, never run a message twice.
+
+WeChat waits about five seconds for a reply, then drops the connection and sends the same message again
+(three tries in all). For each message (keyed by MsgId, or sender + time + event for events):
+
+- the first delivery claims the message in the store and starts the handler as a task of its own;
+- every delivery, first or retry, waits for the handler's outcome until its own deadline;
+- a delivery that sees the outcome in time answers it passively (and a retry after completion gets the
+  same reply again: WeChat only shows the answer to the connection it still holds);
+- a delivery whose deadline passes answers "success" (or ``timeout_reply``) and lets go;
+- when the handler finishes and no delivery is left waiting, its reply goes out once through the
+  customer-service API. ``delivered`` is claimed atomically, so a reply is never both sent through the API
+  and answered passively.
+
+The claim, the outcome and the waiters live in the bot's store, so this holds across the workers of one host
+(SQLite) or many hosts (Redis) as well as within one process, where waiting is a local future instead of polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from .background import Background
+from .messages import Message, dedupe_key
+from .replies import Reply
+from .stores import Store
+
+if TYPE_CHECKING:
+    from .app import Bot
+    from .context import Context
+
+logger = logging.getLogger("wxhook")
+
+_NO_REPLY = "-"
+_REPLY = "+"
+_POLL_MIN, _POLL_MAX = 0.01, 0.1
+_DELIVERY_ATTEMPTS = 3
+
+
+class Window:
+    """Deadline, deferral and retry coalescing for one bot."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        background: Background,
+        *,
+        namespace: str,
+        retention: float,
+        timeout_reply: str | None,
+        typing: bool,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self._bot = bot
+        self._store = store
+        self._background = background
+        self._prefix = f"wxhook:{namespace}:"
+        self._retention = retention
+        self._timeout_reply = timeout_reply
+        self._typing = typing
+        self._retry_delay = retry_delay
+        self._running: dict[str, asyncio.Future[str]] = {}
+        self.stats: Counter[str] = Counter()
+
+    async def answer(self, msg: Message, ctx: Context, deadline: float) -> str | None:
+        """The passive reply XML to send for this delivery (None: answer "success").
+
+        ``deadline`` is the loop time by which this delivery must be answered.
+        """
+        key = dedupe_key(msg)
+        keys = _Keys(self._prefix, key)
+        loop = asyncio.get_running_loop()
+        if await self._store.set_if_absent(keys.state, "running", self._retention):
+            outcome: asyncio.Future[str] = loop.create_future()
+            self._running[key] = outcome
+            self._background.watch(self._run(msg, ctx, key, outcome, deadline), f"handler for {key}")
+        else:
+            self.stats["coalesced"] += 1
+        waiter = secrets.token_hex(8)
+        await self._store.set(keys.waiter, waiter, max(deadline - loop.time(), 0) + 1)
+        try:
+            value = await self._outcome(key, keys.result, deadline)
+            if value is None:
+                self.stats["deadline_passed"] += 1
+                return None if self._timeout_reply is None else _render_text(msg, self._timeout_reply)
+            if value == _NO_REPLY:
+                return None
+            if await self._store.set_if_absent(keys.delivered, "passive", self._retention):
+                return value[1:]
+            return value[1:] if await self._store.get(keys.delivered) == "passive" else None
+        finally:
+            await self._store.compare_and_delete(keys.waiter, waiter)
+
+    async def _outcome(self, key: str, result_key: str, deadline: float) -> str | None:
+        """Wait for the handler's outcome: a local future when it runs here, else by polling the store."""
+        loop = asyncio.get_running_loop()
+        local = self._running.get(key)
+        if local is not None:
+            try:
+                return await asyncio.wait_for(asyncio.shield(local), max(deadline - loop.time(), 0))
+            except asyncio.TimeoutError:
+                return None
+        delay = _POLL_MIN
+        while True:
+            value = await self._store.get(result_key)
+            if value is not None:
+                return value
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return None
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 2, _POLL_MAX)
+
+    async def _run(
+        self, msg: Message, ctx: Context, key: str, outcome: asyncio.Future[str], deadline: float
+    ) -> None:
+        keys = _Keys(self._prefix, key)
+        loop = asyncio.get_running_loop()
+        typing = None
+        if self._typing:
+            typing = loop.call_at(deadline, lambda: self._background.watch(
+                self._keep_typing(msg.from_user_name, outcome), f"typing for {key}"))
+        value = _NO_REPLY
+        try:
+            reply = await self._bot.handle(msg, ctx)
+            if reply is not None:
+                value = _REPLY + reply.render(msg.from_user_name, msg.to_user_name, int(time.time()))
+            await self._store.set(keys.result, value, self._retention)
+            await self._store.set(keys.state, "done", self._retention)
+        finally:
+            self._running.pop(key, None)
+            if typing is not None:
+                typing.cancel()
+            if not outcome.done():
+                outcome.set_result(value)
+        await asyncio.sleep(0)  # let a waiting delivery take the reply before background jobs start
+        ctx.release()
+        if reply is None:
+            return
+        delay = _POLL_MIN
+        while await self._store.get(keys.delivered) is None:
+            if await self._store.get(keys.waiter) is None:
+                if await self._store.set_if_absent(keys.delivered, "api", self._retention):
+                    await self._deliver(msg, reply)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _POLL_MAX)
+
+    async def _deliver(self, msg: Message, reply: Reply) -> None:
+        """Send a late reply through the customer-service API, retrying only failures that may pass."""
+        from .api import WeChatAPIError
+
+        try:
+            msgtype, payload = reply.custom_message()
+        except TypeError as exc:
+            self.stats["delivery_failed"] += 1
+            logger.error("late reply to %s dropped: %s", msg.from_user_name, exc)
+            return
+        for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
+            try:
+                await self._bot.api.message.send(msg.from_user_name, msgtype, payload)
+            except WeChatAPIError as exc:
+                if exc.transient and attempt < _DELIVERY_ATTEMPTS:
+                    await asyncio.sleep(self._retry_delay * attempt)
+                    continue
+                self.stats["delivery_failed"] += 1
+                logger.error(
+                    "late %s reply to %s not delivered: errcode %s (%s), rid %s",
+                    msgtype, msg.from_user_name, exc.errcode, exc.errmsg, exc.rid,
+                )
+                return
+            self.stats["delivered"] += 1
+            return
+
+    async def _keep_typing(self, openid: str, outcome: asyncio.Future[str]) -> None:
+        """Show "typing…" while a deferred handler works; WeChat drops the indicator after 15 s."""
+        while not outcome.done():
+            try:
+                await self._bot.api.message.typing(openid, True)
+            except Exception as exc:
+                logger.debug("typing indicator for %s failed: %s", openid, exc)
+                return
+            await asyncio.wait([outcome], timeout=12)
+
+class _Keys:
+    __slots__ = ("delivered", "result", "state", "waiter")
+
+    def __init__(self, prefix: str, key: str) -> None:
+        self.state = f"{prefix}state:{key}"
+        self.result = f"{prefix}result:{key}"
+        self.waiter = f"{prefix}waiter:{key}"
+        self.delivered = f"{prefix}delivered:{key}"
+
+
+def _render_text(msg: Message, text: str) -> str:
+    from .replies import Text
+
+    return Text(text).render(msg.from_user_name, msg.to_user_name, int(time.time()))
