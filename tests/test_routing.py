@@ -124,6 +124,12 @@ async def test_publish_event_aliases(bot: Bot) -> None:
     bot.on_event("PUBLISHJOBFINISH")(lambda m: f"published via {m.event}")
     assert await answer(bot, event("PUBLISHJOBFINISH")) == "published via PUBLISHJOBFINISH"
     assert await answer(bot, event("FREEPUBLISHJOBFINISH")) == "published via FREEPUBLISHJOBFINISH"
+    bot.on_event("MASSSENDJOBFINISH")(lambda m: "mass send result")
+    publish_as_mass = parse_message(
+        {**BASE, "MsgType": "event", "Event": "MASSSENDJOBFINISH", "PublishEventInfo": {"publish_id": "7"}}
+    )
+    assert await answer(bot, publish_as_mass) == "published via MASSSENDJOBFINISH"
+    assert await answer(bot, event("MASSSENDJOBFINISH")) == "mass send result"
 
 
 @pytest.mark.parametrize(("wrong", "right"), [("click", "CLICK"), ("scan", "SCAN"), ("SUBSCRIBE", "subscribe")])

@@ -22,15 +22,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
-from .messages import Message
+from .messages import Event, Message, PublishJobFinishEvent
 
 Predicate = Callable[[Message], bool]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _sequence = itertools.count()
 
-# The official page for the publish result names the event three ways; handlers registered under any of
-# them see all three.
+# The official page for the publish result names the event three ways; a handler registered under either
+# publish name sees every publish result.
 _EVENT_ALIASES = {"FREEPUBLISHJOBFINISH": "PUBLISHJOBFINISH"}
 _UPPER_CASE_EVENTS = frozenset(
     {"SCAN", "LOCATION", "CLICK", "VIEW", "TEMPLATESENDJOBFINISH", "MASSSENDJOBFINISH", "PUBLISHJOBFINISH"}
@@ -60,9 +60,9 @@ class Route:
 
 
 def _type_key(msg: Message) -> str:
-    if msg.msg_type == "event":
-        event: str = msg.event  # type: ignore[attr-defined]
-        return "event:" + _EVENT_ALIASES.get(event, event)
+    if isinstance(msg, Event):
+        # A publish result may arrive under any of its three names; its class says which event it is.
+        return "event:PUBLISHJOBFINISH" if isinstance(msg, PublishJobFinishEvent) else "event:" + msg.event
     return msg.msg_type
 
 

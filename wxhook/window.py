@@ -19,6 +19,7 @@ The claim, the outcome and the waiters live in the bot's store, so this holds ac
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import time
@@ -74,6 +75,8 @@ class Window:
         ``deadline`` is the loop time by which this delivery must be answered.
         """
         key = dedupe_key(msg)
+        if len(key) > 100:  # a VIEW event's key is its URL, up to 1 KiB: keep store keys short
+            key = hashlib.sha1(key.encode()).hexdigest()
         keys = _Keys(self._prefix, key)
         loop = asyncio.get_running_loop()
         if await self._store.set_if_absent(keys.state, "running", self._retention):
@@ -105,7 +108,8 @@ class Window:
             try:
                 return await asyncio.wait_for(asyncio.shield(local), max(deadline - loop.time(), 0))
             except asyncio.TimeoutError:
-                return None
+                # Finished in the same instant the deadline fired: the runner counts on us to answer it.
+                return local.result() if local.done() else None
         delay = _POLL_MIN
         while True:
             value = await self._store.get(result_key)
@@ -127,6 +131,7 @@ class Window:
             typing = loop.call_at(deadline, lambda: self._background.watch(
                 self._keep_typing(msg.from_user_name, outcome), f"typing for {key}"))
         value = _NO_REPLY
+        reply = None
         try:
             reply = await self._bot.handle(msg, ctx)
             if reply is not None:
@@ -139,10 +144,11 @@ class Window:
                 typing.cancel()
             if not outcome.done():
                 outcome.set_result(value)
+        in_time = loop.time() < deadline
         await asyncio.sleep(0)  # let a waiting delivery take the reply before background jobs start
         ctx.release()
-        if reply is None:
-            return
+        if reply is None or in_time:
+            return  # the first delivery, waiting in this process, answers it passively
         delay = _POLL_MIN
         while await self._store.get(keys.delivered) is None:
             if await self._store.get(keys.waiter) is None:
@@ -154,25 +160,26 @@ class Window:
 
     async def _deliver(self, msg: Message, reply: Reply) -> None:
         """Send a late reply through the customer-service API, retrying only failures that may pass."""
-        from .api import WeChatAPIError
+        from .api import WeChatError
 
+        openid = msg.from_user_name
         try:
             msgtype, payload = reply.custom_message()
         except TypeError as exc:
             self.stats["delivery_failed"] += 1
-            logger.error("late reply to %s dropped: %s", msg.from_user_name, exc)
+            logger.error("late reply to %s dropped: %s", openid, exc)
             return
         for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
             try:
-                await self._bot.api.message.send(msg.from_user_name, msgtype, payload)
-            except WeChatAPIError as exc:
+                await self._bot.api.message.send(openid, msgtype, payload)
+            except WeChatError as exc:
                 if exc.transient and attempt < _DELIVERY_ATTEMPTS:
                     await asyncio.sleep(self._retry_delay * attempt)
                     continue
                 self.stats["delivery_failed"] += 1
                 logger.error(
-                    "late %s reply to %s not delivered: errcode %s (%s), rid %s",
-                    msgtype, msg.from_user_name, exc.errcode, exc.errmsg, exc.rid,
+                    "late %s reply to %s not delivered after %d attempt(s): errcode %s, rid %s: %s",
+                    msgtype, openid, attempt, getattr(exc, "errcode", None), getattr(exc, "rid", None), exc,
                 )
                 return
             self.stats["delivered"] += 1
