@@ -1,0 +1,141 @@
+"""The one path every API group takes: add the token, send, map errcodes, heal a refused token once."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._errors import ConfigurationError, InvalidCredentialError, WeChatNetworkError, api_error
+from ._token import CachedCredential
+from ._transport import Answer, Transport
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+T = TypeVar("T")
+
+_JSON_HEADERS = {"content-type": "application/json; charset=utf-8"}
+
+
+def encode_json(body: Mapping[str, Any]) -> bytes:
+    """UTF-8 without ``\\u`` escapes: WeChat answers 40033 to escaped Chinese."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def build(cls: type[R], data: Mapping[str, Any], **fields: Any) -> R:
+    """A result dataclass from a JSON object: matching keys fill fields, the whole object stays in ``raw``.
+
+    Keeping ``raw`` is what makes fields WeChat adds later reachable without a release of wxhook.
+    """
+    names = {f.name for f in dataclasses.fields(cls)} - {"raw"}
+    values: dict[str, Any] = {name: data[name] for name in names if name in data}
+    values["raw"] = dict(data)
+    values.update(fields)
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """appid and secret, checked only when a call needs them: a Client can be built before they are set."""
+
+    appid_value: str | None
+    secret_value: str | None
+
+    def appid(self) -> str:
+        if not self.appid_value:
+            raise ConfigurationError("no appid: pass Client(appid=...) or set WXHOOK_APPID")
+        return self.appid_value
+
+    def secret(self) -> str:
+        if not self.secret_value:
+            raise ConfigurationError(
+                "no app secret, needed to fetch an access token: pass Client(secret=...) or set "
+                "WXHOOK_SECRET (or give token_provider= when the token comes from a central service)"
+            )
+        return self.secret_value
+
+
+class Caller:
+    def __init__(self, transport: Transport, token: CachedCredential, credentials: Credentials) -> None:
+        self.transport = transport
+        self.token = token
+        self.credentials = credentials
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        safe: bool = True,
+        with_token: bool = True,
+        base: str | None = None,
+    ) -> Answer:
+        """A refused token (40001/40014/42001) is dropped if still cached, refetched, the call retried once.
+
+        The retry is safe even for sends: WeChat refused the request before acting on it.
+        """
+        send = functools.partial(
+            self.transport.request,
+            method,
+            path,
+            content=None if body is None else encode_json(body),
+            headers=None if body is None else _JSON_HEADERS,
+            files=files,
+            base=base,
+            safe=safe,
+        )
+        token = await self.token.get() if with_token else None
+        answer = await send(params=_with_token(token, params))
+        if token is not None and answer.errcode in InvalidCredentialError.codes:
+            await self.token.invalidate(token)
+            answer = await send(params=_with_token(await self.token.get(), params))
+        if answer.errcode:
+            raise api_error(answer.errcode, str((answer.data or {}).get("errmsg", "")), path)
+        return answer
+
+    async def get(self, path: str, params: Mapping[str, Any] | None = None, **options: Any) -> dict[str, Any]:
+        return _json(await self.call("GET", path, params=params, **options), path)
+
+    async def post(self, path: str, body: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+        return _json(await self.call("POST", path, body=body, **options), path)
+
+
+def _with_token(token: str | None, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**({"access_token": token} if token else {}), **(params or {})}
+
+
+def _json(answer: Answer, path: str) -> dict[str, Any]:
+    if answer.data is None:
+        raise WeChatNetworkError(
+            f"WeChat API {path} answered {answer.content[:80]!r} where JSON was expected; "
+            "check api_base= / WXHOOK_API_BASE points at the WeChat API",
+            path,
+            status=answer.status,
+            transient=False,
+        )
+    return answer.data
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Group:
+    """Base of the API groups: they only describe requests and results, the Caller does the rest."""
+
+    def __init__(self, caller: Caller) -> None:
+        self._caller = caller
+
+    async def _post_openids(self, path: str, openids: Sequence[str], size: int, **extra: Any) -> None:
+        """Batch endpoints cap the openid list; split any length into requests WeChat accepts."""
+        for chunk in chunks(openids, size):
+            await self._caller.post(path, {"openid_list": list(chunk), **extra})

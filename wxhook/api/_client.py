@@ -1,0 +1,150 @@
+"""``Client``: the API groups over one transport, one token cache and one state store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Literal
+
+import httpx
+
+from ..stores import MemoryStore, Store
+from ._caller import Caller, Credentials
+from ._media import MediaAPI
+from ._menu import MenuAPI
+from ._message import MessageAPI
+from ._misc import MiscAPI
+from ._oauth import OAuthAPI
+from ._qrcode import QRCodeAPI
+from ._shorturl import ShortURLAPI
+from ._tags import TagsAPI
+from ._template import TemplateAPI
+from ._ticket import TicketAPI
+from ._token import AccessToken, CachedCredential, Fetcher
+from ._transport import MP_BASE, OFFICIAL_DOMAINS, RetryPolicy, Transport
+from ._user import UserAPI
+
+TokenProvider = Callable[[str | None], Awaitable[AccessToken]]
+"""``async def provider(stale: str | None) -> AccessToken``; ``stale`` is the token WeChat just refused."""
+
+
+def _domains(api_base: str | None, domains: Sequence[str] | None) -> Sequence[str]:
+    """An explicit argument beats the environment; ``api_base`` pins a single base (tests, proxies)."""
+    if api_base and domains:
+        raise ValueError("pass either api_base= (one base URL) or domains= (a failover list), not both")
+    if api_base:
+        return [api_base]
+    if domains:
+        return domains
+    env = os.environ.get("WXHOOK_API_BASE")
+    return [env] if env else OFFICIAL_DOMAINS
+
+
+class Client:
+    """The WeChat Official Account API, async and typed.
+
+    Use ``async with Client(...) as client:`` or call :meth:`aclose`. The access token lives in ``store``
+    (shared by every process using it) under a key that includes the appid.
+    """
+
+    def __init__(
+        self,
+        appid: str | None = None,
+        secret: str | None = None,
+        *,
+        store: Store | None = None,
+        api_base: str | None = None,
+        domains: Sequence[str] | None = None,
+        mp_base: str | None = None,
+        token_mode: Literal["stable", "basic"] = "stable",
+        token_provider: TokenProvider | None = None,
+        timeout: float | httpx.Timeout = 10.0,
+        max_retries: int = 3,
+        backoff: float = 0.2,
+        backoff_max: float = 2.0,
+        retry_deadline: float = 15.0,
+        token_margin: float = 60.0,
+        lock_wait: float = 30.0,
+    ) -> None:
+        if token_mode not in ("stable", "basic"):
+            raise ValueError(f"token_mode must be 'stable' (default) or 'basic', got {token_mode!r}")
+        self.store = store if store is not None else MemoryStore()
+        self._credentials = Credentials(
+            appid or os.environ.get("WXHOOK_APPID"), secret or os.environ.get("WXHOOK_SECRET")
+        )
+        self._transport = Transport(
+            _domains(api_base, domains),
+            mp_base or MP_BASE,
+            timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            RetryPolicy(max_retries, backoff, backoff_max, retry_deadline),
+        )
+        fetch = token_provider or (self._stable_token if token_mode == "stable" else self._basic_token)
+        token = self._cache("token", fetch, token_margin, lock_wait)
+        self._caller = Caller(self._transport, token, self._credentials)
+        self.template = TemplateAPI(self._caller)
+        self.qrcode = QRCodeAPI(self._caller)
+        self.user = UserAPI(self._caller)
+        self.message = MessageAPI(self._caller)
+        self.menu = MenuAPI(self._caller)
+        self.media = MediaAPI(self._caller)
+        self.tags = TagsAPI(self._caller)
+        self.misc = MiscAPI(self._caller)
+        self.shorturl = ShortURLAPI(self._caller)
+        self.oauth = OAuthAPI(self._caller)
+        self.ticket = TicketAPI(
+            self._caller,
+            lambda kind, fetcher: self._cache(f"ticket:{kind}", fetcher, token_margin, lock_wait),
+        )
+
+    def _cache(self, kind: str, fetch: Fetcher, margin: float, lock_wait: float) -> CachedCredential:
+        def key() -> str:
+            return f"wxhook:{kind}:{self._credentials.appid()}"
+
+        return CachedCredential(self.store, key, fetch, margin=margin, lock_wait=lock_wait)
+
+    @property
+    def appid(self) -> str | None:
+        return self._credentials.appid_value
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return self._transport.domains
+
+    async def access_token(self) -> str:
+        """The current access token (cached; fetched when missing), for APIs this client does not wrap."""
+        return await self._caller.token.get()
+
+    async def _stable_token(self, _stale: str | None) -> AccessToken:
+        """stable_token leaves other holders of the appid's token alone, unlike cgi-bin/token."""
+        body = {
+            "grant_type": "client_credential",
+            "appid": self._credentials.appid(),
+            "secret": self._credentials.secret(),
+            "force_refresh": False,
+        }
+        return _token(await self._caller.post("/cgi-bin/stable_token", body, with_token=False))
+
+    async def _basic_token(self, _stale: str | None) -> AccessToken:
+        params = {
+            "grant_type": "client_credential",
+            "appid": self._credentials.appid(),
+            "secret": self._credentials.secret(),
+        }
+        return _token(await self._caller.get("/cgi-bin/token", params, with_token=False))
+
+    async def aclose(self) -> None:
+        """Close the connection pool (the store belongs to whoever passed it in and stays open)."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+def _token(data: dict[str, object]) -> AccessToken:
+    return AccessToken(str(data["access_token"]), float(str(data.get("expires_in", 7200))))

@@ -1,0 +1,131 @@
+"""Exceptions of the API client, one class per family of errcodes callers handle differently."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+_RID = re.compile(r"rid:\s*([0-9A-Za-z-]+)")
+_CALLER_IP = re.compile(r"invalid ip\s+([0-9A-Fa-f.:]+)")
+
+
+class WeChatError(Exception):
+    """Base of everything the API client raises about a call.
+
+    ``transient`` says whether the same call may succeed later unchanged (system busy, network, 5xx,
+    a per-minute limit): a delivery queue can retry those and give up on the rest.
+    """
+
+    transient: bool = False
+
+
+class ConfigurationError(WeChatError, ValueError):
+    """A setting the call needs (appid, secret) is missing."""
+
+
+class WeChatAPIError(WeChatError):
+    """WeChat answered with a non-zero errcode."""
+
+    codes: ClassVar[frozenset[int]] = frozenset()
+    hint: ClassVar[str] = ""
+
+    def __init__(self, errcode: int, errmsg: str, rid: str | None, path: str) -> None:
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.rid = rid
+        self.path = path
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        text = f"WeChat API {self.path} failed: errcode {self.errcode}, {self.errmsg!r}"
+        if self.rid:
+            text += f" (rid {self.rid}; look it up with client.misc.rid_get)"
+        return f"{text}. {self.hint}" if self.hint else text
+
+
+class SystemBusyError(WeChatAPIError):
+    codes = frozenset({-1})
+    transient = True
+    hint = "WeChat was busy; the client already retried with backoff, try again later."
+
+
+class InvalidCredentialError(WeChatAPIError):
+    codes = frozenset({40001, 40014, 42001})
+    hint = (
+        "The access token was refused even after one refresh: check the appid/secret pair (appid=, secret= "
+        "or WXHOOK_APPID, WXHOOK_SECRET) and that no other service force-refreshes this appid's token."
+    )
+
+
+class RateLimitError(WeChatAPIError):
+    codes = frozenset({45009, 45011, 45047})
+    hint = (
+        "A quota or rate limit was hit: 45011 clears within a minute, 45009 resets daily "
+        "(client.misc.clear_quota), 45047 needs the follower to write again."
+    )
+
+    def __init__(self, errcode: int, errmsg: str, rid: str | None, path: str) -> None:
+        super().__init__(errcode, errmsg, rid, path)
+        self.transient = errcode == 45011
+
+
+class IPNotWhitelistedError(WeChatAPIError):
+    codes = frozenset({40164})
+
+    @property
+    def ip(self) -> str | None:
+        """The caller IP WeChat saw, parsed from errmsg."""
+        match = _CALLER_IP.search(self.errmsg)
+        return match.group(1) if match else None
+
+    def _message(self) -> str:
+        where = self.ip or "this server's public IP"
+        return (
+            f"{super()._message()} Add {where} to the IP whitelist in the Official Account admin console "
+            "(设置与开发 → 基本配置 → IP白名单) or route calls through a whitelisted proxy (api_base=)."
+        )
+
+
+class UnauthorizedAPIError(WeChatAPIError):
+    codes = frozenset({48001})
+    hint = (
+        "This account is not authorised for this API (account type or verification); see the admin console."
+    )
+
+
+class ReplyWindowError(WeChatAPIError):
+    codes = frozenset({45015})
+    hint = "The follower has not interacted within 48 hours; use a template message instead."
+
+
+class UserRefusedError(WeChatAPIError):
+    codes = frozenset({43004, 48002})
+    hint = "The user does not follow the account or refuses its messages; do not retry."
+
+
+_FAMILIES: tuple[type[WeChatAPIError], ...] = (
+    SystemBusyError,
+    InvalidCredentialError,
+    RateLimitError,
+    IPNotWhitelistedError,
+    UnauthorizedAPIError,
+    ReplyWindowError,
+    UserRefusedError,
+)
+_BY_CODE = {code: family for family in _FAMILIES for code in family.codes}
+
+
+def api_error(errcode: int, errmsg: str, path: str) -> WeChatAPIError:
+    """The most specific error class for an errcode, with the rid parsed out of errmsg."""
+    match = _RID.search(errmsg)
+    return _BY_CODE.get(errcode, WeChatAPIError)(errcode, errmsg, match.group(1) if match else None, path)
+
+
+class WeChatNetworkError(WeChatError):
+    """WeChat could not be reached or gave no usable answer, after the bounded retries."""
+
+    def __init__(self, message: str, path: str, *, status: int | None = None, transient: bool = True) -> None:
+        super().__init__(message)
+        self.path = path
+        self.status = status
+        self.transient = transient

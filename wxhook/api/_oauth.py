@@ -1,0 +1,102 @@
+"""Web-page authorisation (OAuth2): stateless, each call carries the user's own access token."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+from ._caller import Group, build
+from ._errors import InvalidCredentialError, WeChatAPIError
+
+AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
+_STATE = re.compile(r"[A-Za-z0-9]{0,128}")
+_INVALID_OPENID = 40003
+
+
+@dataclass(frozen=True)
+class OAuthToken:
+    """The user's token: not the account's access token, and only usable for /sns calls about this user."""
+
+    access_token: str
+    openid: str
+    expires_in: int = 7200
+    refresh_token: str = ""
+    scope: str = ""
+    unionid: str | None = None
+    is_snapshotuser: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class OAuthUserInfo:
+    openid: str
+    nickname: str = ""
+    sex: int = 0
+    province: str = ""
+    city: str = ""
+    country: str = ""
+    headimgurl: str = ""
+    privilege: list[str] = field(default_factory=list)
+    unionid: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+class OAuthAPI(Group):
+    def authorize_url(
+        self,
+        redirect_uri: str,
+        scope: Literal["snsapi_base", "snsapi_userinfo"] = "snsapi_base",
+        state: str = "",
+        *,
+        force_popup: bool = False,
+    ) -> str:
+        """Where to send the browser; WeChat comes back to ``redirect_uri`` with ``?code=…&state=…``."""
+        if not _STATE.fullmatch(state):
+            raise ValueError("state must be at most 128 characters of a-z, A-Z and 0-9")
+        query = {
+            "appid": self._caller.credentials.appid(),
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": scope,
+            "state": state,
+        }
+        if force_popup:
+            query["forcePopup"] = "true"
+        return f"{AUTHORIZE_URL}?{urlencode(query)}#wechat_redirect"
+
+    async def _token(self, path: str, params: dict[str, str]) -> OAuthToken:
+        params = {"appid": self._caller.credentials.appid(), **params}
+        return build(OAuthToken, await self._caller.get(path, params, with_token=False))
+
+    async def exchange(self, code: str) -> OAuthToken:
+        """Trade the single-use ``code`` (valid 5 minutes) for the user's token."""
+        return await self._token(
+            "/sns/oauth2/access_token",
+            {"secret": self._caller.credentials.secret(), "code": code, "grant_type": "authorization_code"},
+        )
+
+    async def refresh(self, refresh_token: str) -> OAuthToken:
+        """A new user token from a refresh token (valid 30 days)."""
+        return await self._token(
+            "/sns/oauth2/refresh_token", {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+
+    async def user_info(self, access_token: str, openid: str, lang: str = "zh_CN") -> OAuthUserInfo:
+        """The profile; needs a token obtained with the ``snsapi_userinfo`` scope."""
+        params = {"access_token": access_token, "openid": openid, "lang": lang}
+        return build(OAuthUserInfo, await self._caller.get("/sns/userinfo", params, with_token=False))
+
+    async def check(self, access_token: str, openid: str) -> bool:
+        """Whether the user's token is still valid for this openid."""
+        params = {"access_token": access_token, "openid": openid}
+        try:
+            await self._caller.get("/sns/auth", params, with_token=False)
+        except InvalidCredentialError:
+            return False
+        except WeChatAPIError as exc:
+            if exc.errcode == _INVALID_OPENID:
+                return False
+            raise
+        return True

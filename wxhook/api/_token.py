@@ -1,0 +1,75 @@
+"""Shared, self-healing credentials: the access token and the JS-SDK / card tickets.
+
+Every process that shares the store shares one value per key. A miss is filled by exactly one fetch:
+an asyncio lock serialises callers inside this process, the store lock serialises processes, and a read
+after each lock makes the waiters pick up what the winner stored instead of fetching again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from ..stores import Store
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A credential and its lifetime in seconds, as WeChat (or a ``token_provider``) hands it out."""
+
+    value: str
+    expires_in: float
+
+
+Fetcher = Callable[[str | None], Awaitable[AccessToken]]
+"""Gets a fresh value; receives the value that just failed (or None), so a central service can renew it."""
+
+
+class CachedCredential:
+    """One store key holding a credential, refreshed ``margin`` seconds before WeChat would expire it."""
+
+    def __init__(
+        self, store: Store, key: Callable[[], str], fetch: Fetcher, *, margin: float, lock_wait: float
+    ) -> None:
+        self._store = store
+        self._key = key
+        self._fetch = fetch
+        self._margin = margin
+        self._lock_wait = lock_wait
+        self._stale: str | None = None
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+
+    def _local_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
+
+    def ttl(self, expires_in: float) -> float:
+        """Keep it for ``expires_in`` minus the margin, and never for less than half its life."""
+        return expires_in - min(self._margin, expires_in / 2)
+
+    async def get(self) -> str:
+        key = self._key()
+        value = await self._store.get(key)
+        if value is not None:
+            return value
+        async with self._local_lock():
+            value = await self._store.get(key)
+            if value is not None:
+                return value
+            async with self._store.lock(key, ttl=self._lock_wait * 2, wait=self._lock_wait):
+                value = await self._store.get(key)
+                if value is not None:
+                    return value
+                fresh = await self._fetch(self._stale)
+                await self._store.set(key, fresh.value, ttl=self.ttl(fresh.expires_in))
+                self._stale = None
+                return fresh.value
+
+    async def invalidate(self, value: str) -> None:
+        """Drop the cached value only while it is still the one that failed: a newer one stays."""
+        self._stale = value
+        await self._store.compare_and_delete(self._key(), value)

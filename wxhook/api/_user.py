@@ -1,0 +1,122 @@
+"""Followers: profiles, the follower and blacklist pages, remarks and blocking."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._caller import Group, build, chunks
+
+BATCH_GET_MAX = 100
+BLACKLIST_BATCH_MAX = 20
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A follower's profile (no nickname or avatar since 2021-12-27); ``raw`` holds any other field."""
+
+    openid: str
+    subscribe: bool = False
+    language: str = ""
+    subscribe_time: int = 0
+    unionid: str | None = None
+    remark: str = ""
+    groupid: int = 0
+    tagid_list: list[int] = field(default_factory=list)
+    subscribe_scene: str = ""
+    qr_scene: int = 0
+    qr_scene_str: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class FollowerPage:
+    """Up to 10,000 openids; pass ``next_openid`` back for the next page (empty on the last one)."""
+
+    total: int = 0
+    count: int = 0
+    openids: list[str] = field(default_factory=list)
+    next_openid: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+def _user(data: dict[str, Any]) -> UserInfo:
+    return build(UserInfo, data, subscribe=bool(data.get("subscribe")))
+
+
+def _page(data: dict[str, Any]) -> FollowerPage:
+    """The last page may carry no ``data`` object at all."""
+    return build(FollowerPage, data, openids=list((data.get("data") or {}).get("openid") or []))
+
+
+async def _walk(
+    fetch: Callable[[str | None], Awaitable[FollowerPage]], start: str | None
+) -> AsyncIterator[str]:
+    cursor = start
+    while True:
+        page = await fetch(cursor)
+        for openid in page.openids:
+            yield openid
+        if not page.openids or not page.next_openid or page.next_openid == cursor:
+            return
+        cursor = page.next_openid
+
+
+class UserAPI(Group):
+    async def info(self, openid: str, lang: str = "zh_CN") -> UserInfo:
+        return _user(await self._caller.get("/cgi-bin/user/info", {"openid": openid, "lang": lang}))
+
+    async def batch_get(self, openids: Sequence[str], lang: str = "zh_CN") -> builtins.list[UserInfo]:
+        """Profiles for any number of openids, fetched 100 per request, in the order given."""
+        infos: builtins.list[UserInfo] = []
+        for chunk in chunks(openids, BATCH_GET_MAX):
+            body = {"user_list": [{"openid": openid, "lang": lang} for openid in chunk]}
+            data = await self._caller.post("/cgi-bin/user/info/batchget", body)
+            infos.extend(_user(item) for item in data.get("user_info_list") or [])
+        return infos
+
+    async def list(self, next_openid: str | None = None) -> FollowerPage:
+        """One page of followers."""
+        params = {"next_openid": next_openid} if next_openid else None
+        return _page(await self._caller.get("/cgi-bin/user/get", params))
+
+    def iter_followers(self, start: str | None = None) -> AsyncIterator[str]:
+        """Every follower's openid, page after page."""
+        return _walk(self.list, start)
+
+    async def update_remark(self, openid: str, remark: str) -> None:
+        await self._caller.post("/cgi-bin/user/info/updateremark", {"openid": openid, "remark": remark})
+
+    async def blacklist(self, begin_openid: str | None = None) -> FollowerPage:
+        """One page of blocked users."""
+        body = {"begin_openid": begin_openid or ""}
+        return _page(await self._caller.post("/cgi-bin/tags/members/getblacklist", body))
+
+    def iter_blacklist(self, start: str | None = None) -> AsyncIterator[str]:
+        return _walk(self.blacklist, start)
+
+    async def block(self, openids: Sequence[str]) -> None:
+        """Block any number of users, 20 per request."""
+        await self._post_openids("/cgi-bin/tags/members/batchblacklist", openids, BLACKLIST_BATCH_MAX)
+
+    async def unblock(self, openids: Sequence[str]) -> None:
+        await self._post_openids("/cgi-bin/tags/members/batchunblacklist", openids, BLACKLIST_BATCH_MAX)
+
+    async def paid_unionid(
+        self,
+        openid: str,
+        *,
+        transaction_id: str | None = None,
+        mch_id: str | None = None,
+        out_trade_no: str | None = None,
+    ) -> str:
+        """The payer's unionid within 5 minutes of paying, by transaction_id or mch_id + out_trade_no."""
+        if transaction_id:
+            params = {"openid": openid, "transaction_id": transaction_id}
+        elif mch_id and out_trade_no:
+            params = {"openid": openid, "mch_id": mch_id, "out_trade_no": out_trade_no}
+        else:
+            raise ValueError("paid_unionid needs transaction_id=, or both mch_id= and out_trade_no=")
+        return str((await self._caller.get("/wxa/getpaidunionid", params))["unionid"])

@@ -1,0 +1,126 @@
+"""Fake credentials: access tokens (basic and stable), tickets, and web-page OAuth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._fake_state import FakeRequest, FakeState, Fault, endpoint, random_id
+
+FORCE_REFRESH_PER_DAY = 20
+
+
+def _grant(value: Any, expected: str) -> None:
+    if value != expected:
+        raise Fault(40002, "invalid grant_type")
+
+
+@endpoint("GET", "/cgi-bin/token", token=False)
+def basic_token(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    _grant(req.query.get("grant_type"), "client_credential")
+    st.check_app(req.query.get("appid"), req.query.get("secret"))
+    return {"access_token": st.issue_token("basic"), "expires_in": st.token_ttl}
+
+
+@endpoint("POST", "/cgi-bin/stable_token", token=False)
+def stable_token(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    """The same token while it is valid; force_refresh revokes it at once (other holders then get 40001)."""
+    body = req.body()
+    _grant(body.get("grant_type"), "client_credential")
+    st.check_app(body.get("appid"), body.get("secret"))
+    current = st.tokens.get(st.stable or "")
+    if body.get("force_refresh"):
+        if st.force_refreshes >= FORCE_REFRESH_PER_DAY:
+            raise Fault(45009, "reach max api daily quota limit")
+        st.force_refreshes += 1
+        if current is not None:
+            current.revoked = True
+        current = None
+    if current is None or current.revoked or current.expires_at <= st.now():
+        st.stable = st.issue_token("stable")
+        current = st.tokens[st.stable]
+    return {"access_token": st.stable, "expires_in": int(current.expires_at - st.now())}
+
+
+@endpoint("GET", "/cgi-bin/ticket/getticket")
+def ticket(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    kind = req.query.get("type")
+    if kind not in ("jsapi", "wx_card"):
+        raise Fault(40097, "invalid args")
+    value = st.tickets.setdefault(kind, random_id(86))
+    return {"errcode": 0, "errmsg": "ok", "ticket": value, "expires_in": 7200}
+
+
+def _user_token(st: FakeState, openid: str, scope: str) -> dict[str, Any]:
+    access, refresh = random_id(96), random_id(96)
+    st.user_tokens[access] = (openid, scope)
+    st.refresh_tokens[refresh] = (openid, scope)
+    return {
+        "access_token": access,
+        "expires_in": 7200,
+        "refresh_token": refresh,
+        "openid": openid,
+        "scope": scope,
+        "is_snapshotuser": 0,
+        **(
+            {"unionid": st.followers[openid]["unionid"]}
+            if st.followers.get(openid, {}).get("unionid")
+            else {}
+        ),
+    }
+
+
+@endpoint("GET", "/sns/oauth2/access_token", token=False)
+def oauth_exchange(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    st.check_app(req.query.get("appid"), req.query.get("secret"))
+    _grant(req.query.get("grant_type"), "authorization_code")
+    code = req.query.get("code", "")
+    if code in st.used_codes:
+        raise Fault(40163, "code been used")
+    if code not in st.oauth_codes:
+        raise Fault(40029, "invalid code")
+    st.used_codes.add(code)
+    return _user_token(st, *st.oauth_codes.pop(code))
+
+
+@endpoint("GET", "/sns/oauth2/refresh_token", token=False)
+def oauth_refresh(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    st.check_app(req.query.get("appid"), with_secret=False)
+    _grant(req.query.get("grant_type"), "refresh_token")
+    grant = st.refresh_tokens.get(req.query.get("refresh_token", ""))
+    if grant is None:
+        raise Fault(40030, "invalid refresh_token")
+    return _user_token(st, *grant)
+
+
+def _user_grant(st: FakeState, req: FakeRequest) -> tuple[str, str]:
+    grant = st.user_tokens.get(req.query.get("access_token", ""))
+    if grant is None:
+        raise Fault(40001, "invalid credential, access_token is invalid or not latest")
+    if grant[0] != req.query.get("openid"):
+        raise Fault(40003, "invalid openid")
+    return grant
+
+
+@endpoint("GET", "/sns/userinfo", token=False)
+def oauth_user_info(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    openid, scope = _user_grant(st, req)
+    if scope != "snsapi_userinfo":
+        raise Fault(48001, "api unauthorized")
+    profile = st.followers.get(openid, {})
+    return {
+        "openid": openid,
+        "nickname": profile.get("nickname", "微信用户"),
+        "sex": 0,
+        "province": "",
+        "city": "",
+        "country": "",
+        "headimgurl": profile.get("headimgurl", ""),
+        "privilege": [],
+        **({"unionid": profile["unionid"]} if profile.get("unionid") else {}),
+    }
+
+
+@endpoint("GET", "/sns/auth", token=False)
+def oauth_check(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    _user_grant(st, req)
+    return {"errcode": 0, "errmsg": "ok"}

@@ -1,0 +1,184 @@
+"""What the fake WeChat remembers, and the small vocabulary its endpoints are written in."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import Response
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def random_id(length: int, alphabet: str = _ALPHABET + "_-") -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One request the fake received, as the client sent it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Rule:
+    """A scripted misbehaviour: answer ``path`` with an errcode / HTTP status, possibly after a delay."""
+
+    path: str
+    errcode: int | None
+    status: int | None
+    delay: float | None
+    times: int | None
+    openid: str | None
+    errmsg: str | None
+
+    def matches(self, call: RecordedCall) -> bool:
+        if call.path != self.path or self.times == 0:
+            return False
+        if self.openid is None:
+            return True
+        body = call.json if isinstance(call.json, dict) else {}
+        return self.openid in (body.get("touser"), body.get("openid"), call.query.get("openid"))
+
+
+class Fault(Exception):
+    """Raised by an endpoint to answer ``{"errcode": …, "errmsg": "… rid: …"}``."""
+
+    def __init__(self, errcode: int, errmsg: str) -> None:
+        super().__init__(errcode, errmsg)
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+@dataclass(frozen=True)
+class FakeRequest:
+    call: RecordedCall
+    client_ip: str
+    base_url: str
+    files: dict[str, tuple[str, str, bytes]]
+
+    @property
+    def query(self) -> dict[str, str]:
+        return self.call.query
+
+    def body(self) -> dict[str, Any]:
+        """The JSON object body; 47001 for anything else, as WeChat answers."""
+        if not isinstance(self.call.json, dict):
+            raise Fault(47001, "data format error")
+        return self.call.json
+
+    def need(self, value: Any, errcode: int, errmsg: str) -> Any:
+        if value is None or value == "" or value == [] or value == {}:
+            raise Fault(errcode, errmsg)
+        return value
+
+
+@dataclass
+class Issued:
+    kind: str
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass
+class FakeState:
+    """All data of the fake account. Endpoints run under the fake's lock, so plain dicts suffice."""
+
+    appid: str
+    secret: str
+    token_ttl: int
+    overlap: int
+    page_size: int
+    clock_offset: float = 0.0
+    tokens: dict[str, Issued] = field(default_factory=dict)
+    stable: str | None = None
+    force_refreshes: int = 0
+    tickets: dict[str, str] = field(default_factory=dict)
+    followers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    blacklist: list[str] = field(default_factory=list)
+    tags: dict[int, dict[str, Any]] = field(default_factory=dict)
+    next_tag_id: int = 100
+    industry: tuple[str, str] | None = None
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    template_msgids: dict[tuple[str, str], int] = field(default_factory=dict)
+    next_msgid: int = 1_000_000
+    qrcodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    menu: dict[str, Any] | None = None
+    media: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
+    short_keys: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    oauth_codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    used_codes: set[str] = field(default_factory=set)
+    user_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
+    refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
+    rids: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    clear_quota_count: int = 0
+
+    def now(self) -> float:
+        return time.monotonic() + self.clock_offset
+
+    def issue_token(self, kind: str) -> str:
+        """A new token; a new basic token leaves older basic ones usable for ``overlap`` seconds."""
+        now = self.now()
+        if kind == "basic":
+            for issued in self.tokens.values():
+                if issued.kind == "basic":
+                    issued.expires_at = min(issued.expires_at, now + self.overlap)
+        token = random_id(136)
+        self.tokens[token] = Issued(kind, now + self.token_ttl)
+        return token
+
+    def check_token(self, token: str | None) -> None:
+        if not token:
+            raise Fault(41001, "access_token missing")
+        issued = self.tokens.get(token)
+        if issued is None:
+            raise Fault(40014, "invalid access_token")
+        if issued.revoked:
+            raise Fault(40001, "invalid credential, access_token is invalid or not latest")
+        if self.now() >= issued.expires_at:
+            raise Fault(42001, "access_token expired")
+
+    def check_app(self, appid: Any, secret: Any = None, *, with_secret: bool = True) -> None:
+        if appid != self.appid:
+            raise Fault(40013, "invalid appid")
+        if with_secret and secret != self.secret:
+            raise Fault(40125, "invalid appsecret")
+
+    def follower(self, openid: Any) -> dict[str, Any]:
+        if openid not in self.followers:
+            raise Fault(40003, "invalid openid")
+        return self.followers[openid]
+
+
+Handler = Callable[[FakeState, FakeRequest], "dict[str, Any] | Response"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    handler: Handler
+    needs_token: bool
+
+
+ENDPOINTS: dict[str, Endpoint] = {}
+
+
+def endpoint(method: str, path: str, *, token: bool = True) -> Callable[[Handler], Handler]:
+    """Register a handler; ``token=False`` for the endpoints that take appid/secret or no credential."""
+
+    def register(handler: Handler) -> Handler:
+        ENDPOINTS[path] = Endpoint(method, handler, token)
+        return handler
+
+    return register

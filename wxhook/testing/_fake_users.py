@@ -1,0 +1,163 @@
+"""Fake followers: profiles, paging, remarks, the blacklist and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ._fake_state import FakeRequest, FakeState, Fault, endpoint
+
+_SYSTEM_TAGS = (0, 1, 2)
+_INVALID_LIST_SIZE = (40032, "invalid openid list size")
+
+
+def _page(st: FakeState, openids: Sequence[str], cursor: str) -> dict[str, Any]:
+    """WeChat's paging: next_openid is the last openid of a page; the page after the last is empty."""
+    start = openids.index(cursor) + 1 if cursor in openids else 0
+    page = list(openids[start : start + st.page_size])
+    if not page:
+        return {"total": len(openids), "count": 0, "next_openid": ""}
+    return {"total": len(openids), "count": len(page), "data": {"openid": page}, "next_openid": page[-1]}
+
+
+def _openid_list(req: FakeRequest, limit: int) -> list[str]:
+    openids = req.need(req.body().get("openid_list"), 40003, "invalid openid")
+    if not isinstance(openids, list) or len(openids) > limit:
+        raise Fault(*_INVALID_LIST_SIZE)
+    return openids
+
+
+def _profile(st: FakeState, openid: str) -> dict[str, Any]:
+    if openid not in st.followers:
+        return {"subscribe": 0, "openid": openid}
+    tag_ids = [tag_id for tag_id, tag in st.tags.items() if openid in tag["members"]]
+    return {**st.followers[openid], "tagid_list": tag_ids}
+
+
+@endpoint("GET", "/cgi-bin/user/info")
+def user_info(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    return _profile(st, st.follower(req.query.get("openid"))["openid"])
+
+
+@endpoint("POST", "/cgi-bin/user/info/batchget")
+def user_batch_get(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    users = req.need(req.body().get("user_list"), 47001, "data format error")
+    if not isinstance(users, list) or len(users) > 100:
+        raise Fault(*_INVALID_LIST_SIZE)
+    return {"user_info_list": [_profile(st, str(user.get("openid"))) for user in users]}
+
+
+@endpoint("GET", "/cgi-bin/user/get")
+def user_list(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    return _page(st, list(st.followers), req.query.get("next_openid", ""))
+
+
+@endpoint("POST", "/cgi-bin/user/info/updateremark")
+def update_remark(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    body = req.body()
+    remark = str(body.get("remark", ""))
+    if len(remark) > 30:
+        raise Fault(45002, "remark size out of limit")
+    st.follower(body.get("openid"))["remark"] = remark
+    return {"errcode": 0, "errmsg": "ok"}
+
+
+@endpoint("POST", "/cgi-bin/tags/members/getblacklist")
+def blacklist(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    return _page(st, st.blacklist, str(req.body().get("begin_openid") or ""))
+
+
+@endpoint("POST", "/cgi-bin/tags/members/batchblacklist")
+def block(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    st.blacklist.extend(o for o in _openid_list(req, 20) if o not in st.blacklist)
+    return {"errcode": 0, "errmsg": "ok"}
+
+
+@endpoint("POST", "/cgi-bin/tags/members/batchunblacklist")
+def unblock(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    gone = set(_openid_list(req, 20))
+    st.blacklist[:] = [o for o in st.blacklist if o not in gone]
+    return {"errcode": 0, "errmsg": "ok"}
+
+
+@endpoint("GET", "/wxa/getpaidunionid")
+def paid_unionid(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    q = req.query
+    if not (q.get("transaction_id") or (q.get("mch_id") and q.get("out_trade_no"))):
+        raise Fault(40097, "invalid args")
+    unionid = st.follower(q.get("openid")).get("unionid")
+    if not unionid:
+        raise Fault(89002, "open not exists")
+    return {"errcode": 0, "errmsg": "ok", "unionid": unionid}
+
+
+def _tag_name(st: FakeState, body: dict[str, Any], keep: int | None = None) -> str:
+    name = str((body.get("tag") or {}).get("name") or "")
+    if not name or len(name) > 30:
+        raise Fault(45158, "tag name too long")
+    if any(tag["name"] == name and tag_id != keep for tag_id, tag in st.tags.items()):
+        raise Fault(45157, "invalid tag name")
+    return name
+
+
+def _tag_id(st: FakeState, value: Any) -> int:
+    if value in _SYSTEM_TAGS:
+        raise Fault(45058, "can't modify sys tag")
+    if value not in st.tags:
+        raise Fault(45159, "invalid tag id")
+    return int(value)
+
+
+@endpoint("POST", "/cgi-bin/tags/create")
+def tag_create(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    name = _tag_name(st, req.body())
+    if len(st.tags) >= 100:
+        raise Fault(45056, "too many tags")
+    tag_id, st.next_tag_id = st.next_tag_id, st.next_tag_id + 1
+    st.tags[tag_id] = {"name": name, "members": set()}
+    return {"tag": {"id": tag_id, "name": name}}
+
+
+@endpoint("GET", "/cgi-bin/tags/get")
+def tag_list(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    return {"tags": [{"id": i, "name": t["name"], "count": len(t["members"])} for i, t in st.tags.items()]}
+
+
+@endpoint("POST", "/cgi-bin/tags/update")
+def tag_update(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    body = req.body()
+    tag_id = _tag_id(st, (body.get("tag") or {}).get("id"))
+    st.tags[tag_id]["name"] = _tag_name(st, body, keep=tag_id)
+    return {"errcode": 0, "errmsg": "ok"}
+
+
+@endpoint("POST", "/cgi-bin/tags/delete")
+def tag_delete(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    del st.tags[_tag_id(st, (req.body().get("tag") or {}).get("id"))]
+    return {"errcode": 0, "errmsg": "ok"}
+
+
+def _tagging(st: FakeState, req: FakeRequest, add: bool) -> dict[str, Any]:
+    openids = _openid_list(req, 50)
+    members: set[str] = st.tags[_tag_id(st, req.body().get("tagid"))]["members"]
+    for openid in openids:
+        st.follower(openid)
+        if add and sum(openid in t["members"] for t in st.tags.values()) >= 20:
+            raise Fault(45059, "has too many tags")
+        (members.add if add else members.discard)(openid)
+    return {"errcode": 0, "errmsg": "ok"}
+
+
+@endpoint("POST", "/cgi-bin/tags/members/batchtagging")
+def tag_users(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    return _tagging(st, req, add=True)
+
+
+@endpoint("POST", "/cgi-bin/tags/members/batchuntagging")
+def untag_users(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    return _tagging(st, req, add=False)
+
+
+@endpoint("POST", "/cgi-bin/tags/getidlist")
+def tags_of_user(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    return {"tagid_list": _profile(st, st.follower(req.body().get("openid"))["openid"])["tagid_list"]}

@@ -1,0 +1,244 @@
+"""``FakeWeChat``: a fake api.weixin.qq.com on loopback, for testing code that calls the WeChat API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import threading
+from collections.abc import Generator, Sequence
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from ..api import Client
+from ._fake_app import FakeApp
+from ._fake_messages import add_template
+from ._fake_state import FakeState, RecordedCall, Rule
+
+DEFAULT_APPID = "wxf4ce0000000fa4e0"
+DEFAULT_SECRET = "fa4e5ec2e7000000000000000000fa4e"
+_START_TIMEOUT = 10.0
+
+
+class _Server(uvicorn.Server):
+    """Leaves the test runner's signal handlers alone (Ctrl-C must still stop pytest)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class FakeWeChat:
+    """A fake WeChat API server: real HTTP on 127.0.0.1, real tokens, documented validation and errcodes.
+
+    Start it inside a test's event loop with ``async with FakeWeChat() as fake:``, or from synchronous
+    code (and for other processes to call) with ``with FakeWeChat() as fake:``, which serves it from a
+    background thread. Point a client at ``fake.url`` (``fake.client()`` does it), then assert on
+    ``fake.calls(path)`` and script trouble with ``fake.fail(...)``. It serves the mp host's
+    ``/cgi-bin/showqrcode`` too, so use ``fake.url`` as ``mp_base`` as well.
+    """
+
+    def __init__(
+        self,
+        *,
+        appid: str = DEFAULT_APPID,
+        secret: str = DEFAULT_SECRET,
+        token_ttl: int = 7200,
+        overlap: int = 300,
+        page_size: int = 10_000,
+    ) -> None:
+        self.appid = appid
+        self.secret = secret
+        self.state = FakeState(appid, secret, token_ttl=token_ttl, overlap=overlap, page_size=page_size)
+        self._app = FakeApp(self.state)
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:54321``."""
+        if self._url is None:
+            raise RuntimeError(
+                "FakeWeChat is not running; use `async with FakeWeChat()` or `with FakeWeChat()`"
+            )
+        return self._url
+
+    def client(self, **options: Any) -> Client:
+        """A :class:`wxhook.api.Client` for this fake: its appid/secret, ``api_base`` and ``mp_base``."""
+        options = {"api_base": self.url, "mp_base": self.url, **options}
+        return Client(self.appid, self.secret, **options)
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def _new_server(self) -> _Server:
+        config = uvicorn.Config(
+            self._app.asgi,
+            host="127.0.0.1",
+            port=0,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = _Server(config)
+        return self._server
+
+    def _bound(self, server: _Server) -> None:
+        port = server.servers[0].sockets[0].getsockname()[1]
+        self._url = f"http://127.0.0.1:{port}"
+
+    async def __aenter__(self) -> FakeWeChat:
+        server = self._new_server()
+        self._task = asyncio.create_task(server.serve())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _START_TIMEOUT
+        while not server.started:
+            if self._task.done() or loop.time() > deadline:
+                await self.__aexit__(None, None, None)
+                raise RuntimeError("FakeWeChat did not start: uvicorn could not bind 127.0.0.1")
+            await asyncio.sleep(0.005)
+        self._bound(server)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(Exception, SystemExit):
+                await self._task
+        self._server, self._task, self._url = None, None, None
+
+    def __enter__(self) -> FakeWeChat:
+        server = self._new_server()
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(server.serve(),), name="FakeWeChat", daemon=True
+        )
+        self._thread.start()
+        stopped = threading.Event()
+        for _ in range(int(_START_TIMEOUT / 0.005)):
+            if server.started or not self._thread.is_alive():
+                break
+            stopped.wait(0.005)
+        if not server.started:
+            self.__exit__(None, None, None)
+            raise RuntimeError("FakeWeChat did not start: uvicorn could not bind 127.0.0.1")
+        self._bound(server)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(_START_TIMEOUT)
+        self._server, self._thread, self._url = None, None, None
+
+    # -- what happened ---------------------------------------------------------------------------------
+
+    def calls(self, path: str | None = None) -> list[RecordedCall]:
+        """Every request received (or those to ``path``), oldest first."""
+        with self._app.lock:
+            return [c for c in self._app.calls if path is None or c.path == path]
+
+    def count(self, path: str) -> int:
+        """How many requests ``path`` received."""
+        return len(self.calls(path))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Requests received per path."""
+        with self._app.lock:
+            counts: dict[str, int] = {}
+            for call in self._app.calls:
+                counts[call.path] = counts.get(call.path, 0) + 1
+            return counts
+
+    def reset_calls(self) -> None:
+        with self._app.lock:
+            self._app.calls.clear()
+
+    # -- scripted trouble ------------------------------------------------------------------------------
+
+    def fail(
+        self,
+        path: str,
+        errcode: int | None = None,
+        *,
+        times: int | None = 1,
+        status: int | None = None,
+        delay: float | None = None,
+        errmsg: str | None = None,
+        openid: str | None = None,
+    ) -> None:
+        """Make the next ``times`` calls to ``path`` (``None``: all of them) misbehave.
+
+        ``errcode`` answers ``{"errcode": …}`` (40164's errmsg names the caller's IP as WeChat does),
+        ``status`` answers that HTTP status instead, ``delay`` waits that many seconds first (alone, it
+        only slows the normal answer). ``openid`` limits the rule to calls about that user (``touser`` or
+        ``openid`` in the body or query). Earlier rules win while they last.
+        """
+        if errcode is None and status is None and delay is None:
+            raise ValueError("fail() needs errcode=, status= or delay=")
+        with self._app.lock:
+            self._app.rules.append(Rule(path, errcode, status, delay, times, openid, errmsg))
+
+    def clear_failures(self) -> None:
+        with self._app.lock:
+            self._app.rules.clear()
+
+    # -- account data ----------------------------------------------------------------------------------
+
+    def add_follower(self, openid: str, **profile: Any) -> None:
+        """A follower user/info, batchget, paging, tags and OAuth know; ``profile`` overrides fields."""
+        with self._app.lock:
+            self.state.followers[openid] = {
+                "subscribe": 1,
+                "openid": openid,
+                "language": "zh_CN",
+                "subscribe_time": 1_700_000_000,
+                "remark": "",
+                "groupid": 0,
+                "subscribe_scene": "ADD_SCENE_QR_CODE",
+                "qr_scene": 0,
+                "qr_scene_str": "",
+                **profile,
+            }
+
+    def add_followers(self, openids: Sequence[str]) -> None:
+        for openid in openids:
+            self.add_follower(openid)
+
+    def add_template(self, short_id: str = "TM00001", keywords: Sequence[str] = ("first", "remark")) -> str:
+        """A template of this account, as ``api_add_template`` would create; returns its template_id."""
+        with self._app.lock:
+            return add_template(self.state, short_id, list(keywords))
+
+    def oauth_code(self, openid: str, scope: str = "snsapi_base") -> str:
+        """A single-use code, as WeChat appends to the redirect_uri after the user authorises."""
+        code = secrets.token_hex(16)
+        with self._app.lock:
+            self.state.oauth_codes[code] = (openid, scope)
+        return code
+
+    def set_ticket(self, kind: str, ticket: str) -> None:
+        """Fix the ``jsapi`` or ``wx_card`` ticket getticket hands out (e.g. to check a known signature)."""
+        with self._app.lock:
+            self.state.tickets[kind] = ticket
+
+    def revoke_tokens(self) -> None:
+        """Revoke every issued access token, as a force refresh elsewhere would: calls get 40001."""
+        with self._app.lock:
+            for issued in self.state.tokens.values():
+                issued.revoked = True
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock forward: tokens expire (42001) without the test sleeping."""
+        with self._app.lock:
+            self.state.clock_offset += seconds
