@@ -135,6 +135,9 @@ class Bot(Router):
         self._api = api
         self._api_base = api_base
         self._runtime: _Runtime | None = None
+        self.stats: Counter[str] = Counter()
+        """Counters of the reply window: ``coalesced`` retries, ``deadline_passed``, late replies ``delivered``
+        through the API and ``delivery_failed``."""
 
     @property
     def api(self) -> Client:
@@ -145,19 +148,14 @@ class Bot(Router):
             self._api = Client(self.settings.appid, self.settings.secret, store=self.store, api_base=self._api_base)
         return self._api
 
-    @property
-    def stats(self) -> Counter[str]:
-        """Counters of the reply window: coalesced retries, passed deadlines, late deliveries and failures."""
-        return self._window().stats
-
     def _loop_runtime(self) -> _Runtime:
         """Per-event-loop machinery, created on first use so a bot can be built at import time."""
         loop = asyncio.get_running_loop()
         runtime = self._runtime
         if runtime is None or runtime.loop is not loop:
             background = Background(self.background_limit)
-            window = Window(self, self.store, background, namespace=self._namespace, retention=self.retry_window,
-                            timeout_reply=self.timeout_reply, typing=self.typing)
+            window = Window(self, self.store, background, self.stats, namespace=self._namespace,
+                            retention=self.retry_window, timeout_reply=self.timeout_reply, typing=self.typing)
             runtime = self._runtime = _Runtime(loop, background, window)
         return runtime
 

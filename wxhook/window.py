@@ -51,6 +51,7 @@ class Window:
         bot: Bot,
         store: Store,
         background: Background,
+        stats: Counter[str],
         *,
         namespace: str,
         retention: float,
@@ -67,7 +68,7 @@ class Window:
         self._typing = typing
         self._retry_delay = retry_delay
         self._running: dict[str, asyncio.Future[str]] = {}
-        self.stats: Counter[str] = Counter()
+        self.stats = stats
 
     async def answer(self, msg: Message, ctx: Context, deadline: float) -> str | None:
         """The passive reply XML to send for this delivery (None: answer "success").

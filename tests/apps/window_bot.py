@@ -1,0 +1,33 @@
+"""A bot for multi-worker tests, served as ``uvicorn tests.apps.window_bot:app --workers 2``.
+
+Configured by WXHOOK_* variables; every handler run is appended to the file named by RUNS_FILE, and each
+response carries the answering worker's pid in ``x-worker``, so a test can see which process did what.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from wxhook import Bot, Message
+
+bot = Bot()
+RUNS_FILE = os.environ["RUNS_FILE"]
+
+
+@bot.on_text
+async def slow_echo(msg: Message) -> str:
+    with open(RUNS_FILE, "a") as runs:
+        runs.write(f"{msg.msg_id} {os.getpid()}\n")  # type: ignore[attr-defined]
+    await asyncio.sleep(float(os.environ.get("HANDLER_SECONDS", "1")))
+    return f"echo: {msg.content}"  # type: ignore[attr-defined]
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def tagged(event: dict[str, Any]) -> None:
+        if event["type"] == "http.response.start":
+            event["headers"] = [*event["headers"], (b"x-worker", str(os.getpid()).encode())]
+        await send(event)
+
+    await bot(scope, receive, tagged)
