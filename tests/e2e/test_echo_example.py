@@ -68,3 +68,31 @@ async def test_plaintext_mode_works_on_the_same_bot(echo_url: str) -> None:
     async with BotClient(echo_url, token="wxhook-echo") as wechat:
         reply = await wechat.send_text("plain")
         assert (reply.encrypted, reply.content) == (False, "plain")
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")}
+    return subprocess.run(
+        [sys.executable, "-m", "wxhook", *args], cwd=ROOT, env={**clean, **env},
+        capture_output=True, text=True, timeout=30,
+    )
+
+
+def test_cli_plays_wechat_against_the_running_bot(echo_url: str) -> None:
+    demo = {"WXHOOK_TOKEN": "wxhook-echo", "WXHOOK_APPID": "wx2c2769f8efd9abc2",
+            "WXHOOK_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}
+    sent = run_cli("--url", echo_url, "send", "你好 from the CLI", **demo)
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.strip() == "encrypted text reply: 你好 from the CLI"
+    plain = run_cli("--url", echo_url, "--plain", "event", "subscribe", **demo)
+    assert plain.stdout.startswith("text reply: Thanks for following")
+    assert run_cli("--url", echo_url, "handshake", **demo).stdout.strip() == "handshake OK"
+    forged = run_cli("--url", echo_url, "--token", "wrong", "--plain", "send", "x")
+    assert forged.returncode == 0 and forged.stdout.startswith("HTTP 403: signature mismatch")
+
+
+def test_cli_explains_what_is_missing() -> None:
+    missing = run_cli("send", "x")
+    assert missing.returncode == 2 and "WXHOOK_TOKEN" in missing.stderr
+    unreachable = run_cli("--url", "http://127.0.0.1:9/", "--token", "t", "send", "x")
+    assert unreachable.returncode == 1 and "is the bot running" in unreachable.stderr
