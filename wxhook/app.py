@@ -256,7 +256,11 @@ class Bot(Router):
     # request pipeline ------------------------------------------------------------------------------------
 
     def _query(self, scope: Scope, *names: str) -> dict[str, str]:
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        text = scope["query_string"].decode("latin-1")
+        if "%" in text or "+" in text:
+            query = dict(parse_qsl(text))
+        else:  # WeChat's parameters are hex and digits: skip unquoting, which costs more than the rest
+            query = dict(pair.partition("=")[::2] for pair in text.split("&") if pair)
         missing = [name for name in names if not query.get(name)]
         if missing:
             raise Rejected(400, f"missing query parameter(s): {', '.join(missing)}")

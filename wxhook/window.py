@@ -84,22 +84,28 @@ class Window:
             outcome: asyncio.Future[str] = loop.create_future()
             self._running[key] = outcome
             self._background.watch(self._run(msg, ctx, key, outcome, deadline), f"handler for {key}")
-        else:
-            self.stats["coalesced"] += 1
+            # The first delivery needs no waiter entry or delivery claim: if the outcome comes in time, the
+            # runner leaves the passive answer to it; if not, it is gone before the runner looks for waiters.
+            return self._passive(msg, await self._outcome(key, keys.result, deadline))
+        self.stats["coalesced"] += 1
         waiter = secrets.token_hex(8)
         await self._store.set(keys.waiter, waiter, max(deadline - loop.time(), 0) + 1)
         try:
             value = await self._outcome(key, keys.result, deadline)
-            if value is None:
-                self.stats["deadline_passed"] += 1
-                return None if self._timeout_reply is None else _render_text(msg, self._timeout_reply)
-            if value == _NO_REPLY:
-                return None
-            if await self._store.set_if_absent(keys.delivered, "passive", self._retention):
-                return value[1:]
-            return value[1:] if await self._store.get(keys.delivered) == "passive" else None
+            if value is not None and value != _NO_REPLY:
+                claimed = await self._store.set_if_absent(keys.delivered, "passive", self._retention)
+                if not claimed and await self._store.get(keys.delivered) != "passive":
+                    return None  # the reply already went out through the API
+            return self._passive(msg, value)
         finally:
             await self._store.compare_and_delete(keys.waiter, waiter)
+
+    def _passive(self, msg: Message, value: str | None) -> str | None:
+        """The answer for an outcome: its reply XML, nothing, or the interim text when none came in time."""
+        if value is None:
+            self.stats["deadline_passed"] += 1
+            return None if self._timeout_reply is None else _render_text(msg, self._timeout_reply)
+        return None if value == _NO_REPLY else value[1:]
 
     async def _outcome(self, key: str, result_key: str, deadline: float) -> str | None:
         """Wait for the handler's outcome: a local future when it runs here, else by polling the store."""
