@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from wxhook.api import Client
+from wxhook.testing import FakeWeChat
+
+# Tiny backoff keeps retry tests fast; the retry logic is the same at any scale.
+FAST = {"backoff": 0.001, "backoff_max": 0.004, "retry_deadline": 5.0, "timeout": 5.0}
+
+
+@pytest.fixture(autouse=True)
+def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No WXHOOK_* variables leak in from the machine running the tests."""
+    for name in ("WXHOOK_APPID", "WXHOOK_SECRET", "WXHOOK_API_BASE", "WXHOOK_STORE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWeChat]:
+    async with FakeWeChat() as server:
+        yield server
+
+
+@pytest.fixture
+async def client(fake: FakeWeChat) -> AsyncIterator[Client]:
+    async with fake.client(**FAST) as api:
+        yield api
+
+
+def sent(fake: FakeWeChat, path: str, index: int = -1) -> Any:
+    """The JSON body of a recorded call (the last one by default)."""
+    return fake.calls(path)[index].json
