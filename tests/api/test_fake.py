@@ -124,3 +124,16 @@ async def test_two_fakes_are_independent() -> None:
         assert one.calls(STABLE)[0].json["appid"] == one.appid
         assert two.calls(STABLE)[0].json["appid"] == "wxtwo"
         assert one.count("/cgi-bin/getcallbackip") == two.count("/cgi-bin/getcallbackip") == 1
+
+
+def test_client_built_without_an_event_loop() -> None:
+    """A Client made at import time (no loop yet) connects lazily inside the loop that first uses it."""
+    with FakeWeChat() as fake:
+        client = fake.client(**FAST)
+
+        async def job() -> list[str]:
+            async with client:
+                return await client.misc.callback_ip()
+
+        assert asyncio.run(job())
+    assert fake.count(STABLE) == 1
