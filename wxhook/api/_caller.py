@@ -108,8 +108,10 @@ class Caller:
         return _json(await self.call("POST", path, body=body, **options), path)
 
 
-def _with_token(token: str | None, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {**({"access_token": token} if token else {}), **(params or {})}
+def _with_token(token: str | None, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """None rather than {}: an empty mapping would make httpx drop a query already in the URL."""
+    query = {**({"access_token": token} if token else {}), **(params or {})}
+    return query or None
 
 
 def _json(answer: Answer, path: str) -> dict[str, Any]:

@@ -86,7 +86,11 @@ class Transport:
         self._http_loop: asyncio.AbstractEventLoop | None = None
 
     def _client(self) -> httpx.AsyncClient:
-        """Created on first use, so a Client can be built at import time; a pool never crosses event loops."""
+        """Created on first use, so a Client can be built at import time.
+
+        A pool belongs to one event loop; a Client used from a new loop gets a new pool (the old one's
+        sockets died with their loop), so use one Client per loop or ``async with`` inside each run.
+        """
         loop = asyncio.get_running_loop()
         if self._http is None or self._http_loop is not loop:
             self._http = httpx.AsyncClient(timeout=self._timeout)
@@ -95,7 +99,7 @@ class Transport:
 
     async def aclose(self) -> None:
         http, self._http = self._http, None
-        if http is not None:
+        if http is not None and self._http_loop is asyncio.get_running_loop():
             await http.aclose()
 
     async def request(

@@ -38,7 +38,7 @@ def stable_token(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     if current is None or current.revoked or current.expires_at <= st.now():
         st.stable = st.issue_token("stable")
         current = st.tokens[st.stable]
-    return {"access_token": st.stable, "expires_in": int(current.expires_at - st.now())}
+    return {"access_token": st.stable, "expires_in": round(current.expires_at - st.now())}
 
 
 @endpoint("GET", "/cgi-bin/ticket/getticket")

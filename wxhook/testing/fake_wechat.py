@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import socket
 import threading
 from collections.abc import Generator, Sequence
 from types import TracebackType
@@ -20,14 +21,48 @@ from ._fake_state import FakeState, RecordedCall, Rule
 DEFAULT_APPID = "wxf4ce0000000fa4e0"
 DEFAULT_SECRET = "fa4e5ec2e7000000000000000000fa4e"
 _START_TIMEOUT = 10.0
+_DRAIN_STEPS = 400  # 2 s for in-flight answers (a scripted delay) to finish
 
 
 class _Server(uvicorn.Server):
-    """Leaves the test runner's signal handlers alone (Ctrl-C must still stop pytest)."""
+    """Leaves the test runner's signal handlers alone (Ctrl-C must still stop pytest) and stops at once.
+
+    uvicorn polls ``should_exit`` and drains connections in 0.1 s steps; waiting on an event and polling
+    finer keeps a suite that starts a fake per test from spending most of its time in teardown.
+    """
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _stopping: asyncio.Event | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+    async def main_loop(self) -> None:
+        self._loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
+        await self.on_tick(0)
+        if not self.should_exit:
+            await self._stopping.wait()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        for _ in range(_DRAIN_STEPS):
+            if not self.server_state.connections and not self.server_state.tasks:
+                break
+            await asyncio.sleep(0.005)
+        for task in self.server_state.tasks:
+            task.cancel()
+        for server in self.servers:
+            await server.wait_closed()
+
+    def stop(self) -> None:
+        """Callable from any thread."""
+        self.should_exit = True
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
 
 
 class FakeWeChat:
@@ -108,7 +143,7 @@ class FakeWeChat:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.stop()
         if self._task is not None:
             with contextlib.suppress(Exception, SystemExit):
                 await self._task
@@ -135,7 +170,7 @@ class FakeWeChat:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.stop()
         if self._thread is not None:
             self._thread.join(_START_TIMEOUT)
         self._server, self._thread, self._url = None, None, None

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from wxhook.api import Client, WeChatAPIError, sign_card, sign_jsapi
+from wxhook.testing import FakeWeChat
+
+OFFICIAL_TICKET = "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg"
+TICKET = "/cgi-bin/ticket/getticket"
+
+
+def test_official_jsapi_vector() -> None:
+    signature = sign_jsapi(
+        OFFICIAL_TICKET, "Wm3WZYTPz0wzccnW", 1414587457, "http://mp.weixin.qq.com?params=value"
+    )
+    assert signature == "0f9de62fce790f9a083d5c99e95740ceb90c27ed"
+
+
+async def test_jsapi_signature_through_the_client(fake: FakeWeChat, client: Client) -> None:
+    fake.set_ticket("jsapi", OFFICIAL_TICKET)
+    url = "http://mp.weixin.qq.com?params=value#section"
+    results = await asyncio.gather(
+        *(client.ticket.jsapi_signature(url, "Wm3WZYTPz0wzccnW", 1414587457) for _ in range(10))
+    )
+    assert {r.signature for r in results} == {"0f9de62fce790f9a083d5c99e95740ceb90c27ed"}
+    assert results[0].url == "http://mp.weixin.qq.com?params=value" and results[0].appid == fake.appid
+    assert fake.count(TICKET) == 1 and fake.calls(TICKET)[0].query["type"] == "jsapi"
+    fresh = await client.ticket.jsapi_signature("http://example.com/")
+    assert len(fresh.noncestr) == 16 and fresh.timestamp > 1_700_000_000
+
+
+async def test_card_ticket_is_cached_separately(fake: FakeWeChat, client: Client) -> None:
+    jsapi = await client.ticket.get("jsapi")
+    card = await client.ticket.get("wx_card")
+    assert jsapi != card and await client.ticket.get("wx_card") == card
+    assert [c.query["type"] for c in fake.calls(TICKET)] == ["jsapi", "wx_card"]
+    signature, nonce, ts = await client.ticket.card_signature(card_id="c1", nonce_str="n", timestamp=1)
+    assert (signature, nonce, ts) == (sign_card(card, "1", "n", "c1"), "n", 1)
+
+
+async def test_authorize_url(client: Client, fake: FakeWeChat) -> None:
+    url = client.oauth.authorize_url("https://example.com/cb?x=1", "snsapi_userinfo", "abc123")
+    parts = urlsplit(url)
+    assert (parts.netloc, parts.path, parts.fragment) == (
+        "open.weixin.qq.com",
+        "/connect/oauth2/authorize",
+        "wechat_redirect",
+    )
+    assert parse_qs(parts.query) == {
+        "appid": [fake.appid],
+        "redirect_uri": ["https://example.com/cb?x=1"],
+        "response_type": ["code"],
+        "scope": ["snsapi_userinfo"],
+        "state": ["abc123"],
+    }
+    with pytest.raises(ValueError, match="state"):
+        client.oauth.authorize_url("https://example.com/cb", state="not/allowed")
+
+
+async def test_exchange_refresh_user_info_check(fake: FakeWeChat, client: Client) -> None:
+    fake.add_follower("o1", unionid="u1", nickname="小明")
+    token = await client.oauth.exchange(fake.oauth_code("o1", "snsapi_userinfo"))
+    (call,) = fake.calls("/sns/oauth2/access_token")
+    assert call.query == {
+        "appid": fake.appid,
+        "secret": fake.secret,
+        "code": call.query["code"],
+        "grant_type": "authorization_code",
+    }
+    assert (token.openid, token.scope, token.unionid) == ("o1", "snsapi_userinfo", "u1")
+    info = await client.oauth.user_info(token.access_token, token.openid)
+    assert (info.openid, info.nickname, info.unionid) == ("o1", "小明", "u1")
+    assert await client.oauth.check(token.access_token, "o1")
+    assert not await client.oauth.check(token.access_token, "o2")
+    assert not await client.oauth.check("forged", "o1")
+    renewed = await client.oauth.refresh(token.refresh_token)
+    assert fake.calls("/sns/oauth2/refresh_token")[0].query["grant_type"] == "refresh_token"
+    assert renewed.access_token != token.access_token
+    assert fake.count("/cgi-bin/stable_token") == 0
+
+
+async def test_code_is_single_use_and_base_scope_has_no_profile(fake: FakeWeChat, client: Client) -> None:
+    code = fake.oauth_code("o1")
+    token = await client.oauth.exchange(code)
+    with pytest.raises(WeChatAPIError) as caught:
+        await client.oauth.exchange(code)
+    assert caught.value.errcode == 40163
+    with pytest.raises(WeChatAPIError) as caught:
+        await client.oauth.user_info(token.access_token, "o1")
+    assert caught.value.errcode == 48001

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+
+from wxhook.api import Client, WeChatAPIError
+from wxhook.testing import FakeWeChat
+
+from .conftest import FAST, sent
+
+
+async def test_info(fake: FakeWeChat, client: Client) -> None:
+    fake.add_follower("o1", unionid="u1", remark="vip", qr_scene_str="promo")
+    info = await client.user.info("o1", lang="en")
+    assert fake.calls("/cgi-bin/user/info")[0].query["openid"] == "o1"
+    assert fake.calls("/cgi-bin/user/info")[0].query["lang"] == "en"
+    assert (info.openid, info.subscribe, info.unionid, info.remark) == ("o1", True, "u1", "vip")
+    assert info.qr_scene_str == "promo" and info.subscribe_scene == "ADD_SCENE_QR_CODE"
+    assert info.raw["subscribe"] == 1
+    with pytest.raises(WeChatAPIError) as caught:
+        await client.user.info("stranger")
+    assert caught.value.errcode == 40003
+
+
+async def test_batch_get_chunks_by_100(fake: FakeWeChat, client: Client) -> None:
+    openids = [f"o{i:03}" for i in range(250)]
+    fake.add_followers(openids[:200])
+    infos = await client.user.batch_get(openids)
+    assert [i.openid for i in infos] == openids
+    assert [i.subscribe for i in infos] == [True] * 200 + [False] * 50
+    bodies = [c.json for c in fake.calls("/cgi-bin/user/info/batchget")]
+    assert [len(b["user_list"]) for b in bodies] == [100, 100, 50]
+    assert bodies[0]["user_list"][0] == {"openid": "o000", "lang": "zh_CN"}
+
+
+async def test_followers_pages_and_iteration() -> None:
+    async with FakeWeChat(page_size=2) as fake, fake.client(**FAST) as client:
+        fake.add_followers(["a", "b", "c", "d", "e"])
+        page = await client.user.list()
+        assert (page.total, page.count, page.openids, page.next_openid) == (5, 2, ["a", "b"], "b")
+        assert [o async for o in client.user.iter_followers()] == ["a", "b", "c", "d", "e"]
+        cursors = [c.query.get("next_openid") for c in fake.calls("/cgi-bin/user/get")[1:]]
+        assert cursors == [None, "b", "d", "e"]
+        last = await client.user.list("e")
+        assert (last.count, last.openids, last.next_openid) == (0, [], "")
+
+
+async def test_update_remark(fake: FakeWeChat, client: Client) -> None:
+    fake.add_follower("o1")
+    await client.user.update_remark("o1", "老客户")
+    assert sent(fake, "/cgi-bin/user/info/updateremark") == {"openid": "o1", "remark": "老客户"}
+    assert (await client.user.info("o1")).remark == "老客户"
+
+
+async def test_block_unblock_chunks_by_20_and_blacklist_pages(fake: FakeWeChat, client: Client) -> None:
+    openids = [f"o{i:02}" for i in range(45)]
+    await client.user.block(openids)
+    sizes = [len(c.json["openid_list"]) for c in fake.calls("/cgi-bin/tags/members/batchblacklist")]
+    assert sizes == [20, 20, 5]
+    page = await client.user.blacklist()
+    assert sent(fake, "/cgi-bin/tags/members/getblacklist") == {"begin_openid": ""}
+    assert (page.total, page.openids[:2]) == (45, ["o00", "o01"])
+    assert [o async for o in client.user.iter_blacklist()] == openids
+    await client.user.unblock(openids[:30])
+    sizes = [len(c.json["openid_list"]) for c in fake.calls("/cgi-bin/tags/members/batchunblacklist")]
+    assert sizes == [20, 10]
+    assert [o async for o in client.user.iter_blacklist()] == openids[30:]
+
+
+async def test_paid_unionid(fake: FakeWeChat, client: Client) -> None:
+    fake.add_follower("o1", unionid="u-paid")
+    assert await client.user.paid_unionid("o1", transaction_id="t1") == "u-paid"
+    assert await client.user.paid_unionid("o1", mch_id="m", out_trade_no="n") == "u-paid"
+    queries = [c.query for c in fake.calls("/wxa/getpaidunionid")]
+    assert {k: v for k, v in queries[0].items() if k != "access_token"} == {
+        "openid": "o1",
+        "transaction_id": "t1",
+    }
+    assert queries[1]["mch_id"] == "m" and queries[1]["out_trade_no"] == "n"
+    with pytest.raises(ValueError, match="transaction_id"):
+        await client.user.paid_unionid("o1", mch_id="m")
