@@ -3,6 +3,18 @@
 Everything public is importable from here; the modules behind it are internal.
 """
 
+from .api import (
+    Client,
+    InvalidCredentialError,
+    IPNotWhitelistedError,
+    RateLimitError,
+    ReplyWindowError,
+    UnauthorizedAPIError,
+    UserRefusedError,
+    WeChatAPIError,
+    WeChatError,
+    WeChatNetworkError,
+)
 from .app import Bot
 from .config import ConfigError
 from .context import Context
@@ -25,20 +37,30 @@ from .stores import LockTimeout, MemoryStore, Store, open_store
 __all__ = [
     "Article",
     "Bot",
+    "Client",
     "ConfigError",
     "Context",
+    "IPNotWhitelistedError",
     "Image",
+    "InvalidCredentialError",
     "LockTimeout",
     "MemoryStore",
     "Music",
     "News",
+    "RateLimitError",
     "Reply",
+    "ReplyWindowError",
     "Router",
     "Store",
     "Text",
     "TransferCustomerService",
+    "UnauthorizedAPIError",
+    "UserRefusedError",
     "Video",
     "Voice",
+    "WeChatAPIError",
+    "WeChatError",
+    "WeChatNetworkError",
     "open_store",
     *_message_names,
 ]

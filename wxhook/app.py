@@ -16,11 +16,12 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 
+from .api import Client
 from .background import Background
 from .config import ConfigError, load_settings
 from .context import Context
@@ -32,9 +33,6 @@ from .session import load_session
 from .stores import Store, open_store
 from .window import Window
 from .xml import XMLError, parse_xml
-
-if TYPE_CHECKING:
-    from .api import Client
 
 logger = logging.getLogger("wxhook")
 
@@ -143,8 +141,6 @@ class Bot(Router):
     def api(self) -> Client:
         """The API client for this account, sharing the bot's store for its access token."""
         if self._api is None:
-            from .api import Client
-
             self._api = Client(self.settings.appid, self.settings.secret, store=self.store, api_base=self._api_base)
         return self._api
 

@@ -121,10 +121,16 @@ class Music(Reply):
 
 @dataclass(frozen=True, slots=True)
 class Article:
+    """One item of a ``News`` reply or of a customer-service news message."""
+
     title: str
     description: str = ""
     url: str = ""
     pic_url: str = ""
+
+    def custom_form(self) -> dict[str, str]:
+        """The article as the customer-service send API spells it."""
+        return {"title": self.title, "description": self.description, "url": self.url, "picurl": self.pic_url}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +155,7 @@ class News(Reply):
         return f"<ArticleCount>{len(self.articles)}</ArticleCount><Articles>{items}</Articles>"
 
     def custom_message(self) -> tuple[str, dict[str, Any]]:
-        articles = [{"title": a.title, "description": a.description, "url": a.url, "picurl": a.pic_url}
-                    for a in self.articles]
-        return "news", {"articles": articles}
+        return "news", {"articles": [article.custom_form() for article in self.articles]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,10 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from .api import WeChatError
 from .background import Background
 from .messages import Message, dedupe_key
-from .replies import Reply
+from .replies import Reply, Text
 from .stores import Store
 
 if TYPE_CHECKING:
@@ -167,8 +168,6 @@ class Window:
 
     async def _deliver(self, msg: Message, reply: Reply) -> None:
         """Send a late reply through the customer-service API, retrying only failures that may pass."""
-        from .api import WeChatError
-
         openid = msg.from_user_name
         try:
             msgtype, payload = reply.custom_message()
@@ -213,6 +212,4 @@ class _Keys:
 
 
 def _render_text(msg: Message, text: str) -> str:
-    from .replies import Text
-
     return Text(text).render(msg.from_user_name, msg.to_user_name, int(time.time()))

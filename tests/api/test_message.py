@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from wxhook.api import Article, Client, WeChatAPIError
+from wxhook import Article
+from wxhook.api import Client, WeChatAPIError
 from wxhook.testing import FakeWeChat
 
 from .conftest import sent
@@ -27,7 +28,7 @@ CASES: list[tuple[Callable[[Client], Awaitable[None]], str, dict[str, Any]]] = [
         {"musicurl": "http://m", "hqmusicurl": "http://hq", "thumb_media_id": "t4", "description": "D"},
     ),
     (
-        lambda c: c.message.send_news("o1", [Article("标题", url="http://a", picurl="http://p")]),
+        lambda c: c.message.send_news("o1", [Article("标题", url="http://a", pic_url="http://p")]),
         "news",
         {"articles": [{"title": "标题", "description": "", "url": "http://a", "picurl": "http://p"}]},
     ),

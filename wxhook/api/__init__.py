@@ -16,7 +16,6 @@ from ._errors import (
 )
 from ._media import UploadedMedia
 from ._menu import Menu
-from ._message import Article
 from ._misc import CallbackCheck, Quota, RidInfo
 from ._oauth import OAuthToken, OAuthUserInfo
 from ._qrcode import QRCode
@@ -31,7 +30,6 @@ from ._user import FollowerPage, UserInfo
 __all__ = [
     "OFFICIAL_DOMAINS",
     "AccessToken",
-    "Article",
     "CallbackCheck",
     "Client",
     "ConfigurationError",

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..replies import Article
 from ._caller import Group
-
-
-@dataclass(frozen=True)
-class Article:
-    """One item of a ``news`` message (WeChat shows one article per message today)."""
-
-    title: str
-    description: str = ""
-    url: str = ""
-    picurl: str = ""
 
 
 def _drop_none(**fields: Any) -> dict[str, Any]:
@@ -84,7 +74,7 @@ class MessageAPI(Group):
     async def send_news(
         self, openid: str, articles: Sequence[Article | Mapping[str, str]], *, kf_account: str | None = None
     ) -> None:
-        items = [asdict(a) if isinstance(a, Article) else dict(a) for a in articles]
+        items = [a.custom_form() if isinstance(a, Article) else dict(a) for a in articles]
         await self.send(openid, "news", {"articles": items}, kf_account=kf_account)
 
     async def send_mpnews(self, openid: str, media_id: str, *, kf_account: str | None = None) -> None:
