@@ -48,27 +48,27 @@ class Text(Reply):
 
 
 @dataclass(frozen=True, slots=True)
-class Image(Reply):
+class _Media(Reply):
+    """A reply that is only a media_id, wrapped in an element named after its type."""
+
     media_id: str
-    msg_type: ClassVar[str] = "image"
 
     def _body(self) -> str:
-        return f"<Image><MediaId>{cdata(self.media_id)}</MediaId></Image>"
+        tag = self.msg_type.capitalize()
+        return f"<{tag}><MediaId>{cdata(self.media_id)}</MediaId></{tag}>"
 
     def custom_message(self) -> tuple[str, dict[str, Any]]:
-        return "image", {"media_id": self.media_id}
+        return self.msg_type, {"media_id": self.media_id}
 
 
 @dataclass(frozen=True, slots=True)
-class Voice(Reply):
-    media_id: str
+class Image(_Media):
+    msg_type: ClassVar[str] = "image"
+
+
+@dataclass(frozen=True, slots=True)
+class Voice(_Media):
     msg_type: ClassVar[str] = "voice"
-
-    def _body(self) -> str:
-        return f"<Voice><MediaId>{cdata(self.media_id)}</MediaId></Voice>"
-
-    def custom_message(self) -> tuple[str, dict[str, Any]]:
-        return "voice", {"media_id": self.media_id}
 
 
 def _optional(tag: str, value: str | None) -> str:

@@ -29,6 +29,7 @@ class BotReply:
     body: bytes
     fields: Mapping[str, Any]
     encrypted: bool
+    headers: Mapping[str, str]
 
     @property
     def is_empty(self) -> bool:
@@ -145,13 +146,13 @@ class BotClient:
     def _plain_reply(self, response: httpx.Response) -> BotReply:
         body = response.content
         if response.status_code != 200 or body in (b"", b"success"):
-            return BotReply(response.status_code, body, {}, False)
-        return BotReply(200, body, parse_xml(body), False)
+            return BotReply(response.status_code, body, {}, False, response.headers)
+        return BotReply(200, body, parse_xml(body), False, response.headers)
 
     def _sealed_reply(self, response: httpx.Response) -> BotReply:
         body = response.content
         if response.status_code != 200 or body in (b"", b"success"):
-            return BotReply(response.status_code, body, {}, False)
+            return BotReply(response.status_code, body, {}, False, response.headers)
         assert self._envelope is not None
         outer = parse_xml(body)
         for tag in ("Encrypt", "MsgSignature", "TimeStamp", "Nonce"):
@@ -160,4 +161,4 @@ class BotClient:
         if not signature_matches(outer["MsgSignature"], self.token, outer["TimeStamp"], outer["Nonce"],
                                  outer["Encrypt"]):
             raise ReplyError("the reply's MsgSignature does not match its Encrypt, TimeStamp and Nonce")
-        return BotReply(200, body, parse_xml(self._envelope.open(outer["Encrypt"])), True)
+        return BotReply(200, body, parse_xml(self._envelope.open(outer["Encrypt"])), True, response.headers)

@@ -1,0 +1,81 @@
+"""Several uvicorn workers on one SQLite store: a message and its retry on different workers run the handler once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wxhook.testing import BotClient, FakeWeChat
+
+from .test_echo_example import ROOT, free_port
+
+TOKEN = "workers-token"
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    runs = tmp_path / "runs.txt"
+    runs.touch()
+    port = free_port()
+    with FakeWeChat() as fake:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
+            "WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
+            "WXHOOK_API_BASE": fake.url, "WXHOOK_STORE": f"sqlite:///{tmp_path / 'state.db'}",
+            "RUNS_FILE": str(runs), "HANDLER_SECONDS": "1",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "tests.apps.window_bot:app", "--workers", "2",
+             "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            workers: set[str] = set()
+            deadline = time.monotonic() + 30
+            while len(workers) < 2:  # until both workers answer
+                assert time.monotonic() < deadline and process.poll() is None, "workers did not start"
+                try:
+                    response = httpx.get(url, timeout=1)
+                    workers.add(response.headers["x-worker"])
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            yield url, runs
+        finally:
+            process.terminate()
+            process.wait(15)
+
+
+async def deliver(url: str, fields: dict[str, object], delay: float) -> tuple[str, str | None]:
+    """One delivery on a connection of its own, as WeChat's retry would be."""
+    await asyncio.sleep(delay)
+    async with BotClient(url, token=TOKEN) as wechat:
+        reply = await wechat.post(fields)
+    return reply.headers["x-worker"], reply.content
+
+
+async def test_message_and_retry_on_different_workers_run_once(two_workers: tuple[str, Path]) -> None:
+    url, runs = two_workers
+    split_pairs = 0
+    pairs = 0
+    async with BotClient(url, token=TOKEN) as template:
+        while pairs < 20 and not (split_pairs >= 2 and pairs >= 6):
+            fields = template.message("text", f"o_{pairs}", Content=f"m{pairs}")
+            (first_worker, first), (retry_worker, retry) = await asyncio.gather(
+                deliver(url, fields, 0), deliver(url, fields, 0.3)
+            )
+            assert first == retry == f"echo: m{pairs}"
+            split_pairs += first_worker != retry_worker
+            pairs += 1
+    ran = Counter(line.split()[0] for line in runs.read_text().splitlines())
+    assert len(ran) == pairs and set(ran.values()) == {1}
+    assert split_pairs >= 1, "every retry landed on the first delivery's worker; nothing was tested"
