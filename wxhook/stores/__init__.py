@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from .base import LockTimeout, Store
 from .memory import MemoryStore
+from .sqlite import SQLiteStore
 
-__all__ = ["LockTimeout", "MemoryStore", "Store", "open_store"]
+__all__ = ["LockTimeout", "MemoryStore", "SQLiteStore", "Store", "open_store"]
 
 
 def open_store(url: str | None) -> Store:
-    """Build the store a ``store=`` argument or ``WXHOOK_STORE`` names."""
+    """Build the store a ``store=`` argument or ``WXHOOK_STORE`` names.
+
+    ``sqlite:///state.db`` is relative to the working directory, ``sqlite:////var/lib/wxhook/state.db``
+    absolute (three slashes, then the path).
+    """
     if not url or url == "memory://":
         return MemoryStore()
+    if url.startswith("sqlite:"):
+        return SQLiteStore.from_url(url)
     scheme = url.split("://", 1)[0] if "://" in url else ""
     raise ValueError(
         f"unsupported store URL {url!r} (scheme {scheme!r}); set store= or WXHOOK_STORE to "
-        "'memory://' or 'sqlite:///path/to/file.db'"
+        "'memory://', 'sqlite:///relative/path.db' or 'sqlite:////absolute/path.db'"
     )

@@ -1,0 +1,309 @@
+"""Every store backend against one contract, plus what only SQLite promises: atomicity across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wxhook.stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
+from wxhook.stores.sqlite import _SWEEP_EVERY
+
+TTL = 0.05
+PAST_TTL = 0.08
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    s: Store = MemoryStore() if request.param == "memory" else SQLiteStore(str(tmp_path / "state.db"))
+    yield s
+    await s.close()
+
+
+async def test_get_set_and_replace(store: Store) -> None:
+    assert await store.get("k") is None
+    await store.set("k", "v1")
+    assert await store.get("k") == "v1"
+    await store.set("k", "v2")
+    assert await store.get("k") == "v2"
+
+
+async def test_ttl_expiry_and_set_replaces_ttl(store: Store) -> None:
+    await store.set("short", "x", ttl=TTL)
+    await store.set("kept", "y", ttl=TTL)
+    await store.set("kept", "y", ttl=None)
+    assert await store.get("short") == "x"
+    await asyncio.sleep(PAST_TTL)
+    assert await store.get("short") is None
+    assert await store.get("kept") == "y"
+
+
+async def test_zero_ttl_is_already_expired(store: Store) -> None:
+    await store.set("k", "v", ttl=0)
+    assert await store.get("k") is None
+    assert await store.set_if_absent("k", "w", ttl=0)
+
+
+async def test_set_if_absent(store: Store) -> None:
+    assert await store.set_if_absent("k", "first", ttl=TTL)
+    assert not await store.set_if_absent("k", "second")
+    assert await store.get("k") == "first"
+    await asyncio.sleep(PAST_TTL)
+    assert await store.set_if_absent("k", "third")
+    assert await store.get("k") == "third"
+    await asyncio.sleep(PAST_TTL)
+    assert await store.get("k") == "third", "a set_if_absent without ttl keeps the key"
+
+
+async def test_delete(store: Store) -> None:
+    await store.set("k", "v")
+    await store.delete("k")
+    assert await store.get("k") is None
+    await store.delete("never-there")
+    assert await store.set_if_absent("k", "again")
+
+
+async def test_compare_and_delete(store: Store) -> None:
+    await store.set("k", "mine")
+    assert not await store.compare_and_delete("k", "theirs")
+    assert await store.get("k") == "mine"
+    assert await store.compare_and_delete("k", "mine")
+    assert await store.get("k") is None
+    assert not await store.compare_and_delete("k", "mine")
+
+
+async def test_compare_and_delete_ignores_expired_value(store: Store) -> None:
+    await store.set("k", "old", ttl=TTL)
+    await asyncio.sleep(PAST_TTL)
+    assert not await store.compare_and_delete("k", "old")
+
+
+async def test_lock_excludes_concurrent_tasks(store: Store) -> None:
+    log: list[tuple[str, int]] = []
+
+    async def worker(i: int) -> None:
+        async with store.lock("job"):
+            log.append(("enter", i))
+            await asyncio.sleep(0.005)
+            log.append(("exit", i))
+
+    await asyncio.gather(*(worker(i) for i in range(5)))
+    assert len(log) == 10
+    for enter, exit_ in zip(log[::2], log[1::2], strict=True):
+        assert enter[0] == "enter"
+        assert exit_ == ("exit", enter[1])
+
+
+async def test_lock_times_out_while_held(store: Store) -> None:
+    async with store.lock("job"):
+        with pytest.raises(LockTimeout, match="'job'"):
+            async with store.lock("job", wait=0.03):
+                pass
+    async with store.lock("job", wait=0.03):
+        pass
+
+
+async def test_expired_holder_cannot_release_the_next_holders_lock(store: Store) -> None:
+    async with AsyncExitStack() as second_holder:
+        async with store.lock("job", ttl=TTL):
+            await asyncio.sleep(PAST_TTL)
+            await second_holder.enter_async_context(store.lock("job", wait=0.5))
+        with pytest.raises(LockTimeout):
+            async with store.lock("job", wait=0.03):
+                pass
+    async with store.lock("job", wait=0.03):
+        pass
+
+
+def test_open_store_memory() -> None:
+    assert isinstance(open_store(None), MemoryStore)
+    assert isinstance(open_store(""), MemoryStore)
+    assert isinstance(open_store("memory://"), MemoryStore)
+
+
+async def test_open_store_sqlite_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store("sqlite:///data/rel.db")
+    assert isinstance(store, SQLiteStore)
+    await store.set("k", "v")
+    await store.close()
+    assert (tmp_path / "data" / "rel.db").is_file(), "relative to the cwd, parent directory created"
+
+
+async def test_open_store_sqlite_absolute(tmp_path: Path) -> None:
+    target = tmp_path / "nested" / "abs.db"
+    store = open_store(f"sqlite:///{target}")
+    assert str(target).startswith("/")
+    assert isinstance(store, SQLiteStore)
+    await store.set("k", "v")
+    await store.close()
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("SELECT value FROM wxhook_kv WHERE key = 'k'").fetchone() == ("v",)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite://host/x.db", "sqlite:x.db"])
+def test_open_store_sqlite_without_path(url: str) -> None:
+    with pytest.raises(ValueError, match="WXHOOK_STORE") as info:
+        open_store(url)
+    assert "sqlite:////absolute/path.db" in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["ftp://host/x", "state.db"])
+def test_open_store_unknown_scheme(url: str) -> None:
+    with pytest.raises(ValueError, match="WXHOOK_STORE") as info:
+        open_store(url)
+    assert "sqlite:///relative/path.db" in str(info.value)
+
+
+async def test_sqlite_unopenable_path_names_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    store = SQLiteStore(str(tmp_path / "a-file" / "state.db"))
+    with pytest.raises(OSError, match="WXHOOK_STORE"):
+        await store.get("k")
+    await store.close()
+
+
+async def test_sqlite_not_a_database_names_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a database, but long enough to have a header " * 10)
+    store = SQLiteStore(str(tmp_path / "notes.txt"))
+    with pytest.raises(OSError, match="WXHOOK_STORE"):
+        await store.get("k")
+    await store.close()
+
+
+async def test_sqlite_closed_store_refuses_calls(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "state.db"))
+    await store.set("k", "v")
+    await store.close()
+    await store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await store.get("k")
+
+
+async def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "state.db"))
+    await store.set("k", "v")
+    await store.close()
+    with sqlite3.connect(tmp_path / "state.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+async def test_two_sqlite_stores_on_one_file_share_state(tmp_path: Path) -> None:
+    a = SQLiteStore(str(tmp_path / "state.db"))
+    b = SQLiteStore(str(tmp_path / "state.db"))
+    try:
+        await a.set("k", "from-a")
+        assert await b.get("k") == "from-a"
+        assert not await b.set_if_absent("k", "from-b")
+        assert await b.compare_and_delete("k", "from-a")
+        assert await a.get("k") is None
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_sqlite_sweeps_expired_rows(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SQLiteStore(str(path))
+
+    def rows() -> int:
+        with sqlite3.connect(path) as conn:
+            count: int = conn.execute("SELECT count(*) FROM wxhook_kv").fetchone()[0]
+        return count
+
+    try:
+        for i in range(10):
+            await store.set(f"dead{i}", "x", ttl=TTL)
+        await store.set("kept", "y")
+        await asyncio.sleep(PAST_TTL)
+        assert rows() == 11, "expired rows linger until a sweep"
+        for _ in range(_SWEEP_EVERY):
+            await store.set("live", "z", ttl=60)
+        assert rows() == 2
+        assert await store.get("kept") == "y"
+    finally:
+        await store.close()
+
+
+# Cross-process tests. Workers run in spawned interpreters, so they are module-level functions.
+
+_PROCESSES = 4
+_INCREMENTS = 40
+
+
+def _race_set_if_absent(path: str, me: int, start: Any, results: Any) -> None:
+    async def main() -> bool:
+        store = SQLiteStore(path)
+        try:
+            await store.get("warm-up")  # open the connection before the race, not during it
+            start.wait()
+            return await store.set_if_absent("winner", str(me), ttl=60)
+        finally:
+            await store.close()
+
+    results.put((me, asyncio.run(main())))
+
+
+def _increment_under_lock(path: str, start: Any) -> None:
+    async def main() -> None:
+        store = SQLiteStore(path)
+        try:
+            start.wait()
+            for _ in range(_INCREMENTS):
+                async with store.lock("counter", wait=30):
+                    value = int(await store.get("counter") or "0")
+                    await asyncio.sleep(0.001)  # widen the read-modify-write window a lost update needs
+                    await store.set("counter", str(value + 1))
+                await asyncio.sleep(0.002)  # let the other process take the lock now and then
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def _join_all(processes: list[Any]) -> None:
+    for p in processes:
+        p.join(60)
+    assert [p.exitcode for p in processes] == [0] * len(processes)
+
+
+async def test_sqlite_set_if_absent_has_one_winner_across_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.db")
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(_PROCESSES)
+    results = ctx.Queue()
+    processes = [
+        ctx.Process(target=_race_set_if_absent, args=(path, i, start, results)) for i in range(_PROCESSES)
+    ]
+    for p in processes:
+        p.start()
+    outcomes = dict(await asyncio.to_thread(lambda: [results.get(timeout=60) for _ in processes]))
+    await asyncio.to_thread(_join_all, processes)
+    winners = [me for me, won in outcomes.items() if won]
+    assert len(winners) == 1
+    store = SQLiteStore(path)
+    try:
+        assert await store.get("winner") == str(winners[0])
+    finally:
+        await store.close()
+
+
+async def test_sqlite_lock_prevents_lost_updates_across_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.db")
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(2)
+    processes = [ctx.Process(target=_increment_under_lock, args=(path, start)) for _ in range(2)]
+    for p in processes:
+        p.start()
+    await asyncio.to_thread(_join_all, processes)
+    store = SQLiteStore(path)
+    try:
+        assert await store.get("counter") == str(2 * _INCREMENTS)
+    finally:
+        await store.close()
