@@ -32,7 +32,7 @@ from .replies import (
     Voice,
 )
 from .routing import Router
-from .stores import LockTimeout, MemoryStore, Store, open_store
+from .stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
 
 __all__ = [
     "Article",
@@ -51,6 +51,7 @@ __all__ = [
     "Reply",
     "ReplyWindowError",
     "Router",
+    "SQLiteStore",
     "Store",
     "Text",
     "TransferCustomerService",

@@ -209,8 +209,12 @@ class Bot(Router):
                 return
 
     async def startup(self) -> None:
-        """Called on ASGI lifespan startup (or by ``lifespan()`` when the bot is mounted)."""
+        """Called on ASGI lifespan startup (or by ``lifespan()`` when the bot is mounted).
+
+        Touches the store once, so a store that cannot be opened stops the server now, not at the first message.
+        """
         self._loop_runtime()
+        await self.store.get(f"wxhook:{self._namespace}:startup")
 
     async def shutdown(self) -> None:
         """Called on ASGI lifespan shutdown: lets pending work finish within ``shutdown_grace``, then closes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -270,3 +271,10 @@ def test_rejections_are_logged(caplog: pytest.LogCaptureFixture, url: str) -> No
     with caplog.at_level(logging.WARNING, logger="wxhook"):
         httpx.get(url, params={"signature": "0" * 40, "timestamp": "1", "nonce": "2", "echostr": "e"})
     assert "signature mismatch" in caplog.text
+
+
+def test_a_store_that_cannot_open_stops_startup(tmp_path: Path) -> None:
+    (tmp_path / "not-a-dir").write_text("a file where a directory should be")
+    bot = Bot(token=TOKEN, store=f"sqlite:///{tmp_path}/not-a-dir/state.db")
+    with pytest.raises(RuntimeError, match="did not start"), serve(bot):
+        pass
