@@ -120,6 +120,16 @@ async def test_each_message_type_decorator(bot: Bot) -> None:
     assert await answer(bot, of("image")) is None
 
 
+async def test_unknown_message_types_are_dispatched_by_name(bot: Bot) -> None:
+    bot.on_message(lambda m: "any message")
+    bot.on_message("miniprogrampage")(lambda m: f"page {m.raw['PagePath']}")
+    page = parse_message({**BASE, "MsgType": "miniprogrampage", "PagePath": "pages/index", "MsgId": "5"})
+    assert await answer(bot, page) == "page pages/index"
+    assert await answer(bot, of("futuretype")) == "any message"
+    with pytest.raises(ValueError, match="on_event"):
+        bot.on_message("event")
+
+
 async def test_publish_event_aliases(bot: Bot) -> None:
     bot.on_event("PUBLISHJOBFINISH")(lambda m: f"published via {m.event}")
     assert await answer(bot, event("PUBLISHJOBFINISH")) == "published via PUBLISHJOBFINISH"

@@ -305,10 +305,18 @@ class Router:
         return self._typed(("link",), func, when, deadline)
 
     def on_message(
-        self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
+        self, msg_type: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
     ) -> Any:
-        """Any message that is not an event, after the type-specific handlers."""
-        return self._decorate(func, ("message",), when=when, deadline=deadline, general=True)
+        """Any message that is not an event, after the type-specific handlers.
+
+        ``on_message("miniprogrampage")`` takes one MsgType by name instead, for types without a decorator of
+        their own (they parse as ``UnknownMessage``).
+        """
+        if isinstance(msg_type, str):
+            if msg_type == "event":
+                raise ValueError("events have on_event(...); on_message('event') would never be called")
+            return self._typed((msg_type,), None, when, deadline)
+        return self._decorate(msg_type, ("message",), when=when, deadline=deadline, general=True)
 
     def on_event(
         self,

@@ -18,6 +18,7 @@ async def test_upload_bytes_and_get(fake: FakeWeChat, client: Client) -> None:
     assert call.query["type"] == "image"
     assert b'name="media"; filename="chart.png"' in call.body and b"image/png" in call.body
     assert (media.type, len(media.media_id) > 0, media.created_at > 0) == ("image", True, True)
+    assert media == media.media_id and isinstance(media, str)  # usable as the media_id itself
     assert await client.media.get(media.media_id) == IMAGE
     assert fake.calls("/cgi-bin/media/get")[0].query["media_id"] == media.media_id
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,12 +14,26 @@ MediaType = Literal["image", "voice", "video", "thumb"]
 _TYPES = ("image", "voice", "video", "thumb")
 
 
-@dataclass(frozen=True)
-class UploadedMedia:
-    media_id: str
+class UploadedMedia(str):
+    """The media_id WeChat assigned, usable wherever a media_id string goes (``Image(await upload(...))``),
+    with the upload's ``type``, ``created_at`` and WeChat's whole answer in ``raw`` attached."""
+
     type: str
-    created_at: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    created_at: int
+    raw: dict[str, Any]
+
+    def __new__(
+        cls, media_id: str, type: str, created_at: int = 0, raw: dict[str, Any] | None = None
+    ) -> UploadedMedia:
+        self = super().__new__(cls, media_id)
+        self.type = type
+        self.created_at = created_at
+        self.raw = raw if raw is not None else {}
+        return self
+
+    @property
+    def media_id(self) -> str:
+        return str(self)
 
 
 class MediaAPI(Group):
