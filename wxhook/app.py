@@ -251,6 +251,10 @@ class Bot(Router):
             logger.warning("rejected %s request: %s", method, exc.reason)
             await _respond(send, exc.status, exc.reason.encode() + b"\n")
             return
+        except Exception:
+            # A failing store or a wxhook bug: a 500 would show the follower "该公众号暂时无法提供服务".
+            logger.exception("could not process a %s request; answered success", method)
+            status, body, content_type = 200, _SUCCESS, _TEXT
         await _respond(send, status, body, content_type)
 
     # request pipeline ------------------------------------------------------------------------------------

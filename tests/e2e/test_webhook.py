@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
 from tests.conftest import AES_KEY, APPID, TOKEN, serve
-from wxhook import Article, Bot, Message, News
+from wxhook import Article, Bot, MemoryStore, Message, News
 from wxhook.crypto import Envelope, decode_aes_key
 from wxhook.testing import BotClient
 from wxhook.testing._bot_client import message_xml
@@ -278,3 +278,17 @@ def test_a_store_that_cannot_open_stops_startup(tmp_path: Path) -> None:
     bot = Bot(token=TOKEN, store=f"sqlite:///{tmp_path}/not-a-dir/state.db")
     with pytest.raises(RuntimeError, match="did not start"), serve(bot):
         pass
+
+
+async def test_a_failing_store_is_answered_success_not_500(caplog: pytest.LogCaptureFixture) -> None:
+    class BrokenStore(MemoryStore):
+        async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
+            raise OSError("disk full")
+
+    bot = Bot(token=TOKEN, store=BrokenStore())
+    bot.on_text(lambda m: "never")
+    with caplog.at_level(logging.ERROR, logger="wxhook"), serve(bot) as base:
+        async with BotClient(base, token=TOKEN) as client:
+            reply = await client.send_text("x")
+    assert (reply.status, reply.body) == (200, b"success")
+    assert "disk full" in caplog.text
