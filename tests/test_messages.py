@@ -1,4 +1,5 @@
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -588,17 +589,19 @@ def test_equal_bodies_give_equal_hashable_messages() -> None:
     assert "raw" not in repr(first)
 
 
-def test_dedupe_key_of_a_message_is_its_msg_id() -> None:
-    assert (
-        dedupe_key(msg("text", "<Content>a</Content><MsgId>1234567890123456</MsgId>"))
-        == "msg:1234567890123456"
-    )
+def test_dedupe_key_of_a_message_is_its_msg_id_and_fingerprint() -> None:
+    key = dedupe_key(msg("text", "<Content>a</Content><MsgId>1234567890123456</MsgId>"))
+    assert re.fullmatch(r"msg:1234567890123456:[0-9a-f]{8}", key)
+    retry = parse_message({**msg("text", "<Content>a</Content><MsgId>1234567890123456</MsgId>").raw,
+                           "CreateTime": "1700000005"})
+    assert dedupe_key(retry) == key
+    other = dedupe_key(msg("text", "<Content>b</Content><MsgId>1234567890123456</MsgId>"))
+    assert other != key and other.startswith("msg:1234567890123456:")
 
 
 def test_dedupe_key_of_a_message_without_msg_id_uses_sender_time_and_type() -> None:
-    assert (
-        dedupe_key(msg("miniprogrampage", "<Title>t</Title>")) == "msg:o_follower:1700000000:miniprogrampage"
-    )
+    key = dedupe_key(msg("miniprogrampage", "<Title>t</Title>"))
+    assert re.fullmatch(r"msg:o_follower:1700000000:miniprogrampage:[0-9a-f]{8}", key)
 
 
 def test_dedupe_key_of_events() -> None:

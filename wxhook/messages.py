@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import types
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -662,11 +663,16 @@ def parse_message(raw: dict[str, Any]) -> Message:
 
 def dedupe_key(msg: Message) -> str:
     """The identity WeChat's retries of one push share: MsgId for messages; for events the sender, the time
-    and the event, plus the MsgID and EventKey when present (two job results can share a second)."""
+    and the event, plus the MsgID and EventKey when present (two job results can share a second).
+
+    A message's key also carries a fingerprint of its fields (CreateTime aside): a retry repeats them all,
+    while two different messages that share a MsgId (copied test fixtures, a replayed sample) must not be
+    mistaken for one."""
     if not isinstance(msg, Event):
+        fingerprint = zlib.crc32(repr([item for item in msg.raw.items() if item[0] != "CreateTime"]).encode())
         if msg.msg_id is not None:
-            return f"msg:{msg.msg_id}"
-        return f"msg:{msg.from_user_name}:{msg.create_time}:{msg.msg_type}"
+            return f"msg:{msg.msg_id}:{fingerprint:08x}"
+        return f"msg:{msg.from_user_name}:{msg.create_time}:{msg.msg_type}:{fingerprint:08x}"
     key = f"event:{msg.from_user_name}:{msg.create_time}:{msg.event}"
     if msg.msg_id is not None:
         key += f":{msg.msg_id}"

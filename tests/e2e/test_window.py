@@ -77,6 +77,16 @@ async def test_retry_while_running_shares_the_outcome_and_later_retries_get_the_
     assert bot.stats["coalesced"] == 4
 
 
+async def test_different_messages_sharing_a_msg_id_are_both_handled(fake: FakeWeChat) -> None:
+    bot = make_bot(fake)
+    bot.on_text(lambda m: f"echo {m.content}")
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            first = await wechat.post(wechat.message("text", Content="one", MsgId=1234567890123456))
+            second = await wechat.post(wechat.message("text", Content="two", MsgId=1234567890123456))
+    assert (first.content, second.content) == ("echo one", "echo two")
+
+
 async def test_event_retries_are_coalesced_by_sender_time_and_event(fake: FakeWeChat) -> None:
     runs: list[str] = []
     bot = make_bot(fake)
