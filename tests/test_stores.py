@@ -307,3 +307,17 @@ async def test_sqlite_lock_prevents_lost_updates_across_processes(tmp_path: Path
         assert await store.get("counter") == str(2 * _INCREMENTS)
     finally:
         await store.close()
+
+
+async def test_memory_store_sweeps_keys_that_are_never_read_again() -> None:
+    store = MemoryStore()
+    for i in range(5000):
+        await store.set(f"retry-window:{i}", "x", ttl=0.05)
+    await store.set("kept", "y")
+    assert len(store) == 5001
+    await asyncio.sleep(0.06)
+    await store.set("one more write", "z", ttl=60)
+    assert len(store) == 2
+    for _ in range(3000):  # rewriting one key leaves stale heap entries; they are compacted
+        await store.set("rewritten", "v", ttl=60)
+    assert len(store._expiries) < 1100  # type: ignore[attr-defined]

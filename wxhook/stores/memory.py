@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import heapq
 import time
 
 from .base import Store
 
-_SWEEP_EVERY = 1024
-
 
 class MemoryStore(Store):
-    """A dict with expiry times. Atomic by construction: no await between check and write."""
+    """A dict with expiry times. Atomic by construction: no await between check and write.
+
+    Expired keys are dropped when read, and on every write the ones at the front of an expiry heap are
+    swept, so keys that are never read again (most retry-window entries) cannot pile up.
+    """
 
     def __init__(self) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
-        self._writes = 0
+        self._expiries: list[tuple[float, str]] = []
 
     def _live(self, key: str, now: float) -> str | None:
         item = self._data.get(key)
@@ -27,16 +30,22 @@ class MemoryStore(Store):
         return value
 
     def _put(self, key: str, value: str, ttl: float | None, now: float) -> None:
-        self._data[key] = (value, None if ttl is None else now + ttl)
-        self._writes += 1
-        if self._writes % _SWEEP_EVERY == 0:
-            self._sweep(now)
+        expires = None if ttl is None else now + ttl
+        self._data[key] = (value, expires)
+        if expires is not None:
+            heapq.heappush(self._expiries, (expires, key))
+        self._sweep(now)
 
     def _sweep(self, now: float) -> None:
-        """Expired keys that are never read again would otherwise live forever."""
-        dead = [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]
-        for k in dead:
-            del self._data[k]
+        heap = self._expiries
+        while heap and heap[0][0] <= now:
+            expires, key = heapq.heappop(heap)
+            item = self._data.get(key)
+            if item is not None and item[1] == expires:  # not rewritten since with another expiry
+                del self._data[key]
+        if len(heap) > 2 * len(self._data) + 1024:  # rewritten keys leave stale entries: rebuild now and then
+            self._expiries = [(exp, k) for k, (_, exp) in self._data.items() if exp is not None]
+            heapq.heapify(self._expiries)
 
     async def get(self, key: str) -> str | None:
         return self._live(key, time.monotonic())
