@@ -8,7 +8,6 @@ safe-mode requests are sealed in advance. One uvicorn worker, as the design figu
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -75,7 +74,6 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp, "pool.lua")
             script.write_text(LUA)
-            results = {}
             for encrypted in (False, True):
                 data = Path(tmp, "requests.txt")
                 pool(encrypted, data)
@@ -85,10 +83,8 @@ def main() -> None:
                 )
                 rate = float(re.search(r"Requests/sec:\s+([\d.]+)", run.stdout).group(1))  # type: ignore[union-attr]
                 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", run.stdout)
-                results["safe mode" if encrypted else "plaintext"] = rate
                 print(f"{'safe mode' if encrypted else 'plaintext':>10}: {rate:8,.0f} requests/s"
                       + (f"  ({errors.group(1)} non-2xx!)" if errors else ""))
-            print(json.dumps(results))
     finally:
         server.terminate()
         server.wait(10)
