@@ -71,6 +71,11 @@ class Voice(_Media):
     msg_type: ClassVar[str] = "voice"
 
 
+def drop_none(**fields: Any) -> dict[str, Any]:
+    """The fields that are set: WeChat's send APIs want absent keys, not nulls."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 def _optional(tag: str, value: str | None) -> str:
     return "" if value is None else f"<{tag}>{cdata(value)}</{tag}>"
 
@@ -92,9 +97,8 @@ class Video(Reply):
         )
 
     def custom_message(self) -> tuple[str, dict[str, Any]]:
-        payload = {"media_id": self.media_id, "thumb_media_id": self.thumb_media_id,
-                   "title": self.title, "description": self.description}
-        return "video", {k: v for k, v in payload.items() if v is not None}
+        return "video", drop_none(media_id=self.media_id, thumb_media_id=self.thumb_media_id, title=self.title,
+                                  description=self.description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +118,8 @@ class Music(Reply):
         )
 
     def custom_message(self) -> tuple[str, dict[str, Any]]:
-        payload = {"title": self.title, "description": self.description, "musicurl": self.music_url,
-                   "hqmusicurl": self.hq_music_url, "thumb_media_id": self.thumb_media_id}
-        return "music", {k: v for k, v in payload.items() if v is not None}
+        return "music", drop_none(title=self.title, description=self.description, musicurl=self.music_url,
+                                  hqmusicurl=self.hq_music_url, thumb_media_id=self.thumb_media_id)
 
 
 @dataclass(frozen=True, slots=True)

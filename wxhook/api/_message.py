@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..replies import Article
+from ..replies import Article, drop_none
 from ._caller import Group
-
-
-def _drop_none(**fields: Any) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if value is not None}
 
 
 class MessageAPI(Group):
@@ -46,7 +42,7 @@ class MessageAPI(Group):
         description: str | None = None,
         kf_account: str | None = None,
     ) -> None:
-        payload = _drop_none(
+        payload = drop_none(
             media_id=media_id, thumb_media_id=thumb_media_id, title=title, description=description
         )
         await self.send(openid, "video", payload, kf_account=kf_account)
@@ -62,7 +58,7 @@ class MessageAPI(Group):
         description: str | None = None,
         kf_account: str | None = None,
     ) -> None:
-        payload = _drop_none(
+        payload = drop_none(
             musicurl=musicurl,
             hqmusicurl=hqmusicurl,
             thumb_media_id=thumb_media_id,
@@ -90,7 +86,7 @@ class MessageAPI(Group):
         title: str | None = None,
         kf_account: str | None = None,
     ) -> None:
-        payload = _drop_none(appid=appid, pagepath=pagepath, thumb_media_id=thumb_media_id, title=title)
+        payload = drop_none(appid=appid, pagepath=pagepath, thumb_media_id=thumb_media_id, title=title)
         await self.send(openid, "miniprogrampage", payload, kf_account=kf_account)
 
     async def send_msgmenu(
