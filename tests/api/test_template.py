@@ -29,6 +29,8 @@ async def test_add_list_delete(fake: FakeWeChat, client: Client) -> None:
     await client.template.delete(template_id)
     assert sent(fake, "/cgi-bin/template/del_private_template") == {"template_id": template_id}
     assert await client.template.list() == []
+    await client.template.add("TM00001")  # an industry template: no keyword list is sent
+    assert sent(fake, "/cgi-bin/template/api_add_template") == {"template_id_short": "TM00001"}
 
 
 async def test_send_full_body(fake: FakeWeChat, client: Client) -> None:

@@ -45,11 +45,10 @@ class TemplateAPI(Group):
 
     async def add(self, template_id_short: str, keyword_names: Sequence[str] = ()) -> str:
         """Add a template from the library; returns its template_id. Not retried: each success adds one."""
-        data = await self._caller.post(
-            "/cgi-bin/template/api_add_template",
-            {"template_id_short": template_id_short, "keyword_name_list": list(keyword_names)},
-            safe=False,
-        )
+        body: dict[str, Any] = {"template_id_short": template_id_short}
+        if keyword_names:  # required for category templates, absent for the old industry ones
+            body["keyword_name_list"] = list(keyword_names)
+        data = await self._caller.post("/cgi-bin/template/api_add_template", body, safe=False)
         return str(data["template_id"])
 
     async def list(self) -> builtins.list[TemplateInfo]:
