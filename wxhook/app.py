@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 from starlette.concurrency import run_in_threadpool
 
 from .api import Client
-from .background import Background
+from .background import Background, job_name
 from .config import ConfigError, load_settings
 from .context import Context
 from .crypto import AppIdMismatch, Envelope, EnvelopeError, sign, signature_matches
@@ -344,8 +344,10 @@ class Bot(Router):
             raise Rejected(400, f"message lacks {', '.join(missing)}")
         msg = parse_message(document)
         found = self.resolve(msg)
-        deadline = found[0].deadline if found is not None and found[0].deadline is not None else self.deadline
-        xml = await self._window().answer(msg, Context(msg, self), arrived + deadline)
+        route = found[0] if found is not None else None
+        deadline = route.deadline if route is not None and route.deadline is not None else self.deadline
+        name = job_name(route.func) if route is not None else "no handler"
+        xml = await self._window().answer(msg, Context(msg, self), arrived + deadline, name)
         if xml is None:
             return 200, _SUCCESS, _TEXT
         return 200, self._seal(xml.encode()) if encrypted else xml.encode(), _XML

@@ -54,10 +54,6 @@ class Route:
     is_async: bool = False
     wants_context: bool = False
 
-    @property
-    def name(self) -> str:
-        return getattr(self.func, "__qualname__", repr(self.func))
-
 
 def _type_key(msg: Message) -> str:
     if isinstance(msg, Event):

@@ -71,10 +71,11 @@ class Window:
         self._running: dict[str, asyncio.Future[str]] = {}
         self.stats = stats
 
-    async def answer(self, msg: Message, ctx: Context, deadline: float) -> str | None:
+    async def answer(self, msg: Message, ctx: Context, deadline: float, handler: str) -> str | None:
         """The passive reply XML to send for this delivery (None: answer "success").
 
-        ``deadline`` is the loop time by which this delivery must be answered.
+        ``deadline`` is the loop time by which this delivery must be answered; ``handler`` names the work in
+        the shutdown log should it still be running then.
         """
         key = dedupe_key(msg)
         if len(key) > 100:  # a VIEW event's key is its URL, up to 1 KiB: keep store keys short
@@ -84,7 +85,7 @@ class Window:
         if await self._store.set_if_absent(keys.state, "running", self._retention):
             outcome: asyncio.Future[str] = loop.create_future()
             self._running[key] = outcome
-            self._background.watch(self._run(msg, ctx, key, outcome, deadline), f"handler for {key}")
+            self._background.watch(self._run(msg, ctx, key, outcome, deadline), f"{handler} ({key})")
             # The first delivery needs no waiter entry or delivery claim: if the outcome comes in time, the
             # runner leaves the passive answer to it; if not, it is gone before the runner looks for waiters.
             return self._passive(msg, await self._outcome(key, keys.result, deadline))

@@ -248,3 +248,20 @@ async def test_shutdown_waits_for_background_work_within_the_grace_period(
     assert finished == ["quick"]
     assert 1.4 < shutdown_took < 5
     assert "far_too_slow" in caplog.text and "abandoned" in caplog.text
+
+
+async def test_a_deferred_handler_cut_off_by_shutdown_is_logged_by_name(
+    fake: FakeWeChat, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_bot(fake, deadline=0.2, shutdown_grace=0.3)
+
+    @bot.on_text
+    async def endless_report(msg: Message) -> str:
+        await asyncio.sleep(30)
+        return "never"
+
+    with caplog.at_level(logging.ERROR, logger="wxhook"), serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            assert (await wechat.send_text("x")).body == b"success"
+    assert "abandoned" in caplog.text and "endless_report" in caplog.text
+    assert fake.calls(CUSTOM_SEND) == []
