@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +42,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 CallNext = Callable[[Message], Awaitable[Reply | None]]
 Middleware = Callable[..., Awaitable[Any]]
 ErrorHandler = Callable[..., Any]
+M = TypeVar("M", bound=Middleware)
+E = TypeVar("E", bound=ErrorHandler)
 
 _SUCCESS = b"success"
 _TEXT = b"text/plain; charset=utf-8"
@@ -163,7 +165,7 @@ class Bot(Router):
 
     # registration -------------------------------------------------------------------------------------
 
-    def middleware(self, func: Middleware) -> Middleware:
+    def middleware(self, func: M) -> M:
         """Wrap dispatch: ``async def mw(msg, call_next)`` (or ``(msg, ctx, call_next)``).
 
         ``await call_next(msg)`` runs the rest of the chain and returns the Reply (or None); a middleware may
@@ -174,7 +176,7 @@ class Bot(Router):
         self._middleware.append((func, positional_arity(func) >= 3))
         return func
 
-    def on_error(self, func: ErrorHandler) -> ErrorHandler:
+    def on_error(self, func: E) -> E:
         """Turn a handler's exception into a reply: ``def oops(exc, msg)`` (or ``(exc, msg, ctx)``).
 
         Without one, the exception is logged with its traceback and the follower gets no reply ("success").

@@ -278,28 +278,64 @@ class Router:
     def _typed(self, type_keys: tuple[str, ...], func: Any, when: Predicate | None, deadline: float | None) -> Any:
         return self._decorate(func, type_keys, when=when, deadline=deadline)
 
+    @overload
+    def on_image(self, func: F, /) -> F: ...
+    @overload
+    def on_image(
+        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Callable[[F], F]: ...
     def on_image(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
         """Image messages."""
         return self._typed(("image",), func, when, deadline)
 
+    @overload
+    def on_voice(self, func: F, /) -> F: ...
+    @overload
+    def on_voice(
+        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Callable[[F], F]: ...
     def on_voice(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
         """Voice messages."""
         return self._typed(("voice",), func, when, deadline)
 
+    @overload
+    def on_video(self, func: F, /) -> F: ...
+    @overload
+    def on_video(
+        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Callable[[F], F]: ...
     def on_video(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
         """Video and short-video messages."""
         return self._typed(("video", "shortvideo"), func, when, deadline)
 
+    @overload
+    def on_location(self, func: F, /) -> F: ...
+    @overload
+    def on_location(
+        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Callable[[F], F]: ...
     def on_location(
         self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
     ) -> Any:
         """Location messages (a follower sending a place; the LOCATION event is ``on_event("LOCATION")``)."""
         return self._typed(("location",), func, when, deadline)
 
+    @overload
+    def on_link(self, func: F, /) -> F: ...
+    @overload
+    def on_link(
+        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Callable[[F], F]: ...
     def on_link(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
         """Link messages."""
         return self._typed(("link",), func, when, deadline)
 
+    @overload
+    def on_message(self, msg_type: F, /) -> F: ...
+    @overload
+    def on_message(
+        self, msg_type: str | None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Callable[[F], F]: ...
     def on_message(
         self, msg_type: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
     ) -> Any:
@@ -314,6 +350,18 @@ class Router:
             return self._typed((msg_type,), None, when, deadline)
         return self._decorate(msg_type, ("message",), when=when, deadline=deadline, general=True)
 
+    @overload
+    def on_event(self, event: F, /) -> F: ...
+    @overload
+    def on_event(
+        self,
+        event: str | None = None,
+        /,
+        *,
+        key: str | Sequence[str] | re.Pattern[str] | None = None,
+        when: Predicate | None = None,
+        deadline: float | None = None,
+    ) -> Callable[[F], F]: ...
     def on_event(
         self,
         event: Any = None,
@@ -341,6 +389,12 @@ class Router:
         exact = (key,) if isinstance(key, str) else tuple(key or ())
         return self._decorate(None, type_keys, exact=exact, when=when, deadline=deadline)
 
+    @overload
+    def on_default(self, func: F, /) -> F: ...
+    @overload
+    def on_default(
+        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Callable[[F], F]: ...
     def on_default(
         self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
     ) -> Any:
