@@ -1,8 +1,9 @@
-"""Test helpers for bots built on wxhook: a stand-in for the WeChat server that pushes messages (BotClient)
-and a fake WeChat API on loopback (FakeWeChat)."""
+"""Test helpers for bots built on wxhook: ``serve`` runs a bot under a real uvicorn, ``BotClient`` pushes
+messages to it the way the WeChat server does, and ``FakeWeChat`` is a fake WeChat API on loopback."""
 
 from ._bot_client import BotClient, BotReply, ReplyError
 from ._fake_state import RecordedCall
+from ._serve import serve
 from .fake_wechat import FakeWeChat
 
-__all__ = ["BotClient", "BotReply", "FakeWeChat", "RecordedCall", "ReplyError"]
+__all__ = ["BotClient", "BotReply", "FakeWeChat", "RecordedCall", "ReplyError", "serve"]
