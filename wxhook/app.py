@@ -328,8 +328,14 @@ class Bot(Router):
             raise Rejected(400, f"decrypted message: {exc}") from None
 
     async def _post(self, scope: Scope, receive: Receive, arrived: float) -> tuple[int, bytes, bytes]:
-        query = self._query(scope, "signature", "timestamp", "nonce")
-        self._verify(query)
+        # ``signature`` is always sent and always checked when present; a sealed message is authenticated by
+        # its msg_signature alone, so a sender that leaves the plain signature off is still served.
+        query = self._query(scope, "timestamp", "nonce")
+        signed = bool(query.get("signature"))
+        if signed:
+            self._verify(query)
+        elif not query.get("msg_signature"):
+            raise Rejected(400, "missing query parameter(s): signature")
         encrypt_type = query.get("encrypt_type", "raw")
         if encrypt_type not in ("raw", "aes"):
             raise Rejected(400, f"unknown encrypt_type {encrypt_type!r}: WeChat sends 'raw' or 'aes'")
@@ -341,6 +347,8 @@ class Bot(Router):
         encrypted = encrypt_type == "aes" or ("Encrypt" in document and "MsgType" not in document)
         if encrypted:
             document = self._open(query, document)
+        elif not signed:
+            raise Rejected(400, "missing query parameter(s): signature (a plaintext message is checked by it)")
         missing = [tag for tag in _REQUIRED if not isinstance(document.get(tag), str) or not document[tag]]
         if missing:
             raise Rejected(400, f"message lacks {', '.join(missing)}")

@@ -206,6 +206,25 @@ async def test_bad_bodies(plain: BotClient, http: httpx.AsyncClient, url: str, b
     assert reason in response.text
 
 
+async def test_sealed_message_without_the_plain_signature_is_served(
+    safe: BotClient, http: httpx.AsyncClient, url: str
+) -> None:
+    inner = message_xml(safe.message("text", "o_sig", Content="only msg_signature"))
+    encrypt = Envelope(decode_aes_key(AES_KEY), APPID).seal(inner.encode())
+    query = safe.signed_query(encrypt)
+    del query["signature"]
+    response = await http.post(url, params=query, content=message_xml({"ToUserName": "gh", "Encrypt": encrypt}))
+    assert response.status_code == 200
+    assert safe._sealed_reply(response).content == "only msg_signature"
+    forged = {**query, "msg_signature": "0" * 40}
+    response = await http.post(url, params=forged, content=message_xml({"ToUserName": "gh", "Encrypt": encrypt}))
+    assert response.status_code == 403
+    plain_query = {**safe.signed_query(), "msg_signature": "0" * 40}
+    del plain_query["signature"]
+    response = await http.post(url, params=plain_query, content=inner)
+    assert response.status_code == 400 and "signature" in response.text
+
+
 async def test_bad_queries(plain: BotClient, http: httpx.AsyncClient, url: str) -> None:
     body = message_xml(plain.message("text", Content="x"))
     forged = {**plain.signed_query(), "signature": "0" * 40}
