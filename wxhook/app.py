@@ -336,7 +336,7 @@ class Bot(Router):
             self._verify(query)
         elif not query.get("msg_signature"):
             raise Rejected(400, "missing query parameter(s): signature")
-        encrypt_type = query.get("encrypt_type", "raw")
+        encrypt_type = query.get("encrypt_type", "raw").lower()
         if encrypt_type not in ("raw", "aes"):
             raise Rejected(400, f"unknown encrypt_type {encrypt_type!r}: WeChat sends 'raw' or 'aes'")
         body = await self._read_body(scope, receive)
