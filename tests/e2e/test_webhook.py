@@ -311,3 +311,10 @@ async def test_a_failing_store_is_answered_success_not_500(caplog: pytest.LogCap
             reply = await client.send_text("x")
     assert (reply.status, reply.body) == (200, b"success")
     assert "disk full" in caplog.text
+
+
+async def test_encrypt_type_is_read_case_insensitively(safe: BotClient, http: httpx.AsyncClient, url: str) -> None:
+    encrypt = Envelope(decode_aes_key(AES_KEY), APPID).seal(message_xml(safe.message("text", Content="AES")).encode())
+    query = {**safe.signed_query(encrypt), "encrypt_type": "AES"}
+    response = await http.post(url, params=query, content=message_xml({"ToUserName": "gh", "Encrypt": encrypt}))
+    assert safe._sealed_reply(response).content == "AES"
