@@ -169,10 +169,12 @@ async def test_settings_fall_back_to_environment(fake: FakeWeChat, monkeypatch: 
     monkeypatch.setenv("WXHOOK_APPID", fake.appid)
     monkeypatch.setenv("WXHOOK_SECRET", fake.secret)
     monkeypatch.setenv("WXHOOK_API_BASE", fake.url)
+    monkeypatch.setenv("WXHOOK_MP_BASE", fake.url)
     async with Client() as client:
         assert client.appid == fake.appid
         assert client.domains == (fake.url,)
         assert await client.access_token() == await client.access_token()
+        assert client.qrcode.url("T 1").startswith(f"{fake.url}/cgi-bin/showqrcode?ticket=T%201")
     assert fake.count(TOKEN) == 1
 
 

@@ -75,7 +75,7 @@ class Client:
         )
         self._transport = Transport(
             _domains(api_base, domains),
-            mp_base or MP_BASE,
+            mp_base or os.environ.get("WXHOOK_MP_BASE") or MP_BASE,
             timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             RetryPolicy(max_retries, backoff, backoff_max, retry_deadline),
         )
