@@ -13,15 +13,34 @@ from typing import Any
 import pytest
 
 from wxhook.stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
+from wxhook.stores.redis import RedisStore
 from wxhook.stores.sqlite import _SWEEP_EVERY
 
 TTL = 0.05
 PAST_TTL = 0.08
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    s: Store = MemoryStore() if request.param == "memory" else SQLiteStore(str(tmp_path / "state.db"))
+async def _empty_redis(url: str) -> None:
+    store = RedisStore(url)
+    await store._redis().flushdb()
+    await store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL for an empty store of each backend; Redis is a private server the suite starts."""
+    if request.param == "memory":
+        return "memory://"
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    url: str = request.getfixturevalue("redis_url")
+    await _empty_redis(url)
+    return url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    s = open_store(store_url)
     yield s
     await s.close()
 
@@ -237,9 +256,9 @@ _PROCESSES = 4
 _INCREMENTS = 40
 
 
-def _race_set_if_absent(path: str, me: int, start: Any, results: Any) -> None:
+def _race_set_if_absent(url: str, me: int, start: Any, results: Any) -> None:
     async def main() -> bool:
-        store = SQLiteStore(path)
+        store = open_store(url)
         try:
             await store.get("warm-up")  # open the connection before the race, not during it
             start.wait()
@@ -250,9 +269,9 @@ def _race_set_if_absent(path: str, me: int, start: Any, results: Any) -> None:
     results.put((me, asyncio.run(main())))
 
 
-def _increment_under_lock(path: str, start: Any) -> None:
+def _increment_under_lock(url: str, start: Any) -> None:
     async def main() -> None:
-        store = SQLiteStore(path)
+        store = open_store(url)
         try:
             start.wait()
             for _ in range(_INCREMENTS):
@@ -273,13 +292,22 @@ def _join_all(processes: list[Any]) -> None:
     assert [p.exitcode for p in processes] == [0] * len(processes)
 
 
-async def test_sqlite_set_if_absent_has_one_winner_across_processes(tmp_path: Path) -> None:
-    path = str(tmp_path / "state.db")
+@pytest.fixture(params=["sqlite", "redis"])
+async def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store several processes can share."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    url: str = request.getfixturevalue("redis_url")
+    await _empty_redis(url)
+    return url
+
+
+async def test_set_if_absent_has_one_winner_across_processes(shared_url: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(_PROCESSES)
     results = ctx.Queue()
     processes = [
-        ctx.Process(target=_race_set_if_absent, args=(path, i, start, results)) for i in range(_PROCESSES)
+        ctx.Process(target=_race_set_if_absent, args=(shared_url, i, start, results)) for i in range(_PROCESSES)
     ]
     for p in processes:
         p.start()
@@ -287,22 +315,21 @@ async def test_sqlite_set_if_absent_has_one_winner_across_processes(tmp_path: Pa
     await asyncio.to_thread(_join_all, processes)
     winners = [me for me, won in outcomes.items() if won]
     assert len(winners) == 1
-    store = SQLiteStore(path)
+    store = open_store(shared_url)
     try:
         assert await store.get("winner") == str(winners[0])
     finally:
         await store.close()
 
 
-async def test_sqlite_lock_prevents_lost_updates_across_processes(tmp_path: Path) -> None:
-    path = str(tmp_path / "state.db")
+async def test_lock_prevents_lost_updates_across_processes(shared_url: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(2)
-    processes = [ctx.Process(target=_increment_under_lock, args=(path, start)) for _ in range(2)]
+    processes = [ctx.Process(target=_increment_under_lock, args=(shared_url, start)) for _ in range(2)]
     for p in processes:
         p.start()
     await asyncio.to_thread(_join_all, processes)
-    store = SQLiteStore(path)
+    store = open_store(shared_url)
     try:
         assert await store.get("counter") == str(2 * _INCREMENTS)
     finally:

@@ -79,3 +79,55 @@ async def test_message_and_retry_on_different_workers_run_once(two_workers: tupl
     ran = Counter(line.split()[0] for line in runs.read_text().splitlines())
     assert len(ran) == pairs and set(ran.values()) == {1}
     assert split_pairs >= 1, "every retry landed on the first delivery's worker; nothing was tested"
+
+
+def _wait_until_serving(url: str, host: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            assert time.monotonic() < deadline and host.poll() is None, "a host did not start"
+            time.sleep(0.1)
+
+
+def _start(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.apps.window_bot:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_message_and_retry_on_two_hosts_sharing_redis(redis_url: str, tmp_path: Path) -> None:
+    """Two separate servers (as on two machines) on one Redis: the retry sent to the other one waits for
+    the first one's handler and answers with its reply."""
+    runs = tmp_path / "runs.txt"
+    runs.touch()
+    ports = [free_port(), free_port()]
+    with FakeWeChat() as fake:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
+            "WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
+            "WXHOOK_API_BASE": fake.url, "WXHOOK_STORE": redis_url.replace("/0", "/1"),
+            "RUNS_FILE": str(runs), "HANDLER_SECONDS": "1",
+        }
+        hosts = [_start(port, env) for port in ports]
+        urls = [f"http://127.0.0.1:{port}/" for port in ports]
+        try:
+            for url, host in zip(urls, hosts, strict=True):
+                await asyncio.to_thread(_wait_until_serving, url, host)
+            async with BotClient(urls[0], token=TOKEN) as template:
+                for i in range(3):
+                    fields = template.message("text", f"o_host_{i}", Content=f"h{i}")
+                    (first_host, first), (retry_host, retry) = await asyncio.gather(
+                        deliver(urls[i % 2], fields, 0), deliver(urls[(i + 1) % 2], fields, 0.3)
+                    )
+                    assert first == retry == f"echo: h{i}"
+                    assert first_host != retry_host
+        finally:
+            for host in hosts:
+                host.terminate()
+                host.wait(15)
+    ran = Counter(line.split()[0] for line in runs.read_text().splitlines())
+    assert len(ran) == 3 and set(ran.values()) == {1}

@@ -1,0 +1,83 @@
+"""Redis store: state shared by every worker on every host that points at one Redis.
+
+``SET NX PX`` makes set-if-absent atomic and a one-line Lua script makes compare-and-delete atomic, which is
+all the token cache, retry coalescing and the store lock need. Redis expires keys itself, so nothing is swept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from .base import Store
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+_URL_FORMS = "'redis://host:6379/0', 'rediss://…' for TLS, or 'unix:///path/redis.sock'"
+_COMPARE_AND_DELETE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def _ms(ttl: float) -> int:
+    return max(int(ttl * 1000), 1)
+
+
+class RedisStore(Store):
+    """A store for several hosts. Needs redis-py: ``pip install 'wxhook[redis]'``.
+
+    The connection pool belongs to the event loop that first uses it; a store used from a new loop (a test
+    serving the same bot twice) opens a new pool there.
+    """
+
+    def __init__(self, url: str) -> None:
+        try:
+            import redis.asyncio
+        except ImportError:
+            raise ImportError(
+                f"WXHOOK_STORE={url!r} needs the redis package: pip install 'wxhook[redis]'"
+            ) from None
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"not a Redis URL: {url!r}; set store= or WXHOOK_STORE to {_URL_FORMS}")
+        self.url = url
+        self._module = redis.asyncio
+        self._client: Redis | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _redis(self) -> Redis:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = self._module.from_url(self.url, decode_responses=True)
+            self._loop = loop
+        return self._client
+
+    async def get(self, key: str) -> str | None:
+        value: Any = await self._redis().get(key)
+        return None if value is None else str(value)
+
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        if ttl is not None and ttl <= 0:  # already expired, as in the other stores
+            await self._redis().delete(key)
+        else:
+            await self._redis().set(key, value, px=None if ttl is None else _ms(ttl))
+
+    async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
+        if ttl is not None and ttl <= 0:
+            return not await self._redis().exists(key)
+        return bool(await self._redis().set(key, value, nx=True, px=None if ttl is None else _ms(ttl)))
+
+    async def delete(self, key: str) -> None:
+        await self._redis().delete(key)
+
+    async def compare_and_delete(self, key: str, expected: str) -> bool:
+        removed: Any = await self._redis().eval(_COMPARE_AND_DELETE, 1, key, expected)
+        return bool(removed)
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and self._loop is asyncio.get_running_loop():
+            await client.aclose()
