@@ -24,6 +24,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Poll until the server answers; its output in the error when it exits or never does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"the server at {url} did not start:\n{output}") from None
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def echo_url() -> Iterator[str]:
     port = free_port()
@@ -34,16 +49,7 @@ def echo_url() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"uvicorn examples.echo:bot did not start:\n{output}") from None
-                time.sleep(0.05)
+        wait_until_serving(url, process)
         yield url
     finally:
         process.terminate()

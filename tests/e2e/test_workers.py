@@ -16,7 +16,7 @@ import pytest
 
 from wxhook.testing import BotClient, FakeWeChat
 
-from .test_echo_example import ROOT, free_port
+from .test_echo_example import ROOT, free_port, wait_until_serving
 
 TOKEN = "workers-token"
 
@@ -81,17 +81,6 @@ async def test_message_and_retry_on_different_workers_run_once(two_workers: tupl
     assert split_pairs >= 1, "every retry landed on the first delivery's worker; nothing was tested"
 
 
-def _wait_until_serving(url: str, host: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and host.poll() is None, "a host did not start"
-            time.sleep(0.1)
-
-
 def _start(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "tests.apps.window_bot:app", "--host", "127.0.0.1", "--port", str(port)],
@@ -116,7 +105,7 @@ async def test_message_and_retry_on_two_hosts_sharing_redis(redis_url: str, tmp_
         urls = [f"http://127.0.0.1:{port}/" for port in ports]
         try:
             for url, host in zip(urls, hosts, strict=True):
-                await asyncio.to_thread(_wait_until_serving, url, host)
+                await asyncio.to_thread(wait_until_serving, url, host)
             async with BotClient(urls[0], token=TOKEN) as template:
                 for i in range(3):
                     fields = template.message("text", f"o_host_{i}", Content=f"h{i}")
