@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from wxhook import Article
+from wxhook import Article, News, TransferCustomerService
 from wxhook.api import Client, WeChatAPIError
 from wxhook.testing import FakeWeChat
 
@@ -33,6 +33,11 @@ CASES: list[tuple[Callable[[Client], Awaitable[None]], str, dict[str, Any]]] = [
         {"articles": [{"title": "标题", "description": "", "url": "http://a", "picurl": "http://p"}]},
     ),
     (lambda c: c.message.send_mpnews("o1", "m5"), "mpnews", {"media_id": "m5"}),
+    (
+        lambda c: c.message.send_reply("o1", News([Article("回复", "d", "http://r", "http://rp")])),
+        "news",
+        {"articles": [{"title": "回复", "description": "d", "url": "http://r", "picurl": "http://rp"}]},
+    ),
     (
         lambda c: c.message.send_miniprogrampage("o1", "wxmini", "pages/i", "t6", title="Go"),
         "miniprogrampage",
@@ -85,3 +90,11 @@ async def test_typing(fake: FakeWeChat, client: Client) -> None:
     await client.message.typing("o1", on=False)
     bodies = [c.json for c in fake.calls("/cgi-bin/message/custom/typing")]
     assert bodies == [{"touser": "o1", "command": "Typing"}, {"touser": "o1", "command": "CancelTyping"}]
+
+
+async def test_a_reply_without_a_customer_service_form_is_refused_before_sending(
+    fake: FakeWeChat, client: Client
+) -> None:
+    with pytest.raises(TypeError, match="passive reply"):
+        await client.message.send_reply("o1", TransferCustomerService())
+    assert fake.calls(SEND) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..replies import Article, drop_none
+from ..replies import Article, Image, Music, Reply, Text, Video, Voice, drop_none
 from ._caller import Group
 
 
@@ -23,14 +23,20 @@ class MessageAPI(Group):
             body["customservice"] = {"kf_account": kf_account}
         await self._caller.post("/cgi-bin/message/custom/send", body, safe=False)
 
+    async def send_reply(self, openid: str, reply: Reply, *, kf_account: str | None = None) -> None:
+        """Send a reply object (``Text``, ``Image``, ``News`` …) in its customer-service form: the same
+        value a handler returns, which is how late replies reach the follower."""
+        msgtype, payload = reply.custom_message()
+        await self.send(openid, msgtype, payload, kf_account=kf_account)
+
     async def send_text(self, openid: str, content: str, *, kf_account: str | None = None) -> None:
-        await self.send(openid, "text", {"content": content}, kf_account=kf_account)
+        await self.send_reply(openid, Text(content), kf_account=kf_account)
 
     async def send_image(self, openid: str, media_id: str, *, kf_account: str | None = None) -> None:
-        await self.send(openid, "image", {"media_id": media_id}, kf_account=kf_account)
+        await self.send_reply(openid, Image(media_id), kf_account=kf_account)
 
     async def send_voice(self, openid: str, media_id: str, *, kf_account: str | None = None) -> None:
-        await self.send(openid, "voice", {"media_id": media_id}, kf_account=kf_account)
+        await self.send_reply(openid, Voice(media_id), kf_account=kf_account)
 
     async def send_video(
         self,
@@ -42,10 +48,8 @@ class MessageAPI(Group):
         description: str | None = None,
         kf_account: str | None = None,
     ) -> None:
-        payload = drop_none(
-            media_id=media_id, thumb_media_id=thumb_media_id, title=title, description=description
-        )
-        await self.send(openid, "video", payload, kf_account=kf_account)
+        video = Video(media_id, title=title, description=description, thumb_media_id=thumb_media_id)
+        await self.send_reply(openid, video, kf_account=kf_account)
 
     async def send_music(
         self,
@@ -58,14 +62,8 @@ class MessageAPI(Group):
         description: str | None = None,
         kf_account: str | None = None,
     ) -> None:
-        payload = drop_none(
-            musicurl=musicurl,
-            hqmusicurl=hqmusicurl,
-            thumb_media_id=thumb_media_id,
-            title=title,
-            description=description,
-        )
-        await self.send(openid, "music", payload, kf_account=kf_account)
+        music = Music(title, description, musicurl, hqmusicurl, thumb_media_id)
+        await self.send_reply(openid, music, kf_account=kf_account)
 
     async def send_news(
         self, openid: str, articles: Sequence[Article | Mapping[str, str]], *, kf_account: str | None = None
