@@ -11,19 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio
 
 from wxhook.stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
-from wxhook.stores.redis import RedisStore
-from wxhook.stores.sqlite import _SWEEP_EVERY
 
 TTL = 0.05
 PAST_TTL = 0.08
 
 
 async def _empty_redis(url: str) -> None:
-    store = RedisStore(url)
-    await store._redis().flushdb()
-    await store.close()
+    client = redis.asyncio.from_url(url)
+    await client.flushdb()
+    await client.aclose()
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -229,7 +228,7 @@ async def test_two_sqlite_stores_on_one_file_share_state(tmp_path: Path) -> None
 
 async def test_sqlite_sweeps_expired_rows(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
-    store = SQLiteStore(str(path))
+    store = SQLiteStore(str(path), sweep_every=16)
 
     def rows() -> int:
         with sqlite3.connect(path) as conn:
@@ -242,7 +241,7 @@ async def test_sqlite_sweeps_expired_rows(tmp_path: Path) -> None:
         await store.set("kept", "y")
         await asyncio.sleep(PAST_TTL)
         assert rows() == 11, "expired rows linger until a sweep"
-        for _ in range(_SWEEP_EVERY):
+        for _ in range(16):
             await store.set("live", "z", ttl=60)
         assert rows() == 2
         assert await store.get("kept") == "y"

@@ -4,11 +4,13 @@ Everything public is importable from here; the modules behind it are internal.
 """
 
 from .api import (
+    Article,
     Client,
     InvalidCredentialError,
     IPNotWhitelistedError,
     RateLimitError,
     ReplyWindowError,
+    SystemBusyError,
     UnauthorizedAPIError,
     UserRefusedError,
     WeChatAPIError,
@@ -21,7 +23,6 @@ from .context import Context
 from .messages import *  # noqa: F403 - one class per message and event type, listed in messages.__all__
 from .messages import __all__ as _message_names
 from .replies import (
-    Article,
     Image,
     Music,
     News,
@@ -52,6 +53,7 @@ __all__ = [
     "ReplyWindowError",
     "Router",
     "SQLiteStore",
+    "SystemBusyError",
     "Store",
     "Text",
     "TransferCustomerService",

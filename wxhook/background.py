@@ -13,13 +13,9 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from .routing import is_async
+from ._util import is_async, job_name
 
 logger = logging.getLogger("wxhook")
-
-
-def job_name(func: Callable[..., Any]) -> str:
-    return getattr(func, "__qualname__", None) or repr(func)
 
 
 class Background:

@@ -13,7 +13,10 @@ from .crypto import decode_aes_key
 
 
 class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the argument, the variable and the fix."""
+    """A setting is missing or malformed; the message names the argument, the variable and the fix.
+
+    One class for the bot, the API client and store URLs (``wxhook.api.ConfigurationError`` is this class).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,9 @@ class Settings:
     max_body_size: int
 
 
-def _pick(value: str | None, variable: str) -> str | None:
+def setting(value: str | None, variable: str) -> str | None:
+    """An argument, else the environment variable; surrounding whitespace (a pasted newline) stripped, and
+    an empty value is no value."""
     if value is None:
         value = os.environ.get(variable)
     return value.strip() or None if value is not None else None
@@ -39,14 +44,14 @@ def load_settings(
     max_body_size: int,
 ) -> Settings:
     """Merge arguments with the environment (arguments win) and check what the webhook needs."""
-    token = _pick(token, "WXHOOK_TOKEN")
+    token = setting(token, "WXHOOK_TOKEN")
     if token is None:
         raise ConfigError(
             "no WeChat token: pass Bot(token=...) or set WXHOOK_TOKEN to the Token entered under "
             "设置与开发 → 基本配置 → 服务器配置 (Server configuration) of the Official Account"
         )
-    appid = _pick(appid, "WXHOOK_APPID")
-    encoding_aes_key = _pick(aes_key, "WXHOOK_AES_KEY")
+    appid = setting(appid, "WXHOOK_APPID")
+    encoding_aes_key = setting(aes_key, "WXHOOK_AES_KEY")
     key: bytes | None = None
     if encoding_aes_key is not None:
         try:
@@ -66,7 +71,7 @@ def load_settings(
     return Settings(
         token=token,
         appid=appid,
-        secret=_pick(secret, "WXHOOK_SECRET"),
+        secret=setting(secret, "WXHOOK_SECRET"),
         aes_key=key,
         max_body_size=max_body_size,
     )

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .api import Client
-    from .app import Bot
+    from .background import Background
     from .messages import Message
+    from .routing import Route, Router
     from .session import Session
 
 
@@ -17,15 +18,28 @@ class Context:
     """Handed to handlers that declare a second parameter: ``def handler(msg, ctx)``.
 
     ``match`` is the regex match that selected the handler (``on_text(regex=...)`` or an event ``key``
-    pattern), else None.
+    pattern), else None. ``bot`` is the Bot that received the message.
     """
 
-    __slots__ = ("_jobs", "_session", "bot", "match", "message")
+    __slots__ = ("_api", "_background", "_jobs", "_session", "bot", "match", "message", "route", "routed")
 
-    def __init__(self, message: Message, bot: Bot, session: Session | None = None) -> None:
+    def __init__(
+        self,
+        message: Message,
+        bot: Router,
+        background: Background,
+        api: Callable[[], Client],
+        session: Session | None = None,
+    ) -> None:
         self.message = message
         self.bot = bot
+        self._api = api
         self.match: re.Match[str] | None = None
+        self.route: Route | None = None
+        """The handler chosen for ``message`` (None: no handler matches), resolved once per message."""
+        self.routed: Message | None = None
+        """The message ``route`` was resolved for (None: not resolved yet)."""
+        self._background = background
         self._session = session
         self._jobs: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = []
 
@@ -37,7 +51,7 @@ class Context:
     @property
     def api(self) -> Client:
         """The bot's API client (``bot.api``)."""
-        return self.bot.api
+        return self._api()
 
     @property
     def session(self) -> Session:
@@ -46,13 +60,21 @@ class Context:
             raise RuntimeError("sessions are off for this bot: construct it with Bot(sessions=True)")
         return self._session
 
+    @property
+    def loaded_session(self) -> Session | None:
+        """The session if one is attached (sessions on), without raising: for middleware and the framework."""
+        return self._session
+
+    def attach_session(self, session: Session) -> None:
+        self._session = session
+
     def background(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Run ``func(*args, **kwargs)`` (async or plain) once the reply is on its way.
 
         Jobs never hold up the reply; failures are logged; shutdown waits for them (``shutdown_grace``).
         """
         if self._jobs is None:
-            self.bot._background().submit(func, *args, **kwargs)
+            self._background.submit(func, *args, **kwargs)
         else:
             self._jobs.append((func, args, kwargs))
 
@@ -60,4 +82,4 @@ class Context:
         """Start the queued background jobs; later ones start at once."""
         jobs, self._jobs = self._jobs, None
         for func, args, kwargs in jobs or ():
-            self.bot._background().submit(func, *args, **kwargs)
+            self._background.submit(func, *args, **kwargs)

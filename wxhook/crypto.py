@@ -19,10 +19,6 @@ from Crypto.Cipher import AES
 _BLOCK = 32
 
 
-class SignatureError(ValueError):
-    """A signature did not match: the request is not from WeChat, or the token differs."""
-
-
 class EnvelopeError(ValueError):
     """A safe-mode payload could not be opened: bad base64, bad length or padding."""
 

@@ -77,6 +77,39 @@ __all__ = [
     "parse_message",
 ]
 
+# --- the registry: a message or event type is declared once, by decorating its class -------------------------
+
+_MESSAGE_TYPES: dict[str, type[Message]] = {}
+_EVENT_TYPES: dict[str, type[Event]] = {}
+_ONE_NAME: dict[type, str] = {}
+_M = TypeVar("_M", bound="type[Message]")
+
+
+def _message(*msg_types: str) -> Callable[[_M], _M]:
+    """Parse these MsgTypes into the decorated class."""
+
+    def register(cls: _M) -> _M:
+        for name in msg_types:
+            _MESSAGE_TYPES[name] = cls
+        return cls
+
+    return register
+
+
+def _event(*names: str, aliases: bool = False) -> Callable[[_M], _M]:
+    """Parse these Event names into the decorated class; ``aliases``: the names are one event, whose
+    handlers are registered under the first (WeChat's documents spell some events several ways)."""
+
+    def register(cls: _M) -> _M:
+        for name in names:
+            _EVENT_TYPES[name] = cls  # type: ignore[assignment]
+        if aliases:
+            _ONE_NAME[cls] = names[0]
+        return cls
+
+    return register
+
+
 # --- nested elements ----------------------------------------------------------------------------------------
 
 
@@ -195,6 +228,7 @@ class Message:
         return self.from_user_name
 
 
+@_message("text")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TextMessage(Message):
     """``msg_data_id`` and ``idx`` are set only when the text was sent from an article."""
@@ -204,6 +238,7 @@ class TextMessage(Message):
     idx: int | None = None
 
 
+@_message("image")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImageMessage(Message):
     pic_url: str | None = None
@@ -212,6 +247,7 @@ class ImageMessage(Message):
     idx: int | None = None
 
 
+@_message("voice")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VoiceMessage(Message):
     """``recognition`` is the speech-to-text result, present only when the account enabled it."""
@@ -221,17 +257,20 @@ class VoiceMessage(Message):
     recognition: str | None = None
 
 
+@_message("video")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VideoMessage(Message):
     media_id: str | None = None
     thumb_media_id: str | None = None
 
 
+@_message("shortvideo")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ShortVideoMessage(VideoMessage):
     """A short video is a video: ``isinstance(msg, VideoMessage)`` holds for both."""
 
 
+@_message("location")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LocationMessage(Message):
     """``location_x`` is the latitude, ``location_y`` the longitude."""
@@ -242,6 +281,7 @@ class LocationMessage(Message):
     label: str | None = None
 
 
+@_message("link")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LinkMessage(Message):
     title: str | None = None
@@ -265,6 +305,7 @@ class Event(Message):
     event_key: str | None = None
 
 
+@_event("subscribe")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscribeEvent(Event):
     """A follow; by scanning a parametric QR code when ``event_key`` starts with ``qrscene_``."""
@@ -278,11 +319,13 @@ class SubscribeEvent(Event):
         return key[8:] if key is not None and key.startswith("qrscene_") else None
 
 
+@_event("unsubscribe")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UnsubscribeEvent(Event):
     pass
 
 
+@_event("SCAN")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScanEvent(Event):
     """A follower scanned a parametric QR code; ``event_key`` is the scene itself, without a prefix."""
@@ -295,6 +338,7 @@ class ScanEvent(Event):
         return self.event_key or None
 
 
+@_event("LOCATION")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LocationEvent(Event):
     latitude: float | None = None
@@ -302,11 +346,13 @@ class LocationEvent(Event):
     precision: float | None = None
 
 
+@_event("CLICK")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClickEvent(Event):
     pass
 
 
+@_event("VIEW")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ViewEvent(Event):
     """``event_key`` is the URL; ``menu_id`` identifies a conditional menu."""
@@ -314,6 +360,7 @@ class ViewEvent(Event):
     menu_id: int | None = None
 
 
+@_event("view_miniprogram")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ViewMiniprogramEvent(Event):
     """``event_key`` is the Mini Program page path."""
@@ -321,6 +368,7 @@ class ViewMiniprogramEvent(Event):
     menu_id: int | None = None
 
 
+@_event("scancode_push", "scancode_waitmsg")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScanCodeEvent(Event):
     """``scancode_push`` and ``scancode_waitmsg``."""
@@ -328,6 +376,7 @@ class ScanCodeEvent(Event):
     scan_code_info: ScanCodeInfo | None = None
 
 
+@_event("pic_sysphoto", "pic_photo_or_album", "pic_weixin")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PicEvent(Event):
     """``pic_sysphoto``, ``pic_photo_or_album`` and ``pic_weixin``."""
@@ -335,11 +384,13 @@ class PicEvent(Event):
     send_pics_info: SendPicsInfo | None = None
 
 
+@_event("location_select")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LocationSelectEvent(Event):
     send_location_info: SendLocationInfo | None = None
 
 
+@_event("TEMPLATESENDJOBFINISH")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TemplateSendJobFinishEvent(Event):
     """``status``: ``success``, ``failed:user block``, ``failed: system failed`` (others seen in the wild)."""
@@ -347,6 +398,7 @@ class TemplateSendJobFinishEvent(Event):
     status: str | None = None
 
 
+@_event("MASSSENDJOBFINISH")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MassSendJobFinishEvent(Event):
     """``status`` is ``send success``, ``send fail`` or ``err(N)``."""
@@ -360,6 +412,7 @@ class MassSendJobFinishEvent(Event):
     article_url_result: ArticleUrlResult | None = None
 
 
+@_event("PUBLISHJOBFINISH", "FREEPUBLISHJOBFINISH", aliases=True)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PublishJobFinishEvent(Event):
     """Also parsed from ``FREEPUBLISHJOBFINISH`` and from a ``MASSSENDJOBFINISH`` carrying PublishEventInfo
@@ -368,11 +421,13 @@ class PublishJobFinishEvent(Event):
     publish_event_info: PublishEventInfo | None = None
 
 
+@_event("subscribe_msg_popup_event")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscribeMsgPopupEvent(Event):
     subscribe_msg_popup_event: tuple[SubscribeMsgEntry, ...] = ()
 
 
+@_event("subscribe_msg_change_event")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscribeMsgChangeEvent(Event):
     """Also filled from a ``SubscribeMsgPopupEvent`` element, the tag the official sample wrongly uses."""
@@ -380,11 +435,13 @@ class SubscribeMsgChangeEvent(Event):
     subscribe_msg_change_event: tuple[SubscribeMsgEntry, ...] = ()
 
 
+@_event("subscribe_msg_sent_event")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscribeMsgSentEvent(Event):
     subscribe_msg_sent_event: tuple[SubscribeMsgEntry, ...] = ()
 
 
+@_event("kf_create_session", "kf_close_session", "kf_switch_session")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KfSessionEvent(Event):
     """``kf_create_session`` and ``kf_close_session`` set ``kf_account``, ``kf_switch_session`` the others."""
@@ -394,6 +451,7 @@ class KfSessionEvent(Event):
     to_kf_account: str | None = None
 
 
+@_event("user_enter_tempsession")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EnterTempSessionEvent(Event):
     """``user_enter_tempsession`` (Mini Program customer service)."""
@@ -401,6 +459,12 @@ class EnterTempSessionEvent(Event):
     session_from: str | None = None
 
 
+@_event(
+    "card_pass_check", "card_not_pass_check", "user_get_card", "user_gifting_card", "user_del_card",
+    "user_consume_card", "user_pay_from_pay_cell", "user_view_card", "user_enter_session_from_card",
+    "update_member_card", "card_sku_remind", "card_pay_order", "submit_membercard_user_info",
+    "giftcard_pay_done", "giftcard_send_to_friend", "giftcard_user_accept",
+)  # fmt: skip
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CardEvent(Event):
     """Every card and gift-card event; fields beyond the common ones are in ``raw``."""
@@ -410,6 +474,10 @@ class CardEvent(Event):
     refuse_reason: str | None = None
 
 
+@_event(
+    "qualification_verify_success", "qualification_verify_fail", "naming_verify_success",
+    "naming_verify_fail", "annual_renew", "verify_expired",
+)  # fmt: skip
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerificationEvent(Event):
     """Qualification and naming verification, annual renewal, expiry."""
@@ -419,6 +487,7 @@ class VerificationEvent(Event):
     fail_reason: str | None = None
 
 
+@_event("user_info_modified", "user_authorization_revoke", "user_authorization_cancellation")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthorizationEvent(Event):
     """``user_info_modified``, ``user_authorization_revoke``, ``user_authorization_cancellation``.
@@ -438,23 +507,6 @@ class UnknownEvent(Event):
 
 # --- conversion tables, built once at import ----------------------------------------------------------------
 
-# Every tag §3 of the protocol names; an attribute is filled from each tag here whose snake_case is its name.
-_TAGS = (
-    "ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "MsgID", "Content", "MsgDataId", "Idx",
-    "PicUrl", "MediaId", "Format", "Recognition", "ThumbMediaId", "Location_X", "Location_Y", "Scale",
-    "Label", "Title", "Description", "Url", "Event", "EventKey", "Ticket", "Latitude", "Longitude",
-    "Precision", "MenuId", "ScanCodeInfo", "ScanType", "ScanResult", "SendPicsInfo", "Count", "PicList",
-    "PicMd5Sum", "SendLocationInfo", "Poiname", "Status", "TotalCount", "FilterCount", "SentCount",
-    "ErrorCount", "CopyrightCheckResult", "ResultList", "ArticleIdx", "UserDeclareState", "AuditState",
-    "OriginalArticleUrl", "OriginalArticleType", "CanReprint", "NeedReplaceContent", "NeedShowReprintSource",
-    "CheckState", "ArticleUrlResult", "ArticleUrl", "PublishEventInfo", "publish_id", "publish_status",
-    "article_id", "article_detail", "idx", "article_url", "fail_idx", "SubscribeMsgPopupEvent",
-    "SubscribeMsgChangeEvent", "SubscribeMsgSentEvent", "TemplateId", "SubscribeStatusString", "PopupScene",
-    "ErrorCode", "ErrorStatus", "KfAccount", "FromKfAccount", "ToKfAccount", "SessionFrom", "CardId",
-    "UserCardCode", "RefuseReason", "ExpiredTime", "FailTime", "FailReason", "OpenID", "AppID", "RevokeInfo",
-    "UnionID",
-)  # fmt: skip
-
 # Tags seen in the wild under the wrong name, per class: tag → attribute.
 _MISNAMED: dict[type, dict[str, str]] = {
     SubscribeMsgChangeEvent: {"SubscribeMsgPopupEvent": "subscribe_msg_change_event"},
@@ -466,7 +518,30 @@ _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 Converter = Callable[[Any], Any]
 _T = TypeVar("_T", bound="Message | MessagePart")
-_Table = dict[str, tuple[str, Converter]]
+_Slot = tuple[str, Converter] | None
+_LEARN_MAX = 256  # tags remembered per class; past it, unknown tags are looked at each time
+
+
+class _Table:
+    """Which attribute, through which converter, each tag fills in one class.
+
+    Derived from the naming rule (an attribute is the snake_case of its tag) the first time a tag is seen,
+    so a new field needs no tag list: its name is its declaration.
+    """
+
+    __slots__ = ("converters", "slots")
+
+    def __init__(self, converters: dict[str, Converter], misnamed: Mapping[str, str]) -> None:
+        self.converters = converters
+        self.slots: dict[str, _Slot] = {tag: (attr, converters[attr]) for tag, attr in misnamed.items()}
+
+    def learn(self, tag: str) -> _Slot:
+        attr = _snake(tag)
+        converter = self.converters.get(attr)
+        slot = None if converter is None else (attr, converter)
+        if len(self.slots) < _LEARN_MAX:
+            self.slots[tag] = slot
+        return slot
 
 
 def _snake(tag: str) -> str:
@@ -515,14 +590,7 @@ def _table(cls: type) -> _Table:
         return _TABLES[cls]
     hints = get_type_hints(cls)
     converters = {f.name: _converter(hints[f.name], cls) for f in fields(cls) if f.name != "raw"}
-    named = ((tag, _snake(tag)) for tag in _TAGS)
-    table: _Table = {tag: (attr, converters[attr]) for tag, attr in named if attr in converters}
-    for tag, attr in _MISNAMED.get(cls, {}).items():
-        table[tag] = (attr, converters[attr])
-    unfilled = set(converters) - {attr for attr, _ in table.values()}
-    if unfilled:
-        raise TypeError(f"{cls.__name__} fields {sorted(unfilled)} match no tag: add their XML tags to _TAGS")
-    _TABLES[cls] = table
+    table = _TABLES[cls] = _Table(converters, _MISNAMED.get(cls, {}))
     return table
 
 
@@ -572,8 +640,9 @@ def _repeated(entry: Converter) -> Converter:
 
 def _build(cls: type[_T], table: _Table, raw: dict[str, Any]) -> _T:
     values = {}
+    slots = table.slots
     for tag, value in raw.items():
-        known = table.get(tag)
+        known = slots[tag] if tag in slots else table.learn(tag)
         if known is not None:
             values[known[0]] = known[1](value)
     return cls(raw=types.MappingProxyType(raw), **values)
@@ -586,62 +655,11 @@ def _kinds(by_name: Mapping[str, type[Message]]) -> dict[str, _Kind]:
     return {name: (cls, _table(cls)) for name, cls in by_name.items()}
 
 
-_MESSAGES = _kinds(
-    {
-        "text": TextMessage,
-        "image": ImageMessage,
-        "voice": VoiceMessage,
-        "video": VideoMessage,
-        "shortvideo": ShortVideoMessage,
-        "location": LocationMessage,
-        "link": LinkMessage,
-    }
-)
-
-_CARD_EVENTS = (
-    "card_pass_check", "card_not_pass_check", "user_get_card", "user_gifting_card", "user_del_card",
-    "user_consume_card", "user_pay_from_pay_cell", "user_view_card", "user_enter_session_from_card",
-    "update_member_card", "card_sku_remind", "card_pay_order", "submit_membercard_user_info",
-    "giftcard_pay_done", "giftcard_send_to_friend", "giftcard_user_accept",
-)  # fmt: skip
-_VERIFICATION_EVENTS = (
-    "qualification_verify_success", "qualification_verify_fail", "naming_verify_success",
-    "naming_verify_fail", "annual_renew", "verify_expired",
-)  # fmt: skip
-
-_EVENTS = _kinds(
-    {
-        "subscribe": SubscribeEvent,
-        "unsubscribe": UnsubscribeEvent,
-        "SCAN": ScanEvent,
-        "LOCATION": LocationEvent,
-        "CLICK": ClickEvent,
-        "VIEW": ViewEvent,
-        "view_miniprogram": ViewMiniprogramEvent,
-        "scancode_push": ScanCodeEvent,
-        "scancode_waitmsg": ScanCodeEvent,
-        "pic_sysphoto": PicEvent,
-        "pic_photo_or_album": PicEvent,
-        "pic_weixin": PicEvent,
-        "location_select": LocationSelectEvent,
-        "TEMPLATESENDJOBFINISH": TemplateSendJobFinishEvent,
-        "MASSSENDJOBFINISH": MassSendJobFinishEvent,
-        "PUBLISHJOBFINISH": PublishJobFinishEvent,
-        "FREEPUBLISHJOBFINISH": PublishJobFinishEvent,
-        "subscribe_msg_popup_event": SubscribeMsgPopupEvent,
-        "subscribe_msg_change_event": SubscribeMsgChangeEvent,
-        "subscribe_msg_sent_event": SubscribeMsgSentEvent,
-        "kf_create_session": KfSessionEvent,
-        "kf_close_session": KfSessionEvent,
-        "kf_switch_session": KfSessionEvent,
-        "user_enter_tempsession": EnterTempSessionEvent,
-        **dict.fromkeys(_CARD_EVENTS, CardEvent),
-        **dict.fromkeys(_VERIFICATION_EVENTS, VerificationEvent),
-        "user_info_modified": AuthorizationEvent,
-        "user_authorization_revoke": AuthorizationEvent,
-        "user_authorization_cancellation": AuthorizationEvent,
-    }
-)
+_MESSAGES = _kinds(_MESSAGE_TYPES)
+_EVENTS = _kinds(_EVENT_TYPES)
+EVENT_NAMES = frozenset(_EVENT_TYPES)
+"""Every event name with a class of its own, as WeChat spells it."""
+_ALIASES = {name: _ONE_NAME[cls] for name, cls in _EVENT_TYPES.items() if cls in _ONE_NAME}
 
 _UNKNOWN_MESSAGE: _Kind = (UnknownMessage, _table(UnknownMessage))
 _UNKNOWN_EVENT: _Kind = (UnknownEvent, _table(UnknownEvent))
@@ -659,6 +677,16 @@ def parse_message(raw: dict[str, Any]) -> Message:
     if event == "MASSSENDJOBFINISH" and "PublishEventInfo" in raw:
         cls, table = _PUBLISH
     return _build(cls, table, raw)
+
+
+def event_name(name: str) -> str:
+    """The name an event's handlers are registered under (one name for an event spelled several ways)."""
+    return _ALIASES.get(name, name)
+
+
+def routing_name(msg: Event) -> str:
+    """The event name ``msg`` is dispatched under: by its class when that class is one event."""
+    return _ONE_NAME.get(type(msg), msg.event)
 
 
 def dedupe_key(msg: Message) -> str:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from .api import _custom
+from .api._custom import Article
 from .xml import cdata
 
 
@@ -44,7 +46,7 @@ class Text(Reply):
         return f"<Content>{cdata(self.content)}</Content>"
 
     def custom_message(self) -> tuple[str, dict[str, Any]]:
-        return "text", {"content": self.content}
+        return _custom.text(self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ class _Media(Reply):
         return f"<{tag}><MediaId>{cdata(self.media_id)}</MediaId></{tag}>"
 
     def custom_message(self) -> tuple[str, dict[str, Any]]:
-        return self.msg_type, {"media_id": self.media_id}
+        return _custom.media(self.msg_type, self.media_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +71,6 @@ class Image(_Media):
 @dataclass(frozen=True, slots=True)
 class Voice(_Media):
     msg_type: ClassVar[str] = "voice"
-
-
-def drop_none(**fields: Any) -> dict[str, Any]:
-    """The fields that are set: WeChat's send APIs want absent keys, not nulls."""
-    return {key: value for key, value in fields.items() if value is not None}
 
 
 def _optional(tag: str, value: str | None) -> str:
@@ -97,8 +94,7 @@ class Video(Reply):
         )
 
     def custom_message(self) -> tuple[str, dict[str, Any]]:
-        return "video", drop_none(media_id=self.media_id, thumb_media_id=self.thumb_media_id, title=self.title,
-                                  description=self.description)
+        return _custom.video(self.media_id, self.thumb_media_id, self.title, self.description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,22 +114,7 @@ class Music(Reply):
         )
 
     def custom_message(self) -> tuple[str, dict[str, Any]]:
-        return "music", drop_none(title=self.title, description=self.description, musicurl=self.music_url,
-                                  hqmusicurl=self.hq_music_url, thumb_media_id=self.thumb_media_id)
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    """One item of a ``News`` reply or of a customer-service news message."""
-
-    title: str
-    description: str = ""
-    url: str = ""
-    pic_url: str = ""
-
-    def custom_form(self) -> dict[str, str]:
-        """The article as the customer-service send API spells it."""
-        return {"title": self.title, "description": self.description, "url": self.url, "picurl": self.pic_url}
+        return _custom.music(self.title, self.description, self.music_url, self.hq_music_url, self.thumb_media_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +139,7 @@ class News(Reply):
         return f"<ArticleCount>{len(self.articles)}</ArticleCount><Articles>{items}</Articles>"
 
     def custom_message(self) -> tuple[str, dict[str, Any]]:
-        return "news", {"articles": [article.custom_form() for article in self.articles]}
+        return _custom.news(self.articles)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,26 +15,21 @@ registered (a global sequence), so splitting handlers over modules never changes
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
-from .messages import Event, Message, PublishJobFinishEvent
+from ._util import is_async, positional_arity
+from .messages import EVENT_NAMES, Event, Message, event_name, routing_name
 
 Predicate = Callable[[Message], bool]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _sequence = itertools.count()
 
-# The official page for the publish result names the event three ways; a handler registered under either
-# publish name sees every publish result.
-_EVENT_ALIASES = {"FREEPUBLISHJOBFINISH": "PUBLISHJOBFINISH"}
-_UPPER_CASE_EVENTS = frozenset(
-    {"SCAN", "LOCATION", "CLICK", "VIEW", "TEMPLATESENDJOBFINISH", "MASSSENDJOBFINISH", "PUBLISHJOBFINISH"}
-)
+_UPPER_CASE_EVENTS = frozenset(name for name in EVENT_NAMES if name.isupper())
 
 _EXACT, _FILTERED, _PLAIN, _GENERAL, _DEFAULT = range(5)
 
@@ -57,8 +52,8 @@ class Route:
 
 def _type_key(msg: Message) -> str:
     if isinstance(msg, Event):
-        # A publish result may arrive under any of its three names; its class says which event it is.
-        return "event:PUBLISHJOBFINISH" if isinstance(msg, PublishJobFinishEvent) else "event:" + msg.event
+        # An event spelled several ways (the publish result) is dispatched by its class, under one name.
+        return "event:" + routing_name(msg)
     return msg.msg_type
 
 
@@ -115,26 +110,6 @@ class _Index:
         return None
 
 
-def positional_arity(func: Callable[..., Any]) -> int:
-    """How many positional arguments a callback accepts; decides whether it is handed the Context."""
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return 1
-    count = 0
-    for p in params:
-        if p.kind is p.VAR_POSITIONAL:
-            return 1 << 16
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            count += 1
-    return count
-
-
-def is_async(func: Callable[..., Any]) -> bool:
-    """True for ``async def`` functions and for objects whose ``__call__`` is one."""
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
-
-
 def _check_event_name(event: str) -> str:
     if event != event.strip() or not event:
         raise ValueError(f"on_event({event!r}): event names have no surrounding spaces and are not empty")
@@ -145,7 +120,45 @@ def _check_event_name(event: str) -> str:
         raise ValueError(
             f"on_event({event!r}): WeChat sends this event as {event.lower()!r} (event names are case-sensitive)"
         )
-    return _EVENT_ALIASES.get(event, event)
+    return event_name(event)
+
+
+class _OnType:
+    """A decorator for one family of message types that takes only ``when=`` and ``deadline=``
+    (``on_image``, ``on_voice`` …): declared once here, typed once in ``_BoundOnType``."""
+
+    def __init__(self, *type_keys: str, doc: str, default: bool = False) -> None:
+        self._type_keys = type_keys
+        self._default = default
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, router: None, owner: type[Router]) -> _OnType: ...
+    @overload
+    def __get__(self, router: Router, owner: type[Router]) -> _BoundOnType: ...
+    def __get__(self, router: Router | None, owner: type[Router]) -> _OnType | _BoundOnType:
+        if router is None:
+            return self
+        return _BoundOnType(router, self._type_keys, self._default, self.__doc__)
+
+
+class _BoundOnType:
+    __slots__ = ("__doc__", "_default", "_router", "_type_keys")
+
+    def __init__(self, router: Router, type_keys: tuple[str, ...], default: bool, doc: str | None) -> None:
+        self._router = router
+        self._type_keys = type_keys
+        self._default = default
+        self.__doc__ = doc
+
+    @overload
+    def __call__(self, func: F, /) -> F: ...
+    @overload
+    def __call__(
+        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+    ) -> Callable[[F], F]: ...
+    def __call__(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
+        return self._router._typed(self._type_keys, func, when, deadline, default=self._default)
 
 
 class Router:
@@ -275,60 +288,18 @@ class Router:
         pattern = re.compile(regex) if isinstance(regex, str) else regex
         return self._decorate(None, ("text",), exact=exact, pattern=pattern, when=when, deadline=deadline)
 
-    def _typed(self, type_keys: tuple[str, ...], func: Any, when: Predicate | None, deadline: float | None) -> Any:
-        return self._decorate(func, type_keys, when=when, deadline=deadline)
+    def _typed(self, type_keys: tuple[str, ...], func: Any, when: Predicate | None, deadline: float | None,
+               **options: Any) -> Any:
+        return self._decorate(func, type_keys, when=when, deadline=deadline, **options)
 
-    @overload
-    def on_image(self, func: F, /) -> F: ...
-    @overload
-    def on_image(
-        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
-    ) -> Callable[[F], F]: ...
-    def on_image(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
-        """Image messages."""
-        return self._typed(("image",), func, when, deadline)
-
-    @overload
-    def on_voice(self, func: F, /) -> F: ...
-    @overload
-    def on_voice(
-        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
-    ) -> Callable[[F], F]: ...
-    def on_voice(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
-        """Voice messages."""
-        return self._typed(("voice",), func, when, deadline)
-
-    @overload
-    def on_video(self, func: F, /) -> F: ...
-    @overload
-    def on_video(
-        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
-    ) -> Callable[[F], F]: ...
-    def on_video(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
-        """Video and short-video messages."""
-        return self._typed(("video", "shortvideo"), func, when, deadline)
-
-    @overload
-    def on_location(self, func: F, /) -> F: ...
-    @overload
-    def on_location(
-        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
-    ) -> Callable[[F], F]: ...
-    def on_location(
-        self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
-    ) -> Any:
-        """Location messages (a follower sending a place; the LOCATION event is ``on_event("LOCATION")``)."""
-        return self._typed(("location",), func, when, deadline)
-
-    @overload
-    def on_link(self, func: F, /) -> F: ...
-    @overload
-    def on_link(
-        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
-    ) -> Callable[[F], F]: ...
-    def on_link(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
-        """Link messages."""
-        return self._typed(("link",), func, when, deadline)
+    on_image = _OnType("image", doc="Image messages.")
+    on_voice = _OnType("voice", doc="Voice messages.")
+    on_video = _OnType("video", "shortvideo", doc="Video and short-video messages.")
+    on_location = _OnType(
+        "location", doc='Location messages (a follower sending a place; the LOCATION event is on_event("LOCATION")).'
+    )
+    on_link = _OnType("link", doc="Link messages.")
+    on_default = _OnType("*", default=True, doc="The last resort, for anything no other handler took.")
 
     @overload
     def on_message(self, msg_type: F, /) -> F: ...
@@ -388,15 +359,3 @@ class Router:
             return self._decorate(None, type_keys, pattern=key, when=when, deadline=deadline)
         exact = (key,) if isinstance(key, str) else tuple(key or ())
         return self._decorate(None, type_keys, exact=exact, when=when, deadline=deadline)
-
-    @overload
-    def on_default(self, func: F, /) -> F: ...
-    @overload
-    def on_default(
-        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
-    ) -> Callable[[F], F]: ...
-    def on_default(
-        self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
-    ) -> Any:
-        """The last resort, for anything no other handler took."""
-        return self._decorate(func, ("*",), when=when, deadline=deadline, default=True)

@@ -24,17 +24,17 @@ import logging
 import secrets
 import time
 from collections import Counter
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
-from .api import WeChatError
+from .api import Client, WeChatError
 from .background import Background
+from .context import Context
 from .messages import Message, dedupe_key
 from .replies import Reply, Text
 from .stores import Store
+from .stores.keys import BotKeys
 
-if TYPE_CHECKING:
-    from .app import Bot
-    from .context import Context
+Handle = Callable[[Context], Awaitable[Reply | None]]
 
 logger = logging.getLogger("wxhook")
 
@@ -45,25 +45,31 @@ _DELIVERY_ATTEMPTS = 3
 
 
 class Window:
-    """Deadline, deferral and retry coalescing for one bot."""
+    """Deadline, deferral and retry coalescing for one bot.
+
+    ``handle`` produces a message's reply (the dispatcher), ``api`` gives the client late replies go out
+    through (called only when one does, so a bot without an AppSecret works until then).
+    """
 
     def __init__(
         self,
-        bot: Bot,
+        handle: Handle,
+        api: Callable[[], Client],
         store: Store,
         background: Background,
         stats: Counter[str],
         *,
-        namespace: str,
+        keys: BotKeys,
         retention: float,
         timeout_reply: str | None,
         typing: bool,
         retry_delay: float = 1.0,
     ) -> None:
-        self._bot = bot
+        self._handle = handle
+        self._api = api
         self._store = store
         self._background = background
-        self._prefix = f"wxhook:{namespace}:"
+        self._keys = keys
         self._retention = retention
         self._timeout_reply = timeout_reply
         self._typing = typing
@@ -80,7 +86,7 @@ class Window:
         key = dedupe_key(msg)
         if len(key) > 100:  # a VIEW event's key is its URL, up to 1 KiB: keep store keys short
             key = hashlib.sha1(key.encode()).hexdigest()
-        keys = _Keys(self._prefix, key)
+        keys = self._keys.message(key)
         loop = asyncio.get_running_loop()
         if await self._store.set_if_absent(keys.state, "running", self._retention):
             outcome: asyncio.Future[str] = loop.create_future()
@@ -133,7 +139,7 @@ class Window:
     async def _run(
         self, msg: Message, ctx: Context, key: str, outcome: asyncio.Future[str], deadline: float
     ) -> None:
-        keys = _Keys(self._prefix, key)
+        keys = self._keys.message(key)
         loop = asyncio.get_running_loop()
         typing = None
         if self._typing:
@@ -142,7 +148,7 @@ class Window:
         value = _NO_REPLY
         reply = None
         try:
-            reply = await self._bot.handle(msg, ctx)
+            reply = await self._handle(ctx)
             if reply is not None:
                 value = _REPLY + reply.render(msg.from_user_name, msg.to_user_name, int(time.time()))
             await self._store.set(keys.result, value, self._retention)
@@ -178,7 +184,7 @@ class Window:
             return
         for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
             try:
-                await self._bot.api.message.send(openid, msgtype, payload)
+                await self._api().message.send(openid, msgtype, payload)
             except WeChatError as exc:
                 if exc.transient and attempt < _DELIVERY_ATTEMPTS:
                     await asyncio.sleep(self._retry_delay * attempt)
@@ -196,21 +202,11 @@ class Window:
         """Show "typing…" while a deferred handler works; WeChat drops the indicator after 15 s."""
         while not outcome.done():
             try:
-                await self._bot.api.message.typing(openid, True)
+                await self._api().message.typing(openid, True)
             except Exception as exc:
                 logger.debug("typing indicator for %s failed: %s", openid, exc)
                 return
             await asyncio.wait([outcome], timeout=12)
-
-class _Keys:
-    __slots__ = ("delivered", "result", "state", "waiter")
-
-    def __init__(self, prefix: str, key: str) -> None:
-        self.state = f"{prefix}state:{key}"
-        self.result = f"{prefix}result:{key}"
-        self.waiter = f"{prefix}waiter:{key}"
-        self.delivered = f"{prefix}delivered:{key}"
-
 
 def _render_text(msg: Message, text: str) -> str:
     return Text(text).render(msg.from_user_name, msg.to_user_name, int(time.time()))

@@ -16,8 +16,7 @@ from starlette.routing import Mount, Route
 from tests.conftest import AES_KEY, APPID, TOKEN, serve
 from wxhook import Article, Bot, MemoryStore, Message, News
 from wxhook.crypto import Envelope, decode_aes_key
-from wxhook.testing import BotClient
-from wxhook.testing._bot_client import message_xml
+from wxhook.testing import BotClient, message_xml
 
 
 def make_bot() -> Bot:
@@ -127,7 +126,7 @@ async def test_compatibility_mode_uses_the_encrypted_part(url: str, http: httpx.
     await client.aclose()
     assert response.status_code == 200
     assert b"<Encrypt>" in response.content and b"from the encrypted part" not in response.content
-    fields = BotClient(url, token=TOKEN, appid=APPID, aes_key=AES_KEY)._sealed_reply(response).fields
+    fields = BotClient(url, token=TOKEN, appid=APPID, aes_key=AES_KEY).read_reply(response).fields
     assert fields["Content"] == "from the encrypted part" and fields["ToUserName"] == "o_real"
 
 
@@ -145,7 +144,7 @@ async def test_official_vector_a_over_http(url: str, http: httpx.AsyncClient) ->
     response = await http.post(url, params=query, content=body)
     assert response.status_code == 200
     client = BotClient(url, token=TOKEN, appid=APPID, aes_key=AES_KEY)
-    fields = client._sealed_reply(response).fields
+    fields = client.read_reply(response).fields
     await client.aclose()
     assert fields["Content"] == "abcdteT"
     assert fields["ToUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
@@ -215,7 +214,7 @@ async def test_sealed_message_without_the_plain_signature_is_served(
     del query["signature"]
     response = await http.post(url, params=query, content=message_xml({"ToUserName": "gh", "Encrypt": encrypt}))
     assert response.status_code == 200
-    assert safe._sealed_reply(response).content == "only msg_signature"
+    assert safe.read_reply(response).content == "only msg_signature"
     forged = {**query, "msg_signature": "0" * 40}
     response = await http.post(url, params=forged, content=message_xml({"ToUserName": "gh", "Encrypt": encrypt}))
     assert response.status_code == 403
@@ -317,4 +316,4 @@ async def test_encrypt_type_is_read_case_insensitively(safe: BotClient, http: ht
     encrypt = Envelope(decode_aes_key(AES_KEY), APPID).seal(message_xml(safe.message("text", Content="AES")).encode())
     query = {**safe.signed_query(encrypt), "encrypt_type": "AES"}
     response = await http.post(url, params=query, content=message_xml({"ToUserName": "gh", "Encrypt": encrypt}))
-    assert safe._sealed_reply(response).content == "AES"
+    assert safe.read_reply(response).content == "AES"

@@ -1,6 +1,7 @@
 """The WeChat Official Account API client: a shared, self-healing access token and typed API groups."""
 
 from ._client import Client, TokenProvider
+from ._custom import Article
 from ._errors import (
     ConfigurationError,
     InvalidCredentialError,
@@ -30,6 +31,7 @@ from ._user import FollowerPage, UserInfo
 __all__ = [
     "OFFICIAL_DOMAINS",
     "AccessToken",
+    "Article",
     "CallbackCheck",
     "Client",
     "ConfigurationError",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Literal
 
 import httpx
 
+from ..config import setting
 from ..stores import MemoryStore, Store
+from ..stores.keys import credential_key
 from ._caller import Caller, Credentials
 from ._media import MediaAPI
 from ._menu import MenuAPI
@@ -37,7 +38,7 @@ def _domains(api_base: str | None, domains: Sequence[str] | None) -> Sequence[st
         return [api_base]
     if domains:
         return domains
-    env = os.environ.get("WXHOOK_API_BASE")
+    env = setting(None, "WXHOOK_API_BASE")
     return [env] if env else OFFICIAL_DOMAINS
 
 
@@ -71,11 +72,11 @@ class Client:
             raise ValueError(f"token_mode must be 'stable' (default) or 'basic', got {token_mode!r}")
         self.store = store if store is not None else MemoryStore()
         self._credentials = Credentials(
-            appid or os.environ.get("WXHOOK_APPID"), secret or os.environ.get("WXHOOK_SECRET")
+            setting(appid, "WXHOOK_APPID"), setting(secret, "WXHOOK_SECRET")
         )
         self._transport = Transport(
             _domains(api_base, domains),
-            mp_base or os.environ.get("WXHOOK_MP_BASE") or MP_BASE,
+            setting(mp_base, "WXHOOK_MP_BASE") or MP_BASE,
             timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             RetryPolicy(max_retries, backoff, backoff_max, retry_deadline),
         )
@@ -99,7 +100,7 @@ class Client:
 
     def _cache(self, kind: str, fetch: Fetcher, margin: float, lock_wait: float) -> CachedCredential:
         def key() -> str:
-            return f"wxhook:{kind}:{self._credentials.appid()}"
+            return credential_key(kind, self._credentials.appid())
 
         return CachedCredential(self.store, key, fetch, margin=margin, lock_wait=lock_wait)
 

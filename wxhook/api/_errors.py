@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+from ..config import ConfigError
+
 _RID = re.compile(r"rid:\s*([0-9A-Za-z-]+)")
 _CALLER_IP = re.compile(r"invalid ip\s+([0-9A-Fa-f.:]+)")
 
@@ -17,10 +19,6 @@ class WeChatError(Exception):
     """
 
     transient: bool = False
-
-
-class ConfigurationError(WeChatError, ValueError):
-    """A setting the call needs (appid, secret) is missing."""
 
 
 class WeChatAPIError(WeChatError):
@@ -102,6 +100,9 @@ class UserRefusedError(WeChatAPIError):
     codes = frozenset({43004, 48002})
     hint = "The user does not follow the account or refuses its messages; do not retry."
 
+
+ConfigurationError = ConfigError
+"""The API client's name for :class:`wxhook.ConfigError` (appid or secret missing)."""
 
 _FAMILIES: tuple[type[WeChatAPIError], ...] = (
     SystemBusyError,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..replies import Article, Image, Music, Reply, Text, Video, Voice, drop_none
+from . import _custom
 from ._caller import Group
+from ._custom import Article, SendsAsCustomMessage, drop_none
 
 
 class MessageAPI(Group):
@@ -23,20 +24,24 @@ class MessageAPI(Group):
             body["customservice"] = {"kf_account": kf_account}
         await self._caller.post("/cgi-bin/message/custom/send", body, safe=False)
 
-    async def send_reply(self, openid: str, reply: Reply, *, kf_account: str | None = None) -> None:
+    async def send_reply(
+        self, openid: str, reply: SendsAsCustomMessage, *, kf_account: str | None = None
+    ) -> None:
         """Send a reply object (``Text``, ``Image``, ``News`` …) in its customer-service form: the same
         value a handler returns, which is how late replies reach the follower."""
-        msgtype, payload = reply.custom_message()
-        await self.send(openid, msgtype, payload, kf_account=kf_account)
+        await self._send_form(openid, reply.custom_message(), kf_account)
+
+    async def _send_form(self, openid: str, form: _custom.CustomForm, kf_account: str | None) -> None:
+        await self.send(openid, *form, kf_account=kf_account)
 
     async def send_text(self, openid: str, content: str, *, kf_account: str | None = None) -> None:
-        await self.send_reply(openid, Text(content), kf_account=kf_account)
+        await self._send_form(openid, _custom.text(content), kf_account)
 
     async def send_image(self, openid: str, media_id: str, *, kf_account: str | None = None) -> None:
-        await self.send_reply(openid, Image(media_id), kf_account=kf_account)
+        await self._send_form(openid, _custom.media("image", media_id), kf_account)
 
     async def send_voice(self, openid: str, media_id: str, *, kf_account: str | None = None) -> None:
-        await self.send_reply(openid, Voice(media_id), kf_account=kf_account)
+        await self._send_form(openid, _custom.media("voice", media_id), kf_account)
 
     async def send_video(
         self,
@@ -48,8 +53,7 @@ class MessageAPI(Group):
         description: str | None = None,
         kf_account: str | None = None,
     ) -> None:
-        video = Video(media_id, title=title, description=description, thumb_media_id=thumb_media_id)
-        await self.send_reply(openid, video, kf_account=kf_account)
+        await self._send_form(openid, _custom.video(media_id, thumb_media_id, title, description), kf_account)
 
     async def send_music(
         self,
@@ -62,17 +66,17 @@ class MessageAPI(Group):
         description: str | None = None,
         kf_account: str | None = None,
     ) -> None:
-        music = Music(title, description, musicurl, hqmusicurl, thumb_media_id)
-        await self.send_reply(openid, music, kf_account=kf_account)
+        await self._send_form(openid, _custom.music(title, description, musicurl, hqmusicurl, thumb_media_id),
+                              kf_account)
 
     async def send_news(
         self, openid: str, articles: Sequence[Article | Mapping[str, str]], *, kf_account: str | None = None
     ) -> None:
-        items = [a.custom_form() if isinstance(a, Article) else dict(a) for a in articles]
-        await self.send(openid, "news", {"articles": items}, kf_account=kf_account)
+        await self._send_form(openid, _custom.news([a if isinstance(a, Article) else dict(a) for a in articles]),
+                              kf_account)
 
     async def send_mpnews(self, openid: str, media_id: str, *, kf_account: str | None = None) -> None:
-        await self.send(openid, "mpnews", {"media_id": media_id}, kf_account=kf_account)
+        await self._send_form(openid, _custom.media("mpnews", media_id), kf_account)
 
     async def send_miniprogrampage(
         self,

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from .._util import LoopBound
 from ..stores import Store
 
 
@@ -38,14 +39,7 @@ class CachedCredential:
         self._margin = margin
         self._lock_wait = lock_wait
         self._stale: str | None = None
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
-
-    def _local_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        return self._lock
+        self._lock = LoopBound(asyncio.Lock)
 
     def ttl(self, expires_in: float) -> float:
         """Keep it for ``expires_in`` minus the margin, and never for less than half its life."""
@@ -56,7 +50,7 @@ class CachedCredential:
         value = await self._store.get(key)
         if value is not None:
             return value
-        async with self._local_lock():
+        async with self._lock.get():
             value = await self._store.get(key)
             if value is not None:
                 return value

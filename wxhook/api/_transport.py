@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from .._util import LoopBound
 from ._errors import WeChatNetworkError
 
 log = logging.getLogger("wxhook.api")
@@ -80,10 +81,8 @@ class Transport:
             raise ValueError("domains= is empty; pass at least one API base URL or leave it unset")
         self.domains = tuple(d.rstrip("/") for d in domains)
         self.mp_base = mp_base.rstrip("/")
-        self._timeout = timeout
         self._retry = retry
-        self._http: httpx.AsyncClient | None = None
-        self._http_loop: asyncio.AbstractEventLoop | None = None
+        self._http = LoopBound(lambda: httpx.AsyncClient(timeout=timeout))
 
     def _client(self) -> httpx.AsyncClient:
         """Created on first use, so a Client can be built at import time.
@@ -91,15 +90,11 @@ class Transport:
         A pool belongs to one event loop; a Client used from a new loop gets a new pool (the old one's
         sockets died with their loop), so use one Client per loop or ``async with`` inside each run.
         """
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._http_loop is not loop:
-            self._http = httpx.AsyncClient(timeout=self._timeout)
-            self._http_loop = loop
-        return self._http
+        return self._http.get()
 
     async def aclose(self) -> None:
-        http, self._http = self._http, None
-        if http is not None and self._http_loop is asyncio.get_running_loop():
+        http = self._http.take()
+        if http is not None:
             await http.aclose()
 
     async def request(

@@ -12,6 +12,8 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from .keys import lock_key
+
 
 class LockTimeout(TimeoutError):
     """Raised when a store lock could not be taken within its wait time."""
@@ -56,7 +58,7 @@ class Store(abc.ABC):
         Release is compare-and-delete with a private token, so a holder whose lock expired never
         releases the lock someone else has since taken.
         """
-        key = f"lock:{name}"
+        key = lock_key(name)
         token = secrets.token_hex(8)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait

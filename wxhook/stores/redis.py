@@ -6,9 +6,10 @@ all the token cache, retry coalescing and the store lock need. Redis expires key
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
+from .._util import LoopBound
+from ..config import ConfigError
 from .base import Store
 
 if TYPE_CHECKING:
@@ -42,18 +43,13 @@ class RedisStore(Store):
                 f"WXHOOK_STORE={url!r} needs the redis package: pip install 'wxhook[redis]'"
             ) from None
         if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"not a Redis URL: {url!r}; set store= or WXHOOK_STORE to {_URL_FORMS}")
+            raise ConfigError(f"not a Redis URL: {url!r}; set store= or WXHOOK_STORE to {_URL_FORMS}")
         self.url = url
         self._module = redis.asyncio
-        self._client: Redis | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: LoopBound[Redis] = LoopBound(lambda: self._module.from_url(self.url, decode_responses=True))
 
     def _redis(self) -> Redis:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = self._module.from_url(self.url, decode_responses=True)
-            self._loop = loop
-        return self._client
+        return self._client.get()
 
     async def get(self, key: str) -> str | None:
         value: Any = await self._redis().get(key)
@@ -78,6 +74,6 @@ class RedisStore(Store):
         return bool(removed)
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and self._loop is asyncio.get_running_loop():
+        client = self._client.take()
+        if client is not None:
             await client.aclose()

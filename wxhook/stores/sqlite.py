@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
+from ..config import ConfigError
 from .base import Store
 
 _P = ParamSpec("_P")
@@ -26,7 +27,6 @@ _T = TypeVar("_T")
 _SCHEME = "sqlite://"
 _URL_FORMS = "'sqlite:///relative/path.db' (from the working directory) or 'sqlite:////absolute/path.db'"
 _BUSY_TIMEOUT = 5.0
-_SWEEP_EVERY = 512
 _MIN_SQLITE = (3, 24, 0)  # upsert (INSERT ... ON CONFLICT DO UPDATE)
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS wxhook_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL)"
@@ -74,13 +74,15 @@ class SQLiteStore(Store):
     few hundred writes, so the file stays as small as the live keys.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, sweep_every: int = 512) -> None:
         if not path:
-            raise ValueError(f"SQLiteStore needs a file path; pass store= or WXHOOK_STORE as {_URL_FORMS}")
+            raise ConfigError(f"SQLiteStore needs a file path; pass store= or WXHOOK_STORE as {_URL_FORMS}")
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wxhook-sqlite")
         self._conn: sqlite3.Connection | None = None  # touched only on the executor's thread
         self._writes = 0
+        self._sweep_every = sweep_every
+        """Delete expired rows once per this many writes."""
         self._closed = False
 
     @classmethod
@@ -88,7 +90,7 @@ class SQLiteStore(Store):
         """The store a ``sqlite:///…`` URL names (see the class docstring for the slash convention)."""
         rest = url[len(_SCHEME) :] if url.startswith(_SCHEME) else ""
         if not rest.startswith("/") or len(rest) == 1:
-            raise ValueError(
+            raise ConfigError(
                 f"store URL {url!r} names no SQLite file; set store= or WXHOOK_STORE to {_URL_FORMS}"
             )
         return cls(rest[1:])
@@ -136,7 +138,7 @@ class SQLiteStore(Store):
     def _wrote(self, conn: sqlite3.Connection, now: float) -> None:
         """Count a write; every so often delete expired rows that nobody will read again."""
         self._writes += 1
-        if self._writes % _SWEEP_EVERY == 0:
+        if self._writes % self._sweep_every == 0:
             conn.execute(_SWEEP, (now,))
 
     def _get(self, conn: sqlite3.Connection, key: str) -> str | None:

@@ -5,7 +5,6 @@ Used by wxhook's own end-to-end tests and by users' tests, so a bot can be exerc
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,8 +12,9 @@ from typing import Any
 
 import httpx
 
-from ..crypto import Envelope, decode_aes_key, sign, signature_matches
-from ..xml import cdata, parse_xml
+from ..crypto import Envelope, EnvelopeError, decode_aes_key
+from ..protocol import open_reply, render_message, seal_request, sign_query
+from ..xml import parse_xml
 
 
 class ReplyError(AssertionError):
@@ -45,21 +45,6 @@ class BotReply:
     def msg_type(self) -> str | None:
         value = self.fields.get("MsgType")
         return value if isinstance(value, str) else None
-
-
-def message_xml(fields: Mapping[str, Any]) -> str:
-    """Render message fields as WeChat does: strings in CDATA, ints bare, dicts and lists nested."""
-
-    def render(tag: str, value: Any) -> str:
-        if isinstance(value, Mapping):
-            return f"<{tag}>{''.join(render(k, v) for k, v in value.items())}</{tag}>"
-        if isinstance(value, list):
-            return "".join(render(tag, item) for item in value)
-        if isinstance(value, (int, float)):
-            return f"<{tag}>{value}</{tag}>"
-        return f"<{tag}>{cdata(str(value))}</{tag}>"
-
-    return "<xml>" + "".join(render(k, v) for k, v in fields.items()) + "</xml>"
 
 
 class BotClient:
@@ -99,12 +84,7 @@ class BotClient:
 
     def signed_query(self, encrypted: str | None = None) -> dict[str, str]:
         """Fresh timestamp, nonce and signature(s), as WeChat puts them on the URL."""
-        timestamp = str(int(time.time()))
-        nonce = str(secrets.randbelow(10**10))
-        query = {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
-        if encrypted is not None:
-            query.update(encrypt_type="aes", msg_signature=sign(self.token, timestamp, nonce, encrypted))
-        return query
+        return sign_query(self.token, encrypted)
 
     async def handshake(self, echostr: str = "wxhook-echo") -> httpx.Response:
         query = self.signed_query()
@@ -113,16 +93,14 @@ class BotClient:
 
     async def post(self, fields: Mapping[str, Any], *, query: Mapping[str, str] | None = None) -> BotReply:
         """Send one message (its fields as tag → value) and return the checked, opened reply."""
-        xml = message_xml(fields).encode()
+        xml = render_message(fields).encode()
         if self._envelope is None:
             params = dict(query) if query is not None else self.signed_query()
             response = await self._http.post(self.url, params=params, content=xml)
-            return self._plain_reply(response)
-        encrypted = self._envelope.seal(xml)
+            return self.read_reply(response)
+        encrypted, body = seal_request(self._envelope, fields.get("ToUserName", self.account), xml)
         params = dict(query) if query is not None else self.signed_query(encrypted)
-        body = message_xml({"ToUserName": fields.get("ToUserName", self.account), "Encrypt": encrypted})
-        response = await self._http.post(self.url, params=params, content=body.encode())
-        return self._sealed_reply(response)
+        return self.read_reply(await self._http.post(self.url, params=params, content=body))
 
     def message(self, msg_type: str, openid: str = "o_follower", **fields: Any) -> dict[str, Any]:
         """The common fields plus ``fields``; a fresh MsgId unless given (events get none)."""
@@ -143,22 +121,15 @@ class BotClient:
     async def send_event(self, event: str, openid: str = "o_follower", **fields: Any) -> BotReply:
         return await self.post(self.message("event", openid, Event=event, **fields))
 
-    def _plain_reply(self, response: httpx.Response) -> BotReply:
+    def read_reply(self, response: httpx.Response) -> BotReply:
+        """Check and open what a bot answered (for requests a test built itself); sealed when a key is set."""
         body = response.content
         if response.status_code != 200 or body in (b"", b"success"):
             return BotReply(response.status_code, body, {}, False, response.headers)
-        return BotReply(200, body, parse_xml(body), False, response.headers)
-
-    def _sealed_reply(self, response: httpx.Response) -> BotReply:
-        body = response.content
-        if response.status_code != 200 or body in (b"", b"success"):
-            return BotReply(response.status_code, body, {}, False, response.headers)
-        assert self._envelope is not None
-        outer = parse_xml(body)
-        for tag in ("Encrypt", "MsgSignature", "TimeStamp", "Nonce"):
-            if not outer.get(tag):
-                raise ReplyError(f"encrypted reply lacks {tag}: {body!r}")
-        if not signature_matches(outer["MsgSignature"], self.token, outer["TimeStamp"], outer["Nonce"],
-                                 outer["Encrypt"]):
-            raise ReplyError("the reply's MsgSignature does not match its Encrypt, TimeStamp and Nonce")
-        return BotReply(200, body, parse_xml(self._envelope.open(outer["Encrypt"])), True, response.headers)
+        if self._envelope is None:
+            return BotReply(200, body, parse_xml(body), False, response.headers)
+        try:
+            inner = open_reply(self._envelope, self.token, body)
+        except (ValueError, EnvelopeError) as exc:
+            raise ReplyError(str(exc)) from None
+        return BotReply(200, body, parse_xml(inner), True, response.headers)

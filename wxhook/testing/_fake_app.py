@@ -16,8 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import _fake_assets, _fake_auth, _fake_messages, _fake_ops, _fake_users  # noqa: F401 - register endpoints
-from ._fake_state import ENDPOINTS, FakeRequest, FakeState, Fault, RecordedCall, Rule
+from . import _fake_assets, _fake_auth, _fake_messages, _fake_ops, _fake_users
+from ._fake_state import FakeRequest, FakeState, Fault, RecordedCall, Rule, collect
+
+# Every module whose endpoints the fake serves: a new API group's fake is a module and a name here.
+ENDPOINTS = collect(_fake_assets, _fake_auth, _fake_messages, _fake_ops, _fake_users)
 
 _ESCAPED = (40033, "invalid charset. please check your request, if include \\uxxxx will create fail!")
 
@@ -54,6 +57,7 @@ class FakeApp:
 
     def __init__(self, state: FakeState) -> None:
         self.state = state
+        state.paths = frozenset(ENDPOINTS)
         self.lock = threading.Lock()
         self.calls: list[RecordedCall] = []
         self.rules: list[Rule] = []

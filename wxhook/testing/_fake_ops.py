@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._fake_state import ENDPOINTS, FakeRequest, FakeState, Fault, endpoint
+from ._fake_state import FakeRequest, FakeState, Fault, endpoint
 
 OK = {"errcode": 0, "errmsg": "ok"}
 DAILY_LIMIT = 100_000
@@ -48,7 +48,7 @@ def quota_get(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     path = str(req.body().get("cgi_path", ""))
     if path.startswith("/sns"):
         raise Fault(76022, "could not use this cgi_path，no permission")
-    if path not in ENDPOINTS:
+    if path not in st.paths:
         raise Fault(76021, "cgi_path not found, please check")
     used = st.counts.get(path, 0)
     return {

@@ -7,6 +7,7 @@ import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from starlette.responses import Response
@@ -99,6 +100,8 @@ class FakeState:
     token_ttl: int
     overlap: int
     page_size: int
+    paths: frozenset[str] = frozenset()
+    """Every path the fake serves (the quota API answers only for those)."""
     clock_offset: float = 0.0
     tokens: dict[str, Issued] = field(default_factory=dict)
     stable: str | None = None
@@ -167,18 +170,28 @@ Handler = Callable[[FakeState, FakeRequest], "dict[str, Any] | Response"]
 @dataclass(frozen=True)
 class Endpoint:
     method: str
+    path: str
     handler: Handler
     needs_token: bool
 
 
-ENDPOINTS: dict[str, Endpoint] = {}
+def endpoint(method: str, path: str, *, token: bool = True) -> Callable[[Handler], Endpoint]:
+    """Declare a handler as the fake's answer to ``method path``; ``token=False`` for the endpoints that take
+    appid/secret or no credential. The modules that hold endpoints are listed in ``_fake_app``."""
+
+    def declare(handler: Handler) -> Endpoint:
+        return Endpoint(method, path, handler, token)
+
+    return declare
 
 
-def endpoint(method: str, path: str, *, token: bool = True) -> Callable[[Handler], Handler]:
-    """Register a handler; ``token=False`` for the endpoints that take appid/secret or no credential."""
-
-    def register(handler: Handler) -> Handler:
-        ENDPOINTS[path] = Endpoint(method, handler, token)
-        return handler
-
-    return register
+def collect(*modules: ModuleType) -> dict[str, Endpoint]:
+    """Every endpoint the modules declare, by path; a path declared twice is a mistake caught at import."""
+    table: dict[str, Endpoint] = {}
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, Endpoint):
+                if value.path in table:
+                    raise RuntimeError(f"FakeWeChat endpoint {value.path} is declared twice")
+                table[value.path] = value
+    return table

@@ -1,0 +1,115 @@
+"""Running one message through middleware and its handler, with its session; never raises.
+
+This is the part of the bot that needs no HTTP request: the webhook calls it inside the reply window, and a
+queue worker can call it for a message it took off a queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from ._util import is_async, positional_arity
+from .context import Context
+from .messages import Message
+from .replies import Reply, coerce_reply
+from .routing import Router
+from .session import load_session
+from .stores import Store
+from .stores.keys import BotKeys
+
+logger = logging.getLogger("wxhook")
+
+CallNext = Callable[[Message], Awaitable[Reply | None]]
+Middleware = Callable[..., Awaitable[Any]]
+ErrorHandler = Callable[..., Any]
+
+
+class Dispatcher:
+    """Middleware, the handler call and ``on_error``, for one router."""
+
+    def __init__(self, router: Router, store: Store, keys: BotKeys, *, sessions: bool, session_ttl: float) -> None:
+        self._router = router
+        self._store = store
+        self._keys = keys
+        self.sessions = sessions
+        self.session_ttl = session_ttl
+        self._middleware: list[tuple[Middleware, bool]] = []
+        self._error_handlers: list[tuple[ErrorHandler, bool, bool]] = []
+
+    def add_middleware(self, func: Middleware) -> None:
+        if not is_async(func):
+            raise TypeError(f"middleware {func.__qualname__} must be an async function: async def mw(msg, call_next)")
+        self._middleware.append((func, positional_arity(func) >= 3))
+
+    def add_error_handler(self, func: ErrorHandler) -> None:
+        self._error_handlers.append((func, is_async(func), positional_arity(func) >= 3))
+
+    def route(self, ctx: Context, msg: Message) -> None:
+        """Resolve the handler for ``msg`` into ``ctx.route`` and ``ctx.match``."""
+        found = self._router.resolve(msg)
+        ctx.route, ctx.match = found if found is not None else (None, None)
+        ctx.routed = msg
+
+    async def handle(self, ctx: Context) -> Reply | None:
+        """The reply for ``ctx.message`` (routed already, or routed here); the session is loaded and saved."""
+        msg = ctx.message
+        if ctx.routed is not msg:
+            self.route(ctx, msg)
+        if self.sessions and ctx.loaded_session is None:
+            ctx.attach_session(await load_session(self._store, self._keys.session(msg.from_user_name)))
+        try:
+            if not self._middleware:
+                reply = await self._call_handler(msg, ctx)
+            else:
+                reply = coerce_reply(await self._chain(0, ctx)(msg))
+        except Exception as exc:
+            reply = await self._recover(exc, msg, ctx)
+        session = ctx.loaded_session
+        if session is not None:
+            try:
+                await session.save(self._store, self.session_ttl)
+            except Exception:
+                logger.exception("session of %s not saved", msg.from_user_name)
+        return reply
+
+    def _chain(self, position: int, ctx: Context) -> CallNext:
+        if position == len(self._middleware):
+            return lambda msg: self._call_handler(msg, ctx)
+        func, wants_ctx = self._middleware[position]
+        call_next = self._chain(position + 1, ctx)
+
+        async def step(msg: Message) -> Reply | None:
+            ctx.message = msg
+            result = await (func(msg, ctx, call_next) if wants_ctx else func(msg, call_next))
+            return coerce_reply(result)
+
+        return step
+
+    async def _call_handler(self, msg: Message, ctx: Context) -> Reply | None:
+        if msg is not ctx.routed:  # a middleware passed another message on: it may have another handler
+            self.route(ctx, msg)
+        route = ctx.route
+        if route is None:
+            logger.debug("no handler for %s from %s", msg.msg_type, msg.from_user_name)
+            return None
+        args = (msg, ctx) if route.wants_context else (msg,)
+        if route.is_async:
+            result = await route.func(*args)
+        else:
+            result = await run_in_threadpool(route.func, *args)
+        return coerce_reply(result)
+
+    async def _recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
+        logger.error("handler failed for %s from %s", msg.msg_type, msg.from_user_name, exc_info=exc)
+        for func, run_async, wants_ctx in self._error_handlers:
+            args = (exc, msg, ctx) if wants_ctx else (exc, msg)
+            try:
+                result = await func(*args) if run_async else await run_in_threadpool(func, *args)
+                return coerce_reply(result)
+            except Exception:
+                logger.exception("on_error handler %s failed", getattr(func, "__qualname__", func))
+        return None

@@ -1,0 +1,212 @@
+"""The wire protocol of a WeChat push: query parameters, signatures, the body, and the safe-mode envelope XML.
+
+Everything here is about bytes on the wire and whether they came from WeChat; nothing here knows handlers.
+A request WeChat would never send raises ``Rejected`` with the status and one-line reason to answer.
+The WeChat side of the same exchange (``render_message``, ``seal_request``, ``open_reply``) lives here too,
+so the bot and the tools that play WeChat against it (``wxhook.testing.BotClient``, the CLI) share one
+definition of each form.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .crypto import AppIdMismatch, Envelope, EnvelopeError, sign, signature_matches
+from .xml import XMLError, cdata, parse_xml
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+SUCCESS = b"success"
+TEXT = b"text/plain; charset=utf-8"
+XML = b"application/xml; charset=utf-8"
+_REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+
+
+class Rejected(Exception):
+    """A request WeChat would never send; answered with ``status`` and the one-line ``reason``."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+async def respond(send: Send, status: int, body: bytes, content_type: bytes = TEXT,
+                  extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def parse_query(scope: Scope, *required: str) -> dict[str, str]:
+    text = scope["query_string"].decode("latin-1")
+    if "%" in text or "+" in text:
+        query = dict(parse_qsl(text))
+    else:  # WeChat's parameters are hex and digits: skip unquoting, which costs more than the rest
+        query = dict(pair.partition("=")[::2] for pair in text.split("&") if pair)
+    missing = [name for name in required if not query.get(name)]
+    if missing:
+        raise Rejected(400, f"missing query parameter(s): {', '.join(missing)}")
+    return query
+
+
+class Inbound:
+    """Checks and opens what WeChat pushes to one account: the GET handshake and POSTed messages."""
+
+    __slots__ = ("_envelope", "_max_body_size", "_token")
+
+    def __init__(self, token: str, envelope: Envelope | None, max_body_size: int) -> None:
+        self._token = token
+        self._envelope = envelope
+        self._max_body_size = max_body_size
+
+    def handshake(self, scope: Scope) -> bytes:
+        """The ``echostr`` to answer the verification WeChat does when the server URL is saved."""
+        query = parse_query(scope, "signature", "timestamp", "nonce", "echostr")
+        self._verify(query)
+        return query["echostr"].encode()
+
+    def _verify(self, query: dict[str, str]) -> None:
+        if not signature_matches(query["signature"], self._token, query["timestamp"], query["nonce"]):
+            raise Rejected(403, "signature mismatch: the request is not from WeChat, or WXHOOK_TOKEN differs "
+                                "from the Token in the Official Account's server configuration")
+
+    async def read(self, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bool]:
+        """The message's fields, verified and opened, and whether it came sealed (the reply must be too)."""
+        # ``signature`` is always sent and always checked when present; a sealed message is authenticated by
+        # its msg_signature alone, so a sender that leaves the plain signature off is still served.
+        query = parse_query(scope, "timestamp", "nonce")
+        signed = bool(query.get("signature"))
+        if signed:
+            self._verify(query)
+        elif not query.get("msg_signature"):
+            raise Rejected(400, "missing query parameter(s): signature")
+        encrypt_type = query.get("encrypt_type", "raw").lower()
+        if encrypt_type not in ("raw", "aes"):
+            raise Rejected(400, f"unknown encrypt_type {encrypt_type!r}: WeChat sends 'raw' or 'aes'")
+        body = await self._read_body(scope, receive)
+        try:
+            document = parse_xml(body)
+        except XMLError as exc:
+            raise Rejected(400, str(exc)) from None
+        encrypted = encrypt_type == "aes" or ("Encrypt" in document and "MsgType" not in document)
+        if encrypted:
+            document = self._open(query, document)
+        elif not signed:
+            raise Rejected(400, "missing query parameter(s): signature (a plaintext message is checked by it)")
+        missing = [tag for tag in _REQUIRED if not isinstance(document.get(tag), str) or not document[tag]]
+        if missing:
+            raise Rejected(400, f"message lacks {', '.join(missing)}")
+        return document, encrypted
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self._max_body_size
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > limit:
+                    raise Rejected(413, f"body of {int(value)} bytes exceeds the {limit}-byte limit (max_body_size)")
+                break
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise Rejected(400, "client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise Rejected(413, f"body exceeds the {limit}-byte limit (max_body_size)")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _open(self, query: dict[str, str], document: dict[str, Any]) -> dict[str, Any]:
+        """The plaintext fields of a safe-mode or compatibility-mode body."""
+        if self._envelope is None:
+            raise Rejected(400, "encrypted message, but no EncodingAESKey is configured: set WXHOOK_AES_KEY "
+                                "(Bot(aes_key=...)) and WXHOOK_APPID")
+        encrypted = document.get("Encrypt")
+        if not isinstance(encrypted, str) or not encrypted:
+            raise Rejected(400, "encrypt_type=aes but the body has no Encrypt element")
+        msg_signature = query.get("msg_signature")
+        if not msg_signature:
+            raise Rejected(400, "missing query parameter(s): msg_signature")
+        if not signature_matches(msg_signature, self._token, query["timestamp"], query["nonce"], encrypted):
+            raise Rejected(403, "msg_signature mismatch: the request is not from WeChat, or WXHOOK_TOKEN differs")
+        try:
+            inner = self._envelope.open(encrypted)
+        except AppIdMismatch as exc:
+            raise Rejected(403, str(exc)) from None
+        except EnvelopeError as exc:
+            raise Rejected(400, str(exc)) from None
+        try:
+            return parse_xml(inner)
+        except XMLError as exc:
+            raise Rejected(400, f"decrypted message: {exc}") from None
+
+    def seal(self, xml: bytes) -> bytes:
+        """A reply in safe mode: the envelope XML around the encrypted reply."""
+        assert self._envelope is not None
+        return seal_reply(self._envelope, self._token, xml)
+
+
+def seal_reply(envelope: Envelope, token: str, xml: bytes, timestamp: str | None = None,
+               nonce: str | None = None) -> bytes:
+    """The XML a bot answers a sealed message with: ``Encrypt``, ``MsgSignature``, ``TimeStamp``, ``Nonce``."""
+    encrypted = envelope.seal(xml)
+    timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or str(int.from_bytes(os.urandom(4), "big"))
+    signature = sign(token, timestamp, nonce, encrypted)
+    return (
+        f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature>"
+        f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+    ).encode()
+
+
+def open_reply(envelope: Envelope, token: str, body: bytes) -> bytes:
+    """The reply XML inside a bot's sealed answer, its signature checked; ValueError says what is wrong."""
+    outer = parse_xml(body)
+    for tag in ("Encrypt", "MsgSignature", "TimeStamp", "Nonce"):
+        if not outer.get(tag):
+            raise ValueError(f"encrypted reply lacks {tag}: {body!r}")
+    if not signature_matches(outer["MsgSignature"], token, outer["TimeStamp"], outer["Nonce"], outer["Encrypt"]):
+        raise ValueError("the reply's MsgSignature does not match its Encrypt, TimeStamp and Nonce")
+    return envelope.open(outer["Encrypt"])
+
+
+def render_message(fields: Mapping[str, Any]) -> str:
+    """Message fields as WeChat renders them: strings in CDATA, numbers bare, dicts and lists nested."""
+
+    def render(tag: str, value: Any) -> str:
+        if isinstance(value, Mapping):
+            return f"<{tag}>{''.join(render(k, v) for k, v in value.items())}</{tag}>"
+        if isinstance(value, list):
+            return "".join(render(tag, item) for item in value)
+        if isinstance(value, (int, float)):
+            return f"<{tag}>{value}</{tag}>"
+        return f"<{tag}>{cdata(str(value))}</{tag}>"
+
+    return "<xml>" + "".join(render(k, v) for k, v in fields.items()) + "</xml>"
+
+
+def sign_query(token: str, encrypted: str | None = None, timestamp: str | None = None,
+               nonce: str | None = None) -> dict[str, str]:
+    """The query WeChat puts on a push: timestamp, nonce, signature, and for a sealed body msg_signature."""
+    timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or str(int.from_bytes(os.urandom(4), "big"))
+    query = {"signature": sign(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    if encrypted is not None:
+        query.update(encrypt_type="aes", msg_signature=sign(token, timestamp, nonce, encrypted))
+    return query
+
+
+def seal_request(envelope: Envelope, to_user: str, xml: bytes) -> tuple[str, bytes]:
+    """A message as WeChat pushes it in safe mode: the ``Encrypt`` value and the outer body carrying it."""
+    encrypted = envelope.seal(xml)
+    return encrypted, render_message({"ToUserName": to_user, "Encrypt": encrypted}).encode()
