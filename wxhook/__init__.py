@@ -33,6 +33,7 @@ from .replies import (
 )
 from .routing import Router
 from .stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
+from .weblogin import WebLogin
 
 __all__ = [
     "Article",
@@ -62,6 +63,7 @@ __all__ = [
     "WeChatAPIError",
     "WeChatError",
     "WeChatNetworkError",
+    "WebLogin",
     "open_store",
     *_message_names,
 ]
