@@ -41,7 +41,7 @@ _NO_STORE = {"cache-control": "no-store"}
 
 
 class LoginRefused(Exception):
-    """Why a callback cannot log anyone in; the message is shown to the browser on a 400 page."""
+    """Why a login cannot go on; the message is shown to the browser on a 400 page."""
 
 
 def safe_next(value: str) -> str:
