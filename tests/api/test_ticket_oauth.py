@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from wxhook.api import Client, WeChatAPIError, sign_card, sign_jsapi
+from wxhook.api import Client, ConfigurationError, WeChatAPIError, sign_card, sign_jsapi
 from wxhook.testing import FakeWeChat
 
 OFFICIAL_TICKET = "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg"
@@ -160,3 +161,11 @@ async def test_fake_consent_page(fake: FakeWeChat, client: Client) -> None:
     assert (info.nickname, info.sex, info.language, info.province) == ("小红", 2, "zh_TW", "Guangdong")
     assert info.appid is None
     assert info.raw["language"] == "zh_TW"
+
+
+def test_signing_keys_are_derived_per_purpose(fake: FakeWeChat, client: Client) -> None:
+    key = client.oauth.signing_key("weblogin-state")
+    assert key == hmac.new(fake.secret.encode(), b"wxhook:weblogin-state", hashlib.sha256).digest()
+    assert key != client.oauth.signing_key("other") and fake.secret.encode() not in key
+    with pytest.raises(ConfigurationError, match="WXHOOK_SECRET"):
+        Client(fake.appid).oauth.signing_key("weblogin-state")
