@@ -22,7 +22,7 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No WXHOOK_* variables leak in from the machine running the tests."""
     for name in ("WXHOOK_TOKEN", "WXHOOK_APPID", "WXHOOK_SECRET", "WXHOOK_AES_KEY", "WXHOOK_STORE",
-                 "WXHOOK_API_BASE", "WXHOOK_MP_BASE"):
+                 "WXHOOK_API_BASE", "WXHOOK_MP_BASE", "WXHOOK_OPEN_BASE"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -34,6 +34,7 @@ from .replies import (
 )
 from .routing import Router
 from .stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
+from .weblogin import WebLogin
 
 __all__ = [
     "Article",
@@ -64,6 +65,7 @@ __all__ = [
     "WeChatAPIError",
     "WeChatError",
     "WeChatNetworkError",
+    "WebLogin",
     "open_store",
     *_message_names,
 ]

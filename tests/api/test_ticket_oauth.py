@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import time
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
-from wxhook.api import Client, WeChatAPIError, sign_card, sign_jsapi
+from wxhook.api import Client, ConfigurationError, WeChatAPIError, sign_card, sign_jsapi
 from wxhook.testing import FakeWeChat
 
 OFFICIAL_TICKET = "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg"
@@ -41,11 +45,11 @@ async def test_card_ticket_is_cached_separately(fake: FakeWeChat, client: Client
     assert (signature, nonce, ts) == (sign_card(card, "1", "n", "c1"), "n", 1)
 
 
-async def test_authorize_url(client: Client, fake: FakeWeChat) -> None:
+async def test_authorize_url(client: Client, fake: FakeWeChat, monkeypatch: pytest.MonkeyPatch) -> None:
     url = client.oauth.authorize_url("https://example.com/cb?x=1", "snsapi_userinfo", "abc123")
     parts = urlsplit(url)
-    assert (parts.netloc, parts.path, parts.fragment) == (
-        "open.weixin.qq.com",
+    assert (f"{parts.scheme}://{parts.netloc}", parts.path, parts.fragment) == (
+        fake.url,
         "/connect/oauth2/authorize",
         "wechat_redirect",
     )
@@ -58,6 +62,12 @@ async def test_authorize_url(client: Client, fake: FakeWeChat) -> None:
     }
     with pytest.raises(ValueError, match="state"):
         client.oauth.authorize_url("https://example.com/cb", state="not/allowed")
+    official = Client(fake.appid).oauth.authorize_url("https://example.com/cb")
+    assert official.startswith("https://open.weixin.qq.com/connect/oauth2/authorize?appid=")
+    monkeypatch.setenv("WXHOOK_OPEN_BASE", "http://open.proxy.test/")
+    assert Client(fake.appid).oauth.authorize_url("https://example.com/cb").startswith(
+        "http://open.proxy.test/connect/oauth2/authorize?"
+    )
 
 
 async def test_exchange_refresh_user_info_check(fake: FakeWeChat, client: Client) -> None:
@@ -91,3 +101,71 @@ async def test_code_is_single_use_and_base_scope_has_no_profile(fake: FakeWeChat
     with pytest.raises(WeChatAPIError) as caught:
         await client.oauth.user_info(token.access_token, "o1")
     assert caught.value.errcode == 48001
+
+
+async def test_jssdk_config_with_the_official_vector(fake: FakeWeChat, client: Client) -> None:
+    fake.set_ticket("jsapi", OFFICIAL_TICKET)
+    config = await client.ticket.jssdk_config(
+        "http://mp.weixin.qq.com?params=value#top",
+        ["chooseImage", "scanQRCode"],
+        noncestr="Wm3WZYTPz0wzccnW",
+        timestamp=1414587457,
+    )
+    assert config == {
+        "debug": False,
+        "appId": fake.appid,
+        "timestamp": 1414587457,
+        "nonceStr": "Wm3WZYTPz0wzccnW",
+        "signature": "0f9de62fce790f9a083d5c99e95740ceb90c27ed",
+        "jsApiList": ["chooseImage", "scanQRCode"],
+    }
+    assert fake.calls(TICKET)[0].query["type"] == "jsapi"
+
+
+async def test_jssdk_config_with_the_fakes_own_ticket(fake: FakeWeChat, client: Client) -> None:
+    url = "https://shop.example.com/share?item=7&from=timeline"
+    config = await client.ticket.jssdk_config(url, open_tags=["wx-open-launch-weapp"], debug=True)
+    assert fake.calls(TICKET)[0].query["type"] == "jsapi"
+    ticket = fake.state.tickets["jsapi"]
+    string1 = f"jsapi_ticket={ticket}&noncestr={config['nonceStr']}&timestamp={config['timestamp']}&url={url}"
+    assert config["signature"] == hashlib.sha1(string1.encode()).hexdigest()
+    assert config["debug"] is True and config["jsApiList"] == []
+    assert config["openTagList"] == ["wx-open-launch-weapp"] and config["appId"] == fake.appid
+    assert abs(config["timestamp"] - time.time()) < 600 and len(config["nonceStr"]) == 16
+    with pytest.raises(ValueError, match=r"location\.href\.split"):
+        await client.ticket.jssdk_config("/share")
+
+
+async def test_fake_consent_page(fake: FakeWeChat, client: Client) -> None:
+    fake.add_follower("o1", nickname="小红", sex=2, language="zh_TW", province="Guangdong")
+    async with httpx.AsyncClient() as browser:
+        url = client.oauth.authorize_url("https://site.example/cb?x=1", "snsapi_userinfo", "s1")
+        nobody = await browser.get(url)
+        assert nobody.status_code == 403 and "fake.sign_in(openid)" in nobody.text
+        fake.sign_in("o1")
+        consent = await browser.get(url)
+        assert consent.status_code == 302
+        back = urlsplit(consent.headers["location"])
+        assert f"{back.scheme}://{back.netloc}{back.path}" == "https://site.example/cb"
+        query = parse_qs(back.query)
+        assert query["x"] == ["1"] and query["state"] == ["s1"]
+        fake.sign_in("o1", consent=False)
+        declined = await browser.get(client.oauth.authorize_url("https://site.example/cb", "snsapi_userinfo"))
+        assert declined.headers["location"] == "https://site.example/cb?state="
+        wrong = await browser.get(url.replace(fake.appid, "wx0000000000000000"))
+        assert wrong.json()["errcode"] == 40013
+        scope = await browser.get(url.replace("snsapi_userinfo", "snsapi_login"))
+        assert scope.json()["errcode"] == 10005
+    token = await client.oauth.exchange(query["code"][0])
+    info = await client.oauth.user_info(token.access_token, token.openid)
+    assert (info.nickname, info.sex, info.language, info.province) == ("小红", 2, "zh_TW", "Guangdong")
+    assert info.appid is None
+    assert info.raw["language"] == "zh_TW"
+
+
+def test_signing_keys_are_derived_per_purpose(fake: FakeWeChat, client: Client) -> None:
+    key = client.oauth.signing_key("weblogin-state")
+    assert key == hmac.new(fake.secret.encode(), b"wxhook:weblogin-state", hashlib.sha256).digest()
+    assert key != client.oauth.signing_key("other") and fake.secret.encode() not in key
+    with pytest.raises(ConfigurationError, match="WXHOOK_SECRET"):
+        Client(fake.appid).oauth.signing_key("weblogin-state")

@@ -23,7 +23,7 @@ from ._tags import TagsAPI
 from ._template import TemplateAPI
 from ._ticket import TicketAPI
 from ._token import AccessToken, CachedCredential, Fetcher
-from ._transport import MP_BASE, OFFICIAL_DOMAINS, RetryPolicy, Transport
+from ._transport import MP_BASE, OFFICIAL_DOMAINS, OPEN_BASE, RetryPolicy, Transport
 from ._user import UserAPI
 
 TokenProvider = Callable[[str | None], Awaitable[AccessToken]]
@@ -58,6 +58,7 @@ class Client:
         api_base: str | None = None,
         domains: Sequence[str] | None = None,
         mp_base: str | None = None,
+        open_base: str | None = None,
         token_mode: Literal["stable", "basic"] = "stable",
         token_provider: TokenProvider | None = None,
         timeout: float | httpx.Timeout = 10.0,
@@ -77,6 +78,7 @@ class Client:
         self._transport = Transport(
             _domains(api_base, domains),
             setting(mp_base, "WXHOOK_MP_BASE") or MP_BASE,
+            setting(open_base, "WXHOOK_OPEN_BASE") or OPEN_BASE,
             timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             RetryPolicy(max_retries, backoff, backoff_max, retry_deadline),
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -10,7 +12,7 @@ from urllib.parse import urlencode
 from ._caller import Group, build
 from ._errors import InvalidCredentialError, WeChatAPIError
 
-AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
+AUTHORIZE_PATH = "/connect/oauth2/authorize"
 _STATE = re.compile(r"[A-Za-z0-9]{0,128}")
 _INVALID_OPENID = 40003
 
@@ -40,6 +42,8 @@ class OAuthUserInfo:
     headimgurl: str = ""
     privilege: list[str] = field(default_factory=list)
     unionid: str | None = None
+    language: str = ""
+    appid: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -64,7 +68,16 @@ class OAuthAPI(Group):
         }
         if force_popup:
             query["forcePopup"] = "true"
-        return f"{AUTHORIZE_URL}?{urlencode(query)}#wechat_redirect"
+        return f"{self._caller.transport.open_base}{AUTHORIZE_PATH}?{urlencode(query)}#wechat_redirect"
+
+    def signing_key(self, purpose: str) -> bytes:
+        """A key for signing this app's own values (e.g. login states), derived from the AppSecret.
+
+        One key per ``purpose``, and the secret itself never leaves the client nor becomes guessable
+        from a signature.
+        """
+        secret = self._caller.credentials.secret().encode()
+        return hmac.new(secret, f"wxhook:{purpose}".encode(), hashlib.sha256).digest()
 
     async def _token(self, path: str, params: dict[str, str]) -> OAuthToken:
         params = {"appid": self._caller.credentials.appid(), **params}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ._caller import Caller, Group
 from ._token import AccessToken, CachedCredential, Fetcher
@@ -63,6 +63,41 @@ class TicketAPI(Group):
         signature = sign_jsapi(await self.get("jsapi"), noncestr, timestamp, url)
         appid = self._caller.credentials.appid()
         return JsapiSignature(appid, noncestr, timestamp, url.split("#", 1)[0], signature)
+
+    async def jssdk_config(
+        self,
+        url: str,
+        apis: Sequence[str] = (),
+        *,
+        open_tags: Sequence[str] = (),
+        debug: bool = False,
+        noncestr: str | None = None,
+        timestamp: int | None = None,
+    ) -> dict[str, Any]:
+        """The object to pass to ``wx.config(...)`` for the page at ``url``, ready to serialise as JSON.
+
+        ``url`` is the page's full address as the browser has it (``location.href.split('#')[0]``); a
+        page reached through redirects must sign its final address, or ``wx.config`` fails with
+        "invalid signature". ``apis`` fills ``jsApiList``, ``open_tags`` ``openTagList`` (e.g.
+        ``wx-open-launch-weapp``).
+        """
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"url must be the page's full address (location.href.split('#')[0]), such as "
+                f"https://example.com/page?x=1, not {url!r}"
+            )
+        signed = await self.jsapi_signature(url, noncestr, timestamp)
+        config: dict[str, Any] = {
+            "debug": debug,
+            "appId": signed.appid,
+            "timestamp": signed.timestamp,
+            "nonceStr": signed.noncestr,
+            "signature": signed.signature,
+            "jsApiList": list(apis),
+        }
+        if open_tags:
+            config["openTagList"] = list(open_tags)
+        return config
 
     async def card_signature(
         self,

@@ -25,6 +25,7 @@ OFFICIAL_DOMAINS: tuple[str, ...] = (
     "https://hk.api.weixin.qq.com",
 )
 MP_BASE = "https://mp.weixin.qq.com"
+OPEN_BASE = "https://open.weixin.qq.com"
 
 # Failures that prove the request never reached WeChat, so even a non-idempotent send may be repeated.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -75,12 +76,13 @@ class Transport:
     """Sends requests; retries only what is safe to repeat, moving to the next domain on each retry."""
 
     def __init__(
-        self, domains: Sequence[str], mp_base: str, timeout: httpx.Timeout, retry: RetryPolicy
+        self, domains: Sequence[str], mp_base: str, open_base: str, timeout: httpx.Timeout, retry: RetryPolicy
     ) -> None:
         if not domains:
             raise ValueError("domains= is empty; pass at least one API base URL or leave it unset")
         self.domains = tuple(d.rstrip("/") for d in domains)
         self.mp_base = mp_base.rstrip("/")
+        self.open_base = open_base.rstrip("/")
         self._retry = retry
         self._http = LoopBound(lambda: httpx.AsyncClient(timeout=timeout))
 

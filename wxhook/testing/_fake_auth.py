@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlencode
+
+from starlette.responses import RedirectResponse, Response
 
 from ._fake_state import FakeRequest, FakeState, Fault, endpoint, random_id
 
 FORCE_REFRESH_PER_DAY = 20
+OAUTH_SCOPES = ("snsapi_base", "snsapi_userinfo")
+_STATE = re.compile(r"[A-Za-z0-9]{0,128}")
 
 
 def _grant(value: Any, expected: str) -> None:
@@ -48,6 +54,41 @@ def ticket(st: FakeState, req: FakeRequest) -> dict[str, Any]:
         raise Fault(40097, "invalid args")
     value = st.tickets.setdefault(kind, random_id(86))
     return {"errcode": 0, "errmsg": "ok", "ticket": value, "expires_in": 7200}
+
+
+def new_oauth_code(st: FakeState, openid: str, scope: str) -> str:
+    code = random_id(32, "0123456789abcdef")
+    st.oauth_codes[code] = (openid, scope)
+    return code
+
+
+@endpoint("GET", "/connect/oauth2/authorize", token=False)
+def oauth_authorize(st: FakeState, req: FakeRequest) -> Response:
+    """The consent page, decided at once for the signed-in user: back to redirect_uri with code and state.
+
+    A user who declines comes back with the state alone, as WeChat does.
+    """
+    query = req.query
+    req.need(query.get("appid"), 10012, "appid can not be empty")
+    st.check_app(query.get("appid"), with_secret=False)
+    redirect_uri = req.need(query.get("redirect_uri"), 10011, "redirect_uri can not be empty")
+    scope = req.need(query.get("scope"), 10010, "scope can not be empty")
+    if scope not in OAUTH_SCOPES:
+        raise Fault(10005, "this account has no permission for scope " + scope)
+    if query.get("response_type") != "code":
+        raise Fault(40097, "invalid args: response_type must be code")
+    state = query.get("state", "")
+    if not _STATE.fullmatch(state):
+        raise Fault(40097, "invalid args: state must be at most 128 characters of a-zA-Z0-9")
+    if st.browser_user is None:
+        return Response(
+            "FakeWeChat: no WeChat user in this browser; call fake.sign_in(openid) before the login",
+            status_code=403,
+        )
+    openid, consents = st.browser_user
+    answer = {"code": new_oauth_code(st, openid, scope), "state": state} if consents else {"state": state}
+    separator = "&" if "?" in redirect_uri else "?"
+    return RedirectResponse(f"{redirect_uri}{separator}{urlencode(answer)}", status_code=302)
 
 
 def _user_token(st: FakeState, openid: str, scope: str) -> dict[str, Any]:
@@ -110,12 +151,13 @@ def oauth_user_info(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     return {
         "openid": openid,
         "nickname": profile.get("nickname", "微信用户"),
-        "sex": 0,
-        "province": "",
-        "city": "",
-        "country": "",
+        "sex": profile.get("sex", 0),
+        "province": profile.get("province", ""),
+        "city": profile.get("city", ""),
+        "country": profile.get("country", ""),
+        "language": profile.get("language", "zh_CN"),
         "headimgurl": profile.get("headimgurl", ""),
-        "privilege": [],
+        "privilege": profile.get("privilege", []),
         **({"unionid": profile["unionid"]} if profile.get("unionid") else {}),
     }
 

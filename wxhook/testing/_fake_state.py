@@ -120,6 +120,7 @@ class FakeState:
     media: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
     short_keys: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     oauth_codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    browser_user: tuple[str, bool] | None = None
     used_codes: set[str] = field(default_factory=set)
     user_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
     refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)

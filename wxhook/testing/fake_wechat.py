@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import socket
 import threading
 from collections.abc import Generator, Sequence
@@ -15,6 +14,7 @@ import uvicorn
 
 from ..api import Client
 from ._fake_app import FakeApp
+from ._fake_auth import new_oauth_code
 from ._fake_messages import add_template
 from ._fake_state import FakeState, RecordedCall, Rule
 
@@ -72,7 +72,8 @@ class FakeWeChat:
     code (and for other processes to call) with ``with FakeWeChat() as fake:``, which serves it from a
     background thread. Point a client at ``fake.url`` (``fake.client()`` does it), then assert on
     ``fake.calls(path)`` and script trouble with ``fake.fail(...)``. It serves the mp host's
-    ``/cgi-bin/showqrcode`` too, so use ``fake.url`` as ``mp_base`` as well.
+    ``/cgi-bin/showqrcode`` and the open host's OAuth consent page (``/connect/oauth2/authorize``, see
+    :meth:`sign_in`) too, so use ``fake.url`` as ``mp_base`` and ``open_base`` as well.
     """
 
     def __init__(
@@ -103,8 +104,9 @@ class FakeWeChat:
         return self._url
 
     def client(self, **options: Any) -> Client:
-        """A :class:`wxhook.api.Client` for this fake: its appid/secret, ``api_base`` and ``mp_base``."""
-        options = {"api_base": self.url, "mp_base": self.url, **options}
+        """A :class:`wxhook.api.Client` for this fake: its appid/secret, ``api_base``, ``mp_base`` and
+        ``open_base``."""
+        options = {"api_base": self.url, "mp_base": self.url, "open_base": self.url, **options}
         return Client(self.appid, self.secret, **options)
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -257,10 +259,17 @@ class FakeWeChat:
 
     def oauth_code(self, openid: str, scope: str = "snsapi_base") -> str:
         """A single-use code, as WeChat appends to the redirect_uri after the user authorises."""
-        code = secrets.token_hex(16)
         with self._app.lock:
-            self.state.oauth_codes[code] = (openid, scope)
-        return code
+            return new_oauth_code(self.state, openid, scope)
+
+    def sign_in(self, openid: str, *, consent: bool = True) -> None:
+        """Who is using WeChat when a browser opens the authorize URL (``open_base`` = ``fake.url``).
+
+        The fake's consent page then redirects at once to the redirect_uri with ``code`` and ``state``,
+        or, with ``consent=False`` (the user declined), with the ``state`` alone.
+        """
+        with self._app.lock:
+            self.state.browser_user = (openid, consent)
 
     def set_ticket(self, kind: str, ticket: str) -> None:
         """Fix the ``jsapi`` or ``wx_card`` ticket getticket hands out (e.g. to check a known signature)."""
