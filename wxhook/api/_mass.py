@@ -147,13 +147,18 @@ def _result(data: dict[str, Any]) -> MassSendResult:
 
 
 class MassAPI(Group):
+    """Sends take ``clientmsgid`` (≤ 64 bytes): WeChat then refuses a repeat for 24 hours (45065, raised
+    as :class:`DuplicateSendError`), so the send is retried like any idempotent call. Without it only
+    failures that prove the request never arrived are retried: a follower never gets a message twice.
+    ``send_ignore_reprint=True`` (articles only) sends even when WeChat finds them to be a reprint.
+    """
+
     async def send_to_all(
         self, content: MassContent, *, send_ignore_reprint: bool = False, clientmsgid: str | None = None
     ) -> MassSendResult:
         """Send to every follower (it also enters the account's history)."""
-        return await self._send(
-            "/cgi-bin/message/mass/sendall", {"filter": {"is_to_all": True}}, content, send_ignore_reprint, clientmsgid
-        )
+        target = {"filter": {"is_to_all": True}}
+        return await self._send("/cgi-bin/message/mass/sendall", target, content, send_ignore_reprint, clientmsgid)
 
     async def send_to_tag(
         self, tag_id: int, content: MassContent, *, send_ignore_reprint: bool = False, clientmsgid: str | None = None
@@ -183,9 +188,6 @@ class MassAPI(Group):
         send_ignore_reprint: bool,
         clientmsgid: str | None,
     ) -> MassSendResult:
-        """With ``clientmsgid`` WeChat refuses a repeat for 24 hours (45065, raised as DuplicateSendError),
-        so the send is retried like any idempotent call; without it only failures that prove the request
-        never arrived are retried, and a follower never gets the message twice."""
         body = {**target, **_message(content)}
         if send_ignore_reprint:
             if not isinstance(content, MassNews):
