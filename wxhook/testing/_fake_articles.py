@@ -27,6 +27,12 @@ _ARTICLE_FIELDS = ("title", "author", "digest", "content", "content_source_url",
 PUBLISHING, PUBLISHED, DELETED = 1, 0, 5
 
 
+def new_id(st: FakeState) -> int:
+    """Numeric ids (publish_id, msg_id, msg_data_id) as WeChat hands them out: unique and increasing."""
+    st.next_content_id += 1
+    return st.next_content_id
+
+
 def _material(st: FakeState, media_id: Any, kinds: Iterable[str]) -> dict[str, Any]:
     material = st.materials.get(str(media_id))
     if material is None or material["type"] not in kinds:
@@ -155,7 +161,7 @@ def draft_batchget(st: FakeState, req: FakeRequest) -> dict[str, Any]:
 @endpoint("POST", "/cgi-bin/freepublish/submit")
 def publish_submit(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     articles = take_draft(st, req.body().get("media_id"))
-    publish_id, msg_data_id = str(st.new_id()), st.new_id()
+    publish_id, msg_data_id = str(new_id(st)), new_id(st)
     st.publish_jobs[publish_id] = {"publish_status": PUBLISHING, "news_item": articles, "article_id": ""}
     return {**OK, "publish_id": publish_id, "msg_data_id": msg_data_id}
 

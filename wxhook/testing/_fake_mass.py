@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._fake_articles import take_draft
+from ._fake_articles import new_id, take_draft
 from ._fake_state import FakeRequest, FakeState, Fault, endpoint
 
 OK = {"errcode": 0, "errmsg": "ok"}
@@ -63,12 +63,12 @@ def _accept(st: FakeState, req: FakeRequest, body: dict[str, Any]) -> dict[str, 
         if accepted is not None and now - accepted < CLIENTMSGID_TTL:
             raise Fault(45065, "clientmsgid exist")
         st.mass_clientmsgids[clientmsgid] = now
-    msg_id = st.new_id()
+    msg_id = new_id(st)
     sent: dict[str, Any] = {"msg_status": "SEND_SUCCESS", "msgtype": msgtype, "articles": 1}
     answer = {"errcode": 0, "errmsg": "send job submission success", "msg_id": msg_id}
     if msgtype == "mpnews":
         sent["articles"] = len(take_draft(st, body["mpnews"]["media_id"]))
-        answer["msg_data_id"] = st.new_id()
+        answer["msg_data_id"] = new_id(st)
     st.mass_sends[msg_id] = sent
     return answer
 
@@ -99,7 +99,7 @@ def preview(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     body = req.body()
     req.need(body.get("touser") or body.get("towxname"), 40003, "invalid openid")
     _check_message(st, req, body)
-    return {"errcode": 0, "errmsg": "preview success", "msg_id": st.new_id()}
+    return {"errcode": 0, "errmsg": "preview success", "msg_id": new_id(st)}
 
 
 def _sent(st: FakeState, msg_id: Any) -> dict[str, Any]:

@@ -166,10 +166,6 @@ class FakeState:
         if with_secret and secret != self.secret:
             raise Fault(40125, "invalid appsecret")
 
-    def new_id(self) -> int:
-        self.next_content_id += 1
-        return self.next_content_id
-
     def follower(self, openid: Any) -> dict[str, Any]:
         if openid not in self.followers:
             raise Fault(40003, "invalid openid")
