@@ -1,9 +1,12 @@
 """The WeChat Official Account API client: a shared, self-healing access token and typed API groups."""
 
+from ._articles import BatchPage, NewsItem
 from ._client import Client, TokenProvider
 from ._custom import Article
+from ._draft import DraftArticle, DraftItem
 from ._errors import (
     ConfigurationError,
+    DuplicateSendError,
     InvalidCredentialError,
     IPNotWhitelistedError,
     RateLimitError,
@@ -15,12 +18,33 @@ from ._errors import (
     WeChatError,
     WeChatNetworkError,
 )
+from ._mass import (
+    MassCard,
+    MassContent,
+    MassImage,
+    MassNews,
+    MassSendResult,
+    MassSpeed,
+    MassStatus,
+    MassText,
+    MassVideo,
+    MassVoice,
+)
+from ._material import MaterialCount, MaterialItem, MaterialVideo, UploadedMaterial
 from ._media import UploadedMedia
 from ._menu import Menu
 from ._misc import CallbackCheck, Quota, RidInfo
 from ._oauth import OAuthToken, OAuthUserInfo
+from ._publish import PublishedItem, PublishJob, PublishState, PublishStatus
 from ._qrcode import QRCode
 from ._shorturl import ShortenData
+from ._subscription import (
+    SubscribeCategory,
+    SubscribeKeyword,
+    SubscribeTemplate,
+    SubscribeTitle,
+    SubscribeTitlePage,
+)
 from ._tags import Tag
 from ._template import Industry, TemplateInfo
 from ._ticket import JsapiSignature, sign_card, sign_jsapi
@@ -32,28 +56,56 @@ __all__ = [
     "OFFICIAL_DOMAINS",
     "AccessToken",
     "Article",
+    "BatchPage",
     "CallbackCheck",
     "Client",
     "ConfigurationError",
+    "DraftArticle",
+    "DraftItem",
+    "DuplicateSendError",
     "FollowerPage",
     "IPNotWhitelistedError",
     "Industry",
     "InvalidCredentialError",
     "JsapiSignature",
+    "MassCard",
+    "MassContent",
+    "MassImage",
+    "MassNews",
+    "MassSendResult",
+    "MassSpeed",
+    "MassStatus",
+    "MassText",
+    "MassVideo",
+    "MassVoice",
+    "MaterialCount",
+    "MaterialItem",
+    "MaterialVideo",
     "Menu",
+    "NewsItem",
     "OAuthToken",
     "OAuthUserInfo",
+    "PublishJob",
+    "PublishState",
+    "PublishStatus",
+    "PublishedItem",
     "QRCode",
     "Quota",
     "RateLimitError",
     "ReplyWindowError",
     "RidInfo",
     "ShortenData",
+    "SubscribeCategory",
+    "SubscribeKeyword",
+    "SubscribeTemplate",
+    "SubscribeTitle",
+    "SubscribeTitlePage",
     "SystemBusyError",
     "Tag",
     "TemplateInfo",
     "TokenProvider",
     "UnauthorizedAPIError",
+    "UploadedMaterial",
     "UploadedMedia",
     "UserInfo",
     "UserRefusedError",

@@ -74,6 +74,7 @@ class Caller:
         params: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        form: Mapping[str, str] | None = None,
         safe: bool = True,
         with_token: bool = True,
         base: str | None = None,
@@ -89,6 +90,7 @@ class Caller:
             content=None if body is None else encode_json(body),
             headers=None if body is None else _JSON_HEADERS,
             files=files,
+            data=form,
             base=base,
             safe=safe,
         )
@@ -106,6 +108,12 @@ class Caller:
 
     async def post(self, path: str, body: Mapping[str, Any], **options: Any) -> dict[str, Any]:
         return _json(await self.call("POST", path, body=body, **options), path)
+
+    async def upload(
+        self, path: str, files: Mapping[str, tuple[str, bytes, str]], **options: Any
+    ) -> dict[str, Any]:
+        """A multipart POST answered with JSON; ``form=`` adds plain fields next to the files."""
+        return _json(await self.call("POST", path, files=files, **options), path)
 
 
 def _with_token(token: str | None, params: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -12,13 +12,18 @@ from ..config import setting
 from ..stores import MemoryStore, Store
 from ..stores.keys import credential_key
 from ._caller import Caller, Credentials
+from ._draft import DraftAPI
+from ._mass import MassAPI
+from ._material import MaterialAPI
 from ._media import MediaAPI
 from ._menu import MenuAPI
 from ._message import MessageAPI
 from ._misc import MiscAPI
 from ._oauth import OAuthAPI
+from ._publish import PublishAPI
 from ._qrcode import QRCodeAPI
 from ._shorturl import ShortURLAPI
+from ._subscription import SubscriptionAPI
 from ._tags import TagsAPI
 from ._template import TemplateAPI
 from ._ticket import TicketAPI
@@ -95,6 +100,11 @@ class Client:
         self.misc = MiscAPI(self._caller)
         self.shorturl = ShortURLAPI(self._caller)
         self.oauth = OAuthAPI(self._caller)
+        self.draft = DraftAPI(self._caller)
+        self.publish = PublishAPI(self._caller)
+        self.material = MaterialAPI(self._caller)
+        self.mass = MassAPI(self._caller)
+        self.subscription = SubscriptionAPI(self._caller)
         self.ticket = TicketAPI(
             self._caller,
             lambda kind, fetcher: self._cache(f"ticket:{kind}", fetcher, token_margin, lock_wait),

@@ -97,8 +97,22 @@ class ReplyWindowError(WeChatAPIError):
 
 
 class UserRefusedError(WeChatAPIError):
-    codes = frozenset({43004, 48002})
-    hint = "The user does not follow the account or refuses its messages; do not retry."
+    codes = frozenset({43004, 43101, 48002})
+    hint = (
+        "The user does not follow the account, refuses its messages or has not subscribed to this "
+        "notification (43101); do not retry."
+    )
+
+
+class DuplicateSendError(WeChatAPIError):
+    """A mass send reused a ``clientmsgid`` accepted within the last 24 hours: the message went out once
+    (perhaps from an earlier attempt whose answer was lost) and was not sent again."""
+
+    codes = frozenset({45065})
+    hint = (
+        "A mass send with this clientmsgid was already accepted within 24 hours, so it was not sent again; "
+        "treat the message as sent, or pass a new clientmsgid for a new message."
+    )
 
 
 ConfigurationError = ConfigError
@@ -112,6 +126,7 @@ _FAMILIES: tuple[type[WeChatAPIError], ...] = (
     UnauthorizedAPIError,
     ReplyWindowError,
     UserRefusedError,
+    DuplicateSendError,
 )
 _BY_CODE = {code: family for family in _FAMILIES for code in family.codes}
 

@@ -12,6 +12,8 @@ from ._caller import Group
 
 MediaType = Literal["image", "voice", "video", "thumb"]
 _TYPES = ("image", "voice", "video", "thumb")
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+UPLOAD_IMAGE_MAX = 1 << 20
 
 
 class UploadedMedia(str):
@@ -36,6 +38,24 @@ class UploadedMedia(str):
         return str(self)
 
 
+async def read_upload(
+    file: str | os.PathLike[str] | bytes, filename: str | None, default_name: str
+) -> tuple[str, bytes, str]:
+    """``(name, content, mime)`` for the multipart ``media`` field, from a path or bytes.
+
+    WeChat tells formats apart by the file name's extension, so bytes need ``filename`` (or the default).
+    """
+    if isinstance(file, bytes):
+        content, name = file, filename or default_name
+    else:
+        content, name = await asyncio.to_thread(Path(file).read_bytes), filename or Path(file).name
+    return name, content, mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def default_name(media_type: str) -> str:
+    return f"upload.{'jpg' if media_type in ('image', 'thumb') else 'bin'}"
+
+
 class MediaAPI(Group):
     async def upload(
         self, media_type: MediaType, file: str | os.PathLike[str] | bytes, *, filename: str | None = None
@@ -43,22 +63,29 @@ class MediaAPI(Group):
         """Upload from a path or bytes; ``filename`` (for bytes) tells WeChat the format, e.g. ``"a.jpg"``."""
         if media_type not in _TYPES:
             raise ValueError(f"media_type must be one of {', '.join(_TYPES)}, got {media_type!r}")
-        if isinstance(file, bytes):
-            content, name = file, filename or f"upload.{'jpg' if media_type in ('image', 'thumb') else 'bin'}"
-        else:
-            content, name = await asyncio.to_thread(Path(file).read_bytes), filename or Path(file).name
-        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        media = await read_upload(file, filename, default_name(media_type))
         answer = await self._caller.call(
-            "POST",
-            "/cgi-bin/media/upload",
-            params={"type": media_type},
-            files={"media": (name, content, mime)},
+            "POST", "/cgi-bin/media/upload", params={"type": media_type}, files={"media": media}
         )
         data = answer.data or {}
         media_id = data.get("media_id") or data.get("thumb_media_id") or ""
         return UploadedMedia(
             str(media_id), str(data.get("type", media_type)), int(data.get("created_at", 0)), data
         )
+
+    async def upload_image(self, file: str | os.PathLike[str] | bytes, *, filename: str | None = None) -> str:
+        """Upload an image for use inside article content (drafts, mass-sent news); returns its URL.
+
+        Only JPG/PNG up to 1 MB: checked here, since WeChat's refusal would come after the whole upload.
+        These images do not count against the permanent-material limit.
+        """
+        name, content, mime = await read_upload(file, filename, "upload.jpg")
+        if Path(name).suffix.lower() not in _IMAGE_SUFFIXES:
+            raise ValueError(f"upload_image takes a .jpg or .png file, got {name!r}; pass filename= for bytes")
+        if len(content) > UPLOAD_IMAGE_MAX:
+            raise ValueError(f"upload_image takes at most 1 MB, got {len(content)} bytes; compress the image")
+        data = await self._caller.upload("/cgi-bin/media/uploadimg", {"media": (name, content, mime)})
+        return str(data["url"])
 
     async def get(self, media_id: str) -> bytes:
         """The media's bytes. For a video WeChat answers with a download URL, which is fetched in turn."""

@@ -28,7 +28,7 @@ class TemplateInfo:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-def _data(data: Mapping[str, str | Mapping[str, str]]) -> dict[str, Mapping[str, str]]:
+def template_data(data: Mapping[str, str | Mapping[str, str]]) -> dict[str, Mapping[str, str]]:
     """``{"k": "text"}`` is shorthand for ``{"k": {"value": "text"}}``; a color needs the long form."""
     return {key: {"value": value} if isinstance(value, str) else value for key, value in data.items()}
 
@@ -76,7 +76,7 @@ class TemplateAPI(Group):
         """
         if not openid or not template_id:
             raise ValueError("template.send needs a non-empty openid and template_id")
-        body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": _data(data)}
+        body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": template_data(data)}
         if url is not None:
             body["url"] = url
         if miniprogram is not None:

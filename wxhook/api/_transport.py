@@ -107,6 +107,7 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         content: bytes | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         base: str | None = None,
         safe: bool = True,
@@ -121,7 +122,7 @@ class Transport:
             answer: Answer | None = None
             try:
                 response = await self._client().request(
-                    method, root + path, params=params, content=content, files=files, headers=headers
+                    method, root + path, params=params, content=content, files=files, data=data, headers=headers
                 )
             except httpx.TransportError as exc:
                 repeatable = safe or isinstance(exc, _NEVER_SENT)

@@ -16,11 +16,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import _fake_assets, _fake_auth, _fake_messages, _fake_ops, _fake_users
+from . import (
+    _fake_articles,
+    _fake_assets,
+    _fake_auth,
+    _fake_mass,
+    _fake_messages,
+    _fake_ops,
+    _fake_subscription,
+    _fake_users,
+)
 from ._fake_state import FakeRequest, FakeState, Fault, RecordedCall, Rule, collect
 
 # Every module whose endpoints the fake serves: a new API group's fake is a module and a name here.
-ENDPOINTS = collect(_fake_assets, _fake_auth, _fake_messages, _fake_ops, _fake_users)
+ENDPOINTS = collect(
+    _fake_articles, _fake_assets, _fake_auth, _fake_mass, _fake_messages, _fake_ops, _fake_subscription, _fake_users
+)
 
 _ESCAPED = (40033, "invalid charset. please check your request, if include \\uxxxx will create fail!")
 
@@ -130,10 +141,12 @@ def _default_errmsg(errcode: int, client_ip: str) -> str:
         42001: "access_token expired",
         40164: f"invalid ip {client_ip} ipv6 ::ffff:{client_ip}, not in whitelist",
         43004: "require subscribe",
+        43101: "user refuse to accept the msg",
         45009: "reach max api daily quota limit",
         45011: "api minute-quota reach limit  mustslower  retry next minute",
         45015: "response out of time limit or subscription is canceled",
         45047: "out of response count limit",
+        45065: "clientmsgid exist",
         48001: "api unauthorized",
         48002: "api forbidden for the user has not subscribed or has blocked",
     }

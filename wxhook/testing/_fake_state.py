@@ -125,6 +125,17 @@ class FakeState:
     user_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
     refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
     rids: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # articles and broadcasts: drafts, publish jobs and published articles, permanent material, mass sends,
+    # subscription-notification templates (ids from next_content_id)
+    drafts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    publish_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    published: dict[str, dict[str, Any]] = field(default_factory=dict)
+    materials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mass_sends: dict[int, dict[str, Any]] = field(default_factory=dict)
+    mass_clientmsgids: dict[str, float] = field(default_factory=dict)
+    mass_speed: int = 0
+    subscribe_templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    next_content_id: int = 1_000_000_000
     counts: dict[str, int] = field(default_factory=dict)
     clear_quota_count: int = 0
 
