@@ -88,10 +88,11 @@ def test_bad_envelopes_are_refused(payload: str, reason: str) -> None:
         Envelope(decode_aes_key(KEY), "wx2c2769f8efd9abc2").open(payload)
 
 
-def test_wrong_appid_is_refused_with_the_appid_named() -> None:
+def test_wrong_appid_is_refused_without_echoing_it() -> None:
     sealed = Envelope(decode_aes_key(KEY), "wxb11529c136998cb6").seal(b"<xml/>")
-    with pytest.raises(AppIdMismatch, match=r"wxb11529c136998cb6.*WXHOOK_APPID"):
+    with pytest.raises(AppIdMismatch, match=r"another appid; check WXHOOK_APPID") as caught:
         Envelope(decode_aes_key(KEY), "wx2c2769f8efd9abc2").open(sealed)
+    assert "wxb11529c136998cb6" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from .crypto import Envelope, sign
 from .dispatch import Dispatcher, ErrorHandler, Middleware
 from .messages import Message, parse_message
 from .protocol import SUCCESS, TEXT, XML, Inbound, Receive, Rejected, Scope, Send, respond
+from .replay import ReplayGuard
 from .replies import Reply
 from .routing import Router
 from .stores import Store, open_store
@@ -81,17 +82,18 @@ class Bot(Router):
         background_limit: int = 100,
         shutdown_grace: float = 10.0,
         max_body_size: int = 1 << 20,
+        timestamp_window: float | None = 300.0,
+        allow_plaintext: bool = False,
     ) -> None:
         super().__init__()
         self.settings = load_settings(token, appid, secret, aes_key, max_body_size)
-        for name, value in (("deadline", deadline), ("retry_window", retry_window), ("session_ttl", session_ttl)):
-            if value <= 0:
+        positive = (("deadline", deadline), ("retry_window", retry_window), ("session_ttl", session_ttl),
+                    ("timestamp_window", timestamp_window))
+        for name, value in positive:
+            if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
         if shutdown_grace < 0:
             raise ConfigError(f"shutdown_grace must be zero or more seconds, got {shutdown_grace}")
-        key = self.settings.aes_key
-        envelope = Envelope(key, self.settings.appid or "") if key is not None else None
-        self._inbound = Inbound(self.settings.token, envelope, self.settings.max_body_size)
         self.store = store if isinstance(store, Store) else open_store(store or os.environ.get("WXHOOK_STORE"))
         self.deadline = deadline
         self.timeout_reply = timeout_reply
@@ -103,6 +105,10 @@ class Bot(Router):
         self.session_ttl = session_ttl
         self.keys = BotKeys(self.settings.appid or sign(self.settings.token)[:12])
         """The names of this bot's keys in its store."""
+        key = self.settings.aes_key
+        envelope = Envelope(key, self.settings.appid or "") if key is not None else None
+        self._inbound = Inbound(self.settings.token, envelope, self.settings.max_body_size,
+                                ReplayGuard(self.store, self.keys, timestamp_window), allow_plaintext=allow_plaintext)
         self._dispatcher = Dispatcher(self, self.store, self.keys, sessions=sessions, session_ttl=session_ttl)
         self._api = api
         self._api_base = api_base

@@ -20,7 +20,11 @@ _BLOCK = 32
 
 
 class EnvelopeError(ValueError):
-    """A safe-mode payload could not be opened: bad base64, bad length or padding."""
+    """A safe-mode payload could not be opened: bad base64, bad length or padding.
+
+    Messages name the check that failed and never a decrypted byte: an error that echoed plaintext would
+    turn the webhook into a decryption oracle.
+    """
 
 
 class AppIdMismatch(EnvelopeError):
@@ -79,7 +83,7 @@ class Envelope:
         plain = plain_int.to_bytes(size, "big")
         pad = plain[-1]
         if not 1 <= pad <= _BLOCK or pad > size:
-            raise EnvelopeError(f"bad PKCS#7 padding byte {pad} (expected 1..{_BLOCK})")
+            raise EnvelopeError(f"bad PKCS#7 padding (expected 1..{_BLOCK}): a different EncodingAESKey sealed it")
         body_end = size - pad
         if body_end < 20:
             raise EnvelopeError("decrypted payload is too short to hold the random prefix and length")
@@ -88,10 +92,7 @@ class Envelope:
         if msg_end > body_end:
             raise EnvelopeError("declared message length runs past the end of the payload")
         if plain[msg_end:body_end] != self._appid:
-            raise AppIdMismatch(
-                "the message was encrypted for appid "
-                f"{plain[msg_end:body_end].decode(errors='replace')!r}, not this bot's; check WXHOOK_APPID"
-            )
+            raise AppIdMismatch("the message was sealed for another appid; check WXHOOK_APPID")
         return plain[20:msg_end]
 
     def seal(self, message: bytes, random: bytes | None = None) -> str:

@@ -9,13 +9,16 @@ definition of each form.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .crypto import AppIdMismatch, Envelope, EnvelopeError, sign, signature_matches
+from .crypto import Envelope, EnvelopeError, sign, signature_matches
+from .replay import ReplayGuard, Stale
 from .xml import XMLError, cdata, parse_xml
 
 Scope = MutableMapping[str, Any]
@@ -56,15 +59,33 @@ def parse_query(scope: Scope, *required: str) -> dict[str, str]:
     return query
 
 
+# One linear scan: a base64 run cannot contain "<", so no start position is scanned twice.
+_ENCRYPT = re.compile(rb"<Encrypt>\s*(?:<!\[CDATA\[)?\s*([A-Za-z0-9+/=]+)\s*(?:\]\]>)?\s*</Encrypt>")
+_UNREADABLE = (
+    "could not decrypt the message: check that WXHOOK_AES_KEY and WXHOOK_APPID match the EncodingAESKey and "
+    "AppID of the Official Account's server configuration"
+)
+log = logging.getLogger("wxhook")
+
+
 class Inbound:
-    """Checks and opens what WeChat pushes to one account: the GET handshake and POSTed messages."""
+    """Checks and opens what WeChat pushes to one account: the GET handshake and POSTed messages.
 
-    __slots__ = ("_envelope", "_max_body_size", "_token")
+    The order is the point: everything the query proves (the signature, a fresh timestamp) is checked before
+    the body is read; in safe mode the ``Encrypt`` value is found and its ``msg_signature`` checked before
+    any XML is parsed, so an unauthenticated request costs a few hashes, never a parse. Every failure to open
+    a correctly signed envelope answers the same, so the answers say nothing about the plaintext.
+    """
 
-    def __init__(self, token: str, envelope: Envelope | None, max_body_size: int) -> None:
+    __slots__ = ("_allow_plaintext", "_envelope", "_max_body_size", "_replay", "_token")
+
+    def __init__(self, token: str, envelope: Envelope | None, max_body_size: int, replay: ReplayGuard,
+                 *, allow_plaintext: bool = False) -> None:
         self._token = token
         self._envelope = envelope
         self._max_body_size = max_body_size
+        self._replay = replay
+        self._allow_plaintext = allow_plaintext or envelope is None
 
     def handshake(self, scope: Scope) -> bytes:
         """The ``echostr`` to answer the verification WeChat does when the server URL is saved."""
@@ -79,31 +100,39 @@ class Inbound:
 
     async def read(self, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bool]:
         """The message's fields, verified and opened, and whether it came sealed (the reply must be too)."""
-        # ``signature`` is always sent and always checked when present; a sealed message is authenticated by
-        # its msg_signature alone, so a sender that leaves the plain signature off is still served.
-        query = parse_query(scope, "timestamp", "nonce")
-        signed = bool(query.get("signature"))
-        if signed:
-            self._verify(query)
-        elif not query.get("msg_signature"):
-            raise Rejected(400, "missing query parameter(s): signature")
+        query = parse_query(scope, "signature", "timestamp", "nonce")
+        self._verify(query)
+        try:
+            self._replay.check_time(query["timestamp"])
+        except Stale as exc:
+            raise Rejected(403, str(exc)) from None
         encrypt_type = query.get("encrypt_type", "raw").lower()
         if encrypt_type not in ("raw", "aes"):
             raise Rejected(400, f"unknown encrypt_type {encrypt_type!r}: WeChat sends 'raw' or 'aes'")
+        if encrypt_type == "raw" and not self._allow_plaintext:
+            raise Rejected(403, "plaintext message refused: safe mode is configured (WXHOOK_AES_KEY), so WeChat "
+                                "sends encrypt_type=aes; while switching the account's mode, Bot(allow_plaintext=True)")
         body = await self._read_body(scope, receive)
-        try:
-            document = parse_xml(body)
-        except XMLError as exc:
-            raise Rejected(400, str(exc)) from None
-        encrypted = encrypt_type == "aes" or ("Encrypt" in document and "MsgType" not in document)
-        if encrypted:
-            document = self._open(query, document)
-        elif not signed:
-            raise Rejected(400, "missing query parameter(s): signature (a plaintext message is checked by it)")
+        if encrypt_type == "aes":
+            encrypted = self._encrypted_part(body)
+            await self._fresh(query, encrypted.encode())
+            document = self._open(query, encrypted)
+        else:
+            await self._fresh(query, body)
+            try:
+                document = parse_xml(body)
+            except XMLError as exc:
+                raise Rejected(400, str(exc)) from None
         missing = [tag for tag in _REQUIRED if not isinstance(document.get(tag), str) or not document[tag]]
         if missing:
             raise Rejected(400, f"message lacks {', '.join(missing)}")
-        return document, encrypted
+        return document, encrypt_type == "aes"
+
+    async def _fresh(self, query: dict[str, str], signed_part: bytes) -> None:
+        try:
+            await self._replay.check_nonce(query["timestamp"], query["nonce"], signed_part)
+        except Stale as exc:
+            raise Rejected(403, str(exc)) from None
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self._max_body_size
@@ -126,29 +155,29 @@ class Inbound:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    def _open(self, query: dict[str, str], document: dict[str, Any]) -> dict[str, Any]:
-        """The plaintext fields of a safe-mode or compatibility-mode body."""
+    def _encrypted_part(self, body: bytes) -> str:
+        """The ``Encrypt`` value, found without parsing: nothing is parsed before ``msg_signature`` holds."""
         if self._envelope is None:
             raise Rejected(400, "encrypted message, but no EncodingAESKey is configured: set WXHOOK_AES_KEY "
                                 "(Bot(aes_key=...)) and WXHOOK_APPID")
-        encrypted = document.get("Encrypt")
-        if not isinstance(encrypted, str) or not encrypted:
+        found = _ENCRYPT.search(body)
+        if found is None:
             raise Rejected(400, "encrypt_type=aes but the body has no Encrypt element")
+        return found.group(1).decode("ascii")
+
+    def _open(self, query: dict[str, str], encrypted: str) -> dict[str, Any]:
+        """The plaintext fields of a safe-mode or compatibility-mode body."""
+        assert self._envelope is not None
         msg_signature = query.get("msg_signature")
         if not msg_signature:
             raise Rejected(400, "missing query parameter(s): msg_signature")
         if not signature_matches(msg_signature, self._token, query["timestamp"], query["nonce"], encrypted):
             raise Rejected(403, "msg_signature mismatch: the request is not from WeChat, or WXHOOK_TOKEN differs")
         try:
-            inner = self._envelope.open(encrypted)
-        except AppIdMismatch as exc:
-            raise Rejected(403, str(exc)) from None
-        except EnvelopeError as exc:
-            raise Rejected(400, str(exc)) from None
-        try:
-            return parse_xml(inner)
-        except XMLError as exc:
-            raise Rejected(400, f"decrypted message: {exc}") from None
+            return parse_xml(self._envelope.open(encrypted))
+        except (EnvelopeError, XMLError) as exc:
+            log.debug("decryption failed: %s", exc)
+            raise Rejected(400, _UNREADABLE) from None
 
     def seal(self, xml: bytes) -> bytes:
         """A reply in safe mode: the envelope XML around the encrypted reply."""

@@ -70,10 +70,10 @@ async def test_safe_mode_text_gets_its_encrypted_echo(echo_url: str) -> None:
         assert welcome.content is not None and welcome.content.startswith("Thanks for following")
 
 
-async def test_plaintext_mode_works_on_the_same_bot(echo_url: str) -> None:
+async def test_plaintext_is_refused_once_safe_mode_is_configured(echo_url: str) -> None:
     async with BotClient(echo_url, token="wxhook-echo") as wechat:
         reply = await wechat.send_text("plain")
-        assert (reply.encrypted, reply.content) == (False, "plain")
+        assert reply.status == 403 and b"Bot(allow_plaintext=True)" in reply.body
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -90,10 +90,10 @@ def test_cli_plays_wechat_against_the_running_bot(echo_url: str) -> None:
     sent = run_cli("--url", echo_url, "send", "你好 from the CLI", **demo)
     assert sent.returncode == 0, sent.stderr
     assert sent.stdout.strip() == "encrypted text reply: 你好 from the CLI"
-    plain = run_cli("--url", echo_url, "--plain", "event", "subscribe", **demo)
-    assert plain.stdout.startswith("text reply: Thanks for following")
+    event = run_cli("--url", echo_url, "event", "subscribe", **demo)
+    assert event.stdout.startswith("encrypted text reply: Thanks for following")
     assert run_cli("--url", echo_url, "handshake", **demo).stdout.strip() == "handshake OK"
-    forged = run_cli("--url", echo_url, "--token", "wrong", "--plain", "send", "x")
+    forged = run_cli("--url", echo_url, "--token", "wrong", "--plain", "send", "x", **demo)
     assert forged.returncode == 0 and forged.stdout.startswith("HTTP 403: signature mismatch")
 
 

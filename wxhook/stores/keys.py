@@ -33,6 +33,9 @@ class BotKeys:
     def session(self, openid: str) -> str:
         return f"{self.prefix}session:{openid}"
 
+    def nonce(self, timestamp: str, nonce: str) -> str:
+        return f"{self.prefix}nonce:{timestamp}:{nonce}"
+
     def probe(self) -> str:
         return f"{self.prefix}startup"
 
