@@ -1,6 +1,9 @@
 """The WeChat Official Account API client: a shared, self-healing access token and typed API groups."""
 
 from ._client import Client, TokenProvider
+from ._comment import Comment, CommentPage
+from ._customer_service import KfAccount, KfOnline, KfRecord, KfRecordPage, KfSession, WaitingCase, WaitingList
+from ._datacube import StatRow
 from ._errors import (
     ConfigurationError,
     InvalidCredentialError,
@@ -15,8 +18,8 @@ from ._errors import (
     WeChatNetworkError,
 )
 from ._media import UploadedMedia
-from ._menu import Menu
-from ._misc import CallbackCheck, Quota, RidInfo
+from ._menu import Menu, SelfMenu
+from ._misc import AutoReplyInfo, CallbackCheck, Quota, RidInfo
 from ._oauth import OAuthToken, OAuthUserInfo
 from ._qrcode import QRCode
 from ._shorturl import ShortenData
@@ -30,14 +33,22 @@ from ._user import FollowerPage, UserInfo
 __all__ = [
     "OFFICIAL_DOMAINS",
     "AccessToken",
+    "AutoReplyInfo",
     "CallbackCheck",
     "Client",
+    "Comment",
+    "CommentPage",
     "ConfigurationError",
     "FollowerPage",
     "IPNotWhitelistedError",
     "Industry",
     "InvalidCredentialError",
     "JsapiSignature",
+    "KfAccount",
+    "KfOnline",
+    "KfRecord",
+    "KfRecordPage",
+    "KfSession",
     "Menu",
     "OAuthToken",
     "OAuthUserInfo",
@@ -46,7 +57,9 @@ __all__ = [
     "RateLimitError",
     "ReplyWindowError",
     "RidInfo",
+    "SelfMenu",
     "ShortenData",
+    "StatRow",
     "SystemBusyError",
     "Tag",
     "TemplateInfo",
@@ -55,6 +68,8 @@ __all__ = [
     "UploadedMedia",
     "UserInfo",
     "UserRefusedError",
+    "WaitingCase",
+    "WaitingList",
     "WeChatAPIError",
     "WeChatError",
     "WeChatNetworkError",

@@ -36,6 +36,17 @@ class UploadedMedia(str):
         return str(self)
 
 
+async def upload_part(
+    file: str | os.PathLike[str] | bytes, filename: str | None, fallback: str
+) -> tuple[str, bytes, str]:
+    """A multipart file from a path or bytes: the name (which tells WeChat the format), content and MIME type."""
+    if isinstance(file, bytes):
+        content, name = file, filename or fallback
+    else:
+        content, name = await asyncio.to_thread(Path(file).read_bytes), filename or Path(file).name
+    return name, content, mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
 class MediaAPI(Group):
     async def upload(
         self, media_type: MediaType, file: str | os.PathLike[str] | bytes, *, filename: str | None = None
@@ -43,16 +54,12 @@ class MediaAPI(Group):
         """Upload from a path or bytes; ``filename`` (for bytes) tells WeChat the format, e.g. ``"a.jpg"``."""
         if media_type not in _TYPES:
             raise ValueError(f"media_type must be one of {', '.join(_TYPES)}, got {media_type!r}")
-        if isinstance(file, bytes):
-            content, name = file, filename or f"upload.{'jpg' if media_type in ('image', 'thumb') else 'bin'}"
-        else:
-            content, name = await asyncio.to_thread(Path(file).read_bytes), filename or Path(file).name
-        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        fallback = f"upload.{'jpg' if media_type in ('image', 'thumb') else 'bin'}"
         answer = await self._caller.call(
             "POST",
             "/cgi-bin/media/upload",
             params={"type": media_type},
-            files={"media": (name, content, mime)},
+            files={"media": await upload_part(file, filename, fallback)},
         )
         data = answer.data or {}
         media_id = data.get("media_id") or data.get("thumb_media_id") or ""

@@ -16,7 +16,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import _fake_assets, _fake_auth, _fake_messages, _fake_ops, _fake_users  # noqa: F401 - register endpoints
+from . import (  # noqa: F401 - importing a module registers its endpoints
+    _fake_assets,
+    _fake_auth,
+    _fake_comments,
+    _fake_kf,
+    _fake_menus,
+    _fake_messages,
+    _fake_ops,
+    _fake_stats,
+    _fake_users,
+)
 from ._fake_state import ENDPOINTS, FakeRequest, FakeState, Fault, RecordedCall, Rule
 
 _ESCAPED = (40033, "invalid charset. please check your request, if include \\uxxxx will create fail!")

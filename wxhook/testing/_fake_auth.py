@@ -47,7 +47,7 @@ def ticket(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     if kind not in ("jsapi", "wx_card"):
         raise Fault(40097, "invalid args")
     value = st.tickets.setdefault(kind, random_id(86))
-    return {"errcode": 0, "errmsg": "ok", "ticket": value, "expires_in": 7200}
+    return {"errcode": 0, "errmsg": "ok", "ticket": value, "expires_in": st.token_ttl}
 
 
 def _user_token(st: FakeState, openid: str, scope: str) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def _user_token(st: FakeState, openid: str, scope: str) -> dict[str, Any]:
     st.refresh_tokens[refresh] = (openid, scope)
     return {
         "access_token": access,
-        "expires_in": 7200,
+        "expires_in": st.token_ttl,
         "refresh_token": refresh,
         "openid": openid,
         "scope": scope,
@@ -110,12 +110,12 @@ def oauth_user_info(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     return {
         "openid": openid,
         "nickname": profile.get("nickname", "微信用户"),
-        "sex": 0,
-        "province": "",
-        "city": "",
-        "country": "",
+        "sex": profile.get("sex", 0),
+        "province": profile.get("province", ""),
+        "city": profile.get("city", ""),
+        "country": profile.get("country", ""),
         "headimgurl": profile.get("headimgurl", ""),
-        "privilege": [],
+        "privilege": profile.get("privilege", []),
         **({"unionid": profile["unionid"]} if profile.get("unionid") else {}),
     }
 

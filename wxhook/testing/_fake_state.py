@@ -123,6 +123,17 @@ class FakeState:
     rids: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     clear_quota_count: int = 0
+    # customer service, conditional menus, comments, console settings, the retired shorturl
+    kf_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kf_sessions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    kf_waiting: dict[str, int] = field(default_factory=dict)
+    kf_records: list[dict[str, Any]] = field(default_factory=list)
+    conditional_menus: list[dict[str, Any]] = field(default_factory=list)
+    next_menuid: int = 400_000_000
+    articles: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    next_comment_id: int = 1
+    autoreply: dict[str, Any] = field(default_factory=dict)
+    shorturl_retired: bool = True
 
     def now(self) -> float:
         return time.monotonic() + self.clock_offset
