@@ -57,9 +57,7 @@ class CommentAPI(Group):
             raise ValueError(f"begin must be 0 or more, got {begin}")
         if type not in _TYPES:
             raise ValueError(f"type must be 0 (all), 1 (not elected) or 2 (elected), got {type!r}")
-        data = await self._post(
-            "/cgi-bin/comment/list", msg_data_id, index, begin=begin, count=count, type=type
-        )
+        data = await self._post("/cgi-bin/comment/list", msg_data_id, index, begin=begin, count=count, type=type)
         comments = [build(Comment, item) for item in data.get("comment") or []]
         return build(CommentPage, data, comments=comments)
 
@@ -88,4 +86,3 @@ class CommentAPI(Group):
 
     async def delete_reply(self, msg_data_id: int, index: int, user_comment_id: int) -> None:
         await self._post("/cgi-bin/comment/reply/delete", msg_data_id, index, user_comment_id=user_comment_id)
-

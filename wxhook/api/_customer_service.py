@@ -127,10 +127,7 @@ class CustomerServiceAPI(Group):
 
     async def online_accounts(self) -> list[KfOnline]:
         data = await self._caller.get("/cgi-bin/customservice/getonlinekflist")
-        return [
-            build(KfOnline, item, kf_id=str(item.get("kf_id", "")))
-            for item in data.get("kf_online_list") or []
-        ]
+        return [build(KfOnline, item, kf_id=str(item.get("kf_id", ""))) for item in data.get("kf_online_list") or []]
 
     async def add(self, kf_account: str, nickname: str) -> None:
         """Not retried blindly: a repeat after a lost answer fails as an existing account (65406)."""

@@ -129,7 +129,5 @@ class DatacubeAPI(Group):
         return [_row(item) for item in data.get("list") or []]
 
 
-REPORTS: dict[str, _Report] = {
-    name: value for name, value in vars(DatacubeAPI).items() if isinstance(value, _Report)
-}
+REPORTS: dict[str, _Report] = {name: value for name, value in vars(DatacubeAPI).items() if isinstance(value, _Report)}
 """Every report by method name (for docs and tests)."""

@@ -33,9 +33,7 @@ def _nickname(body: dict[str, Any]) -> str:
 def _public(account: dict[str, Any]) -> dict[str, Any]:
     """getkflist's entry: kf_wx once bound, the invitation fields only while there is one."""
     return {
-        key: value
-        for key, value in account.items()
-        if key != "status" and not (key in _OPTIONAL and value in ("", 0))
+        key: value for key, value in account.items() if key != "status" and not (key in _OPTIONAL and value in ("", 0))
     }
 
 
