@@ -175,7 +175,7 @@ async def test_open_is_not_retried_blindly_but_close_is(fake: FakeWeChat, client
 async def test_records_page_and_iterate(fake: FakeWeChat, client: Client) -> None:
     for n in range(5):
         fake.add_kf_record("o1", KF, f"line {n}", DAY + 60 * n, opercode=2002 + n % 2)
-    fake.add_kf_record("o1", KF, "next day", DAY + 86_400)
+    fake.add_kf_record("o1", KF, "next day", DAY + 86_460)
     page = await client.customer_service.records(DAY, DAY + 3600, number=2)
     assert sent(fake, "/customservice/msgrecord/getmsglist") == {
         "starttime": DAY,
@@ -191,12 +191,15 @@ async def test_records_page_and_iterate(fake: FakeWeChat, client: Client) -> Non
     lines = [r.text async for r in client.customer_service.iter_records(start, start.replace(hour=23), number=2)]
     assert lines == [f"line {n}" for n in range(5)]
     assert [c.json["msgid"] for c in fake.calls("/customservice/msgrecord/getmsglist")[1:]] == [1, 3, 5]
+    whole_day = await client.customer_service.records(DAY, DAY + 86_400)  # to the next midnight, as WeChat's example
+    assert [r.text for r in whole_day.records] == lines and (whole_day.number, whole_day.msgid) == (5, 6)
 
 
 @pytest.mark.parametrize(
     ("start", "end", "options", "message"),
     [
-        (DAY, DAY + 86_400, {}, "same day in China time"),
+        (DAY, DAY + 86_401, {}, "same day in China time"),
+        (DAY - 1, DAY + 10, {}, "same day in China time"),
         (DAY + 10, DAY, {}, "must come after start"),
         (DAY, DAY + 10, {"number": 10_001}, r"number must be 1\.\.10000"),
         (DAY, DAY + 10, {"msgid": 0}, "msgid counts from 1"),

@@ -55,7 +55,7 @@ async def test_longest_range_ending_yesterday(fake: FakeWeChat, client: Client, 
 
 async def test_rows_expose_every_field(fake: FakeWeChat, client: Client) -> None:
     day = today() - timedelta(days=2)
-    (row,) = await client.datacube.user_summary(datetime(day.year, day.month, day.day, 15), day)  # type: ignore[arg-type]
+    (row,) = await client.datacube.user_summary(datetime(day.year, day.month, day.day, 15), day)
     assert (row["new_user"], row["cancel_user"], row.get("user_source"), row.get("missing", "-")) == (0, 0, 0, "-")
     assert row == StatRow(day)  # rows compare by day and hour; metrics stay in raw
     assert sent(fake, "/datacube/getusersummary")["begin_date"] == day.isoformat()

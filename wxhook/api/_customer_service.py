@@ -106,11 +106,12 @@ def _check_nickname(nickname: str) -> None:
 
 
 def _record_window(start: datetime | int, end: datetime | int) -> tuple[int, int]:
-    """WeChat answers one China-time day at a time; a wider window fails with a bare 65416/65417."""
+    """WeChat answers one China-time day at a time (a wider window fails with a bare 65416/65417); an end
+    at the next midnight, as in WeChat's own example, still closes the same day."""
     first, last = timestamp(start), timestamp(end)
     if last <= first:
         raise ValueError(f"records: end ({last}) must come after start ({first})")
-    if china_day(first) != china_day(last):
+    if china_day(first) != china_day(last - 1):
         raise ValueError(
             f"records: start and end must fall on the same day in China time, got {china_day(first)} and "
             f"{china_day(last)}; query one day at a time"
