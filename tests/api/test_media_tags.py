@@ -7,7 +7,7 @@ import pytest
 from wxhook.api import Client, WeChatAPIError
 from wxhook.testing import FakeWeChat
 
-from .conftest import sent
+from .conftest import FAST, sent
 
 IMAGE = b"\x89PNG\r\n\x1a\n\x00binary\r\n\xff"
 
@@ -80,3 +80,22 @@ async def test_tag_errors(fake: FakeWeChat, client: Client) -> None:
     with pytest.raises(WeChatAPIError) as caught:
         await client.tags.delete(2)
     assert caught.value.errcode == 45058
+
+
+async def test_tag_members_pages_and_iteration() -> None:
+    async with FakeWeChat(page_size=2) as fake, fake.client(**FAST) as client:
+        fake.add_followers(["a", "b", "c", "d", "e"])
+        tag = await client.tags.create("members")
+        await client.tags.tag_users(tag.id, ["e", "b", "d"])  # pages follow the follower order
+        page = await client.tags.members(tag.id)
+        assert sent(fake, "/cgi-bin/user/tag/get") == {"tagid": tag.id, "next_openid": ""}
+        assert (page.count, page.openids, page.next_openid, page.total) == (2, ["b", "d"], "d", 0)
+        last = await client.tags.members(tag.id, "d")
+        assert sent(fake, "/cgi-bin/user/tag/get") == {"tagid": tag.id, "next_openid": "d"}
+        assert (last.count, last.openids, last.next_openid) == (1, ["e"], "e")
+        fake.reset_calls()
+        assert [o async for o in client.tags.iter_members(tag.id)] == ["b", "d", "e"]
+        assert [c.json["next_openid"] for c in fake.calls("/cgi-bin/user/tag/get")] == ["", "d", "e"]
+        with pytest.raises(WeChatAPIError) as caught:
+            await client.tags.members(999)
+        assert caught.value.errcode == 45159

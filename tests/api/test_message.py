@@ -23,9 +23,19 @@ CASES: list[tuple[Callable[[Client], Awaitable[None]], str, dict[str, Any]]] = [
         {"media_id": "m3", "thumb_media_id": "t3", "title": "T"},
     ),
     (
+        lambda c: c.message.send_video("o1", "m3", description="视频简介"),
+        "video",
+        {"media_id": "m3", "description": "视频简介"},
+    ),
+    (
         lambda c: c.message.send_music("o1", "http://m", "http://hq", "t4", description="D"),
         "music",
         {"musicurl": "http://m", "hqmusicurl": "http://hq", "thumb_media_id": "t4", "description": "D"},
+    ),
+    (
+        lambda c: c.message.send_music("o1", "http://m", "http://hq", "t4", title="歌名"),
+        "music",
+        {"title": "歌名", "musicurl": "http://m", "hqmusicurl": "http://hq", "thumb_media_id": "t4"},
     ),
     (
         lambda c: c.message.send_news("o1", [Article("标题", url="http://a", pic_url="http://p")]),

@@ -12,6 +12,9 @@ import pytest
 from wxhook.api import Client, ConfigurationError, WeChatAPIError, sign_card, sign_jsapi
 from wxhook.testing import FakeWeChat
 
+from .conftest import FAST
+from .test_token import RecordingStore
+
 OFFICIAL_TICKET = "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg"
 TICKET = "/cgi-bin/ticket/getticket"
 
@@ -60,6 +63,15 @@ async def test_authorize_url(client: Client, fake: FakeWeChat, monkeypatch: pyte
         "scope": ["snsapi_userinfo"],
         "state": ["abc123"],
     }
+    popup = parse_qs(urlsplit(client.oauth.authorize_url("https://example.com/cb", force_popup=True)).query)
+    assert popup == {
+        "appid": [fake.appid],
+        "redirect_uri": ["https://example.com/cb"],
+        "response_type": ["code"],
+        "scope": ["snsapi_base"],
+        "forcePopup": ["true"],
+    }
+    assert "forcePopup" not in parse_qs(parts.query)
     with pytest.raises(ValueError, match="state"):
         client.oauth.authorize_url("https://example.com/cb", state="not/allowed")
     official = Client(fake.appid).oauth.authorize_url("https://example.com/cb")
@@ -71,7 +83,9 @@ async def test_authorize_url(client: Client, fake: FakeWeChat, monkeypatch: pyte
 
 
 async def test_exchange_refresh_user_info_check(fake: FakeWeChat, client: Client) -> None:
-    fake.add_follower("o1", unionid="u1", nickname="小明")
+    fake.add_follower(
+        "o1", unionid="u1", nickname="小明", sex=1, province="广东", city="广州", country="中国", headimgurl="http://h/0"
+    )
     token = await client.oauth.exchange(fake.oauth_code("o1", "snsapi_userinfo"))
     (call,) = fake.calls("/sns/oauth2/access_token")
     assert call.query == {
@@ -81,8 +95,18 @@ async def test_exchange_refresh_user_info_check(fake: FakeWeChat, client: Client
         "grant_type": "authorization_code",
     }
     assert (token.openid, token.scope, token.unionid) == ("o1", "snsapi_userinfo", "u1")
-    info = await client.oauth.user_info(token.access_token, token.openid)
-    assert (info.openid, info.nickname, info.unionid) == ("o1", "小明", "u1")
+    assert (token.expires_in, token.is_snapshotuser, len(token.refresh_token)) == (7200, 0, 96)
+    info = await client.oauth.user_info(token.access_token, token.openid, lang="en")
+    (call,) = fake.calls("/sns/userinfo")
+    assert call.query == {"access_token": token.access_token, "openid": "o1", "lang": "en"}
+    assert (info.openid, info.nickname, info.unionid, info.sex) == ("o1", "小明", "u1", 1)
+    assert (info.province, info.city, info.country, info.headimgurl, info.privilege) == (
+        "广东",
+        "广州",
+        "中国",
+        "http://h/0",
+        [],
+    )
     assert await client.oauth.check(token.access_token, "o1")
     assert not await client.oauth.check(token.access_token, "o2")
     assert not await client.oauth.check("forged", "o1")
@@ -169,3 +193,15 @@ def test_signing_keys_are_derived_per_purpose(fake: FakeWeChat, client: Client) 
     assert key != client.oauth.signing_key("other") and fake.secret.encode() not in key
     with pytest.raises(ConfigurationError, match="WXHOOK_SECRET"):
         Client(fake.appid).oauth.signing_key("weblogin-state")
+
+
+async def test_lifetimes_come_from_wechat() -> None:
+    """The token's and ticket's expires_in are read, not assumed to be 7200."""
+    async with FakeWeChat(token_ttl=3000) as fake:
+        store = RecordingStore()
+        async with fake.client(store=store, token_margin=100, **FAST) as client:
+            await client.ticket.get("jsapi")
+            assert store.ttls[f"wxhook:ticket:jsapi:{fake.appid}"] == 3000 - 100
+            token = await client.oauth.exchange(fake.oauth_code("o1"))
+            assert token.expires_in == 3000
+            assert (await client.oauth.refresh(token.refresh_token)).expires_in == 3000

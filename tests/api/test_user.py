@@ -9,12 +9,25 @@ from .conftest import FAST, sent
 
 
 async def test_info(fake: FakeWeChat, client: Client) -> None:
-    fake.add_follower("o1", unionid="u1", remark="vip", qr_scene_str="promo")
+    fake.add_follower(
+        "o1",
+        unionid="u1",
+        remark="vip",
+        qr_scene=98765,
+        qr_scene_str="promo",
+        language="en",
+        subscribe_time=1_712_345_678,
+        groupid=2,
+        subscribe_scene="ADD_SCENE_SEARCH",
+    )
+    tag = await client.tags.create("t")
+    await client.tags.tag_users(tag.id, ["o1"])
     info = await client.user.info("o1", lang="en")
     assert fake.calls("/cgi-bin/user/info")[0].query["openid"] == "o1"
     assert fake.calls("/cgi-bin/user/info")[0].query["lang"] == "en"
     assert (info.openid, info.subscribe, info.unionid, info.remark) == ("o1", True, "u1", "vip")
-    assert info.qr_scene_str == "promo" and info.subscribe_scene == "ADD_SCENE_QR_CODE"
+    assert (info.language, info.subscribe_time, info.groupid, info.tagid_list) == ("en", 1_712_345_678, 2, [tag.id])
+    assert (info.qr_scene, info.qr_scene_str, info.subscribe_scene) == (98765, "promo", "ADD_SCENE_SEARCH")
     assert info.raw["subscribe"] == 1
     with pytest.raises(WeChatAPIError) as caught:
         await client.user.info("stranger")

@@ -2,7 +2,10 @@
 
 from ._articles import BatchPage, NewsItem
 from ._client import Client, TokenProvider
+from ._comment import Comment, CommentPage
 from ._custom import Article
+from ._customer_service import KfAccount, KfOnline, KfRecord, KfRecordPage, KfSession, WaitingCase, WaitingList
+from ._datacube import StatRow
 from ._draft import DraftArticle, DraftItem
 from ._errors import (
     ConfigurationError,
@@ -32,8 +35,8 @@ from ._mass import (
 )
 from ._material import MaterialCount, MaterialItem, MaterialVideo, UploadedMaterial
 from ._media import UploadedMedia
-from ._menu import Menu
-from ._misc import CallbackCheck, Quota, RidInfo
+from ._menu import Menu, SelfMenu
+from ._misc import AutoReplyInfo, CallbackCheck, Quota, RidInfo
 from ._oauth import OAuthToken, OAuthUserInfo
 from ._publish import PublishedItem, PublishJob, PublishState, PublishStatus
 from ._qrcode import QRCode
@@ -56,9 +59,12 @@ __all__ = [
     "OFFICIAL_DOMAINS",
     "AccessToken",
     "Article",
+    "AutoReplyInfo",
     "BatchPage",
     "CallbackCheck",
     "Client",
+    "Comment",
+    "CommentPage",
     "ConfigurationError",
     "DraftArticle",
     "DraftItem",
@@ -68,6 +74,11 @@ __all__ = [
     "Industry",
     "InvalidCredentialError",
     "JsapiSignature",
+    "KfAccount",
+    "KfOnline",
+    "KfRecord",
+    "KfRecordPage",
+    "KfSession",
     "MassCard",
     "MassContent",
     "MassImage",
@@ -94,7 +105,9 @@ __all__ = [
     "RateLimitError",
     "ReplyWindowError",
     "RidInfo",
+    "SelfMenu",
     "ShortenData",
+    "StatRow",
     "SubscribeCategory",
     "SubscribeKeyword",
     "SubscribeTemplate",
@@ -109,6 +122,8 @@ __all__ = [
     "UploadedMedia",
     "UserInfo",
     "UserRefusedError",
+    "WaitingCase",
+    "WaitingList",
     "WeChatAPIError",
     "WeChatError",
     "WeChatNetworkError",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -12,6 +12,9 @@ from ..config import setting
 from ..stores import MemoryStore, Store
 from ..stores.keys import credential_key
 from ._caller import Caller, Credentials
+from ._comment import CommentAPI
+from ._customer_service import CustomerServiceAPI
+from ._datacube import DatacubeAPI
 from ._draft import DraftAPI
 from ._mass import MassAPI
 from ._material import MaterialAPI
@@ -105,6 +108,9 @@ class Client:
         self.material = MaterialAPI(self._caller)
         self.mass = MassAPI(self._caller)
         self.subscription = SubscriptionAPI(self._caller)
+        self.customer_service = CustomerServiceAPI(self._caller)
+        self.datacube = DatacubeAPI(self._caller)
+        self.comment = CommentAPI(self._caller)
         self.ticket = TicketAPI(
             self._caller,
             lambda kind, fetcher: self._cache(f"ticket:{kind}", fetcher, token_margin, lock_wait),
@@ -127,6 +133,34 @@ class Client:
     async def access_token(self) -> str:
         """The current access token (cached; fetched when missing), for APIs this client does not wrap."""
         return await self._caller.token.get()
+
+    async def call(
+        self,
+        method: Literal["GET", "POST"],
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        *,
+        safe: bool | None = None,
+    ) -> dict[str, Any]:
+        """Any JSON API this client does not wrap yet, with the same token, healing, retries and errors.
+
+        ``path`` is e.g. ``"/cgi-bin/message/mass/speed/get"``; ``params`` go in the query next to the
+        token, ``body`` is sent as JSON (a POST without one sends ``{}``). ``safe`` says whether the call
+        may be repeated after a failure that may have reached WeChat: by default a GET is, a POST is not,
+        since a POST of unknown meaning may send or create something. Returns WeChat's JSON answer.
+        """
+        verb = method.upper()
+        if verb not in ("GET", "POST"):
+            raise ValueError(f"method must be 'GET' or 'POST', got {method!r}")
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/' and leave out the host, got {path!r}")
+        if verb == "GET" and body is not None:
+            raise ValueError("a GET carries no body; pass the fields as params=")
+        repeatable = verb == "GET" if safe is None else safe
+        if verb == "GET":
+            return await self._caller.get(path, params, safe=repeatable)
+        return await self._caller.post(path, body or {}, params=params, safe=repeatable)
 
     async def _stable_token(self, _stale: str | None) -> AccessToken:
         """stable_token leaves other holders of the appid's token alone, unlike cgi-bin/token."""

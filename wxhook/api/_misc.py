@@ -26,6 +26,19 @@ class Quota:
 
 
 @dataclass(frozen=True)
+class AutoReplyInfo:
+    """The auto-replies set in the admin console: on follow, by default, and by keyword (``keyword_rules``,
+    each with ``rule_name``, ``keyword_list_info`` and ``reply_list_info``)."""
+
+    is_add_friend_reply_open: bool = False
+    is_autoreply_open: bool = False
+    add_friend_autoreply_info: dict[str, Any] = field(default_factory=dict)
+    message_default_autoreply_info: dict[str, Any] = field(default_factory=dict)
+    keyword_rules: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class RidInfo:
     invoke_time: int = 0
     cost_in_ms: int = 0
@@ -58,6 +71,27 @@ class MiscAPI(Group):
         """Reset this account's daily API quotas (45009). Only 10 per month, so never retried blindly."""
         await self._caller.post(
             "/cgi-bin/clear_quota", {"appid": self._caller.credentials.appid()}, safe=False
+        )
+
+    async def clear_quota_v2(self) -> None:
+        """``clear_quota`` authenticated by appid + secret instead of the access token, for when fetching
+        the token itself is what ran out. Shares the 10 resets a month; never retried blindly.
+
+        The appid and secret go in both the query and the body: WeChat's docs have said each.
+        """
+        credentials = {"appid": self._caller.credentials.appid(), "appsecret": self._caller.credentials.secret()}
+        await self._caller.call(
+            "POST", "/cgi-bin/clear_quota/v2", params=credentials, body=credentials, safe=False, with_token=False
+        )
+
+    async def autoreply_info(self) -> AutoReplyInfo:
+        data = await self._caller.get("/cgi-bin/get_current_autoreply_info")
+        return build(
+            AutoReplyInfo,
+            data,
+            is_add_friend_reply_open=bool(data.get("is_add_friend_reply_open")),
+            is_autoreply_open=bool(data.get("is_autoreply_open")),
+            keyword_rules=list((data.get("keyword_autoreply_info") or {}).get("list") or []),
         )
 
     async def quota_get(self, cgi_path: str) -> Quota:

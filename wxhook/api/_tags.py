@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._caller import Group, build
+from ._user import FollowerPage, _page, _walk
 
 TAGGING_BATCH_MAX = 50
 MAX_TAG_NAME = 30
@@ -59,3 +60,16 @@ class TagsAPI(Group):
         """The ids of the tags a user carries."""
         data = await self._caller.post("/cgi-bin/tags/getidlist", {"openid": openid})
         return [int(tag_id) for tag_id in data.get("tagid_list") or []]
+
+    async def members(self, tag_id: int, next_openid: str = "") -> FollowerPage:
+        """One page (up to 10,000) of the tag's followers; ``total`` is not given for tags and stays 0."""
+        body = {"tagid": tag_id, "next_openid": next_openid}
+        return _page(await self._caller.post("/cgi-bin/user/tag/get", body))
+
+    def iter_members(self, tag_id: int, start: str | None = None) -> AsyncIterator[str]:
+        """Every openid carrying the tag, page after page."""
+
+        async def page(cursor: str | None) -> FollowerPage:
+            return await self.members(tag_id, cursor or "")
+
+        return _walk(page, start)

@@ -1,8 +1,9 @@
-"""Fake account assets: QR codes and their images, the menu, temporary media, short keys."""
+"""Fake account assets: QR codes and their images, temporary media, short keys."""
 
 from __future__ import annotations
 
 import base64
+import string
 import time
 from typing import Any
 
@@ -14,11 +15,8 @@ OK = {"errcode": 0, "errmsg": "ok"}
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
+_BASE62 = string.ascii_letters + string.digits
 _MEDIA_LIMITS = {"image": 10 << 20, "voice": 2 << 20, "video": 10 << 20, "thumb": 64 << 10}
-_BUTTON_TYPES = {
-    "click", "view", "scancode_push", "scancode_waitmsg", "pic_sysphoto", "pic_photo_or_album", "pic_weixin",
-    "location_select", "media_id", "view_limited", "article_id", "article_view_limited", "miniprogram",
-}  # fmt: skip
 _SCENES = {
     "QR_SCENE": ("scene_id", range(1, 2**32), True),
     "QR_STR_SCENE": ("scene_str", range(1, 65), True),
@@ -51,48 +49,6 @@ def showqrcode(st: FakeState, req: FakeRequest) -> Response:
     if req.query.get("ticket") not in st.qrcodes:
         return Response(b"not found", status_code=404)
     return Response(PNG, media_type="image/jpg")
-
-
-def _check_button(button: dict[str, Any], sub: bool) -> None:
-    if len(str(button.get("name", "")).encode()) > (60 if sub else 16) or not button.get("name"):
-        raise Fault(40025 if sub else 40018, f"invalid {'sub ' if sub else ''}button name size")
-    children = button.get("sub_button")
-    if children and not sub:
-        if len(children) > 5:
-            raise Fault(40023, "invalid sub button size")
-        for child in children:
-            _check_button(child, sub=True)
-        return
-    if button.get("type") not in _BUTTON_TYPES:
-        raise Fault(40017, "invalid button type")
-    if len(str(button.get("key", "")).encode()) > 128:
-        raise Fault(40019, "invalid button key size")
-    if len(str(button.get("url", "")).encode()) > 1024:
-        raise Fault(40020, "invalid button url size")
-
-
-@endpoint("POST", "/cgi-bin/menu/create")
-def menu_create(st: FakeState, req: FakeRequest) -> dict[str, Any]:
-    buttons = req.body().get("button")
-    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
-        raise Fault(40016, "invalid button size")
-    for button in buttons:
-        _check_button(button, sub=False)
-    st.menu = {"button": buttons, "menuid": 1000 + len(buttons)}
-    return OK
-
-
-@endpoint("GET", "/cgi-bin/menu/get")
-def menu_get(st: FakeState, req: FakeRequest) -> dict[str, Any]:
-    if st.menu is None:
-        raise Fault(46003, "menu no exist")
-    return {"menu": st.menu}
-
-
-@endpoint("GET", "/cgi-bin/menu/delete")
-def menu_delete(st: FakeState, req: FakeRequest) -> dict[str, Any]:
-    st.menu = None
-    return OK
 
 
 @endpoint("POST", "/cgi-bin/media/upload")
@@ -134,7 +90,14 @@ def video_download(st: FakeState, req: FakeRequest) -> Response:
 
 @endpoint("POST", "/cgi-bin/shorturl")
 def shorturl(st: FakeState, req: FakeRequest) -> dict[str, Any]:
-    raise Fault(45103, "This API has been unsupported")
+    """Retired (45103) as WeChat has it now; with ``state.shorturl_retired = False`` it shortens as it once did."""
+    if st.shorturl_retired:
+        raise Fault(45103, "This API has been unsupported")
+    body = req.body()
+    if body.get("action") != "long2short":
+        raise Fault(40097, "invalid args")
+    req.need(body.get("long_url"), 40097, "invalid args")
+    return {**OK, "short_url": f"https://w.url.cn/s/{random_id(7, _BASE62)}"}
 
 
 @endpoint("POST", "/cgi-bin/shorten/gen")
@@ -144,7 +107,7 @@ def shorten_gen(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     expire = body.get("expire_seconds", 2_592_000)
     if len(str(data).encode()) > 4096 or not (isinstance(expire, int) and 0 < expire <= 2_592_000):
         raise Fault(40097, "invalid args")
-    key = random_id(15, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    key = random_id(15, _BASE62)
     st.short_keys[key] = (str(data), int(time.time()), expire)
     return {**OK, "short_key": key}
 

@@ -53,7 +53,7 @@ def ticket(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     if kind not in ("jsapi", "wx_card"):
         raise Fault(40097, "invalid args")
     value = st.tickets.setdefault(kind, random_id(86))
-    return {"errcode": 0, "errmsg": "ok", "ticket": value, "expires_in": 7200}
+    return {"errcode": 0, "errmsg": "ok", "ticket": value, "expires_in": st.token_ttl}
 
 
 def new_oauth_code(st: FakeState, openid: str, scope: str) -> str:
@@ -97,7 +97,7 @@ def _user_token(st: FakeState, openid: str, scope: str) -> dict[str, Any]:
     st.refresh_tokens[refresh] = (openid, scope)
     return {
         "access_token": access,
-        "expires_in": 7200,
+        "expires_in": st.token_ttl,
         "refresh_token": refresh,
         "openid": openid,
         "scope": scope,

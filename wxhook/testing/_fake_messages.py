@@ -76,13 +76,14 @@ def add_template(st: FakeState, short_id: str, keywords: list[str]) -> str:
         raise Fault(45026, "template num exceeds limit")
     template_id = random_id(43)
     content = "".join(f"{name}:{{{{keyword{i}.DATA}}}}\n" for i, name in enumerate(keywords, 1))
+    primary, deputy = _INDUSTRIES[(st.industry or ("1", "1"))[0]]
     st.templates[template_id] = {
         "template_id": template_id,
         "title": f"template {short_id}",
-        "primary_industry": "IT科技",
-        "deputy_industry": "互联网/电子商务",
+        "primary_industry": primary,
+        "deputy_industry": deputy,
         "content": content,
-        "example": "",
+        "example": "".join(f"{name}:示例{i}\n" for i, name in enumerate(keywords, 1)),
     }
     return template_id
 

@@ -33,14 +33,30 @@ def callback_check(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     return {"dns": dns if action != "ping" else [], "ping": ping if action != "dns" else []}
 
 
-@endpoint("POST", "/cgi-bin/clear_quota")
-def clear_quota(st: FakeState, req: FakeRequest) -> dict[str, Any]:
-    st.check_app(req.body().get("appid"), with_secret=False)
+def _clear_quota(st: FakeState) -> dict[str, Any]:
     if st.clear_quota_count >= CLEAR_QUOTA_PER_MONTH:
         raise Fault(48006, "forbid to clear quota because of reaching the limit")
     st.clear_quota_count += 1
     st.counts.clear()
     return OK
+
+
+@endpoint("POST", "/cgi-bin/clear_quota")
+def clear_quota(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    st.check_app(req.body().get("appid"), with_secret=False)
+    return _clear_quota(st)
+
+
+@endpoint("POST", "/cgi-bin/clear_quota/v2", token=False)
+def clear_quota_v2(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    """The docs have put appid and appsecret in the query and in the JSON body; either is accepted."""
+    body = req.call.json if isinstance(req.call.json, dict) else {}
+    appid = req.query.get("appid") or body.get("appid")
+    secret = req.query.get("appsecret") or body.get("appsecret")
+    req.need(appid, 41002, "appid missing")
+    req.need(secret, 41004, "appsecret missing")
+    st.check_app(appid, secret)
+    return _clear_quota(st)
 
 
 @endpoint("POST", "/cgi-bin/openapi/quota/get")

@@ -138,6 +138,17 @@ class FakeState:
     next_content_id: int = 1_000_000_000
     counts: dict[str, int] = field(default_factory=dict)
     clear_quota_count: int = 0
+    # customer service, conditional menus, comments, console settings, the retired shorturl
+    kf_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kf_sessions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    kf_waiting: dict[str, int] = field(default_factory=dict)
+    kf_records: list[dict[str, Any]] = field(default_factory=list)
+    conditional_menus: list[dict[str, Any]] = field(default_factory=list)
+    next_menuid: int = 400_000_000
+    articles: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    next_comment_id: int = 1
+    autoreply: dict[str, Any] = field(default_factory=dict)
+    shorturl_retired: bool = True
 
     def now(self) -> float:
         return time.monotonic() + self.clock_offset
@@ -198,12 +209,14 @@ def endpoint(method: str, path: str, *, token: bool = True) -> Callable[[Handler
 
 
 def collect(*modules: ModuleType) -> dict[str, Endpoint]:
-    """Every endpoint the modules declare, by path; a path declared twice is a mistake caught at import."""
+    """Every endpoint the modules declare (by name, or in a tuple of them), by path; a path declared twice is
+    a mistake caught at import."""
     table: dict[str, Endpoint] = {}
     for module in modules:
         for value in vars(module).values():
-            if isinstance(value, Endpoint):
-                if value.path in table:
-                    raise RuntimeError(f"FakeWeChat endpoint {value.path} is declared twice")
-                table[value.path] = value
+            for found in value if isinstance(value, tuple) else (value,):
+                if isinstance(found, Endpoint):
+                    if found.path in table:
+                        raise RuntimeError(f"FakeWeChat endpoint {found.path} is declared twice")
+                    table[found.path] = found
     return table

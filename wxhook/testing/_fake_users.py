@@ -161,3 +161,16 @@ def untag_users(st: FakeState, req: FakeRequest) -> dict[str, Any]:
 @endpoint("POST", "/cgi-bin/tags/getidlist")
 def tags_of_user(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     return {"tagid_list": _profile(st, st.follower(req.body().get("openid"))["openid"])["tagid_list"]}
+
+
+@endpoint("POST", "/cgi-bin/user/tag/get")
+def tag_members(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    """The follower paging without ``total``; system tags answer like any tag nobody carries."""
+    body = req.body()
+    tag_id = body.get("tagid")
+    if tag_id not in st.tags and tag_id not in _SYSTEM_TAGS:
+        raise Fault(45159, "invalid tag id")
+    members = [o for o in st.followers if tag_id in st.tags and o in st.tags[tag_id]["members"]]
+    page = _page(st, members, str(body.get("next_openid") or ""))
+    del page["total"]
+    return page

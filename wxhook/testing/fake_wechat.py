@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import Any
@@ -15,6 +16,7 @@ import uvicorn
 from ..api import Client
 from ._fake_app import FakeApp
 from ._fake_auth import new_oauth_code
+from ._fake_comments import add_comment
 from ._fake_messages import add_template
 from ._fake_state import FakeState, RecordedCall, Rule
 
@@ -281,6 +283,32 @@ class FakeWeChat:
         with self._app.lock:
             for issued in self.state.tokens.values():
                 issued.revoked = True
+
+    def kf_online(self, kf_account: str, status: int = 1) -> None:
+        """The agent accepts its invitation (or is bound to ``kf_<prefix>``) and goes online (``status`` 1,
+        the web client) or offline (0), so sessions can be opened with it."""
+        with self._app.lock:
+            account = self.state.kf_accounts[kf_account]
+            if not account["kf_wx"]:
+                account["kf_wx"] = account["invite_wx"] or f"kf_{kf_account.split('@')[0]}"
+                account.update(invite_wx="", invite_status="", invite_expire_time=0)
+            account["status"] = status
+
+    def add_waiting(self, openid: str, latest_time: int | None = None) -> None:
+        """A follower who asked for an agent and waits (getwaitcase)."""
+        with self._app.lock:
+            self.state.kf_waiting[openid] = int(time.time()) if latest_time is None else latest_time
+
+    def add_kf_record(self, openid: str, worker: str, text: str, at: int, opercode: int = 2003) -> None:
+        """A chat line for msgrecord/getmsglist: 2002 sent by the agent ``worker``, 2003 received."""
+        with self._app.lock:
+            record = {"openid": openid, "opercode": opercode, "text": text, "time": at, "worker": worker}
+            self.state.kf_records.append(record)
+
+    def add_comment(self, msg_data_id: int, openid: str, content: str, *, index: int = 0) -> int:
+        """A follower's comment on a published article; returns its user_comment_id."""
+        with self._app.lock:
+            return add_comment(self.state, msg_data_id, index, openid, content)
 
     def advance(self, seconds: float) -> None:
         """Move the fake's clock forward: tokens expire (42001) without the test sleeping."""
