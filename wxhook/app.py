@@ -146,6 +146,12 @@ class Bot(Router):
             self._api = Client(self.settings.appid, self.settings.secret, store=self.store, api_base=self._api_base)
         return self._api
 
+    @api.setter
+    def api(self, client: Client) -> None:
+        """Point the bot at another API client (a ``FakeWeChat``'s, in tests and the dev console) before it
+        serves; the one it replaces is left open for its owner to close."""
+        self._api = client
+
     def _loop_runtime(self) -> _Runtime:
         """Per-event-loop machinery, created on first use so a bot can be built at import time."""
         loop = asyncio.get_running_loop()

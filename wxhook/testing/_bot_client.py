@@ -9,12 +9,20 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ..crypto import Envelope, decode_aes_key, sign, signature_matches
+from ..replies import Reply
 from ..xml import cdata, parse_xml
+from ._in_process import DeferredInbox, InProcess
+from ._replies import DeferredReply, passive_reply
+
+if TYPE_CHECKING:
+    from ..app import Bot
+    from ._sync_client import SyncBotClient
+    from .fake_wechat import FakeWeChat
 
 
 class ReplyError(AssertionError):
@@ -23,13 +31,16 @@ class ReplyError(AssertionError):
 
 @dataclass(frozen=True, slots=True)
 class BotReply:
-    """What the bot answered: ``fields`` holds the reply XML as nested dicts (empty for "success")."""
+    """What the bot answered: ``fields`` holds the reply XML as nested dicts (empty for "success"), ``xml`` the
+    reply XML itself (opened, in safe mode), ``request`` the body that was posted (sealed, in safe mode)."""
 
     status: int
     body: bytes
     fields: Mapping[str, Any]
     encrypted: bool
     headers: Mapping[str, str]
+    request: bytes = b""
+    xml: bytes = b""
 
     @property
     def is_empty(self) -> bool:
@@ -45,6 +56,12 @@ class BotReply:
     def msg_type(self) -> str | None:
         value = self.fields.get("MsgType")
         return value if isinstance(value, str) else None
+
+    @property
+    def reply(self) -> Reply | None:
+        """The reply as a reply class (``Text``, ``News``, …), to compare with what a handler returns; None when
+        the bot answered nothing."""
+        return passive_reply(self.fields) if self.fields else None
 
 
 def message_xml(fields: Mapping[str, Any]) -> str:
@@ -63,39 +80,95 @@ def message_xml(fields: Mapping[str, Any]) -> str:
 
 
 class BotClient:
-    """A stand-in for the WeChat server, pointed at a bot's URL (or, with ``transport=``, an ASGI app).
+    """A stand-in for the WeChat server, pointed at a bot: a ``Bot`` in-process, or a running one's URL.
 
-    With ``aes_key`` set, messages go out in safe mode and replies are checked and opened, so a test sees
-    exactly the bytes a follower's WeChat would.
+    ``BotClient(bot)`` takes the token, appid and AES key from the bot, calls it in-process (no server) and,
+    while open, runs its lifespan and points its API client at a FakeWeChat (``fake=``, or one of its own), so
+    replies that miss the deadline are caught there: ``deferred`` and ``next_deferred()``. ``BotClient(url,
+    token=…)`` talks to a served bot over HTTP; give it ``fake=`` (the FakeWeChat that bot uses) to catch them.
+
+    With an AES key, messages go out in safe mode and replies are checked and opened, so a test sees exactly
+    the bytes a follower's WeChat would. ``async with`` it in async code; ``with`` it in plain code for a
+    :class:`SyncBotClient` (its own event loop on a thread).
     """
 
     def __init__(
         self,
-        url: str,
+        target: str | Bot,
         *,
-        token: str,
+        token: str | None = None,
         appid: str | None = None,
         aes_key: str | None = None,
         account: str = "gh_wxhook_test",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
+        fake: FakeWeChat | None = None,
     ) -> None:
-        self.url = url
+        key = decode_aes_key(aes_key) if aes_key else None
+        self._in_process: InProcess | None = None
+        if isinstance(target, str):
+            if not token:
+                raise TypeError("BotClient(url) needs token=: the Token of the bot's server configuration "
+                                "(WXHOOK_TOKEN); BotClient(bot) takes it from the bot")
+            self.url = target
+        else:
+            self._in_process = InProcess(target, fake)
+            self.url = "http://bot.wxhook.test/"
+            token, appid, key = token or target.settings.token, appid or target.settings.appid, target.settings.aes_key
+            transport = transport or httpx.ASGITransport(app=target)
         self.token = token
         self.appid = appid
         self.account = account
-        self._envelope = Envelope(decode_aes_key(aes_key), appid or "") if aes_key else None
+        self.fake = fake
+        self._envelope = Envelope(key, appid or "") if key else None
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
         self._msg_ids = iter(range(int(time.time() * 1000) << 8, 1 << 63))
+        self._inbox: DeferredInbox | None = None
+        self._sync: SyncBotClient
 
     async def __aenter__(self) -> BotClient:
+        if self._in_process is not None:
+            self.fake = await self._in_process.start()
+        if self.fake is not None:
+            self._inbox = DeferredInbox(self.fake)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the connection; in-process, first run the bot's shutdown, so deferred replies are delivered."""
+        try:
+            if self._in_process is not None:
+                await self._in_process.stop()
+        finally:
+            if self._inbox is not None:
+                self._inbox.close()
+            await self._http.aclose()
+
+    def __enter__(self) -> SyncBotClient:
+        from ._sync_client import SyncBotClient
+
+        self._sync = SyncBotClient(self)
+        return self._sync
+
+    def __exit__(self, *exc: object) -> None:
+        self._sync.close()
+
+    @property
+    def deferred(self) -> list[DeferredReply]:
+        """Messages sent to followers through the customer-service API since the client opened, oldest first."""
+        return self._require_inbox().received()
+
+    async def next_deferred(self, timeout: float = 5.0) -> DeferredReply:
+        """The next customer-service message not yet returned by this method, waiting up to ``timeout`` seconds."""
+        return await self._require_inbox().next(timeout)
+
+    def _require_inbox(self) -> DeferredInbox:
+        if self._inbox is None:
+            raise RuntimeError("no FakeWeChat to catch deferred replies: use BotClient(bot), or BotClient(url, "
+                               "fake=...) with the FakeWeChat that bot's API client calls, inside `async with`")
+        return self._inbox
 
     def signed_query(self, encrypted: str | None = None) -> dict[str, str]:
         """Fresh timestamp, nonce and signature(s), as WeChat puts them on the URL."""
@@ -146,13 +219,13 @@ class BotClient:
     def _plain_reply(self, response: httpx.Response) -> BotReply:
         body = response.content
         if response.status_code != 200 or body in (b"", b"success"):
-            return BotReply(response.status_code, body, {}, False, response.headers)
-        return BotReply(200, body, parse_xml(body), False, response.headers)
+            return BotReply(response.status_code, body, {}, False, response.headers, response.request.content)
+        return BotReply(200, body, parse_xml(body), False, response.headers, response.request.content, body)
 
     def _sealed_reply(self, response: httpx.Response) -> BotReply:
         body = response.content
         if response.status_code != 200 or body in (b"", b"success"):
-            return BotReply(response.status_code, body, {}, False, response.headers)
+            return BotReply(response.status_code, body, {}, False, response.headers, response.request.content)
         assert self._envelope is not None
         outer = parse_xml(body)
         for tag in ("Encrypt", "MsgSignature", "TimeStamp", "Nonce"):
@@ -161,4 +234,5 @@ class BotClient:
         if not signature_matches(outer["MsgSignature"], self.token, outer["TimeStamp"], outer["Nonce"],
                                  outer["Encrypt"]):
             raise ReplyError("the reply's MsgSignature does not match its Encrypt, TimeStamp and Nonce")
-        return BotReply(200, body, parse_xml(self._envelope.open(outer["Encrypt"])), True, response.headers)
+        xml = self._envelope.open(outer["Encrypt"])
+        return BotReply(200, body, parse_xml(xml), True, response.headers, response.request.content, xml)
