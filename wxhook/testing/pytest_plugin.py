@@ -7,13 +7,13 @@ the ``wxhook_bot`` ini option (``wxhook_bot = mybot:bot``).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 
 import pytest
 
 from ..app import Bot
 from ._bot_client import BotClient
+from ._load import load_bot
 from ._sync_client import SyncBotClient
 from .fake_wechat import FakeWeChat
 
@@ -23,18 +23,6 @@ _INI = "wxhook_bot"
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(_INI, "the Bot the bot_client fixture talks to, as module:attribute (unless a `bot` fixture "
                         "is defined)", default="")
-
-
-def load_bot(target: str) -> Bot:
-    """The Bot named ``module:attribute``; errors say which part is wrong."""
-    module_name, _, attribute = target.partition(":")
-    if not module_name or not attribute:
-        raise ValueError(f"{target!r} is not module:attribute, e.g. mybot:bot")
-    module = importlib.import_module(module_name)
-    bot = getattr(module, attribute, None)
-    if not isinstance(bot, Bot):
-        raise TypeError(f"{target!r} is {type(bot).__name__}, not a wxhook Bot: name the Bot object in {module_name}")
-    return bot
 
 
 def _find_bot(request: pytest.FixtureRequest) -> Bot:
