@@ -80,8 +80,12 @@ function rawView(label, sections) {
 }
 
 function message(direction, bubbleNode, extras = []) {
-  const avatar = el("div", { class: "avatar", "aria-hidden": "true" }, direction === "in" ? "公" : "我");
+  const avatar = el("div", { class: "avatar", "aria-hidden": "true" }, direction === "in" ? "OA" : initial(currentOpenid()));
   return el("div", { class: `msg ${direction}` }, avatar, el("div", { class: "stack" }, bubbleNode, extras));
+}
+
+function initial(openid) {
+  return (openid.replace(/^o_/, "")[0] || "?").toUpperCase();
 }
 
 function note(text, kind = "") {
@@ -132,10 +136,10 @@ function replyBubble(bubble) {
     case "image":
       return imageBubble(bubble.media_id, "image");
     case "voice":
-      return mediaCard("🔊", "Voice message", null, null, `media_id ${bubble.media_id}`);
+      return mediaCard("◉", "Voice message", null, null, `media_id ${bubble.media_id}`);
     case "video": {
       const video = el("video", { controls: true, preload: "none", src: mediaUrl(bubble.media_id) });
-      return mediaCard("🎬", bubble.title || "Video", bubble.description, video, `media_id ${bubble.media_id}`);
+      return mediaCard("▶", bubble.title || "Video", bubble.description, video, `media_id ${bubble.media_id}`);
     }
     case "music": {
       const src = safeUrl(bubble.hq_music_url) || safeUrl(bubble.music_url);
@@ -162,10 +166,10 @@ function drawReply(openid, result) {
   if (reply.status !== 200) {
     append(openid, note(`HTTP ${reply.status}: ${reply.wire.trim()}`, "error"));
   } else if (!reply.bubble) {
-    append(openid, el("div", { class: "stack", style: "align-self:center;align-items:center", "data-kind": "empty" },
+    append(openid, el("div", { class: "stack center", "data-kind": "empty" },
       note(`no reply · success · ${seconds}`), raw));
   } else if (reply.bubble.type === "transfer_customer_service") {
-    append(openid, el("div", { class: "stack", style: "align-self:center;align-items:center" },
+    append(openid, el("div", { class: "stack center" },
       note("handed to customer service"), raw));
   } else {
     const node = message("in", replyBubble(reply.bubble), [el("span", { class: "tag" }, `passive · ${seconds}`), raw]);
@@ -219,7 +223,7 @@ function outgoingText(text) {
 }
 
 function outgoingNote(text) {
-  return el("div", { class: "stack", style: "align-self:center;align-items:center", "data-kind": "sent" }, note(text));
+  return el("div", { class: "stack center", "data-kind": "sent" }, note(text));
 }
 
 // ---- the menu -------------------------------------------------------------------------------------------
@@ -321,7 +325,7 @@ async function start() {
   $("#location").addEventListener("submit", (event) => {
     event.preventDefault();
     const [latitude, longitude, label] = [$("#lat").value, $("#lng").value, $("#place").value];
-    const card = mediaCard("📍", label || "Location", `${latitude}, ${longitude}`, null, "Location");
+    const card = mediaCard("⌖", label || "Location", `${latitude}, ${longitude}`, null, "Location");
     perform({ kind: "location", latitude, longitude, label }, message("out", card));
   });
   $("#image").addEventListener("change", async () => {
