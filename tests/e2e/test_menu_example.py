@@ -23,7 +23,7 @@ def fresh_example() -> ModuleType:
 
 
 def leaves(buttons: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [leaf for b in buttons for leaf in (b["sub_button"] if "sub_button" in b else [b])]
+    return [leaf for b in buttons for leaf in b.get("sub_button", [b])]
 
 
 async def test_menu_json_is_accepted_by_menu_create() -> None:

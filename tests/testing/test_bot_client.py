@@ -88,7 +88,7 @@ async def test_shutdown_on_exit_waits_for_a_deferred_reply() -> None:
 async def test_next_deferred_times_out_with_a_reason() -> None:
     async with BotClient(make_bot()) as wechat:
         assert (await wechat.send_text("quick")).content == "quick"
-        with pytest.raises(AssertionError, match="no deferred reply within 0.2 s"):
+        with pytest.raises(AssertionError, match=r"no deferred reply within 0\.2 s"):
             await wechat.next_deferred(timeout=0.2)
 
 
