@@ -116,6 +116,7 @@ def test_an_image_is_stored_in_the_fake_and_its_reply_served(console: str) -> No
     assert result["reply"]["bubble"] == {"type": "image", "media_id": media_id}
     served = httpx.get(fields["PicUrl"])
     assert served.content == PNG and served.headers["content-type"] == "image/png"
+    assert served.headers["x-content-type-options"] == "nosniff"
     assert httpx.get(console + "media/unknown").status_code == 404
 
 
@@ -134,6 +135,7 @@ def test_rich_replies_come_back_as_bubbles(console: str) -> None:
     ({"kind": "scan"}, "'scan' needs a non-empty 'scene'"),
     ({"kind": "location", "latitude": "north", "longitude": 1}, "'location' needs a number 'latitude'"),
     ({"kind": "image", "data": "not base64!"}, "'image' needs 'data'"),
+    ({"kind": "image", "data": "PGI+", "content_type": "text/html"}, "'image' needs an image content_type"),
     ({"kind": "menu", "button": "PING"}, "'menu' needs 'button'"),
     ({"kind": "text", "text": "hi", "openid": ""}, "needs a non-empty 'openid'"),
 ])
@@ -239,3 +241,13 @@ def test_python_m_wxhook_dev_names_what_is_wrong(args: list[str], error: str) ->
     result = subprocess.run([sys.executable, "-m", "wxhook.dev", *args], cwd=ROOT, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 2 and error in result.stderr
+
+
+def test_media_the_page_could_run_is_served_as_bytes() -> None:
+    app = create_console(make_bot())
+    with serve(app) as url:
+        media_id = app.state.console.fake.add_media("image", b"<script>alert(1)</script>", "text/html")
+        served = httpx.get(f"{url}media/{media_id}")
+    assert served.content == b"<script>alert(1)</script>"
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["x-content-type-options"] == "nosniff"

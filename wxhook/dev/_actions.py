@@ -74,7 +74,10 @@ def follower_message(client: BotClient, action: Mapping[str, Any], add_image: Ca
             content = base64.b64decode(_text(action, "data"), validate=True)
         except binascii.Error:
             raise ActionError("'image' needs 'data': the picture, base64-encoded") from None
-        media_id = add_image(content, _text(action, "content_type", required=False) or "image/jpeg")
+        content_type = _text(action, "content_type", required=False) or "image/jpeg"
+        if not content_type.startswith("image/"):
+            raise ActionError(f"'image' needs an image content_type (image/png, image/jpeg…), not {content_type!r}")
+        media_id = add_image(content, content_type)
         return client.message("image", openid, PicUrl=media_url(media_id), MediaId=media_id)
     if kind == "location":
         return client.message("location", openid, Location_X=_number(action, "latitude"),
@@ -99,6 +102,6 @@ def follower_message(client: BotClient, action: Mapping[str, Any], add_image: Ca
 def bubble(msg_type: str, reply: Reply | None, payload: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A reply as the page draws it: its type and fields (``type`` + the reply class's fields, or the raw
     payload of a message no reply class covers)."""
-    if reply is None:
+    if reply is None or not dataclasses.is_dataclass(reply):
         return {"type": msg_type, "payload": dict(payload or {})}
-    return {"type": reply.msg_type, **dataclasses.asdict(reply)}  # type: ignore[call-overload]
+    return {"type": reply.msg_type, **dataclasses.asdict(reply)}

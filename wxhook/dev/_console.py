@@ -35,6 +35,7 @@ BOT_PATH = "/wechat/"
 _MENU_CREATE = "/cgi-bin/menu/create"
 _TYPING = "/cgi-bin/message/custom/typing"
 _KEEPALIVE = 15.0
+_PLAYABLE = ("image/", "audio/", "video/")
 
 
 def load_menu(path: str | Path) -> list[dict[str, Any]]:
@@ -96,7 +97,7 @@ class Console:
         if deferred is not None:
             return {"type": "deferred", "openid": deferred.openid,
                     "bubble": bubble(deferred.msg_type, deferred.reply, deferred.payload),
-                    "raw": json.dumps(call.json, ensure_ascii=False, indent=2), "path": call.path}
+                    "raw": json.dumps(call.json, ensure_ascii=False, indent=2)}
         if call.path == _TYPING:
             return {"type": "typing", "openid": body.get("touser"), "on": body.get("command") == "Typing"}
         if call.path == _MENU_CREATE and self.fixed_menu is None:
@@ -171,14 +172,13 @@ class Console:
                 reply = await client.post(fields)
             except (XMLError, ReplyError) as exc:
                 return JSONResponse({"error": f"the bot's reply is not what WeChat accepts: {exc}"}, status_code=502)
-        parsed = reply.reply
         return JSONResponse({
             "request": {"xml": message_xml(fields), "wire": _text(reply.request), "encrypted": safe},
             "reply": {
                 "status": reply.status,
                 "empty": reply.is_empty,
                 "encrypted": reply.encrypted,
-                "bubble": None if reply.is_empty or reply.status != 200 else bubble(reply.msg_type or "", parsed,
+                "bubble": None if reply.is_empty or reply.status != 200 else bubble(reply.msg_type or "", reply.reply,
                                                                                     reply.fields),
                 "xml": _text(reply.xml),
                 "wire": _text(reply.body),
@@ -194,7 +194,9 @@ class Console:
         if found is None:
             return Response(b"no such media_id in the FakeWeChat", status_code=404, media_type="text/plain")
         content_type, content = found
-        return Response(content, media_type=content_type)
+        if not content_type.startswith(_PLAYABLE):  # served from the page's origin: nothing it could run
+            content_type = "application/octet-stream"
+        return Response(content, media_type=content_type, headers={"x-content-type-options": "nosniff"})
 
     async def index(self, request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"cache-control": "no-store"})
