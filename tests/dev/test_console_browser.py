@@ -61,61 +61,63 @@ def test_chatting_in_the_console(page: Any, tmp_path: Path) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     with serve(create_console(make_bot(), menu_file)) as url:
-        page.goto(url)
-        page.wait_for_selector("body[data-ready][data-live]")
-        chat = page.locator(".chat[data-openid='o_alice']")
-        replies = chat.locator("[data-kind=reply]")
+        try:
+            page.goto(url)
+            page.wait_for_selector("body[data-ready][data-live]")
+            chat = page.locator(".chat[data-openid='o_alice']")
+            replies = chat.locator("[data-kind=reply]")
 
-        page.fill("#text", "hello from the browser")
-        page.press("#text", "Enter")
-        replies.nth(0).wait_for()
-        assert replies.nth(0).get_attribute("data-source") == "passive"
-        assert replies.nth(0).locator(".bubble").inner_text() == "hello from the browser"
+            page.fill("#text", "hello from the browser")
+            page.press("#text", "Enter")
+            replies.nth(0).wait_for()
+            assert replies.nth(0).get_attribute("data-source") == "passive"
+            assert replies.nth(0).locator(".bubble").inner_text() == "hello from the browser"
 
-        page.get_by_role("button", name="Ping").click()
-        replies.nth(1).wait_for()
-        assert replies.nth(1).locator(".bubble").inner_text() == "clicked PING"
-        page.get_by_role("button", name="More").click()
-        page.get_by_role("button", name="Hours").click()
-        replies.nth(2).wait_for()
-        assert replies.nth(2).locator(".bubble").inner_text() == "clicked HOURS"
+            page.get_by_role("button", name="Ping").click()
+            replies.nth(1).wait_for()
+            assert replies.nth(1).locator(".bubble").inner_text() == "clicked PING"
+            page.get_by_role("button", name="More").click()
+            page.get_by_role("button", name="Hours").click()
+            replies.nth(2).wait_for()
+            assert replies.nth(2).locator(".bubble").inner_text() == "clicked HOURS"
 
-        page.fill("#text", "slow")
-        page.press("#text", "Enter")
-        chat.locator("[data-kind=empty]").wait_for()
-        deferred = chat.locator("[data-source=deferred]")
-        deferred.wait_for(timeout=10_000)
-        assert deferred.locator(".bubble").inner_text() == "done thinking"
-        assert "via customer-service API" in deferred.inner_text()
+            page.fill("#text", "slow")
+            page.press("#text", "Enter")
+            chat.locator("[data-kind=empty]").wait_for()
+            deferred = chat.locator("[data-source=deferred]")
+            deferred.wait_for(timeout=10_000)
+            assert deferred.locator(".bubble").inner_text() == "done thinking"
+            assert "via customer-service API" in deferred.inner_text()
 
-        page.fill("#text", XSS)
-        page.press("#text", "Enter")
-        replies.nth(4).wait_for()
-        assert replies.nth(4).locator(".bubble").inner_text() == XSS
-        assert page.evaluate("window.__pwned") is None
+            page.fill("#text", XSS)
+            page.press("#text", "Enter")
+            replies.nth(4).wait_for()
+            assert replies.nth(4).locator(".bubble").inner_text() == XSS
+            assert page.evaluate("window.__pwned") is None
 
-        page.fill("#text", "news")
-        page.press("#text", "Enter")
-        news = replies.nth(5)
-        news.wait_for()
-        assert "Cover story" in news.inner_text()
-        assert news.locator("a").get_attribute("href") == "https://example.com/a"
-        assert news.locator("img").count() == 0  # its javascript: picture URL is dropped
+            page.fill("#text", "news")
+            page.press("#text", "Enter")
+            news = replies.nth(5)
+            news.wait_for()
+            assert "Cover story" in news.inner_text()
+            assert news.locator("a").get_attribute("href") == "https://example.com/a"
+            assert news.locator("img").count() == 0  # its javascript: picture URL is dropped
 
-        page.locator("label:has-text('Safe mode')").click()
-        page.fill("#text", "sealed")
-        page.press("#text", "Enter")
-        sealed = replies.nth(6)
-        sealed.wait_for()
-        sealed.locator("summary").click()
-        raw = sealed.locator("details.raw").inner_text()
-        assert "reply on the wire (sealed)" in raw and "<Encrypt>" in raw and "<![CDATA[sealed]]>" in raw
+            page.locator("label:has-text('Safe mode')").click()
+            page.fill("#text", "sealed")
+            page.press("#text", "Enter")
+            sealed = replies.nth(6)
+            sealed.wait_for()
+            sealed.locator("summary").click()
+            raw = sealed.locator("details.raw").inner_text()
+            assert "reply on the wire (sealed)" in raw and "<Encrypt>" in raw and "<![CDATA[sealed]]>" in raw
 
-        page.select_option("#openid", "o_bob")
-        assert page.locator(".chat[data-openid='o_bob'] [data-kind=reply]").count() == 0
-        page.select_option("#openid", "o_alice")
+            page.select_option("#openid", "o_bob")
+            assert page.locator(".chat[data-openid='o_bob'] [data-kind=reply]").count() == 0
+            page.select_option("#openid", "o_alice")
 
-        page.screenshot(path=str(tmp_path / "console.png"))
-        page.close()
+            page.screenshot(path=str(tmp_path / "console.png"))
+        finally:
+            page.close()  # ends the page's event stream, so the server can stop
     assert (tmp_path / "console.png").stat().st_size > 10_000
     assert errors == []

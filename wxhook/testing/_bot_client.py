@@ -82,7 +82,8 @@ def message_xml(fields: Mapping[str, Any]) -> str:
 class BotClient:
     """A stand-in for the WeChat server, pointed at a bot: a ``Bot`` in-process, or a running one's URL.
 
-    ``BotClient(bot)`` takes the token, appid and AES key from the bot, calls it in-process (no server) and,
+    ``BotClient(bot)`` takes the token, appid and AES key from the bot (those given override them), calls it
+    in-process (no server) and,
     while open, runs its lifespan and points its API client at a FakeWeChat (``fake=``, or one of its own), so
     replies that miss the deadline are caught there: ``deferred`` and ``next_deferred()``. ``BotClient(url,
     token=…)`` talks to a served bot over HTTP; give it ``fake=`` (the FakeWeChat that bot uses) to catch them.
@@ -114,7 +115,8 @@ class BotClient:
         else:
             self._in_process = InProcess(target, fake)
             self.url = "http://bot.wxhook.test/"
-            token, appid, key = token or target.settings.token, appid or target.settings.appid, target.settings.aes_key
+            settings = target.settings
+            token, appid, key = token or settings.token, appid or settings.appid, key or settings.aes_key
             transport = transport or httpx.ASGITransport(app=target)
         self.token = token
         self.appid = appid
