@@ -122,6 +122,12 @@ class Bot(Router):
         """The API client for this account, sharing the bot's store for its access token."""
         return self._api_client()
 
+    @api.setter
+    def api(self, client: Client) -> None:
+        """Point the bot at another API client (a ``FakeWeChat``'s, in tests and the dev console) before it
+        serves; the one it replaces is left open for its owner to close."""
+        self._api = client
+
     def _api_client(self) -> Client:
         if self._api is None:
             self._api = Client(self.settings.appid, self.settings.secret, store=self.store, api_base=self._api_base)

@@ -1,10 +1,23 @@
-"""Test helpers for bots built on wxhook: ``serve`` runs a bot under a real uvicorn, ``BotClient`` pushes
-messages to it the way the WeChat server does, and ``FakeWeChat`` is a fake WeChat API on loopback."""
+"""Test helpers for bots built on wxhook: ``BotClient`` pushes messages to a bot the way the WeChat server does
+(in-process, or to a URL), ``serve`` runs a bot under a real uvicorn, and ``FakeWeChat`` is a fake WeChat API on
+loopback. The pytest plugin (``wxhook.testing.pytest_plugin``) turns them into the ``wechat`` and ``bot_client``
+fixtures."""
 
 from ..protocol import render_message as message_xml
-from ._bot_client import BotClient, BotReply, ReplyError
+from ._bot_client import BotClient, BotReply, ReplyError, SyncBotClient
 from ._fake_state import RecordedCall
+from ._replies import DeferredReply
 from ._serve import serve
 from .fake_wechat import FakeWeChat
 
-__all__ = ["BotClient", "BotReply", "FakeWeChat", "RecordedCall", "ReplyError", "message_xml", "serve"]
+__all__ = [
+    "BotClient",
+    "BotReply",
+    "DeferredReply",
+    "FakeWeChat",
+    "RecordedCall",
+    "ReplyError",
+    "SyncBotClient",
+    "message_xml",
+    "serve",
+]

@@ -5,16 +5,27 @@ Used by wxhook's own end-to-end tests and by users' tests, so a bot can be exerc
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from ..crypto import Envelope, EnvelopeError, decode_aes_key
 from ..protocol import open_reply, render_message, seal_request, sign_query
+from ..replies import Reply
 from ..xml import parse_xml
+from ._in_process import DeferredInbox, InProcess
+from ._replies import DeferredReply, passive_reply
+
+if TYPE_CHECKING:
+    from ..app import Bot
+    from .fake_wechat import FakeWeChat
+
+T = TypeVar("T")
 
 
 class ReplyError(AssertionError):
@@ -23,13 +34,16 @@ class ReplyError(AssertionError):
 
 @dataclass(frozen=True, slots=True)
 class BotReply:
-    """What the bot answered: ``fields`` holds the reply XML as nested dicts (empty for "success")."""
+    """What the bot answered: ``fields`` holds the reply XML as nested dicts (empty for "success"), ``xml`` the
+    reply XML itself (opened, in safe mode), ``request`` the body that was posted (sealed, in safe mode)."""
 
     status: int
     body: bytes
     fields: Mapping[str, Any]
     encrypted: bool
     headers: Mapping[str, str]
+    request: bytes = b""
+    xml: bytes = b""
 
     @property
     def is_empty(self) -> bool:
@@ -46,41 +60,104 @@ class BotReply:
         value = self.fields.get("MsgType")
         return value if isinstance(value, str) else None
 
+    @property
+    def reply(self) -> Reply | None:
+        """The reply as a reply class (``Text``, ``News``, …), to compare with what a handler returns; None when
+        the bot answered nothing."""
+        return passive_reply(self.fields) if self.fields else None
+
 
 class BotClient:
-    """A stand-in for the WeChat server, pointed at a bot's URL (or, with ``transport=``, an ASGI app).
+    """A stand-in for the WeChat server, pointed at a bot: a ``Bot`` in-process, or a running one's URL.
 
-    With ``aes_key`` set, messages go out in safe mode and replies are checked and opened, so a test sees
-    exactly the bytes a follower's WeChat would.
+    ``BotClient(bot)`` takes the token, appid and AES key from the bot (those given override them), calls it
+    in-process (no server) and,
+    while open, runs its lifespan and points its API client at a FakeWeChat (``fake=``, or one of its own), so
+    replies that miss the deadline are caught there: ``deferred`` and ``next_deferred()``. ``BotClient(url,
+    token=…)`` talks to a served bot over HTTP; give it ``fake=`` (the FakeWeChat that bot uses) to catch them.
+
+    With an AES key, messages go out in safe mode and replies are checked and opened, so a test sees exactly
+    the bytes a follower's WeChat would. ``async with`` it in async code; ``with`` it in plain code for a
+    :class:`SyncBotClient` (its own event loop on a thread).
     """
 
     def __init__(
         self,
-        url: str,
+        target: str | Bot,
         *,
-        token: str,
+        token: str | None = None,
         appid: str | None = None,
         aes_key: str | None = None,
         account: str = "gh_wxhook_test",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
+        fake: FakeWeChat | None = None,
     ) -> None:
-        self.url = url
+        key = decode_aes_key(aes_key) if aes_key else None
+        self._in_process: InProcess | None = None
+        if isinstance(target, str):
+            if not token:
+                raise TypeError("BotClient(url) needs token=: the Token of the bot's server configuration "
+                                "(WXHOOK_TOKEN); BotClient(bot) takes it from the bot")
+            self.url = target
+        else:
+            self._in_process = InProcess(target, fake)
+            self.url = "http://bot.wxhook.test/"
+            settings = target.settings
+            token, appid, key = token or settings.token, appid or settings.appid, key or settings.aes_key
+            transport = transport or httpx.ASGITransport(app=target)
         self.token = token
         self.appid = appid
         self.account = account
-        self._envelope = Envelope(decode_aes_key(aes_key), appid or "") if aes_key else None
+        self.fake = fake
+        self._envelope = Envelope(key, appid or "") if key else None
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
         self._msg_ids = iter(range(int(time.time() * 1000) << 8, 1 << 63))
+        self._inbox: DeferredInbox | None = None
+        self._sync: SyncBotClient
 
     async def __aenter__(self) -> BotClient:
+        if self._in_process is not None:
+            self.fake = await self._in_process.start()
+        if self.fake is not None:
+            self._inbox = DeferredInbox(self.fake)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the connection; in-process, first run the bot's shutdown, so deferred replies are delivered."""
+        try:
+            if self._in_process is not None:
+                await self._in_process.stop()
+        finally:
+            if self._inbox is not None:
+                self._inbox.close()
+            await self._http.aclose()
+
+    def __enter__(self) -> SyncBotClient:
+
+        self._sync = SyncBotClient(self)
+        return self._sync
+
+    def __exit__(self, *exc: object) -> None:
+        self._sync.close()
+
+    @property
+    def deferred(self) -> list[DeferredReply]:
+        """Messages sent to followers through the customer-service API since the client opened, oldest first."""
+        return self._require_inbox().received()
+
+    async def next_deferred(self, timeout: float = 5.0) -> DeferredReply:
+        """The next customer-service message not yet returned by this method, waiting up to ``timeout`` seconds."""
+        return await self._require_inbox().next(timeout)
+
+    def _require_inbox(self) -> DeferredInbox:
+        if self._inbox is None:
+            raise RuntimeError("no FakeWeChat to catch deferred replies: use BotClient(bot), or BotClient(url, "
+                               "fake=...) with the FakeWeChat that bot's API client calls, inside `async with`")
+        return self._inbox
 
     def signed_query(self, encrypted: str | None = None) -> dict[str, str]:
         """Fresh timestamp, nonce and signature(s), as WeChat puts them on the URL."""
@@ -125,11 +202,72 @@ class BotClient:
         """Check and open what a bot answered (for requests a test built itself); sealed when a key is set."""
         body = response.content
         if response.status_code != 200 or body in (b"", b"success"):
-            return BotReply(response.status_code, body, {}, False, response.headers)
+            return BotReply(response.status_code, body, {}, False, response.headers, response.request.content)
         if self._envelope is None:
-            return BotReply(200, body, parse_xml(body), False, response.headers)
+            return BotReply(200, body, parse_xml(body), False, response.headers, response.request.content, body)
         try:
-            inner = open_reply(self._envelope, self.token, body)
+            xml = open_reply(self._envelope, self.token, body)
         except (ValueError, EnvelopeError) as exc:
             raise ReplyError(str(exc)) from None
-        return BotReply(200, body, parse_xml(inner), True, response.headers)
+        return BotReply(200, body, parse_xml(xml), True, response.headers, response.request.content, xml)
+
+
+class SyncBotClient:
+    """What ``with BotClient(...) as wechat:`` gives: each call runs on the client's own event loop, on a
+    background thread, so the bot's deferred handlers keep working between calls as they would in a server.
+    Returned by the ``bot_client`` pytest fixture too."""
+
+    def __init__(self, client: BotClient) -> None:
+        self.client = client
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="wxhook-BotClient", daemon=True)
+        self._thread.start()
+        try:
+            self._run(client.__aenter__())
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+    def close(self) -> None:
+        """Run the bot's shutdown (in-process), close the connection and end the loop's thread."""
+        if self._loop.is_closed():
+            return
+        try:
+            self._run(self.client.aclose())
+        finally:
+            self._stop_loop()
+
+    @property
+    def fake(self) -> FakeWeChat | None:
+        """The FakeWeChat the bot's API client calls (in-process, or as given with ``fake=``)."""
+        return self.client.fake
+
+    def message(self, msg_type: str, openid: str = "o_follower", **fields: Any) -> dict[str, Any]:
+        return self.client.message(msg_type, openid, **fields)
+
+    def post(self, fields: Mapping[str, Any], *, query: Mapping[str, str] | None = None) -> BotReply:
+        return self._run(self.client.post(fields, query=query))
+
+    def send_text(self, content: str, openid: str = "o_follower", **fields: Any) -> BotReply:
+        return self._run(self.client.send_text(content, openid, **fields))
+
+    def send_event(self, event: str, openid: str = "o_follower", **fields: Any) -> BotReply:
+        return self._run(self.client.send_event(event, openid, **fields))
+
+    def handshake(self, echostr: str = "wxhook-echo") -> httpx.Response:
+        return self._run(self.client.handshake(echostr))
+
+    @property
+    def deferred(self) -> list[DeferredReply]:
+        return self.client.deferred
+
+    def next_deferred(self, timeout: float = 5.0) -> DeferredReply:
+        return self._run(self.client.next_deferred(timeout))

@@ -9,6 +9,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -77,6 +78,7 @@ class FakeApp:
         self.lock = threading.Lock()
         self.calls: list[RecordedCall] = []
         self.rules: list[Rule] = []
+        self.listeners: list[Callable[[RecordedCall], None]] = []
         self.asgi = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST"])])
 
     async def _handle(self, request: Request) -> Response:
@@ -102,9 +104,13 @@ class FakeApp:
         fake_request = FakeRequest(call, client_ip, str(request.base_url).rstrip("/"), files)
         with self.lock:
             try:
-                return self._answer(fake_request, rule)
+                response = self._answer(fake_request, rule)
             except Fault as fault:
-                return self._error(fault, fake_request)
+                response = self._error(fault, fake_request)
+            listeners = list(self.listeners)
+        for listener in listeners:
+            listener(call)
+        return response
 
     def _answer(self, req: FakeRequest, rule: Rule | None) -> Response:
         call = req.call

@@ -7,7 +7,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -18,7 +18,7 @@ from ._fake_app import FakeApp
 from ._fake_auth import new_oauth_code
 from ._fake_comments import add_comment
 from ._fake_messages import add_template
-from ._fake_state import FakeState, RecordedCall, Rule
+from ._fake_state import FakeState, RecordedCall, Rule, random_id
 
 DEFAULT_APPID = "wxf4ce0000000fa4e0"
 DEFAULT_SECRET = "fa4e5ec2e7000000000000000000fa4e"
@@ -203,6 +203,19 @@ class FakeWeChat:
         with self._app.lock:
             self._app.calls.clear()
 
+    def subscribe(self, listener: Callable[[RecordedCall], None]) -> Callable[[], None]:
+        """Call ``listener(call)`` after each request from now on is answered, to follow the fake live (the dev
+        console shows deferred replies this way). It runs on the fake's server loop, so it must not block;
+        from another loop, hand the call over with ``loop.call_soon_threadsafe``. Returns the unsubscribe."""
+        with self._app.lock:
+            self._app.listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._app.lock, contextlib.suppress(ValueError):
+                self._app.listeners.remove(listener)
+
+        return unsubscribe
+
     # -- scripted trouble ------------------------------------------------------------------------------
 
     def fail(
@@ -258,6 +271,26 @@ class FakeWeChat:
         """A template of this account, as ``api_add_template`` would create; returns its template_id."""
         with self._app.lock:
             return add_template(self.state, short_id, list(keywords))
+
+    def add_media(self, kind: str, content: bytes, content_type: str) -> str:
+        """Temporary media as a follower's upload leaves it (``kind`` image, voice, video or thumb); returns the
+        media_id that ``media/get`` then serves, as an image message's MediaId refers to."""
+        with self._app.lock:
+            media_id = random_id(64)
+            self.state.media[media_id] = (kind, content_type, content)
+            return media_id
+
+    def media(self, media_id: str) -> tuple[str, bytes] | None:
+        """``(content_type, content)`` of uploaded or added media, or None for an unknown media_id."""
+        with self._app.lock:
+            found = self.state.media.get(media_id)
+        return None if found is None else (found[1], found[2])
+
+    @property
+    def menu(self) -> dict[str, Any] | None:
+        """The custom menu last created through ``menu/create`` (its ``button`` list), or None."""
+        with self._app.lock:
+            return None if self.state.menu is None else dict(self.state.menu)
 
     def oauth_code(self, openid: str, scope: str = "snsapi_base") -> str:
         """A single-use code, as WeChat appends to the redirect_uri after the user authorises."""

@@ -1,0 +1,89 @@
+"""The bot the console tests chat with: every kind of reply, a slow handler past a short deadline, and a
+handler that publishes a menu through the API."""
+
+from __future__ import annotations
+
+import asyncio
+
+from wxhook import (
+    Article,
+    Bot,
+    ClickEvent,
+    Context,
+    Image,
+    ImageMessage,
+    LocationMessage,
+    Music,
+    News,
+    ScanEvent,
+    SubscribeEvent,
+    Text,
+    TextMessage,
+    ViewEvent,
+)
+
+TOKEN = "console-token"
+APPID = "wx2c2769f8efd9abc2"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+PUBLISHED_MENU = [{"type": "click", "name": "Published", "key": "PUBLISHED"}]
+
+
+def make_bot() -> Bot:
+    bot = Bot(token=TOKEN, appid=APPID, aes_key=AES_KEY, deadline=0.5, allow_plaintext=True)
+
+    @bot.on_text("slow")
+    async def slow(msg: TextMessage) -> str:
+        await asyncio.sleep(1)
+        return "done thinking"
+
+    @bot.on_text("news")
+    def news(msg: TextMessage) -> News:
+        return News([Article("Cover story", "The description", "https://example.com/a", "javascript:alert(1)")])
+
+    @bot.on_text("music")
+    def music(msg: TextMessage) -> Music:
+        return Music("Song", "Singer", "https://example.com/a.mp3", "javascript:alert(2)", "THUMB")
+
+    @bot.on_text("publish menu")
+    async def publish(msg: TextMessage, ctx: Context) -> str:
+        await ctx.api.menu.create(PUBLISHED_MENU)
+        return "menu published"
+
+    @bot.on_text
+    def echo(msg: TextMessage) -> str:
+        return msg.content or ""
+
+    @bot.on_image
+    def image(msg: ImageMessage) -> Image:
+        return Image(msg.media_id or "")
+
+    @bot.on_location
+    def location(msg: LocationMessage) -> str:
+        return f"{msg.label} at {msg.location_x}, {msg.location_y}"
+
+    @bot.on_event("subscribe")
+    def follow(event: SubscribeEvent) -> str:
+        return f"welcome, scene {event.scene}"
+
+    @bot.on_event("SCAN")
+    def scan(event: ScanEvent) -> str:
+        return f"scanned {event.scene}"
+
+    @bot.on_event("CLICK")
+    def click(event: ClickEvent) -> Text:
+        return Text(f"clicked {event.event_key}")
+
+    @bot.on_event("VIEW")
+    def view(event: ViewEvent) -> None:
+        return None
+
+    return bot
+
+
+MENU = {"button": [
+    {"type": "click", "name": "Ping", "key": "PING"},
+    {"name": "More", "sub_button": [
+        {"type": "click", "name": "Hours", "key": "HOURS"},
+        {"type": "view", "name": "Site", "url": "https://example.com/"},
+    ]},
+]}

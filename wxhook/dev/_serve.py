@@ -1,0 +1,50 @@
+"""Serving the console: for ``python -m wxhook.dev`` now and the ``wxhook dev`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+
+from ..app import Bot
+from ..testing._load import load_bot
+from ._console import BOT_PATH, create_console
+
+_GRACE = 1  # seconds: an open page's event stream would otherwise hold shutdown until the tab closes
+
+
+def serve_console(bot: Bot, host: str = "127.0.0.1", port: int = 8000, menu_file: str | Path | None = None) -> None:
+    """Serve the console for ``bot`` until interrupted (Ctrl-C)."""
+    _serve(create_console(bot, menu_file), host, port)
+
+
+def _serve(app: Starlette, host: str, port: int) -> None:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"wxhook dev console: http://{shown}:{port}/  (the bot itself at {BOT_PATH})", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=_GRACE)
+
+
+def run(target: str, *, menu_file: str | Path | None = None, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the console for the Bot named ``module:attribute``, imported from the current directory."""
+    serve_console(load_bot(target), host, port, menu_file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wxhook.dev",
+                                     description="Chat with a bot from a browser, with a fake WeChat API.")
+    parser.add_argument("target", help="the bot, as module:attribute (e.g. examples.echo:bot)")
+    parser.add_argument("--menu", help="a menu JSON file, as menu/create takes it ({\"button\": [...]})")
+    parser.add_argument("--host", default="127.0.0.1", help="default %(default)s")
+    parser.add_argument("--port", type=int, default=8000, help="default %(default)s")
+    args = parser.parse_args(argv)
+    try:
+        app = create_console(load_bot(args.target), args.menu)
+    except (ImportError, ValueError, TypeError) as exc:
+        print(f"wxhook dev: {exc}", file=sys.stderr)
+        return 2
+    _serve(app, args.host, args.port)
+    return 0
