@@ -102,6 +102,19 @@ async def test_compare_and_delete_ignores_expired_value(store: Store) -> None:
     assert not await store.compare_and_delete("k", "old")
 
 
+async def test_renew_extends_only_the_holders_live_claim(store: Store) -> None:
+    await store.set("lease", "mine", ttl=TTL)
+    assert await store.renew("lease", "mine", 60)
+    await asyncio.sleep(PAST_TTL)
+    assert await store.get("lease") == "mine", "renewed past its first TTL"
+    assert not await store.renew("lease", "theirs", 60)
+    assert not await store.renew("absent", "x", 60)
+    await store.set("lapsed", "v", ttl=TTL)
+    await asyncio.sleep(PAST_TTL)
+    assert not await store.renew("lapsed", "v", 60), "an expired claim is gone, not revived"
+    assert await store.set_if_absent("lapsed", "next holder", 60)
+
+
 async def test_lock_excludes_concurrent_tasks(store: Store) -> None:
     log: list[tuple[str, int]] = []
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+import sys
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -64,3 +65,16 @@ class LoopBound(Generic[T]):
     def peek(self) -> T | None:
         """The current resource, whichever loop it belongs to, without creating one."""
         return self._value
+
+
+if sys.version_info >= (3, 11):
+
+    async def await_by(work: Awaitable[T], deadline: float) -> T:
+        """``await work``, or ``asyncio.TimeoutError`` at loop time ``deadline`` (no extra task on 3.11+)."""
+        async with asyncio.timeout_at(deadline):
+            return await work
+
+else:  # pragma: no cover - Python 3.10
+
+    async def await_by(work: Awaitable[T], deadline: float) -> T:
+        return await asyncio.wait_for(work, deadline - asyncio.get_running_loop().time())

@@ -25,6 +25,7 @@ from .config import ConfigError, load_settings
 from .context import Context
 from .crypto import Envelope, sign
 from .dispatch import Dispatcher, ErrorHandler, Middleware
+from .logs import Throttle
 from .messages import Message, parse_message
 from .protocol import SUCCESS, TEXT, XML, Inbound, Receive, Rejected, Scope, Send, respond
 from .replay import ReplayGuard
@@ -61,6 +62,15 @@ class Bot(Router):
     ``sessions`` keeps ``ctx.session`` per follower for ``session_ttl`` seconds. Background work runs at most
     ``background_limit`` jobs at once and gets ``shutdown_grace`` seconds to finish on shutdown.
     ``max_body_size`` caps request bodies (413 above it).
+
+    Security (docs/security.md): ``signature`` is required; a ``timestamp`` more than ``timestamp_window``
+    seconds from this server's clock is refused, and so is a nonce that comes back with another body (None
+    turns both off); with an EncodingAESKey, plaintext pushes are refused unless ``allow_plaintext`` (while
+    switching the account's mode). A body not received within ``body_timeout`` seconds is answered 408.
+
+    Faults: a message's claim is a lease of ``claim_lease`` seconds, renewed while its handler runs, so a
+    retry runs a message again when the worker running it died; a handler still running after
+    ``handler_timeout`` seconds is cancelled.
     """
 
     def __init__(
@@ -84,11 +94,15 @@ class Bot(Router):
         max_body_size: int = 1 << 20,
         timestamp_window: float | None = 300.0,
         allow_plaintext: bool = False,
+        body_timeout: float = 10.0,
+        claim_lease: float = 5.0,
+        handler_timeout: float = 300.0,
     ) -> None:
         super().__init__()
         self.settings = load_settings(token, appid, secret, aes_key, max_body_size)
         positive = (("deadline", deadline), ("retry_window", retry_window), ("session_ttl", session_ttl),
-                    ("timestamp_window", timestamp_window))
+                    ("timestamp_window", timestamp_window), ("body_timeout", body_timeout),
+                    ("claim_lease", claim_lease), ("handler_timeout", handler_timeout))
         for name, value in positive:
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
@@ -108,11 +122,15 @@ class Bot(Router):
         key = self.settings.aes_key
         envelope = Envelope(key, self.settings.appid or "") if key is not None else None
         self._inbound = Inbound(self.settings.token, envelope, self.settings.max_body_size,
-                                ReplayGuard(self.store, self.keys, timestamp_window), allow_plaintext=allow_plaintext)
+                                ReplayGuard(self.store, self.keys, timestamp_window), allow_plaintext=allow_plaintext,
+                                body_timeout=body_timeout)
+        self.claim_lease = claim_lease
+        self.handler_timeout = handler_timeout
         self._dispatcher = Dispatcher(self, self.store, self.keys, sessions=sessions, session_ttl=session_ttl)
         self._api = api
         self._api_base = api_base
         self._runtime = LoopBound(self._new_runtime)
+        self._rejections = Throttle()
         self.stats: Counter[str] = Counter()
         """Counters of the reply window: ``coalesced`` retries, ``deadline_passed``, late replies ``delivered``
         through the API and ``delivery_failed``."""
@@ -138,7 +156,7 @@ class Bot(Router):
         background = Background(self.background_limit)
         window = Window(self._dispatcher.handle, self._api_client, self.store, background, self.stats,
                         keys=self.keys, retention=self.retry_window, timeout_reply=self.timeout_reply,
-                        typing=self.typing)
+                        typing=self.typing, lease=self.claim_lease, handler_timeout=self.handler_timeout)
         return _Runtime(background, window)
 
     def context(self, msg: Message) -> Context:
@@ -233,7 +251,7 @@ class Bot(Router):
                                extra=((b"allow", b"GET, POST"),))
                 return
         except Rejected as exc:
-            logger.warning("rejected %s request: %s", method, exc.reason)
+            self._log_rejection(scope, method, exc)
             await respond(send, exc.status, exc.reason.encode() + b"\n")
             return
         except Exception:
@@ -241,6 +259,14 @@ class Bot(Router):
             logger.exception("could not process a %s request; answered success", method)
             status, body, content_type = 200, SUCCESS, TEXT
         await respond(send, status, body, content_type)
+
+    def _log_rejection(self, scope: Scope, method: str, exc: Rejected) -> None:
+        """Once per source and kind of rejection a minute: junk from the internet must not fill the disk."""
+        source = (scope.get("client") or ("?",))[0]
+        allowed, held_back = self._rejections.allow(f"{source} {exc.status} {exc.reason[:24]}")
+        if allowed:
+            more = f" (and {held_back} more like it from there since the last line)" if held_back else ""
+            logger.warning("rejected %s request from %s: %s%s", method, source, exc.reason, more)
 
     # request pipeline ------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ definition of each form.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ._util import await_by
 from .crypto import Envelope, EnvelopeError, sign, signature_matches
 from .replay import ReplayGuard, Stale
 from .xml import XMLError, cdata, parse_xml
@@ -77,14 +79,15 @@ class Inbound:
     a correctly signed envelope answers the same, so the answers say nothing about the plaintext.
     """
 
-    __slots__ = ("_allow_plaintext", "_envelope", "_max_body_size", "_replay", "_token")
+    __slots__ = ("_allow_plaintext", "_body_timeout", "_envelope", "_max_body_size", "_replay", "_token")
 
     def __init__(self, token: str, envelope: Envelope | None, max_body_size: int, replay: ReplayGuard,
-                 *, allow_plaintext: bool = False) -> None:
+                 *, allow_plaintext: bool = False, body_timeout: float = 10.0) -> None:
         self._token = token
         self._envelope = envelope
         self._max_body_size = max_body_size
         self._replay = replay
+        self._body_timeout = body_timeout
         self._allow_plaintext = allow_plaintext or envelope is None
 
     def handshake(self, scope: Scope) -> bytes:
@@ -143,8 +146,14 @@ class Inbound:
                 break
         chunks: list[bytes] = []
         size = 0
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self._body_timeout
         while True:
-            message = await receive()
+            try:
+                message = await await_by(receive(), give_up)
+            except asyncio.TimeoutError:
+                raise Rejected(408, f"body not received within {self._body_timeout:g}s (Bot(body_timeout=...)): a "
+                                    "stalled or deliberately slow client") from None
             if message["type"] == "http.disconnect":
                 raise Rejected(400, "client disconnected before sending the whole body")
             chunk = message.get("body", b"")

@@ -3,7 +3,10 @@
 WeChat waits about five seconds for a reply, then drops the connection and sends the same message again
 (three tries in all). For each message (keyed by MsgId, or sender + time + event for events):
 
-- the first delivery claims the message in the store and starts the handler as a task of its own;
+- the first delivery claims the message in the store and starts the handler as a task of its own; the claim
+  is a lease, renewed while the handler runs, so when a worker dies mid-handler its claim lapses within
+  ``lease`` seconds and the next delivery (a waiting retry, or WeChat's next try) runs the message again:
+  at-least-once across crashes, exactly once otherwise;
 - every delivery, first or retry, waits for the handler's outcome until its own deadline;
 - a delivery that sees the outcome in time answers it passively (and a retry after completion gets the
   same reply again: WeChat only shows the answer to the connection it still holds);
@@ -26,13 +29,14 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-from .api import Client, WeChatError
+from ._util import await_by
+from .api import Client, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
 from .context import Context
 from .messages import Message, dedupe_key
 from .replies import Reply, Text
 from .stores import Store
-from .stores.keys import BotKeys
+from .stores.keys import BotKeys, MessageKeys
 
 Handle = Callable[[Context], Awaitable[Reply | None]]
 
@@ -40,8 +44,19 @@ logger = logging.getLogger("wxhook")
 
 _NO_REPLY = "-"
 _REPLY = "+"
+_RUNNING = "running:"
+_DONE = "done"
 _POLL_MIN, _POLL_MAX = 0.01, 0.1
 _DELIVERY_ATTEMPTS = 3
+
+
+class _Orphaned:
+    """What polling finds when the runner's lease lapsed and this delivery took the claim over."""
+
+    __slots__ = ("claim",)
+
+    def __init__(self, claim: str) -> None:
+        self.claim = claim
 
 
 class Window:
@@ -63,6 +78,8 @@ class Window:
         retention: float,
         timeout_reply: str | None,
         typing: bool,
+        lease: float = 5.0,
+        handler_timeout: float = 300.0,
         retry_delay: float = 1.0,
     ) -> None:
         self._handle = handle
@@ -73,6 +90,8 @@ class Window:
         self._retention = retention
         self._timeout_reply = timeout_reply
         self._typing = typing
+        self._lease = lease
+        self._handler_timeout = handler_timeout
         self._retry_delay = retry_delay
         self._running: dict[str, asyncio.Future[str]] = {}
         self.stats = stats
@@ -87,19 +106,19 @@ class Window:
         if len(key) > 100:  # a VIEW event's key is its URL, up to 1 KiB: keep store keys short
             key = hashlib.sha1(key.encode()).hexdigest()
         keys = self._keys.message(key)
-        loop = asyncio.get_running_loop()
-        if await self._store.set_if_absent(keys.state, "running", self._retention):
-            outcome: asyncio.Future[str] = loop.create_future()
-            self._running[key] = outcome
-            self._background.watch(self._run(msg, ctx, key, outcome, deadline), f"{handler} ({key})")
-            # The first delivery needs no waiter entry or delivery claim: if the outcome comes in time, the
-            # runner leaves the passive answer to it; if not, it is gone before the runner looks for waiters.
-            return self._passive(msg, await self._outcome(key, keys.result, deadline))
+        claim = await self._claim(keys)
+        if claim is not None:
+            return await self._run_here(msg, ctx, key, claim, deadline, handler)
         self.stats["coalesced"] += 1
         waiter = secrets.token_hex(8)
-        await self._store.set(keys.waiter, waiter, max(deadline - loop.time(), 0) + 1)
+        await self._store.set(keys.waiter, waiter, max(deadline - asyncio.get_running_loop().time(), 0) + 1)
         try:
-            value = await self._outcome(key, keys.result, deadline)
+            value = await self._outcome(key, keys, deadline)
+            if isinstance(value, _Orphaned):
+                self.stats["taken_over"] += 1
+                logger.warning("message %s: its handler's worker stopped renewing its claim (it died?); running it "
+                               "again here", key)
+                return await self._run_here(msg, ctx, key, value.claim, deadline, handler)
             if value is not None and value != _NO_REPLY:
                 claimed = await self._store.set_if_absent(keys.delivered, "passive", self._retention)
                 if not claimed and await self._store.get(keys.delivered) != "passive":
@@ -108,6 +127,23 @@ class Window:
         finally:
             await self._store.compare_and_delete(keys.waiter, waiter)
 
+    async def _claim(self, keys: MessageKeys) -> str | None:
+        """Take the message's lease; None when a live runner (or a finished one) holds it."""
+        claim = _RUNNING + secrets.token_hex(6)
+        return claim if await self._store.set_if_absent(keys.state, claim, self._lease) else None
+
+    async def _run_here(
+        self, msg: Message, ctx: Context, key: str, claim: str, deadline: float, handler: str
+    ) -> str | None:
+        outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._running[key] = outcome
+        self._background.watch(self._run(msg, ctx, key, claim, outcome, deadline), f"{handler} ({key})")
+        # The runner's own delivery needs no waiter entry or delivery claim: if the outcome comes in time, the
+        # runner leaves the passive answer to it; if not, it is gone before the runner looks for waiters.
+        value = await self._outcome(key, self._keys.message(key), deadline)
+        assert not isinstance(value, _Orphaned)  # the outcome of a local runner is awaited, never polled
+        return self._passive(msg, value)
+
     def _passive(self, msg: Message, value: str | None) -> str | None:
         """The answer for an outcome: its reply XML, nothing, or the interim text when none came in time."""
         if value is None:
@@ -115,8 +151,9 @@ class Window:
             return None if self._timeout_reply is None else _render_text(msg, self._timeout_reply)
         return None if value == _NO_REPLY else value[1:]
 
-    async def _outcome(self, key: str, result_key: str, deadline: float) -> str | None:
-        """Wait for the handler's outcome: a local future when it runs here, else by polling the store."""
+    async def _outcome(self, key: str, keys: MessageKeys, deadline: float) -> str | _Orphaned | None:
+        """Wait for the handler's outcome: a local future when it runs here, else by polling the store (and
+        taking the claim over when its runner's lease lapses)."""
         loop = asyncio.get_running_loop()
         local = self._running.get(key)
         if local is not None:
@@ -127,9 +164,11 @@ class Window:
                 return local.result() if local.done() else None
         delay = _POLL_MIN
         while True:
-            value = await self._store.get(result_key)
+            value = await self._store.get(keys.result)
             if value is not None:
                 return value
+            if await self._store.get(keys.state) is None and (claim := await self._claim(keys)) is not None:
+                return _Orphaned(claim)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return None
@@ -137,10 +176,12 @@ class Window:
             delay = min(delay * 2, _POLL_MAX)
 
     async def _run(
-        self, msg: Message, ctx: Context, key: str, outcome: asyncio.Future[str], deadline: float
+        self, msg: Message, ctx: Context, key: str, claim: str, outcome: asyncio.Future[str], deadline: float
     ) -> None:
         keys = self._keys.message(key)
         loop = asyncio.get_running_loop()
+        heartbeat = loop.call_later(self._lease / 3, lambda: self._background.watch(
+            self._renew(keys.state, claim, outcome), f"lease of {key}"))
         typing = None
         if self._typing:
             typing = loop.call_at(deadline, lambda: self._background.watch(
@@ -148,12 +189,18 @@ class Window:
         value = _NO_REPLY
         reply = None
         try:
-            reply = await self._handle(ctx)
+            try:
+                reply = await await_by(self._handle(ctx), loop.time() + self._handler_timeout)
+            except asyncio.TimeoutError:
+                self.stats["handler_timeout"] += 1
+                logger.error("the handler for %s ran past handler_timeout (%gs) and was cancelled; the follower gets "
+                             "no reply", key, self._handler_timeout)
             if reply is not None:
                 value = _REPLY + reply.render(msg.from_user_name, msg.to_user_name, int(time.time()))
             await self._store.set(keys.result, value, self._retention)
-            await self._store.set(keys.state, "done", self._retention)
+            await self._store.set(keys.state, _DONE, self._retention)
         finally:
+            heartbeat.cancel()
             self._running.pop(key, None)
             if typing is not None:
                 typing.cancel()
@@ -173,8 +220,18 @@ class Window:
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX)
 
+    async def _renew(self, state: str, claim: str, outcome: asyncio.Future[str]) -> None:
+        """Keep a long handler's claim alive: every third of the lease, until the outcome is set."""
+        while not outcome.done():
+            if not await self._store.renew(state, claim, self._lease):
+                logger.warning("lost the claim on %s while its handler ran (the store was unreachable for longer "
+                               "than the %gs lease?); a retry may run it again", state, self._lease)
+                return
+            await asyncio.wait([outcome], timeout=self._lease / 3)
+
     async def _deliver(self, msg: Message, reply: Reply) -> None:
-        """Send a late reply through the customer-service API, retrying only failures that may pass."""
+        """Send a late reply through the customer-service API; retried only when the failure proves WeChat did
+        not get it (a connection never made, errcode -1), since a repeat would reach the follower twice."""
         openid = msg.from_user_name
         try:
             msgtype, payload = reply.custom_message()
@@ -186,10 +243,16 @@ class Window:
             try:
                 await self._api().message.send(openid, msgtype, payload)
             except WeChatError as exc:
-                if exc.transient and attempt < _DELIVERY_ATTEMPTS:
+                unsent = isinstance(exc, SystemBusyError) or (
+                    isinstance(exc, WeChatNetworkError) and not exc.maybe_delivered)
+                if unsent and attempt < _DELIVERY_ATTEMPTS:
                     await asyncio.sleep(self._retry_delay * attempt)
                     continue
                 self.stats["delivery_failed"] += 1
+                if isinstance(exc, WeChatNetworkError) and exc.maybe_delivered:
+                    logger.error("late %s reply to %s may have been delivered, not sent again (a repeat would show "
+                                 "twice): %s", msgtype, openid, exc)
+                    return
                 logger.error(
                     "late %s reply to %s not delivered after %d attempt(s): errcode %s, rid %s: %s",
                     msgtype, openid, attempt, getattr(exc, "errcode", None), getattr(exc, "rid", None), exc,
@@ -207,6 +270,7 @@ class Window:
                 logger.debug("typing indicator for %s failed: %s", openid, exc)
                 return
             await asyncio.wait([outcome], timeout=12)
+
 
 def _render_text(msg: Message, text: str) -> str:
     return Text(text).render(msg.from_user_name, msg.to_user_name, int(time.time()))

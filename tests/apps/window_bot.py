@@ -12,7 +12,7 @@ from typing import Any
 
 from wxhook import Bot, Message
 
-bot = Bot()
+bot = Bot(claim_lease=float(os.environ.get("CLAIM_LEASE", "5")))
 RUNS_FILE = os.environ["RUNS_FILE"]
 
 

@@ -295,10 +295,17 @@ async def test_mounted_in_starlette(caplog: pytest.LogCaptureFixture) -> None:
     assert started == ["bot"]
 
 
-def test_rejections_are_logged(caplog: pytest.LogCaptureFixture, url: str) -> None:
-    with caplog.at_level(logging.WARNING, logger="wxhook"):
-        httpx.get(url, params={"signature": "0" * 40, "timestamp": "1", "nonce": "2", "echostr": "e"})
-    assert "signature mismatch" in caplog.text
+def test_rejections_are_logged_once_per_source_and_kind(caplog: pytest.LogCaptureFixture) -> None:
+    forged = {"signature": "0" * 40, "timestamp": "1", "nonce": "2", "echostr": "e"}
+    with caplog.at_level(logging.WARNING, logger="wxhook"), serve(make_bot()) as url:
+        for _ in range(20):
+            assert httpx.get(url, params=forged).status_code == 403
+        assert httpx.post(url, params={"timestamp": "1"}).status_code == 400
+        assert httpx.put(url).status_code == 405
+    lines = [r.getMessage() for r in caplog.records if r.name == "wxhook"]
+    assert sum("signature mismatch" in line for line in lines) == 1
+    assert sum("missing query parameter" in line for line in lines) == 1
+    assert all("from 127.0.0.1" in line for line in lines if line.startswith("rejected"))
 
 
 def test_a_store_that_cannot_open_stops_startup(tmp_path: Path) -> None:

@@ -140,8 +140,11 @@ def api_error(errcode: int, errmsg: str, path: str) -> WeChatAPIError:
 class WeChatNetworkError(WeChatError):
     """WeChat could not be reached or gave no usable answer, after the bounded retries."""
 
-    def __init__(self, message: str, path: str, *, status: int | None = None, transient: bool = True) -> None:
+    def __init__(self, message: str, path: str, *, status: int | None = None, transient: bool = True,
+                 maybe_delivered: bool = True) -> None:
         super().__init__(message)
         self.path = path
         self.status = status
         self.transient = transient
+        self.maybe_delivered = maybe_delivered
+        """False only when the request provably never reached WeChat (no connection was made)."""

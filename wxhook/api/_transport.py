@@ -130,6 +130,7 @@ class Transport:
                     f"WeChat API {path} unreachable at {root}: {type(exc).__name__}: {exc or 'no detail'}; "
                     "check network access to the API domains (domains=, api_base= / WXHOOK_API_BASE)",
                     path,
+                    maybe_delivered=not isinstance(exc, _NEVER_SENT),
                 )
             else:
                 answer = _answer(response)

@@ -47,6 +47,11 @@ class Store(abc.ABC):
     async def compare_and_delete(self, key: str, expected: str) -> bool:
         """Remove the key only while it still holds ``expected``; True when removed."""
 
+    @abc.abstractmethod
+    async def renew(self, key: str, expected: str, ttl: float) -> bool:
+        """Give the key a new TTL only while it still holds ``expected``; True when renewed. A lease's heartbeat:
+        the holder keeps its claim alive, and never extends a claim someone else has since taken."""
+
     async def close(self) -> None:  # noqa: B027 - backends without resources need no close
         """Release connections; called on ASGI lifespan shutdown."""
 

@@ -69,5 +69,12 @@ class MemoryStore(Store):
         del self._data[key]
         return True
 
+    async def renew(self, key: str, expected: str, ttl: float) -> bool:
+        now = time.monotonic()
+        if self._live(key, now) != expected:
+            return False
+        self._put(key, expected, ttl, now)
+        return True
+
     def __len__(self) -> int:
         return len(self._data)

@@ -23,6 +23,13 @@ end
 return 0
 """
 
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
 
 def _ms(ttl: float) -> int:
     return max(int(ttl * 1000), 1)
@@ -72,6 +79,10 @@ class RedisStore(Store):
     async def compare_and_delete(self, key: str, expected: str) -> bool:
         removed: Any = await self._redis().eval(_COMPARE_AND_DELETE, 1, key, expected)
         return bool(removed)
+
+    async def renew(self, key: str, expected: str, ttl: float) -> bool:
+        renewed: Any = await self._redis().eval(_RENEW, 1, key, expected, _ms(ttl))
+        return bool(renewed)
 
     async def close(self) -> None:
         client = self._client.take()

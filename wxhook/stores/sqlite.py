@@ -39,6 +39,7 @@ _UPSERT = (
 _SET_IF_ABSENT = f"{_UPSERT} WHERE wxhook_kv.expires_at IS NOT NULL AND wxhook_kv.expires_at <= ?"
 _DELETE = "DELETE FROM wxhook_kv WHERE key = ?"
 _COMPARE_AND_DELETE = f"DELETE FROM wxhook_kv WHERE key = ? AND value = ? AND {_LIVE}"
+_RENEW = f"UPDATE wxhook_kv SET expires_at = ? WHERE key = ? AND value = ? AND {_LIVE}"
 _SWEEP = "DELETE FROM wxhook_kv WHERE expires_at <= ?"
 
 
@@ -162,6 +163,10 @@ class SQLiteStore(Store):
     def _compare_and_delete(self, conn: sqlite3.Connection, key: str, expected: str) -> bool:
         return conn.execute(_COMPARE_AND_DELETE, (key, expected, time.time())).rowcount == 1
 
+    def _renew(self, conn: sqlite3.Connection, key: str, expected: str, ttl: float) -> bool:
+        now = time.time()
+        return conn.execute(_RENEW, (now + ttl, key, expected, now)).rowcount == 1
+
     def _disconnect(self) -> None:
         if self._conn is not None:
             self._conn.close()
@@ -181,6 +186,9 @@ class SQLiteStore(Store):
 
     async def compare_and_delete(self, key: str, expected: str) -> bool:
         return await self._run(self._compare_and_delete, key, expected)
+
+    async def renew(self, key: str, expected: str, ttl: float) -> bool:
+        return await self._run(self._renew, key, expected, ttl)
 
     async def close(self) -> None:
         """Close the connection on its thread, then end the thread; closing twice is fine."""

@@ -14,13 +14,15 @@ _START_TIMEOUT = 10.0
 
 
 @contextlib.contextmanager
-def serve(app: Any, *, shutdown_timeout: float = 30.0) -> Iterator[str]:
+def serve(app: Any, *, shutdown_timeout: float = 30.0, **uvicorn_options: Any) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 (a free port) from a background thread; yields the base URL.
+
+    ``uvicorn_options`` go to ``uvicorn.Config`` (``http=``, ``timeout_keep_alive=`` …).
 
     Lifespan runs as in production, so leaving the block waits for the bot's shutdown: deferred replies and
     background work finish (or are logged) before the test goes on to assert on them.
     """
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", **uvicorn_options)
     server = uvicorn.Server(config)
 
     def run() -> None:

@@ -1,0 +1,118 @@
+"""Faults in the reply window (issue D3, D4): a worker killed mid-handler, a late reply whose send timed out.
+
+What is promised: a message whose worker died is run again by a later delivery once its claim's lease lapses
+(at-least-once across crashes), and a late reply that may have reached WeChat is never sent a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from wxhook import Bot, Message
+from wxhook.api import Client
+from wxhook.testing import BotClient, FakeWeChat, serve
+
+from .test_echo_example import free_port, wait_until_serving
+from .test_workers import TOKEN, _start
+
+
+async def test_a_retry_runs_the_message_again_after_its_worker_was_killed(tmp_path: Path) -> None:
+    runs = tmp_path / "runs.txt"
+    runs.touch()
+    base = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
+        "WXHOOK_TOKEN": TOKEN, "WXHOOK_STORE": f"sqlite:///{tmp_path / 'state.db'}",
+        "RUNS_FILE": str(runs), "CLAIM_LEASE": "1",
+    }
+    ports = [free_port(), free_port()]
+    doomed = _start(ports[0], {**base, "HANDLER_SECONDS": "60"})
+    survivor = _start(ports[1], {**base, "HANDLER_SECONDS": "0.1"})
+    urls = [f"http://127.0.0.1:{port}/" for port in ports]
+    try:
+        for url, host in zip(urls, [doomed, survivor], strict=True):
+            await asyncio.to_thread(wait_until_serving, url, host)
+        async with BotClient(urls[0], token=TOKEN, timeout=30) as first, BotClient(urls[1], token=TOKEN) as retry:
+            fields = first.message("text", "o_crash", Content="in flight")
+            delivery = asyncio.create_task(first.post(fields))
+            while not runs.read_text():  # the doomed worker has started the handler
+                await asyncio.sleep(0.05)
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(10)
+            with pytest.raises(Exception):  # noqa: B017 - the connection dies with the worker
+                await delivery
+            answer = await retry.post(fields)  # WeChat's retry, to the other server
+        assert answer.content == "echo: in flight"
+        ran = Counter(line.split()[1] for line in runs.read_text().splitlines())
+        assert len(ran) == 2 and set(ran.values()) == {1}, "run once by each worker: at-least-once, not lost"
+    finally:
+        for host in (doomed, survivor):
+            if host.poll() is None:
+                host.terminate()
+                host.wait(15)
+
+
+async def test_a_late_reply_whose_send_timed_out_is_not_sent_again(caplog: pytest.LogCaptureFixture) -> None:
+    with FakeWeChat() as fake:  # in a thread: serve()'s exit blocks this loop while the bot drains
+        api = Client(fake.appid, fake.secret, api_base=fake.url, timeout=0.3, retry_deadline=2)
+        bot = Bot(token=TOKEN, appid=fake.appid, deadline=0.2, api=api)
+
+        @bot.on_text
+        async def slow(msg: Message) -> str:
+            await asyncio.sleep(0.4)
+            return "late"
+
+        fake.fail("/cgi-bin/message/custom/send", delay=1.0)  # answered after the client gave up
+        with caplog.at_level(logging.ERROR, logger="wxhook"):
+            with serve(bot) as url:
+                async with BotClient(url, token=TOKEN) as wechat:
+                    assert (await wechat.send_text("go")).body == b"success"
+            await api.aclose()
+        assert len(fake.calls("/cgi-bin/message/custom/send")) == 1
+        assert "may have been delivered" in caplog.text
+        assert bot.stats["delivery_failed"] == 1
+
+
+async def test_a_late_reply_is_retried_when_wechat_never_got_it() -> None:
+    with FakeWeChat() as fake:  # in a thread: serve()'s exit blocks this loop while the bot drains
+        api = Client(fake.appid, fake.secret, api_base=fake.url)
+        bot = Bot(token=TOKEN, appid=fake.appid, deadline=0.2, api=api)
+
+        @bot.on_text
+        async def slow(msg: Message) -> str:
+            await asyncio.sleep(0.4)
+            return "late but sure"
+
+        fake.fail("/cgi-bin/message/custom/send", -1)  # system busy: refused before acting
+        with serve(bot) as url:
+            async with BotClient(url, token=TOKEN) as wechat:
+                assert (await wechat.send_text("go")).body == b"success"
+        await api.aclose()
+        sends = fake.calls("/cgi-bin/message/custom/send")
+        assert len(sends) >= 2 and sends[-1].json["text"]["content"] == "late but sure"
+        assert bot.stats["delivered"] == 1
+
+
+async def test_a_handler_that_never_returns_is_cancelled(caplog: pytest.LogCaptureFixture) -> None:
+    bot = Bot(token=TOKEN, deadline=0.2, handler_timeout=0.5)
+    cancelled = asyncio.Event()
+
+    @bot.on_text
+    async def forever(msg: Message) -> str:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "never"
+
+    async with BotClient(bot) as wechat:
+        assert (await wechat.send_text("hang")).body == b"success"
+        await asyncio.wait_for(cancelled.wait(), 5)
+    assert bot.stats["handler_timeout"] == 1 and "handler_timeout (0.5s)" in caplog.text
