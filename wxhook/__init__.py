@@ -44,6 +44,7 @@ from .config import ConfigError
 from .context import Context
 from .messages import *  # noqa: F403 - one class per message and event type, listed in messages.__all__
 from .messages import __all__ as _message_names
+from .names import EventName, EventType, QRAction, QRActionName, SubscribeScene, SubscribeSceneName
 from .replies import (
     Image,
     Music,
@@ -67,6 +68,8 @@ __all__ = [
     "CommentPage",
     "ConfigError",
     "Context",
+    "EventName",
+    "EventType",
     "DraftArticle",
     "DuplicateSendError",
     "IPNotWhitelistedError",
@@ -87,6 +90,8 @@ __all__ = [
     "MassVoice",
     "MemoryStore",
     "Music",
+    "QRAction",
+    "QRActionName",
     "News",
     "PublishState",
     "RateLimitError",
@@ -98,6 +103,8 @@ __all__ = [
     "StatRow",
     "SystemBusyError",
     "Store",
+    "SubscribeScene",
+    "SubscribeSceneName",
     "Text",
     "TransferCustomerService",
     "UnauthorizedAPIError",

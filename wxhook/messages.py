@@ -47,6 +47,7 @@ __all__ = [
     "MassSendJobFinishEvent",
     "Message",
     "MessagePart",
+    "MiniProgramPageMessage",
     "PicEvent",
     "PicItem",
     "PublishEventInfo",
@@ -287,6 +288,18 @@ class LinkMessage(Message):
     title: str | None = None
     description: str | None = None
     url: str | None = None
+
+
+@_message("miniprogrampage")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MiniProgramPageMessage(Message):
+    """A Mini Program card a follower sent (in a linked Mini Program's customer-service conversation)."""
+
+    title: str | None = None
+    app_id: str | None = None
+    page_path: str | None = None
+    thumb_url: str | None = None
+    thumb_media_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,6 +23,7 @@ from typing import Any, TypeVar, overload
 
 from ._util import is_async, positional_arity
 from .messages import EVENT_NAMES, Event, Message, event_name, routing_name
+from .names import EventName
 
 Predicate = Callable[[Message], bool]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -299,6 +300,7 @@ class Router:
         "location", doc='Location messages (a follower sending a place; the LOCATION event is on_event("LOCATION")).'
     )
     on_link = _OnType("link", doc="Link messages.")
+    on_miniprogrampage = _OnType("miniprogrampage", doc="Mini Program cards a follower sends (MiniProgramPageMessage).")
     on_default = _OnType("*", default=True, doc="The last resort, for anything no other handler took.")
 
     @overload
@@ -326,7 +328,7 @@ class Router:
     @overload
     def on_event(
         self,
-        event: str | None = None,
+        event: EventName | str | None = None,
         /,
         *,
         key: str | Sequence[str] | re.Pattern[str] | None = None,

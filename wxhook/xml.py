@@ -3,6 +3,10 @@
 WeChat bodies are tiny and flat, so they become plain nested dicts: tag → text, or tag → dict for an element
 with children, or tag → list when a tag repeats. No DTD is ever honoured: a body that declares one is
 refused before and after parsing (the second check catches declarations hidden by a non-UTF-8 encoding).
+
+Whitespace around a value is layout, not meaning: real pushes carry ``<MsgType> <![CDATA[event]]> </MsgType>``.
+Text outside CDATA is stripped; a CDATA section is taken verbatim (a follower's `` hi `` keeps its spaces),
+with the whitespace around it dropped. The parsed dicts (and so every message's ``.raw``) hold these values.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ _PARSER = etree.XMLParser(
     huge_tree=False,
     remove_comments=True,
     remove_pis=True,
+    strip_cdata=False,  # keeps CDATA sections as text nodes of their own, to tell layout from content
 )
 
 
@@ -48,7 +53,7 @@ def _children(element: Any) -> dict[str, Any]:
         tag = child.tag
         if not isinstance(tag, str):  # an entity reference node left unresolved
             raise XMLError("entity references are not allowed in WeChat XML")
-        value: Any = _children(child) if len(child) else (child.text or "")
+        value: Any = _children(child) if len(child) else _text(child)
         if tag in out:
             existing = out[tag]
             if isinstance(existing, list):
@@ -58,6 +63,20 @@ def _children(element: Any) -> dict[str, Any]:
         else:
             out[tag] = value
     return out
+
+
+def _text(element: Any) -> str:
+    text: str = element.text or ""
+    if not text or not (text[0].isspace() or text[-1].isspace()):
+        return text  # the common case: nothing to trim, no second look
+    nodes = [str(node) for node in element.xpath("text()")]
+    while len(nodes) > 1 and nodes[0].isspace():
+        del nodes[0]
+    while len(nodes) > 1 and nodes[-1].isspace():
+        del nodes[-1]
+    if len(nodes) == 1 and (nodes[0] != text or b"<![CDATA[" in etree.tostring(element)):
+        return nodes[0]  # a CDATA section, verbatim, without the layout around it
+    return text.strip()
 
 
 _ILLEGAL = {c: None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)}
