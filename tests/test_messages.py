@@ -140,10 +140,10 @@ def test_link() -> None:
 
 def test_unknown_message_type_parses_generically_and_keeps_its_type() -> None:
     m = msg(
-        "miniprogrampage", "<AppId>wx1</AppId><Title>t</Title><PagePath>pages/a</PagePath><MsgId>13</MsgId>"
+        "weapp_card_2030", "<AppId>wx1</AppId><Title>t</Title><PagePath>pages/a</PagePath><MsgId>13</MsgId>"
     )
     assert type(m) is UnknownMessage
-    assert m.msg_type == "miniprogrampage"
+    assert m.msg_type == "weapp_card_2030"
     assert m.msg_id == 13
     assert m.raw["PagePath"] == "pages/a"
 
