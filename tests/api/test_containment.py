@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from wxhook.api import (
     Client,
+    MissingFieldError,
     ResponseTooLargeError,
     UnexpectedAnswerError,
     WeChatAPIError,
@@ -189,6 +190,10 @@ async def _qrcode(client: Client) -> object:
     return await client.qrcode.create(7)
 
 
+async def _tags(client: Client) -> object:
+    return await client.tags.list()
+
+
 @pytest.mark.parametrize(
     ("path", "answer", "call", "problem"),
     [
@@ -203,6 +208,7 @@ async def _qrcode(client: Client) -> object:
         ("/cgi-bin/ticket/getticket", _json({"errcode": 0}), _ticket, "without the `ticket` field"),
         ("/cgi-bin/shorten/gen", _json({"errcode": 0}), _short_key, "without the `short_key` field"),
         ("/cgi-bin/qrcode/create", _json({"url": "u"}), _qrcode, "a QRCode without the `ticket` field"),
+        ("/cgi-bin/tags/get", _json({"tags": [{"name": "x"}]}), _tags, "a Tag without the `id` field"),
     ],
 )
 async def test_malformed_answers_raise_unexpected_answer(
@@ -219,6 +225,15 @@ async def test_malformed_answers_raise_unexpected_answer(
     error = caught.value
     assert problem in str(error) and f"WeChat API {path} answered" in str(error)
     assert (error.path, error.transient, error.maybe_delivered) == (path, False, True)
+
+
+async def test_a_missing_field_is_also_a_key_error(script: Script, scripted: Client) -> None:
+    """Code written against ``.raw`` with ``except KeyError`` keeps working; the message is not quoted."""
+    script["/cgi-bin/shorten/gen"] = _json({"errcode": 0})
+    with pytest.raises(KeyError) as caught:
+        await scripted.shorturl.gen("data")
+    assert isinstance(caught.value, MissingFieldError)
+    assert str(caught.value).startswith("WeChat API /cgi-bin/shorten/gen answered without the `short_key` field")
 
 
 async def test_numeric_string_errcodes_still_count(script: Script, scripted: Client) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..logs import redact
-from ._errors import ConfigurationError, InvalidCredentialError, UnexpectedAnswerError, api_error
+from ._errors import ConfigurationError, InvalidCredentialError, MissingFieldError, UnexpectedAnswerError, api_error
 from ._token import CachedCredential
 from ._transport import Answer, Fields, Transport, parse_json
 
@@ -32,7 +32,7 @@ def build(cls: type[R], data: Mapping[str, Any], **fields: Any) -> R:
     """A result dataclass from a JSON object: matching keys fill fields, the whole object stays in ``raw``.
 
     Keeping ``raw`` is what makes fields WeChat adds later reachable without a release of wxhook. A required
-    field WeChat left out raises :class:`UnexpectedAnswerError` (naming the path when ``data`` knows it).
+    field WeChat left out raises :class:`MissingFieldError`, naming the path (every answered object knows it).
     """
     names = {f.name for f in dataclasses.fields(cls)} - {"raw"}
     values: dict[str, Any] = {name: data[name] for name in names if name in data}
@@ -44,8 +44,9 @@ def build(cls: type[R], data: Mapping[str, Any], **fields: Any) -> R:
         if f.name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     )
     if missing:
-        path = data.path if isinstance(data, Fields) else "(a list item)"
-        raise UnexpectedAnswerError(path, f"a {cls.__name__} without the `{'`, `'.join(missing)}` field")
+        known = next((m for m in (data, fields.get("raw")) if isinstance(m, Fields)), None)
+        path = known.path if known is not None else "(unknown path)"
+        raise MissingFieldError(path, f"a {cls.__name__} without the `{'`, `'.join(missing)}` field")
     return cls(**values)
 
 
@@ -134,7 +135,7 @@ def _with_token(token: str | None, params: Mapping[str, Any] | None) -> dict[str
 
 def _json(answer: Answer, path: str) -> Fields:
     if answer.data is None:
-        parsed = parse_json(answer.content)
+        parsed = parse_json(answer.content, path)
         problem = (
             f"{redact(repr(answer.content[:80]))} where JSON was expected"
             if parsed is None

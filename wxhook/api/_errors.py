@@ -191,3 +191,10 @@ class UnexpectedAnswerError(WeChatNetworkError):
             transient=False,
         )
         self.problem = problem
+
+
+class MissingFieldError(UnexpectedAnswerError, KeyError):
+    """A documented field WeChat left out of its answer. Also a KeyError, as indexing a plain dict would raise,
+    so code written against ``.raw`` keeps working."""
+
+    __str__ = Exception.__str__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 
 from .._util import LoopBound
-from ._errors import ResponseTooLargeError, UnexpectedAnswerError, WeChatNetworkError
+from ._errors import MissingFieldError, ResponseTooLargeError, UnexpectedAnswerError, WeChatNetworkError
 
 log = logging.getLogger("wxhook.api")
 
@@ -58,15 +59,15 @@ class RetryPolicy:
 
 
 class Fields(dict[str, Any]):
-    """A JSON object WeChat answered: a missing key raises :class:`UnexpectedAnswerError` naming the API path,
-    so result parsing that indexes a documented field fails as a WeChatError, never a bare KeyError."""
+    """A JSON object WeChat answered (at any depth): a missing key raises :class:`MissingFieldError` naming
+    the API path, so result parsing that indexes a documented field fails as a WeChatError."""
 
     def __init__(self, data: dict[str, Any], path: str) -> None:
         super().__init__(data)
         self.path = path
 
     def __missing__(self, key: str) -> Any:
-        raise UnexpectedAnswerError(self.path, f"without the `{key}` field")
+        raise MissingFieldError(self.path, f"without the `{key}` field")
 
 
 @dataclass(frozen=True)
@@ -83,16 +84,17 @@ class Answer:
 def _answer(response: httpx.Response, content: bytes, path: str) -> Answer:
     data: Fields | None = None
     if not response.headers.get("content-type", "").startswith(_BINARY_TYPES):
-        parsed = parse_json(content)
-        data = Fields(parsed, path) if isinstance(parsed, dict) else None
+        parsed = parse_json(content, path)
+        data = parsed if isinstance(parsed, Fields) else None
     status = response.status_code
     return Answer(status, content, response.headers, data, _errcode(data, path, status) if status < 300 else 0)
 
 
-def parse_json(content: bytes) -> Any:
-    """The JSON value of a body, or None when it is not JSON (nested past the parser's depth included)."""
+def parse_json(content: bytes, path: str) -> Any:
+    """The JSON value of a body, its objects as :class:`Fields` of ``path``; None when it is not JSON
+    (nested past the parser's depth included)."""
     try:
-        return json.loads(content)
+        return json.loads(content, object_hook=functools.partial(Fields, path=path))
     except (ValueError, RecursionError):
         return None
 
