@@ -13,7 +13,15 @@ import time
 
 logger = logging.getLogger("wxhook")
 
-_SECRET_PARAMS = re.compile(r"((?:access_token|secret|appsecret|code|ticket)=)[^&\s\"']+", re.IGNORECASE)
+# Whole parameter names, optionally after a prefix and an underscore (msg_signature=, component_access_token=);
+# errcode= is another parameter and stays.
+_SECRET_PARAMS = re.compile(
+    r"((?<![A-Za-z0-9])(?:[A-Za-z0-9_]*_)?(?:access_token|refresh_token|secret|appsecret|code|ticket|signature)=)"
+    r"[^&\s\"']+",
+    re.IGNORECASE,
+)
+# httpcore logs from child loggers, which a filter on the parent would not see.
+_HTTP_LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")
 
 
 class Throttle:
@@ -52,21 +60,27 @@ class RedactSecrets(logging.Filter):
         if record.args:
             record.args = tuple(_redact(arg) for arg in record.args) if isinstance(record.args, tuple) else record.args
         if isinstance(record.msg, str):
-            record.msg = _SECRET_PARAMS.sub(r"\1***", record.msg)
+            record.msg = redact(record.msg)
         return True
 
 
+def redact(text: str) -> str:
+    """``text`` with the values of credential query parameters (``access_token=``, ``secret=``, …) masked."""
+    return _SECRET_PARAMS.sub(r"\1***", text)
+
+
 def _redact(value: object) -> object:
+    """A URL (``httpx.URL`` included) or string argument, masked; anything without a secret stays as is."""
     text = str(value) if not isinstance(value, (int, float)) else None
     if text is None or "=" not in text:
         return value
-    redacted = _SECRET_PARAMS.sub(r"\1***", text)
+    redacted = redact(text)
     return value if redacted == text else redacted
 
 
 def install_redaction() -> None:
     """Attach the filter to httpx's and httpcore's loggers once per process."""
-    for name in ("httpx", "httpcore"):
+    for name in _HTTP_LOGGERS:
         target = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in target.filters):
             target.addFilter(RedactSecrets())

@@ -6,12 +6,13 @@ import dataclasses
 import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._errors import ConfigurationError, InvalidCredentialError, WeChatNetworkError, api_error
+from ..logs import redact
+from ._errors import ConfigurationError, InvalidCredentialError, MissingFieldError, UnexpectedAnswerError, api_error
 from ._token import CachedCredential
-from ._transport import Answer, Transport
+from ._transport import Answer, Fields, Transport, parse_json
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -30,12 +31,22 @@ def encode_json(body: Mapping[str, Any]) -> bytes:
 def build(cls: type[R], data: Mapping[str, Any], **fields: Any) -> R:
     """A result dataclass from a JSON object: matching keys fill fields, the whole object stays in ``raw``.
 
-    Keeping ``raw`` is what makes fields WeChat adds later reachable without a release of wxhook.
+    Keeping ``raw`` is what makes fields WeChat adds later reachable without a release of wxhook. A required
+    field WeChat left out raises :class:`MissingFieldError`, naming the path (every answered object knows it).
     """
     names = {f.name for f in dataclasses.fields(cls)} - {"raw"}
     values: dict[str, Any] = {name: data[name] for name in names if name in data}
     values["raw"] = dict(data)
     values.update(fields)
+    missing = sorted(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
+    if missing:
+        known = next((m for m in (data, fields.get("raw")) if isinstance(m, Fields)), None)
+        path = known.path if known is not None else "(unknown path)"
+        raise MissingFieldError(path, f"a {cls.__name__} without the `{'`, `'.join(missing)}` field")
     return cls(**values)
 
 
@@ -44,7 +55,7 @@ class Credentials:
     """appid and secret, checked only when a call needs them: a Client can be built before they are set."""
 
     appid_value: str | None
-    secret_value: str | None
+    secret_value: str | None = field(repr=False)
 
     def appid(self) -> str:
         if not self.appid_value:
@@ -100,18 +111,18 @@ class Caller:
             await self.token.invalidate(token)
             answer = await send(params=_with_token(await self.token.get(), params))
         if answer.errcode:
-            raise api_error(answer.errcode, str((answer.data or {}).get("errmsg", "")), path)
+            raise api_error(answer.errcode, str(answer.data.get("errmsg", "") if answer.data else ""), path)
         return answer
 
-    async def get(self, path: str, params: Mapping[str, Any] | None = None, **options: Any) -> dict[str, Any]:
+    async def get(self, path: str, params: Mapping[str, Any] | None = None, **options: Any) -> Fields:
         return _json(await self.call("GET", path, params=params, **options), path)
 
-    async def post(self, path: str, body: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+    async def post(self, path: str, body: Mapping[str, Any], **options: Any) -> Fields:
         return _json(await self.call("POST", path, body=body, **options), path)
 
     async def upload(
         self, path: str, files: Mapping[str, tuple[str, bytes, str]], **options: Any
-    ) -> dict[str, Any]:
+    ) -> Fields:
         """A multipart POST answered with JSON; ``form=`` adds plain fields next to the files."""
         return _json(await self.call("POST", path, files=files, **options), path)
 
@@ -122,15 +133,15 @@ def _with_token(token: str | None, params: Mapping[str, Any] | None) -> dict[str
     return query or None
 
 
-def _json(answer: Answer, path: str) -> dict[str, Any]:
+def _json(answer: Answer, path: str) -> Fields:
     if answer.data is None:
-        raise WeChatNetworkError(
-            f"WeChat API {path} answered {answer.content[:80]!r} where JSON was expected; "
-            "check api_base= / WXHOOK_API_BASE points at the WeChat API",
-            path,
-            status=answer.status,
-            transient=False,
+        parsed = parse_json(answer.content, path)
+        problem = (
+            f"{redact(repr(answer.content[:80]))} where JSON was expected"
+            if parsed is None
+            else f"a JSON {type(parsed).__name__} where a JSON object was expected"
         )
+        raise UnexpectedAnswerError(path, problem, status=answer.status)
     return answer.data
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import httpx
 
 from ..config import setting
+from ..logs import install_redaction
 from ..stores import MemoryStore, Store
 from ..stores.keys import credential_key
 from ._caller import Caller, Credentials
@@ -30,9 +31,14 @@ from ._subscription import SubscriptionAPI
 from ._tags import TagsAPI
 from ._template import TemplateAPI
 from ._ticket import TicketAPI
-from ._token import AccessToken, CachedCredential, Fetcher
+from ._token import AccessToken, CachedCredential, Fetcher, issued
 from ._transport import MP_BASE, OFFICIAL_DOMAINS, OPEN_BASE, RetryPolicy, Transport
 from ._user import UserAPI
+
+DEFAULT_MAX_RESPONSE_SIZE = 20 * 1024 * 1024
+"""20 MiB: twice the largest body WeChat serves (a 10 MB image or video material; voice is at most 2 MB and
+JSON answers stay far below, 10,000 openids are about 300 KB), so a real answer always fits, while a broken or
+hostile server cannot make the client hold more than this per call."""
 
 TokenProvider = Callable[[str | None], Awaitable[AccessToken]]
 """``async def provider(stale: str | None) -> AccessToken``; ``stale`` is the token WeChat just refused."""
@@ -55,6 +61,11 @@ class Client:
 
     Use ``async with Client(...) as client:`` or call :meth:`aclose`. The access token lives in ``store``
     (shared by every process using it) under a key that includes the appid.
+
+    Each call (token fetch and one token refresh included) ends within ``retry_deadline`` seconds, each
+    attempt within ``timeout``; an answer longer than ``max_response_size`` bytes (default
+    :data:`DEFAULT_MAX_RESPONSE_SIZE`) is not read further and raises ``ResponseTooLargeError``. Constructing
+    a Client masks access tokens and secrets in httpx's request log lines (:func:`wxhook.logs.install_redaction`).
     """
 
     def __init__(
@@ -74,9 +85,11 @@ class Client:
         backoff: float = 0.2,
         backoff_max: float = 2.0,
         retry_deadline: float = 15.0,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         token_margin: float = 60.0,
         lock_wait: float = 30.0,
     ) -> None:
+        install_redaction()
         if token_mode not in ("stable", "basic"):
             raise ValueError(f"token_mode must be 'stable' (default) or 'basic', got {token_mode!r}")
         self.store = store if store is not None else MemoryStore()
@@ -89,6 +102,7 @@ class Client:
             setting(open_base, "WXHOOK_OPEN_BASE") or OPEN_BASE,
             timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             RetryPolicy(max_retries, backoff, backoff_max, retry_deadline),
+            max_response_size,
         )
         fetch = token_provider or (self._stable_token if token_mode == "stable" else self._basic_token)
         token = self._cache("token", fetch, token_margin, lock_wait)
@@ -170,7 +184,7 @@ class Client:
             "secret": self._credentials.secret(),
             "force_refresh": False,
         }
-        return _token(await self._caller.post("/cgi-bin/stable_token", body, with_token=False))
+        return issued(await self._caller.post("/cgi-bin/stable_token", body, with_token=False), "access_token")
 
     async def _basic_token(self, _stale: str | None) -> AccessToken:
         params = {
@@ -178,7 +192,7 @@ class Client:
             "appid": self._credentials.appid(),
             "secret": self._credentials.secret(),
         }
-        return _token(await self._caller.get("/cgi-bin/token", params, with_token=False))
+        return issued(await self._caller.get("/cgi-bin/token", params, with_token=False), "access_token")
 
     async def aclose(self) -> None:
         """Close the connection pool (the store belongs to whoever passed it in and stays open)."""
@@ -191,7 +205,3 @@ class Client:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
-
-
-def _token(data: dict[str, object]) -> AccessToken:
-    return AccessToken(str(data["access_token"]), float(str(data.get("expires_in", 7200))))

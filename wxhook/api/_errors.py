@@ -138,13 +138,63 @@ def api_error(errcode: int, errmsg: str, path: str) -> WeChatAPIError:
 
 
 class WeChatNetworkError(WeChatError):
-    """WeChat could not be reached or gave no usable answer, after the bounded retries."""
+    """WeChat could not be reached or gave no usable answer, after the bounded retries.
 
-    def __init__(self, message: str, path: str, *, status: int | None = None, transient: bool = True,
-                 maybe_delivered: bool = True) -> None:
+    ``maybe_delivered`` says whether the request may have reached WeChat (a timeout or a dropped connection
+    after it was sent, an HTTP 5xx, an answer that came back unusable): a send that failed so must not be
+    repeated blindly. False means it provably never arrived (connection refused, connect or pool timeout),
+    so repeating it cannot send twice.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str,
+        *,
+        status: int | None = None,
+        transient: bool = True,
+        maybe_delivered: bool = True,
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.status = status
         self.transient = transient
         self.maybe_delivered = maybe_delivered
-        """False only when the request provably never reached WeChat (no connection was made)."""
+
+
+class ResponseTooLargeError(WeChatNetworkError):
+    """An answer grew past ``Client(max_response_size=...)``; reading stopped there, so memory stays bounded."""
+
+    def __init__(self, path: str, limit: int, *, status: int | None = None) -> None:
+        super().__init__(
+            f"WeChat API {path} answered more than {limit} bytes, the limit set by Client(max_response_size=); "
+            "raise it if such a large answer is expected, else check api_base= / WXHOOK_API_BASE",
+            path,
+            status=status,
+            transient=False,
+        )
+        self.limit = limit
+
+
+class UnexpectedAnswerError(WeChatNetworkError):
+    """An answer WeChat's documentation does not allow: not JSON, not an object, a field missing or mistyped.
+
+    The same call would get the same answer, so it is not transient; the request did reach the server.
+    """
+
+    def __init__(self, path: str, problem: str, *, status: int | None = None) -> None:
+        super().__init__(
+            f"WeChat API {path} answered {problem}; check api_base= / WXHOOK_API_BASE points at the WeChat "
+            "API (or at a proxy that passes its answers through unchanged)",
+            path,
+            status=status,
+            transient=False,
+        )
+        self.problem = problem
+
+
+class MissingFieldError(UnexpectedAnswerError, KeyError):
+    """A documented field WeChat left out of its answer. Also a KeyError, as indexing a plain dict would raise,
+    so code written against ``.raw`` keeps working."""
+
+    __str__ = Exception.__str__

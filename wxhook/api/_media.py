@@ -67,7 +67,7 @@ class MediaAPI(Group):
         answer = await self._caller.call(
             "POST", "/cgi-bin/media/upload", params={"type": media_type}, files={"media": media}
         )
-        data = answer.data or {}
+        data: dict[str, Any] = answer.data or {}
         media_id = data.get("media_id") or data.get("thumb_media_id") or ""
         return UploadedMedia(
             str(media_id), str(data.get("type", media_type)), int(data.get("created_at", 0)), data
@@ -90,7 +90,7 @@ class MediaAPI(Group):
     async def get(self, media_id: str) -> bytes:
         """The media's bytes. For a video WeChat answers with a download URL, which is fetched in turn."""
         answer = await self._caller.call("GET", "/cgi-bin/media/get", params={"media_id": media_id})
-        video_url = (answer.data or {}).get("video_url")
+        video_url = answer.data.get("video_url") if answer.data else None
         if not video_url:
             return answer.content
         download = await self._caller.call("GET", "", with_token=False, base=str(video_url))

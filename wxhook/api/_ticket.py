@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._caller import Caller, Group
-from ._token import AccessToken, CachedCredential, Fetcher
+from ._token import AccessToken, CachedCredential, Fetcher, issued
 
 TicketType = Literal["jsapi", "wx_card"]
 
@@ -46,8 +46,7 @@ class TicketAPI(Group):
 
     def _fetcher(self, kind: str) -> Fetcher:
         async def fetch(_stale: str | None) -> AccessToken:
-            data = await self._caller.get("/cgi-bin/ticket/getticket", {"type": kind})
-            return AccessToken(str(data["ticket"]), float(data.get("expires_in", 7200)))
+            return issued(await self._caller.get("/cgi-bin/ticket/getticket", {"type": kind}), "ticket")
 
         return fetch
 

@@ -8,11 +8,14 @@ after each lock makes the waiters pick up what the winner stored instead of fetc
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .._util import LoopBound
 from ..stores import Store
+from ._errors import UnexpectedAnswerError
+from ._transport import Fields
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,26 @@ class AccessToken:
 
     value: str
     expires_in: float
+
+
+def issued(data: Fields, key: str) -> AccessToken:
+    """The credential under ``key`` (``access_token``, ``ticket``) and its ``expires_in`` (7200 s when absent).
+
+    A token that is not a non-empty string, or a lifetime that is not a positive number, would be cached and
+    then fail every call; refusing it here names the real problem, without echoing the value.
+    """
+    value = data[key]
+    if not isinstance(value, str) or not value:
+        raise UnexpectedAnswerError(data.path, f"a `{key}` that is not a non-empty string")
+    lifetime = data.get("expires_in", 7200)
+    try:
+        seconds = float(lifetime) if not isinstance(lifetime, bool) else math.nan
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        problem = f"an `expires_in` that is not a positive number ({str(lifetime)[:20]!r})"
+        raise UnexpectedAnswerError(data.path, problem)
+    return AccessToken(value, seconds)
 
 
 Fetcher = Callable[[str | None], Awaitable[AccessToken]]
