@@ -14,11 +14,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.conftest import AES_KEY, APPID, TOKEN
+from tests.e2e.test_echo_example import free_port
 from wxhook import Bot, Image, Message
 from wxhook.cli import main
 from wxhook.testing import serve
-
-from tests.e2e.test_echo_example import free_port
 
 SAFE = ["--token", TOKEN, "--appid", APPID, "--aes-key", AES_KEY]
 PLAIN = ["--token", TOKEN]
@@ -167,7 +166,8 @@ def test_every_failed_delivery_is_reported(url: str, capsys: pytest.CaptureFixtu
     assert main(["send", url, "event", "subscribe", "--retry", "1", "--retry-after", "0", *SAFE[:1],
                  "wrong", *SAFE[2:]]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert [line.split(" in ")[0] for line in err] == ["wxhook: delivery 1/2: HTTP 403", "wxhook: delivery 2/2: HTTP 403"]
+    assert [line.split(" in ")[0] for line in err] == ["wxhook: delivery 1/2: HTTP 403",
+                                                       "wxhook: delivery 2/2: HTTP 403"]
 
 
 def test_a_plaintext_answer_to_a_sealed_message_fails(capsys: pytest.CaptureFixture[str]) -> None:

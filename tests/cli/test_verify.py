@@ -79,7 +79,8 @@ def test_the_token_comes_from_the_environment(base: str, capsys: pytest.CaptureF
      r"redirects; save the final URL \(often the same path with a trailing slash, or https://\)"),
     ("/nowhere", [], r"HTTP 404 at /nowhere: nothing is served at this path; check it \(and its trailing slash\) "
      "against where the bot is mounted"),
-    ("/post-only", [], r"HTTP 405 at /post-only: this URL does not take GET, which WeChat's handshake is; is it the bot\?"),
+    ("/post-only", [], r"HTTP 405 at /post-only: this URL does not take GET, which WeChat's handshake is; is it "
+     r"the bot\?"),
     ("/page", [], r"answered an HTML page \(text/html; charset=utf-8\), not the echostr: something other than the bot "
      r"serves this URL \(a default site, a login wall, a proxy's page\)"),
     ("/json", [], r"answered 200 but not the echostr: expected '[0-9a-f]{16}' verbatim as the body, got "

@@ -10,8 +10,10 @@ import argparse
 import copy
 import importlib
 import os
+import signal
 import sys
 import traceback
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -116,6 +118,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"wxhook: warning: {workers} workers on the memory store: each keeps its own, so a WeChat retry "
               "that reaches another worker runs the handler again, and sessions and the access token are not "
               "shared; set WXHOOK_STORE=sqlite:///wxhook.db (one host) or redis://… (several)", file=sys.stderr)
+    # uvicorn raises the stop signal again once it has shut down, so that a process stopped by SIGTERM dies of
+    # it (exit 143 under Docker). A stop that was asked for and completed is a success: ignore that re-raise.
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        _serve(target, args, workers)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM after uvicorn's graceful shutdown: nothing left to do."""
+
+
+def _serve(target: str, args: argparse.Namespace, workers: int) -> None:
     uvicorn.run(
         target,
         host=args.host or setting(None, "WXHOOK_HOST") or "127.0.0.1",
@@ -128,4 +145,3 @@ def run(args: argparse.Namespace) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips,
         server_header=False,
     )
-    return 0
