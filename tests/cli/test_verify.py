@@ -62,6 +62,12 @@ def test_a_bot_passes_and_the_port_is_noted(base: str, capsys: pytest.CaptureFix
     assert note.startswith(f"note: the admin console only takes URLs on port 80 (http) or 443 (https), not {port}")
 
 
+def test_a_health_check_skips_the_forgery_probe(base: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = verify(capsys, f"{base}/naive", "--token", TOKEN, "--handshake-only")
+    assert status == 0
+    assert re.fullmatch(rf"OK: {base}/naive answered the handshake in \d+ ms; the token matches", out.splitlines()[0])
+
+
 def test_the_token_comes_from_the_environment(base: str, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WXHOOK_TOKEN", TOKEN)
