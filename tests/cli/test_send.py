@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from tests.conftest import AES_KEY, APPID, TOKEN
 from tests.e2e.test_echo_example import free_port
@@ -178,6 +178,14 @@ def test_a_plaintext_answer_to_a_sealed_message_fails(capsys: pytest.CaptureFixt
         assert main(["send", url, "text", "x", *SAFE]) == 1
     assert re.fullmatch(r"wxhook: HTTP 200 in \d+ ms, but WeChat cannot use the reply: encrypted reply lacks "
                         r"Encrypt: .*\n", capsys.readouterr().err)
+
+
+def test_a_redirect_is_a_failure_wechat_would_see(capsys: pytest.CaptureFixture[str]) -> None:
+    bot = Bot(token=TOKEN)
+    with serve(Starlette(routes=[Mount("/wechat", app=bot)], lifespan=bot.lifespan)) as base:
+        assert main(["send", base + "wechat", "text", "x", *PLAIN]) == 1
+    assert re.fullmatch(rf"wxhook: HTTP 307 in \d+ ms to {base}wechat/\?signature=\S+, which WeChat does not "
+                        r"follow: \(empty body\)\n", capsys.readouterr().err)
 
 
 def test_an_unreachable_bot_exits_1(capsys: pytest.CaptureFixture[str]) -> None:

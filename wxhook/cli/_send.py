@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 
 from ..config import setting
-from ..crypto import Envelope, EnvelopeError, decode_aes_key
+from ..crypto import Envelope, decode_aes_key
 from ..messages import EVENT_NAMES
 from ..protocol import open_reply, render_message, seal_request, sign_query
-from ..xml import XMLError, parse_xml
+from ..xml import parse_xml
 from ._common import Parser, UsageError, appid_option, bot_options, defaults, require, summary, timeout_option
 
 Fields = dict[str, Any]
@@ -186,7 +186,6 @@ class _Delivery:
 
     status: int = 0
     body: bytes = b""
-    content_type: str = ""
     location: str = ""
     seconds: float = 0.0
     error: str = ""
@@ -202,10 +201,16 @@ class _Push:
     fields: Fields
     timeout: float
 
-    async def deliver(self, retries: int, retry_after: float) -> list[_Delivery]:
+    def _sealed(self) -> tuple[str | None, bytes]:
+        """The body to POST and, in safe mode, the ``Encrypt`` value its msg_signature covers."""
         xml = render_message(self.fields).encode()
-        encrypted, body = (None, xml) if self.envelope is None else seal_request(
-            self.envelope, self.fields["ToUserName"], xml)
+        if self.envelope is None:
+            return None, xml
+        return seal_request(self.envelope, self.fields["ToUserName"], xml)
+
+    async def deliver(self, retries: int, retry_after: float) -> list[_Delivery]:
+        """Each delivery starts when the previous one is answered, or after ``retry_after`` seconds without."""
+        encrypted, body = self._sealed()
         async with httpx.AsyncClient(timeout=self.timeout, limits=_NEW_CONNECTIONS) as http:
 
             async def post() -> _Delivery:
@@ -216,8 +221,8 @@ class _Push:
                 except httpx.HTTPError as exc:
                     return _Delivery(error=f"cannot reach {self.url}: {exc or type(exc).__name__}; is the bot "
                                            "running there?")
-                return _Delivery(answer.status_code, answer.content, answer.headers.get("content-type", ""),
-                                 answer.headers.get("location", ""), time.perf_counter() - started)
+                return _Delivery(answer.status_code, answer.content, answer.headers.get("location", ""),
+                                 time.perf_counter() - started)
 
             tasks: list[asyncio.Task[_Delivery]] = []
             for _ in range(1 + retries):
@@ -240,7 +245,7 @@ class _Push:
         try:
             reply = parse_xml(delivery.body if self.envelope is None
                               else open_reply(self.envelope, self.token, delivery.body))
-        except (ValueError, EnvelopeError, XMLError) as exc:
+        except ValueError as exc:  # a bad signature, envelope or XML: all ValueErrors
             return False, f"{head}, but WeChat cannot use the reply: {exc}"
         mode = "encrypted " if self.envelope is not None else ""
         return True, f"{head}: {mode}{reply.get('MsgType')} reply to {reply.get('ToUserName')}\n{_show(reply)}"
