@@ -23,10 +23,13 @@ ECHO_TOKEN = "wxhook-echo"
 
 
 def start(*argv: str, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``wxhook run`` with ``argv`` on a free port (given as WXHOOK_PORT when env names the app)."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")}
-    process = subprocess.Popen([sys.executable, "-m", "wxhook", "run", *argv, "--port", str(port)], cwd=ROOT,
-                               env={**clean, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    where = {"WXHOOK_PORT": str(port)} if "WXHOOK_APP" in env else {}
+    command = [sys.executable, "-m", "wxhook", "run", *argv, *([] if where else ["--port", str(port)])]
+    process = subprocess.Popen(command, cwd=ROOT, env={**clean, **env, **where}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     wait_until_serving(url, process)
     return process, url
@@ -89,11 +92,14 @@ def test_several_workers_on_the_memory_store_are_warned_about(processes: list[su
 
 
 def test_several_workers_on_a_shared_store_are_not(processes: list[subprocess.Popen[bytes]], tmp_path: Path) -> None:
-    process, _ = start("examples.echo:bot", "--workers", "2", WXHOOK_STORE=f"sqlite:///{tmp_path / 'state.db'}")
+    # Configured by variables alone, as the Docker image is.
+    process, _ = start(WXHOOK_APP="examples.echo:bot", WXHOOK_WORKERS="2",
+                       WXHOOK_STORE=f"sqlite:///{tmp_path / 'state.db'}")
     processes.append(process)
     status, output = stop(process)
     assert status == 0, output
     assert "wxhook: warning" not in output
+    assert (tmp_path / "state.db").exists()
 
 
 @pytest.fixture

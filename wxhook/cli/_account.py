@@ -24,7 +24,7 @@ from ._common import CommandError, Parser, UsageError, api_options, appid_option
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
+else:  # Python 3.10
     import tomli as tomllib
 
 _NO_MENU = 46003
