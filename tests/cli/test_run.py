@@ -139,6 +139,15 @@ def test_run_refuses_what_cannot_start_with_one_line(project: Path, capsys: pyte
     assert capsys.readouterr() == ("", message.format(cwd=project))
 
 
+def test_settings_given_as_options_reach_the_bot(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "cli_settings.py").write_text(
+        "import os\nfrom wxhook import Bot\nbot = Bot()\n"
+        "raise RuntimeError(bot.settings.token + ' ' + os.environ['WXHOOK_STORE'])\n", encoding="utf-8")
+    assert main(["--token", "from-option", "run", "cli_settings:bot", "--store", "memory://"]) == 2
+    assert capsys.readouterr().err == (f"wxhook: importing cli_settings:bot failed: RuntimeError: from-option "
+                                       f"memory:// ({project}/cli_settings.py, line 4)\n")
+
+
 def test_workers_from_the_environment_must_be_a_number(capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WXHOOK_WORKERS", "many")
@@ -151,8 +160,9 @@ def test_dev_hands_the_bot_to_the_console(monkeypatch: pytest.MonkeyPatch) -> No
     console = types.ModuleType("wxhook.dev")
     console.run = lambda *args, **kwargs: calls.append((args, kwargs))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "wxhook.dev", console)
-    assert main(["dev", "examples.echo:bot", "--port", "9001", "--menu", "menu.json"]) == 0
+    assert main(["dev", "examples.echo:bot", "--port", "9001", "--menu", "menu.json", "--token", "dev-token"]) == 0
     assert calls == [(("examples.echo:bot",), {"menu_file": "menu.json", "host": "127.0.0.1", "port": 9001})]
+    assert os.environ["WXHOOK_TOKEN"] == "dev-token"  # for the bot the console imports
 
 
 def test_dev_without_the_console_says_so(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -76,6 +77,27 @@ def api_options(parser: argparse.ArgumentParser, owner: bool) -> None:
 def timeout_option(parser: argparse.ArgumentParser, owner: bool) -> None:
     parser.add_argument("--timeout", type=float, default=defaults(owner)(10.0), metavar="SECONDS",
                         help="how long to wait for an answer (default: 10)")
+
+
+_VARIABLES = {"token": "WXHOOK_TOKEN", "aes_key": "WXHOOK_AES_KEY", "appid": "WXHOOK_APPID",
+              "secret": "WXHOOK_SECRET", "store": "WXHOOK_STORE", "api_base": "WXHOOK_API_BASE",
+              "mp_base": "WXHOOK_MP_BASE"}
+
+
+def settings_options(parser: argparse.ArgumentParser) -> None:
+    """Every setting a bot reads, for commands that import one (run, dev)."""
+    bot_options(parser, owner=False)
+    appid_option(parser, owner=False)
+    api_options(parser, owner=False)
+
+
+def export_settings(args: argparse.Namespace) -> None:
+    """Hand the settings given as options to the bot this process imports, and to its workers, as the
+    variables it reads: ``wxhook --token T run mybot:bot`` is ``WXHOOK_TOKEN=T wxhook run mybot:bot``."""
+    for dest, variable in _VARIABLES.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            os.environ[variable] = value
 
 
 def require(value: str | None, variable: str, option: str, what: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from ._common import Parser, UsageError, summary
+from ._common import Parser, UsageError, export_settings, settings_options, summary
 
 
 def register(commands: argparse._SubParsersAction[Parser]) -> None:
@@ -15,6 +15,7 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     dev.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     dev.add_argument("--port", type=int, default=8000, help="default: 8000")
     dev.add_argument("--menu", metavar="FILE", help="a menu file to show, as menu push takes it")
+    settings_options(dev)
     dev.set_defaults(handler=run)
 
 
@@ -25,5 +26,6 @@ def run(args: argparse.Namespace) -> int:
         if exc.name != "wxhook.dev":
             raise
         raise UsageError("the dev console (wxhook.dev) is not part of this installation of wxhook") from None
+    export_settings(args)
     console.run(args.target, menu_file=args.menu, host=args.host, port=args.port)
     return 0

@@ -22,7 +22,7 @@ from uvicorn.config import LOGGING_CONFIG
 from ..app import Bot
 from ..config import ConfigError, setting
 from ..stores import MemoryStore
-from ._common import Parser, UsageError, summary
+from ._common import Parser, UsageError, export_settings, settings_options, summary
 
 _LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -52,6 +52,7 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     run_.add_argument("--forwarded-allow-ips", metavar="IPS",
                       help="proxies whose X-Forwarded-* headers are trusted (default: $FORWARDED_ALLOW_IPS, "
                            "else 127.0.0.1)")
+    settings_options(run_)
     run_.set_defaults(handler=run)
 
 
@@ -113,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers must be 1 or more, not {workers}")
     if args.reload and workers > 1:
         raise UsageError("--reload serves one process; drop --workers (or --reload)")
+    export_settings(args)
     app = load_target(target)
     if workers > 1 and not _shared_store(app):
         print(f"wxhook: warning: {workers} workers on the memory store: each keeps its own, so a WeChat retry "
