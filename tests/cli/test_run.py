@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -100,6 +101,19 @@ def test_several_workers_on_a_shared_store_are_not(processes: list[subprocess.Po
     assert status == 0, output
     assert "wxhook: warning" not in output
     assert (tmp_path / "state.db").exists()
+
+
+def test_a_server_that_cannot_start_exits_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "wxhook", "run", "examples.echo:bot", "--port", str(port)],
+                                cwd=ROOT, capture_output=True, text=True, timeout=30,
+                                env={k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")})
+    assert result.returncode == 1
+    assert "address already in use" in result.stderr
+    assert result.stderr.endswith("wxhook: the server did not start (uvicorn's error is above)\n")
 
 
 @pytest.fixture

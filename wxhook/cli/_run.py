@@ -22,7 +22,7 @@ from uvicorn.config import LOGGING_CONFIG
 from ..app import Bot
 from ..config import ConfigError, setting
 from ..stores import MemoryStore
-from ._common import Parser, UsageError, export_settings, settings_options, summary
+from ._common import CommandError, Parser, UsageError, export_settings, settings_options, summary
 
 _LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -125,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         _serve(target, args, workers)
+    except SystemExit as exc:  # uvicorn exits this way when the server cannot start; it has logged why
+        if exc.code not in (0, None):
+            raise CommandError("the server did not start (uvicorn's error is above)") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
