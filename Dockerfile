@@ -1,18 +1,51 @@
-# Serves the ASGI app named by WXHOOK_APP (module:attribute, default the echo example) on $PORT.
+# The bot's webhook server: `wxhook run` serves the bot named by WXHOOK_APP (module:attribute).
+#
 #   docker build -t mybot .
-#   docker run -p 8000:8000 -v "$PWD/bot.py:/app/bot.py" -e WXHOOK_APP=bot:bot \
+#   docker run -d -p 8000:8000 --stop-timeout 20 -v wxhook-data:/data \
+#     -v "$PWD/bot.py:/app/bot.py:ro" -e WXHOOK_APP=bot:bot \
 #     -e WXHOOK_TOKEN=... -e WXHOOK_APPID=... -e WXHOOK_SECRET=... -e WXHOOK_AES_KEY=... mybot
+#
+# No bot runs without WXHOOK_APP. To try the image, `-e WXHOOK_APP=examples.echo:bot -e WXHOOK_TOKEN=wxhook-echo`
+# serves the echo example, the only module that falls back to demo credentials (the health check reads the
+# token from the environment, hence WXHOOK_TOKEN).
+#
+# Stopping: on SIGTERM the server stops taking requests and the bot gives deferred replies and background jobs
+# `shutdown_grace` seconds (default 10) before it exits. Docker kills the container 10 s after SIGTERM unless
+# told otherwise, so give it longer than shutdown_grace: `docker run --stop-timeout 20`, or in compose
+# `stop_grace_period: 20s`.
+#
+# State: the SQLite store lives in the /data volume, so several workers (WXHOOK_WORKERS) share retries, sessions
+# and the access token, and a restart keeps them. For several containers, set WXHOOK_STORE=redis://….
 FROM python:3.12-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    WXHOOK_APP=examples.echo:bot PORT=8000 WEB_CONCURRENCY=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    WXHOOK_HOST=0.0.0.0 WXHOOK_PORT=8000 WXHOOK_WORKERS=1 WXHOOK_STORE=sqlite:////data/wxhook.db
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+
+# Dependencies first, from pyproject.toml alone: this layer is rebuilt when they change, not on every code edit.
+COPY pyproject.toml ./
+RUN python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+print("\n".join(p["dependencies"] + p["optional-dependencies"]["redis"]))' > /tmp/requirements.txt \
+ && pip install -r /tmp/requirements.txt "uvicorn[standard]" \
+ && rm /tmp/requirements.txt
+
+# The code: wxhook itself (its dependencies are already installed), then the examples.
+COPY README.md ./
 COPY wxhook ./wxhook
-RUN pip install --no-cache-dir ".[redis]" "uvicorn[standard]" && useradd --create-home wxhook
+RUN pip install --no-deps . && rm -rf build wxhook.egg-info
 COPY examples ./examples
 
+# A non-root user, and the data directory it can write (a named volume inherits this ownership; chown a bind
+# mount to uid 10001).
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin wxhook \
+ && mkdir /data && chown wxhook /data
+VOLUME /data
 USER wxhook
+
 EXPOSE 8000
-CMD ["sh", "-c", "exec uvicorn \"$WXHOOK_APP\" --host 0.0.0.0 --port \"$PORT\" --workers \"$WEB_CONCURRENCY\" --proxy-headers --no-server-header"]
+# The handshake WeChat does, against the bot itself. A bot mounted below the root (a FastAPI app serving it at
+# /wechat/) sets WXHOOK_HEALTH_PATH=/wechat/.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD wxhook verify "http://127.0.0.1:${WXHOOK_PORT}${WXHOOK_HEALTH_PATH:-/}" --handshake-only --max-seconds 3
+CMD ["wxhook", "run"]

@@ -13,55 +13,82 @@ import asyncio
 import logging
 from typing import Any
 
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
 from .logs import Throttle
 
 HEAD_TIMEOUT = 10.0
 
 
+class _HeadTimeout:
+    """Mixed into uvicorn's protocol classes: a deadline from a request's first byte to its whole head."""
+
+    head_timeout: float = HEAD_TIMEOUT
+    _head_timer: asyncio.TimerHandle | None = None
+    cycle: Any
+    loop: asyncio.AbstractEventLoop
+    transport: Any
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._start_head_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
+            self._start_head_timer()  # a new request begins on a kept-alive connection
+        super().data_received(data)  # type: ignore[misc]
+
+    def on_response_complete(self) -> None:
+        self._stop_head_timer()
+        super().on_response_complete()  # type: ignore[misc]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def _start_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_expired, self.cycle)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_expired(self, cycle_then: object) -> None:
+        self._head_timer = None
+        if self.cycle is not None and self.cycle is not cycle_then:
+            return  # a request head arrived whole since the timer started
+        logging.getLogger("wxhook").debug("closing a connection whose request head took over %gs", self.head_timeout)
+        self.transport.close()
+
+
+class H11HeadTimeout(_HeadTimeout, H11Protocol):
+    """uvicorn's pure-Python HTTP protocol with the head deadline."""
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is optional (uvicorn[standard] brings it)
+    HttpToolsHeadTimeout: type[asyncio.Protocol] | None = None
+else:
+
+    class _HttpToolsHeadTimeout(_HeadTimeout, HttpToolsProtocol):
+        """uvicorn's httptools protocol with the head deadline."""
+
+    HttpToolsHeadTimeout = _HttpToolsHeadTimeout
+
+
 def http_protocol(head_timeout: float = HEAD_TIMEOUT) -> type[asyncio.Protocol]:
     """uvicorn's fastest available HTTP protocol class, closing a connection whose request head has not
-    arrived whole within ``head_timeout`` seconds of its first byte."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
-    except ImportError:  # httptools is optional: uvicorn's pure-Python parser then
-        from uvicorn.protocols.http.h11_impl import H11Protocol as base  # type: ignore[assignment]
+    arrived whole within ``head_timeout`` seconds of its first byte.
 
-    class HeadTimeoutProtocol(base):
-        _head_timer: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._start_head_timer()
-
-        def data_received(self, data: bytes) -> None:
-            if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
-                self._start_head_timer()  # a new request begins on a kept-alive connection
-            super().data_received(data)
-
-        def on_response_complete(self) -> None:
-            self._stop_head_timer()
-            super().on_response_complete()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._stop_head_timer()
-            super().connection_lost(exc)
-
-        def _start_head_timer(self) -> None:
-            self._head_timer = self.loop.call_later(head_timeout, self._head_expired, self.cycle)
-
-        def _stop_head_timer(self) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-                self._head_timer = None
-
-        def _head_expired(self, cycle_then: object) -> None:
-            self._head_timer = None
-            if self.cycle is not None and self.cycle is not cycle_then:
-                return  # a request head arrived whole since the timer started
-            logging.getLogger("wxhook").debug("closing a connection whose request head took over %gs", head_timeout)
-            self.transport.close()
-
-    return HeadTimeoutProtocol
+    The default is a module-level class, so uvicorn can hand it to ``--workers`` processes; another timeout
+    makes a subclass, for a single process.
+    """
+    base: type[asyncio.Protocol] = HttpToolsHeadTimeout or H11HeadTimeout
+    if head_timeout == HEAD_TIMEOUT:
+        return base
+    return type(base.__name__, (base,), {"head_timeout": head_timeout})
 
 
 class ThrottleRepeats(logging.Filter):

@@ -87,18 +87,21 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_cli_plays_wechat_against_the_running_bot(echo_url: str) -> None:
     demo = {"WXHOOK_TOKEN": "wxhook-echo", "WXHOOK_APPID": "wx2c2769f8efd9abc2",
             "WXHOOK_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}
-    sent = run_cli("--url", echo_url, "send", "你好 from the CLI", **demo)
+    sent = run_cli("send", echo_url, "text", "你好 from the CLI", **demo)
     assert sent.returncode == 0, sent.stderr
-    assert sent.stdout.strip() == "encrypted text reply: 你好 from the CLI"
-    event = run_cli("--url", echo_url, "event", "subscribe", **demo)
-    assert event.stdout.startswith("encrypted text reply: Thanks for following")
-    assert run_cli("--url", echo_url, "handshake", **demo).stdout.strip() == "handshake OK"
-    forged = run_cli("--url", echo_url, "--token", "wrong", "--plain", "send", "x", **demo)
-    assert forged.returncode == 0 and forged.stdout.startswith("HTTP 403: signature mismatch")
+    head, content = sent.stdout.splitlines()
+    assert head.endswith(": encrypted text reply to o_wxhook_cli") and content == "  你好 from the CLI"
+    event = run_cli("send", echo_url, "event", "subscribe", **demo)
+    assert event.stdout.splitlines()[1].startswith("  Thanks for following")
+    plain = run_cli("send", echo_url, "event", "subscribe", "--plain", **demo)
+    assert plain.returncode == 1 and "allow_plaintext" in plain.stderr
+    assert run_cli("verify", echo_url, **demo).stdout.startswith(f"OK: {echo_url} answered the handshake")
+    forged = run_cli("--token", "wrong", "send", echo_url, "text", "x")
+    assert forged.returncode == 1 and "HTTP 403" in forged.stderr and "signature mismatch" in forged.stderr
 
 
-def test_cli_explains_what_is_missing() -> None:
-    missing = run_cli("send", "x")
+def test_cli_explains_what_is_missing(echo_url: str) -> None:
+    missing = run_cli("send", echo_url, "text", "x")
     assert missing.returncode == 2 and "WXHOOK_TOKEN" in missing.stderr
-    unreachable = run_cli("--url", "http://127.0.0.1:9/", "--token", "t", "send", "x")
+    unreachable = run_cli("send", "http://127.0.0.1:9/", "text", "x", "--token", "t")
     assert unreachable.returncode == 1 and "is the bot running" in unreachable.stderr

@@ -1,0 +1,31 @@
+"""``wxhook dev module:bot``: the browser dev console (``wxhook.dev``), started from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from ._common import Parser, UsageError, export_settings, settings_options, summary
+
+
+def register(commands: argparse._SubParsersAction[Parser]) -> None:
+    dev = commands.add_parser("dev", help="chat with a bot from a browser, with a fake WeChat API",
+                              description=summary(__doc__))
+    dev.add_argument("target", metavar="MODULE:BOT", help="the bot, e.g. examples.echo:bot")
+    dev.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000, help="default: 8000")
+    dev.add_argument("--menu", metavar="FILE", help="a menu file to show, as menu push takes it")
+    settings_options(dev)
+    dev.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        console = importlib.import_module("wxhook.dev")  # its dependencies load only for this command
+    except ImportError as exc:
+        if exc.name != "wxhook.dev":
+            raise
+        raise UsageError("the dev console (wxhook.dev) is not part of this installation of wxhook") from None
+    export_settings(args)
+    console.run(args.target, menu_file=args.menu, host=args.host, port=args.port)
+    return 0
