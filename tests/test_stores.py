@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from wxhook import ConfigError
 from wxhook.stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
 
 TTL = 0.05
@@ -160,15 +161,19 @@ def test_open_store_memory() -> None:
 
 async def test_open_store_sqlite_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"directory of the SQLite store 'data/rel.db' does not exist: create it"):
+        open_store("sqlite:///data/rel.db")
+    (tmp_path / "data").mkdir()
     store = open_store("sqlite:///data/rel.db")
     assert isinstance(store, SQLiteStore)
     await store.set("k", "v")
     await store.close()
-    assert (tmp_path / "data" / "rel.db").is_file(), "relative to the cwd, parent directory created"
+    assert (tmp_path / "data" / "rel.db").is_file(), "relative to the cwd"
 
 
 async def test_open_store_sqlite_absolute(tmp_path: Path) -> None:
     target = tmp_path / "nested" / "abs.db"
+    target.parent.mkdir()
     store = open_store(f"sqlite:///{target}")
     assert str(target).startswith("/")
     assert isinstance(store, SQLiteStore)
@@ -194,7 +199,10 @@ def test_open_store_unknown_scheme(url: str) -> None:
 
 async def test_sqlite_unopenable_path_names_the_fix(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
-    store = SQLiteStore(str(tmp_path / "a-file" / "state.db"))
+    with pytest.raises(ConfigError, match="does not exist"):
+        SQLiteStore(str(tmp_path / "a-file" / "state.db"))
+    (tmp_path / "a-directory.db").mkdir()
+    store = SQLiteStore(str(tmp_path / "a-directory.db"))
     with pytest.raises(OSError, match="WXHOOK_STORE"):
         await store.get("k")
     await store.close()
@@ -351,10 +359,10 @@ async def test_lock_prevents_lost_updates_across_processes(shared_url: str) -> N
 async def test_memory_store_sweeps_keys_that_are_never_read_again() -> None:
     store = MemoryStore()
     for i in range(5000):
-        await store.set(f"retry-window:{i}", "x", ttl=0.05)
+        await store.set(f"retry-window:{i}", "x", ttl=1.0)
     await store.set("kept", "y")
     assert len(store) == 5001
-    await asyncio.sleep(0.06)
+    await asyncio.sleep(1.05)
     await store.set("one more write", "z", ttl=60)
     assert len(store) == 2
     for _ in range(3000):  # rewriting one key leaves stale heap entries; they are compacted

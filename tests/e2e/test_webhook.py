@@ -309,8 +309,8 @@ def test_rejections_are_logged_once_per_source_and_kind(caplog: pytest.LogCaptur
 
 
 def test_a_store_that_cannot_open_stops_startup(tmp_path: Path) -> None:
-    (tmp_path / "not-a-dir").write_text("a file where a directory should be")
-    bot = Bot(token=TOKEN, store=f"sqlite:///{tmp_path}/not-a-dir/state.db")
+    (tmp_path / "state.db").mkdir()  # a directory where the database file should be
+    bot = Bot(token=TOKEN, store=f"sqlite:///{tmp_path}/state.db")
     with pytest.raises(RuntimeError, match="did not start"), serve(bot):
         pass
 

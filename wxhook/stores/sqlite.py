@@ -67,8 +67,8 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
 class SQLiteStore(Store):
     """A store in one SQLite file, for several worker processes on one host.
 
-    ``path`` is a file path (relative to the working directory, or absolute); missing parent directories
-    are created on first use, so a fresh checkout can point at ``data/wxhook.db``. As a URL, three slashes
+    ``path`` is a file path (relative to the working directory, or absolute) in a directory that exists: a
+    missing one is a ConfigError at construction, since creating it would hide a typo. As a URL, three slashes
     precede the path the SQLAlchemy way: ``sqlite:///state.db`` is relative, ``sqlite:////var/lib/x.db``
     absolute. All disk work runs on one private thread per store, so the event loop never waits on the disk;
     the connection is opened there on first use. Expired rows are invisible at once and deleted every
@@ -78,6 +78,11 @@ class SQLiteStore(Store):
     def __init__(self, path: str, *, sweep_every: int = 512) -> None:
         if not path:
             raise ConfigError(f"SQLiteStore needs a file path; pass store= or WXHOOK_STORE as {_URL_FORMS}")
+        if not Path(path).parent.is_dir():
+            raise ConfigError(
+                f"the directory of the SQLite store {path!r} does not exist: create it (mkdir -p "
+                f"{Path(path).parent}) or set store= / WXHOOK_STORE to a file in an existing directory"
+            )
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wxhook-sqlite")
         self._conn: sqlite3.Connection | None = None  # touched only on the executor's thread
@@ -121,7 +126,6 @@ class SQLiteStore(Store):
             )
         conn: sqlite3.Connection | None = None
         try:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: every statement commits on its own, which is what makes each one atomic
             conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None)
             _enable_wal(conn)
