@@ -44,8 +44,9 @@ VOLUME /data
 USER wxhook
 
 EXPOSE 8000
-# The handshake WeChat does, against the bot itself. A bot mounted below the root (a FastAPI app serving it at
-# /wechat/) sets WXHOOK_HEALTH_PATH=/wechat/.
+# The bot's health route, which `wxhook run` turns on at /healthz (WXHOOK_HEALTH_PATH). A bot mounted below the
+# root (a FastAPI app serving it at /wechat/) sets WXHOOK_HEALTHCHECK_URL=http://127.0.0.1:8000/wechat/healthz.
+ENV WXHOOK_HEALTHCHECK_URL=""
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD wxhook verify "http://127.0.0.1:${WXHOOK_PORT}${WXHOOK_HEALTH_PATH:-/}" --handshake-only --max-seconds 3
+  CMD python -c "import os, urllib.request; urllib.request.urlopen(os.environ['WXHOOK_HEALTHCHECK_URL'] or 'http://127.0.0.1:%s/healthz' % os.environ.get('WXHOOK_PORT', '8000'), timeout=3)"
 CMD ["wxhook", "run"]

@@ -19,11 +19,15 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
 @pytest.fixture(autouse=True)
-def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No WXHOOK_* variables leak in from the machine running the tests."""
-    for name in ("WXHOOK_TOKEN", "WXHOOK_APPID", "WXHOOK_SECRET", "WXHOOK_AES_KEY", "WXHOOK_STORE",
-                 "WXHOOK_API_BASE", "WXHOOK_MP_BASE", "WXHOOK_OPEN_BASE"):
-        monkeypatch.delenv(name, raising=False)
+def plain_env() -> Iterator[None]:
+    """No WXHOOK_* variables leak in from the machine running the tests, nor from one test to the next (the
+    CLI, run in-process, exports its settings as variables)."""
+    saved = dict(os.environ)
+    for name in [n for n in os.environ if n.startswith("WXHOOK_") and not n.startswith("WXHOOK_REQUIRE_")]:
+        del os.environ[name]
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

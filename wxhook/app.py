@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,17 +23,20 @@ from typing import TypeVar
 from ._util import LoopBound, job_name
 from .api import Client
 from .background import Background
-from .config import ConfigError, load_settings
+from .config import ConfigError, load_settings, setting
 from .context import Context
 from .crypto import Envelope, sign
 from .dispatch import Dispatcher, ErrorHandler, Middleware
 from .logs import Throttle
 from .messages import Message, parse_message
+from .metrics import CONTENT_TYPE as METRICS_TYPE
+from .metrics import metrics_exposition
+from .observe import Observer, show_info_logs
 from .protocol import SUCCESS, TEXT, XML, Inbound, Receive, Rejected, Scope, Send, respond
 from .replay import ReplayGuard
 from .replies import Reply
 from .routing import Router
-from .stores import Store, open_store
+from .stores import MemoryStore, Store, open_store
 from .stores.keys import BotKeys
 from .window import Window
 
@@ -68,6 +73,10 @@ class Bot(Router):
     turns both off); with an EncodingAESKey, plaintext pushes are refused unless ``allow_plaintext`` (while
     switching the account's mode). A body not received within ``body_timeout`` seconds is answered 408.
 
+    Operations (docs/deployment.md): one INFO line per message on ``wxhook.messages``; ``health_path`` (or
+    WXHOOK_HEALTH_PATH; ``wxhook run`` sets ``/healthz``) and ``metrics_path`` (or WXHOOK_METRICS_PATH,
+    ``wxhook[metrics]``) add GET routes.
+
     Faults: a message's claim is a lease of ``claim_lease`` seconds, renewed while its handler runs, so a
     retry runs a message again when the worker running it died; a handler still running after
     ``handler_timeout`` seconds is cancelled.
@@ -97,6 +106,8 @@ class Bot(Router):
         body_timeout: float = 10.0,
         claim_lease: float = 5.0,
         handler_timeout: float = 300.0,
+        health_path: str | None = None,
+        metrics_path: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = load_settings(token, appid, secret, aes_key, max_body_size)
@@ -131,6 +142,13 @@ class Bot(Router):
         self._api_base = api_base
         self._runtime = LoopBound(self._new_runtime)
         self._rejections = Throttle()
+        self.observer = Observer()
+        """Outcome counters and the latency histogram behind the message log and ``metrics_path``."""
+        self.health_path = health_path or setting(None, "WXHOOK_HEALTH_PATH")
+        """GET here answers ``{"status":"ok"}`` (for load balancers and HEALTHCHECK); None: no health route."""
+        self.metrics_path = metrics_path or setting(None, "WXHOOK_METRICS_PATH")
+        """GET here answers Prometheus metrics (``wxhook[metrics]``); None: no metrics route."""
+        self._started = False
         self.stats: Counter[str] = Counter()
         """Counters of the reply window: ``coalesced`` retries, ``deadline_passed``, late replies ``delivered``
         through the API and ``delivery_failed``."""
@@ -217,11 +235,29 @@ class Bot(Router):
         Touches the store once, so a store that cannot be opened stops the server now, not at the first message.
         """
         self._runtime.get()
+        self._started = True
+        show_info_logs()
         await self.store.get(self.keys.probe())
+        self._warn_about_setup()
+
+    def _warn_about_setup(self) -> None:
+        if isinstance(self.store, MemoryStore) and (multiprocessing.parent_process() or "gunicorn" in sys.modules):
+            logger.warning("this worker is one of several on the memory store: a WeChat retry that reaches another "
+                           "worker runs its handler again; set WXHOOK_STORE=sqlite:///wxhook.db (one host) or "
+                           "redis://… (several)")
+        if self._api is None and self.settings.secret is None and next(iter(self._all_routes()), None):
+            logger.warning("no AppSecret: a handler that misses the %gs deadline cannot send its reply late through "
+                           "the customer-service API; set WXHOOK_SECRET (Bot(secret=...))", self.deadline)
+
+    @property
+    def token_fetches(self) -> int:
+        """Access tokens this bot's API client fetched from WeChat (0 before it makes a call)."""
+        return 0 if self._api is None else self._api.token_fetches
 
     async def shutdown(self) -> None:
         """Called on ASGI lifespan shutdown: lets pending work finish within ``shutdown_grace``, then closes
         the API client and the store. Work that cannot finish in time is logged by name."""
+        self._started = False
         runtime = self._runtime.take()
         if runtime is not None:
             await runtime.background.drain(self.shutdown_grace)
@@ -241,24 +277,42 @@ class Bot(Router):
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
+        if not self._started:
+            self._started = True
+            logger.warning("a request arrived before the bot's startup ran: mounted in another app without "
+                           "lifespan=bot.lifespan? Then deferred replies and background work are lost at shutdown; "
+                           "see the README, 'Mounted in Starlette or FastAPI'")
         try:
             if method == "POST":
                 status, body, content_type = await self._post(scope, receive, asyncio.get_running_loop().time())
             elif method == "GET":
-                status, body, content_type = 200, self._inbound.handshake(scope), TEXT
+                status, body, content_type = self._get(scope)
             else:
                 await respond(send, 405, b"method not allowed: WeChat uses GET and POST\n",
                                extra=((b"allow", b"GET, POST"),))
                 return
         except Rejected as exc:
+            self.observer.rejected()
             self._log_rejection(scope, method, exc)
             await respond(send, exc.status, exc.reason.encode() + b"\n")
             return
         except Exception:
             # A failing store or a wxhook bug: a 500 would show the follower "该公众号暂时无法提供服务".
+            self.stats["store_errors"] += 1
             logger.exception("could not process a %s request; answered success", method)
             status, body, content_type = 200, SUCCESS, TEXT
         await respond(send, status, body, content_type)
+
+    def _get(self, scope: Scope) -> tuple[int, bytes, bytes]:
+        """The handshake, or the health or metrics answer when the path is one of theirs."""
+        if self.health_path or self.metrics_path:
+            path, root = scope["path"], scope.get("root_path", "")
+            path = path[len(root):] if root and path.startswith(root) else path
+            if path == self.health_path:
+                return 200, b'{"status":"ok"}', b"application/json"
+            if path == self.metrics_path:
+                return 200, metrics_exposition(self), METRICS_TYPE
+        return 200, self._inbound.handshake(scope), TEXT
 
     def _log_rejection(self, scope: Scope, method: str, exc: Rejected) -> None:
         """Once per source and kind of rejection a minute: junk from the internet must not fill the disk."""
@@ -272,11 +326,14 @@ class Bot(Router):
 
     async def _post(self, scope: Scope, receive: Receive, arrived: float) -> tuple[int, bytes, bytes]:
         document, sealed = await self._inbound.read(scope, receive)
-        ctx = self.context(parse_message(document))
+        msg = parse_message(document)
+        ctx = self.context(msg)
         route = ctx.route
         deadline = route.deadline if route is not None and route.deadline is not None else self.deadline
         name = job_name(route.func) if route is not None else "no handler"
-        xml = await self._runtime.get().window.answer(ctx.message, ctx, arrived + deadline, name)
+        xml = await self._runtime.get().window.answer(msg, ctx, arrived + deadline, name)
+        self.observer.message(msg.msg_type, document.get("Event", ""), msg.from_user_name, name, ctx.outcome,
+                              asyncio.get_running_loop().time() - arrived)
         if xml is None:
             return 200, SUCCESS, TEXT
         return 200, self._inbound.seal(xml.encode()) if sealed else xml.encode(), XML

@@ -21,7 +21,7 @@ class Context:
     pattern), else None. ``bot`` is the Bot that received the message.
     """
 
-    __slots__ = ("_api", "_background", "_jobs", "_session", "bot", "match", "message", "route", "routed")
+    __slots__ = ("_api", "_background", "_jobs", "_session", "bot", "match", "message", "outcome", "route", "routed")
 
     def __init__(
         self,
@@ -39,6 +39,8 @@ class Context:
         """The handler chosen for ``message`` (None: no handler matches), resolved once per message."""
         self.routed: Message | None = None
         """The message ``route`` was resolved for (None: not resolved yet)."""
+        self.outcome = "passive"
+        """How this delivery went, for the message log: passive, deferred, coalesced or error."""
         self._background = background
         self._session = session
         self._jobs: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = []

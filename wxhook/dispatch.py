@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from ._util import is_async, positional_arity
 from .context import Context
 from .messages import Message
+from .observe import ERROR
 from .replies import Reply, coerce_reply
 from .routing import Router
 from .session import load_session
@@ -104,6 +105,7 @@ class Dispatcher:
         return coerce_reply(result)
 
     async def _recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
+        ctx.outcome = ERROR
         logger.error("handler failed for %s from %s", msg.msg_type, msg.from_user_name, exc_info=exc)
         for func, run_async, wants_ctx in self._error_handlers:
             args = (exc, msg, ctx) if wants_ctx else (exc, msg)

@@ -34,6 +34,7 @@ from .api import Client, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
 from .context import Context
 from .messages import Message, dedupe_key
+from .observe import COALESCED, DEFERRED
 from .replies import Reply, Text
 from .stores import Store
 from .stores.keys import BotKeys, MessageKeys
@@ -110,6 +111,7 @@ class Window:
         if claim is not None:
             return await self._run_here(msg, ctx, key, claim, deadline, handler)
         self.stats["coalesced"] += 1
+        ctx.outcome = COALESCED
         waiter = secrets.token_hex(8)
         await self._store.set(keys.waiter, waiter, max(deadline - asyncio.get_running_loop().time(), 0) + 1)
         try:
@@ -142,6 +144,8 @@ class Window:
         # runner leaves the passive answer to it; if not, it is gone before the runner looks for waiters.
         value = await self._outcome(key, self._keys.message(key), deadline)
         assert not isinstance(value, _Orphaned)  # the outcome of a local runner is awaited, never polled
+        if value is None:
+            ctx.outcome = DEFERRED
         return self._passive(msg, value)
 
     def _passive(self, msg: Message, value: str | None) -> str | None:

@@ -13,14 +13,6 @@ from wxhook.testing import FakeWeChat
 FAST = {"backoff": 0.001, "backoff_max": 0.004, "retry_deadline": 5.0, "timeout": 5.0}
 
 
-@pytest.fixture(autouse=True)
-def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No WXHOOK_* variables leak in from the machine running the tests."""
-    for name in ("WXHOOK_APPID", "WXHOOK_SECRET", "WXHOOK_API_BASE", "WXHOOK_MP_BASE", "WXHOOK_OPEN_BASE",
-                 "WXHOOK_STORE"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeWeChat]:
     async with FakeWeChat() as server:

@@ -144,6 +144,11 @@ class Client:
     def domains(self) -> tuple[str, ...]:
         return self._transport.domains
 
+    @property
+    def token_fetches(self) -> int:
+        """Access tokens this process fetched from WeChat (each one a refresh the others then share)."""
+        return self._caller.token.fetches
+
     async def access_token(self) -> str:
         """The current access token (cached; fetched when missing), for APIs this client does not wrap."""
         return await self._caller.token.get()

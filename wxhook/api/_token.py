@@ -63,6 +63,8 @@ class CachedCredential:
         self._lock_wait = lock_wait
         self._stale: str | None = None
         self._lock = LoopBound(asyncio.Lock)
+        self.fetches = 0
+        """How many times this process fetched the credential from WeChat (for metrics)."""
 
     def ttl(self, expires_in: float) -> float:
         """Keep it for ``expires_in`` minus the margin, and never for less than half its life."""
@@ -82,6 +84,7 @@ class CachedCredential:
                 if value is not None:
                     return value
                 fresh = await self._fetch(self._stale)
+                self.fetches += 1
                 await self._store.set(key, fresh.value, ttl=self.ttl(fresh.expires_in))
                 self._stale = None
                 return fresh.value

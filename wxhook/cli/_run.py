@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if args.reload and workers > 1:
         raise UsageError("--reload serves one process; drop --workers (or --reload)")
     export_settings(args)
+    os.environ.setdefault("WXHOOK_HEALTH_PATH", "/healthz")  # before the bot is built, in every worker
     app = load_target(target)
     if workers > 1 and not _shared_store(app):
         print(f"wxhook: warning: {workers} workers on the memory store: each keeps its own, so a WeChat retry "

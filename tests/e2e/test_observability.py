@@ -1,0 +1,148 @@
+"""What an operator sees: one line per message, metrics, the health route, and warnings about the setup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from wxhook import Bot, Message
+from wxhook.testing import BotClient, FakeWeChat, serve
+
+from .test_echo_example import ROOT, free_port, wait_until_serving
+
+TOKEN = "observed"
+
+
+def observed_bot(**options: object) -> Bot:
+    bot = Bot(token=TOKEN, deadline=0.3, **options)  # type: ignore[arg-type]
+
+    @bot.on_text("slow")
+    async def slow(msg: Message) -> str:
+        await asyncio.sleep(0.6)
+        return "late"
+
+    @bot.on_text("boom")
+    def boom(msg: Message) -> str:
+        raise RuntimeError("kaboom")
+
+    @bot.on_text
+    def echo(msg: Message) -> str:
+        return msg.content  # type: ignore[attr-defined, no-any-return]
+
+    return bot
+
+
+async def test_one_line_per_message_with_its_outcome(caplog: pytest.LogCaptureFixture) -> None:
+    with FakeWeChat() as fake:
+        bot = observed_bot(appid=fake.appid, secret=fake.secret, api_base=fake.url)
+        with caplog.at_level(logging.INFO, logger="wxhook.messages"), serve(bot) as url:
+            async with BotClient(url, token=TOKEN) as wechat:
+                await wechat.send_text("hi", openid="o_secret_openid")
+                await wechat.send_text("boom")
+                slow = wechat.message("text", Content="slow")
+                await asyncio.gather(wechat.post(slow), wechat.post(slow))
+                await wechat.send_event("subscribe")
+    lines = [r.getMessage() for r in caplog.records if r.name == "wxhook.messages"]
+    assert len(lines) == 5
+    assert lines[0].startswith("message type=text event=- user=") and "handler=observed_bot.<locals>.echo" in lines[0]
+    assert "outcome=passive" in lines[0] and "o_secret_openid" not in " ".join(lines)
+    assert "outcome=error" in lines[1]
+    assert sorted(line.split("outcome=")[1].split()[0] for line in lines[2:4]) == ["coalesced", "deferred"]
+    assert "type=event event=subscribe" in lines[4] and "handler=no_handler" in lines[4]
+    assert bot.observer.outcomes == {"passive": 2, "error": 1, "deferred": 1, "coalesced": 1}
+
+
+def test_info_lines_show_under_plain_uvicorn(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "examples.echo:bot", "--port", str(port)], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_serving(url, server)
+        reply = asyncio.run(_send_safe(url))
+        assert reply == "logged"
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=15)[0].decode()
+    assert "wxhook.messages: message type=text" in output and "outcome=passive" in output
+
+
+async def _send_safe(url: str) -> str | None:
+    async with BotClient(url, token="wxhook-echo", appid="wx2c2769f8efd9abc2",
+                         aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG") as wechat:
+        return (await wechat.send_text("logged")).content
+
+
+async def test_metrics_and_health_routes() -> None:
+    bot = observed_bot(health_path="/healthz", metrics_path="/metrics")
+    with serve(bot) as url:
+        async with BotClient(url, token=TOKEN) as wechat:
+            await wechat.send_text("hi")
+            await wechat.send_text("boom")
+        async with httpx.AsyncClient() as http:
+            health = await http.get(url + "healthz")
+            metrics = await http.get(url + "metrics")
+            forged = await http.post(url, params={"signature": "0" * 40, "timestamp": "1", "nonce": "1"})
+            after = (await http.get(url + "metrics")).text
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert 'wxhook_messages_total{outcome="passive"} 1.0' in metrics.text
+    assert 'wxhook_messages_total{outcome="error"} 1.0' in metrics.text
+    assert "wxhook_message_seconds_count 2.0" in metrics.text and "wxhook_token_fetches_total 0.0" in metrics.text
+    assert forged.status_code == 403 and 'wxhook_messages_total{outcome="rejected"} 1.0' in after
+
+
+def test_without_the_routes_a_get_is_the_handshake() -> None:
+    with serve(observed_bot()) as url:
+        assert httpx.get(url + "healthz").status_code == 400  # no signature: the WeChat handshake refuses it
+
+
+def test_health_route_of_a_mounted_bot() -> None:
+    bot = observed_bot(health_path="/healthz")
+    app = Starlette(routes=[Mount("/wechat", app=bot)], lifespan=bot.lifespan)
+    with serve(app) as url:
+        assert httpx.get(url + "wechat/healthz").json() == {"status": "ok"}
+
+
+def test_a_bot_mounted_without_its_lifespan_warns_once(caplog: pytest.LogCaptureFixture) -> None:
+    bot = observed_bot()
+    app = Starlette(routes=[Mount("/wechat", app=bot)])
+    with caplog.at_level(logging.WARNING, logger="wxhook"), serve(app) as url:
+        for _ in range(3):
+            httpx.get(url + "wechat/")
+    assert caplog.text.count("lifespan=bot.lifespan") == 1
+
+
+async def test_no_app_secret_is_a_warning_at_startup(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="wxhook"):
+        async with BotClient(observed_bot()):
+            pass
+        assert "WXHOOK_SECRET" not in caplog.text, "BotClient(bot) gives the bot a FakeWeChat's client"
+        bot = observed_bot()
+        await bot.startup()
+        await bot.shutdown()
+    assert caplog.text.count("set WXHOOK_SECRET") == 1
+
+
+def test_several_workers_on_the_memory_store_warn(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "examples.echo:bot", "--workers", "2", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/", server)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert output.count("one of several on the memory store") == 2

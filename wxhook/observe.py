@@ -1,0 +1,68 @@
+"""What an operator sees: one log line per message, counters and a latency histogram, and the health answer.
+
+The line is ``key=value`` pairs on the ``wxhook.messages`` logger at INFO, e.g.
+``message type=text event=- user=4be1c0d2a1f3 handler=echo outcome=passive ms=3.1``. The follower's openid
+is hashed (a log is not the place for a personal identifier), and is stable, so one follower's messages
+can still be followed through the log.
+
+Outcomes: ``passive`` (answered in time, with a reply or "success"), ``deferred`` (the deadline passed; a late
+reply goes out through the API), ``coalesced`` (a retry of a message already claimed), ``error`` (the handler
+raised), ``rejected`` (refused before dispatch: signature, timestamp, body).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import logging
+import sys
+from collections import Counter
+
+message_log = logging.getLogger("wxhook.messages")
+
+PASSIVE, DEFERRED, COALESCED, ERROR, REJECTED = "passive", "deferred", "coalesced", "error", "rejected"
+OUTCOMES = (PASSIVE, DEFERRED, COALESCED, ERROR, REJECTED)
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.5, 10.0)
+"""Latency histogram bounds in seconds; 4.5 is the default deadline."""
+
+
+def follower_tag(openid: str) -> str:
+    return hashlib.blake2b(openid.encode(), digest_size=6).hexdigest()
+
+
+class Observer:
+    """Counts outcomes, keeps the latency histogram, and writes the line, for one bot."""
+
+    __slots__ = ("bucket_counts", "latency_count", "latency_sum", "outcomes")
+
+    def __init__(self) -> None:
+        self.outcomes: Counter[str] = Counter()
+        self.bucket_counts = [0] * (len(BUCKETS) + 1)
+        self.latency_sum = 0.0
+        self.latency_count = 0
+
+    def message(self, msg_type: str, event: str, openid: str, handler: str, outcome: str, seconds: float) -> None:
+        self.outcomes[outcome] += 1
+        self.bucket_counts[bisect.bisect_left(BUCKETS, seconds)] += 1
+        self.latency_sum += seconds
+        self.latency_count += 1
+        if message_log.isEnabledFor(logging.INFO):
+            message_log.info("message type=%s event=%s user=%s handler=%s outcome=%s ms=%.1f", msg_type, event or "-",
+                             follower_tag(openid), handler.replace(" ", "_"), outcome, seconds * 1000)
+
+    def rejected(self) -> None:
+        self.outcomes[REJECTED] += 1
+
+
+def show_info_logs() -> None:
+    """Under plain ``uvicorn`` nothing configures wxhook's loggers, and Python's last-resort handler prints only
+    warnings: give wxhook a handler at INFO when nobody configured logging, so its lines show. An app that
+    configures logging itself (``logging.basicConfig``, dictConfig, ``wxhook run``) is left alone."""
+    wxhook_log = logging.getLogger("wxhook")
+    if wxhook_log.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    wxhook_log.addHandler(handler)
+    if wxhook_log.level == logging.NOTSET:
+        wxhook_log.setLevel(logging.INFO)
