@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import base64
 import codecs
+import re
 from typing import Any
 
 from hypothesis import strategies as st
 
 from wxhook.messages import EVENT_NAMES
 from wxhook.protocol import render_message
+
+# XML 1.0 Char: what a document may carry (cdata drops the rest).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def as_parsed(text: str) -> str:
+    """``text`` as a parser reads it back from CDATA: XML-illegal characters dropped, and every line break
+    turned into "\\n" (XML 1.0 section 2.11 applies inside CDATA too)."""
+    return _NOT_XML.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+
 
 # Every Python string, lone surrogates included (hypothesis leaves those out of st.text() by default).
 ANY_TEXT = st.text(st.characters(exclude_categories=()))
