@@ -29,12 +29,12 @@ def make_bot(kind: str, **options: Any) -> Bot:
 
     The handler echoes a text message's content and answers nothing to anything else.
     """
-    credentials: dict[str, Any] = {
+    credentials: dict[str, dict[str, Any]] = {
         "transition": {"appid": APPID, "aes_key": AES_KEY, "allow_plaintext": True},
         "safe": {"appid": APPID, "aes_key": AES_KEY},
         "plain": {},
-    }[kind]
-    bot = Bot(TOKEN, max_body_size=65536, **credentials, **options)
+    }
+    bot = Bot(TOKEN, max_body_size=65536, **credentials[kind], **options)
 
     @bot.on_default
     def echo(msg: Message) -> str | None:

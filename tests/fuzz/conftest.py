@@ -12,14 +12,12 @@ from hypothesis import HealthCheck, settings
 LONG = os.environ.get("WXHOOK_FUZZ", "").lower() == "long"
 
 # No per-example deadline: the machines that run CI are shared, and a hang is caught by the tests' own 5 s bound.
-_COMMON = {"deadline": None, "print_blob": True, "suppress_health_check": [HealthCheck.too_slow]}
-settings.register_profile("ci", **_COMMON)
-settings.register_profile("long", **_COMMON)
-settings.load_profile("long" if LONG else "ci")
+settings.register_profile("fuzz", deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fuzz")
 
 
 def examples(count: int) -> settings:
-    """``count`` examples under the ci profile, fifty times as many under the long one."""
+    """``count`` examples in the normal run, fifty times as many with ``WXHOOK_FUZZ=long``."""
     return settings(max_examples=count * 50 if LONG else count)
 
 

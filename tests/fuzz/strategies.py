@@ -141,10 +141,13 @@ def wire_messages(draw: st.DrawFn) -> dict[str, Any]:
     }
     if fields["MsgType"] == "event":
         fields["Event"] = draw(st.one_of(st.sampled_from(sorted(EVENT_NAMES)), st.text(max_size=10)))
+    extra = st.one_of(
+        st.text(max_size=60),
+        st.integers(),
+        st.dictionaries(st.sampled_from(TAG_NAMES), st.text(max_size=10), max_size=3),
+    )
     for _ in range(draw(st.integers(0, 3))):
-        fields[draw(st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,12}", fullmatch=True))] = draw(
-            st.one_of(st.text(max_size=60), st.integers(), st.dictionaries(st.sampled_from(TAG_NAMES), st.text(max_size=10), max_size=3))
-        )
+        fields[draw(st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,12}", fullmatch=True))] = draw(extra)
     for name in draw(st.sets(st.sampled_from(["ToUserName", "FromUserName", "CreateTime", "MsgType"]), max_size=1)):
         del fields[name]
     return fields

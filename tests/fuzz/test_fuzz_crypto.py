@@ -17,7 +17,7 @@ keys = st.binary(min_size=32, max_size=32)
 appids = st.one_of(st.binary(min_size=8, max_size=8).map(lambda raw: "wx" + raw.hex()), st.text(max_size=40))
 
 
-@examples(200)
+@examples(100)
 @given(keys, st.one_of(ANY_TEXT, base64_text))
 @example(b"k" * 32, "")
 @example(b"k" * 32, "====")
@@ -58,7 +58,7 @@ def forged_plaintexts(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
     return body, markers
 
 
-@examples(150)
+@examples(100)
 @given(keys, forged_plaintexts())
 def test_errors_never_echo_the_plaintext(key: bytes, forged: tuple[bytes, list[bytes]]) -> None:
     plaintext, markers = forged
@@ -72,7 +72,7 @@ def test_errors_never_echo_the_plaintext(key: bytes, forged: tuple[bytes, list[b
         assert markers[0] in opened
 
 
-@examples(300)
+@examples(150)
 @given(ANY_TEXT, st.lists(ANY_TEXT, max_size=5))
 @example("", [])
 @example("\ud800", ["\udfff"])
@@ -81,7 +81,7 @@ def test_signature_matches_never_raises(signature: str, parts: list[str]) -> Non
     assert signature_matches(signature, *parts) in (True, False)
 
 
-@examples(200)
+@examples(100)
 @given(st.lists(st.text(), max_size=5).flatmap(lambda parts: st.tuples(st.just(parts), st.permutations(parts))))
 def test_sign_is_order_independent_and_matches_case_insensitively(case: tuple[list[str], list[str]]) -> None:
     parts, shuffled = case

@@ -32,7 +32,7 @@ def _check_message(document: dict[str, Any]) -> None:
     repr(msg)
 
 
-@examples(300)
+@examples(200)
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_parse_or_raise_xml_error(body: bytes) -> None:
     document = _parse(body)
@@ -40,7 +40,7 @@ def test_arbitrary_bytes_parse_or_raise_xml_error(body: bytes) -> None:
         _check_message(document)
 
 
-@examples(80)
+@examples(50)
 @given(xml_documents())
 @example((b'<?xml version="1.0" encoding="UTF-16"?>'.decode().encode("utf-16")
           + '<!DOCTYPE x [<!ENTITY e "x">]><xml><a>&e;</a></xml>'.encode("utf-16-le"), True))
@@ -53,13 +53,13 @@ def test_xml_documents_parse_or_raise_xml_error(case: tuple[bytes, bool]) -> Non
     _check_message(document)
 
 
-@examples(60)
+@examples(40)
 @given(message_dicts())
 def test_parse_message_never_raises_on_any_dict(raw: dict[str, Any]) -> None:
     _check_message(raw)
 
 
-@examples(300)
+@examples(200)
 @given(ANY_TEXT)
 @example("a]]>b]]]]>c")
 @example("\x00\x0b\ufffe\ud800")
