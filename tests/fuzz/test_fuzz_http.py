@@ -191,7 +191,7 @@ def check_reply(exchange: Exchange, sealed: bool) -> None:
     assert reply["MsgType"] == "text" and reply["ToUserName"] and "Content" in reply, reply
 
 
-@examples(100)
+@examples(80)
 @given(request=requests())
 def test_any_request_is_answered_completely_without_a_500(
     bot: Bot, loop: asyncio.AbstractEventLoop, request: Request

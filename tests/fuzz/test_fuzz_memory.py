@@ -87,17 +87,17 @@ def test_memory_is_bounded_under_hostile_requests() -> None:
     async def measure() -> int:
         await _serve(bot, warm_up)  # caches (tag tables, the runtime, lxml's parser) fill up here
         gc.collect()
-        before = tracemalloc.get_traced_memory()[0]
-        await _serve(bot, requests)
-        await asyncio.sleep(0.1)  # the last handlers' background work ends
-        gc.collect()
-        return tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.start()  # from here on, what is allocated and still alive at the end is the growth
+        try:
+            await _serve(bot, requests)
+            await asyncio.sleep(0.1)  # the last handlers' background work ends
+            gc.collect()
+            growth = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        await bot.shutdown()
+        return growth
 
-    tracemalloc.start()
-    try:
-        growth = asyncio.run(measure())
-    finally:
-        tracemalloc.stop()
-    print(f"heap growth over {REQUESTS} requests: {growth} bytes")
+    growth = asyncio.run(measure())
     assert growth < BOUND, f"the heap grew by {growth} bytes over {REQUESTS} requests"
     assert isinstance(bot.store, MemoryStore) and len(bot.store) < 100, "expired records are swept, not kept"
