@@ -37,8 +37,14 @@ def sign(*parts: str) -> str:
 
 
 def signature_matches(signature: str, *parts: str) -> bool:
-    """Constant-time check, so response timing does not leak how much of a forged signature was right."""
-    return hmac.compare_digest(sign(*parts).encode(), signature.lower().encode())
+    """Constant-time check, so response timing does not leak how much of a forged signature was right.
+
+    Text that has no UTF-8 form (a lone surrogate) was never signed by WeChat: it does not match.
+    """
+    try:
+        return hmac.compare_digest(sign(*parts).encode(), signature.lower().encode())
+    except UnicodeEncodeError:
+        return False
 
 
 def decode_aes_key(encoding_aes_key: str) -> bytes:

@@ -35,10 +35,9 @@ class ReplayGuard:
         if self.window is None:
             return
         try:
-            sent = int(timestamp)
-        except ValueError:
+            skew = time.time() - int(timestamp)
+        except (ValueError, OverflowError):  # OverflowError: an integer too large for a float
             raise Stale(f"timestamp {timestamp[:20]!r} is not a Unix time") from None
-        skew = time.time() - sent
         if abs(skew) > self.window:
             raise Stale(
                 f"timestamp is {abs(skew):.0f}s {'old' if skew > 0 else 'in the future'}, outside the "

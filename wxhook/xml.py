@@ -79,13 +79,16 @@ def _text(element: Any) -> str:
     return text.strip()
 
 
-_ILLEGAL = {c: None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)}
+_ILLEGAL = {
+    c: None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF)
+}
 
 
 def cdata(text: str) -> str:
     """Wrap text in CDATA; a ``]]>`` inside is split across two sections so it survives intact.
 
-    Control characters that XML 1.0 forbids are dropped: WeChat would reject the whole reply for one of them.
+    Characters that XML 1.0 forbids (most controls, lone surrogates, U+FFFE, U+FFFF) are dropped: WeChat would
+    reject the whole reply for one of them, and a lone surrogate cannot even be encoded to send it.
     """
     if not text.isprintable():
         text = text.translate(_ILLEGAL)
