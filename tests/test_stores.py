@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
-from wxhook.stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
+from wxhook.stores import LockTimeout, MemoryStore, ResilientStore, SQLiteStore, Store, open_store
 
 TTL = 0.05
 PAST_TTL = 0.08
@@ -148,7 +148,7 @@ def test_open_store_memory() -> None:
 async def test_open_store_sqlite_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     store = open_store("sqlite:///data/rel.db")
-    assert isinstance(store, SQLiteStore)
+    assert isinstance(store, ResilientStore) and isinstance(store.shared, SQLiteStore)
     await store.set("k", "v")
     await store.close()
     assert (tmp_path / "data" / "rel.db").is_file(), "relative to the cwd, parent directory created"
@@ -158,7 +158,7 @@ async def test_open_store_sqlite_absolute(tmp_path: Path) -> None:
     target = tmp_path / "nested" / "abs.db"
     store = open_store(f"sqlite:///{target}")
     assert str(target).startswith("/")
-    assert isinstance(store, SQLiteStore)
+    assert isinstance(store, ResilientStore) and isinstance(store.shared, SQLiteStore)
     await store.set("k", "v")
     await store.close()
     with sqlite3.connect(target) as conn:

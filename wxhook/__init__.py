@@ -43,7 +43,7 @@ from .replies import (
     Voice,
 )
 from .routing import Router
-from .stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
+from .stores import LockTimeout, MemoryStore, ResilientStore, SQLiteStore, Store, StoreUnavailable, open_store
 from .weblogin import WebLogin
 
 __all__ = [
@@ -72,10 +72,12 @@ __all__ = [
     "RateLimitError",
     "Reply",
     "ReplyWindowError",
+    "ResilientStore",
     "Router",
     "SQLiteStore",
     "SystemBusyError",
     "Store",
+    "StoreUnavailable",
     "Text",
     "TransferCustomerService",
     "UnauthorizedAPIError",

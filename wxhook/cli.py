@@ -3,6 +3,7 @@
     wxhook send "hello"                      # a text from a follower, to http://127.0.0.1:8000/
     wxhook event subscribe --key qrscene_42  # an event
     wxhook handshake                         # the GET verification WeChat does when you save the URL
+    wxhook worker app:bot                    # run the bot's queue=True handlers and ctx.enqueue jobs
 
 Credentials come from the same WXHOOK_TOKEN, WXHOOK_APPID and WXHOOK_AES_KEY the bot reads (or --token,
 --appid, --aes-key); with an AES key the message goes out in safe mode and the reply is checked and opened.
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 import httpx
 
 from .testing import BotClient, BotReply, ReplyError
+from .worker import add_arguments as add_worker_arguments
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     event.add_argument("name")
     event.add_argument("--key", help="EventKey")
     commands.add_parser("handshake", help="the GET verification WeChat does when the URL is saved")
+    worker = commands.add_parser("worker", help="run a bot's queued handlers and jobs (Bot(queue=...))")
+    add_worker_arguments(worker)
     return parser
 
 
@@ -67,6 +71,11 @@ async def _run(args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "worker":
+        from .queue import run_worker  # taskiq is an optional dependency
+
+        run_worker(args.target, concurrency=args.concurrency)
+        return 0
     if not args.token:
         print("wxhook: no token: set WXHOOK_TOKEN or pass --token (the bot's Token)", file=sys.stderr)
         return 2

@@ -19,7 +19,6 @@ The claim, the outcome and the waiters live in the bot's store, so this holds ac
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import secrets
 import time
@@ -35,6 +34,8 @@ from .stores import Store
 from .stores.keys import BotKeys
 
 Handle = Callable[[Context], Awaitable[Reply | None]]
+Enqueue = Callable[[Message, str], Awaitable[bool]]
+"""Puts a message on the job queue for the named handler; False when the queue cannot be reached."""
 
 logger = logging.getLogger("wxhook")
 
@@ -48,7 +49,8 @@ class Window:
     """Deadline, deferral and retry coalescing for one bot.
 
     ``handle`` produces a message's reply (the dispatcher), ``api`` gives the client late replies go out
-    through (called only when one does, so a bot without an AppSecret works until then).
+    through (called only when one does, so a bot without an AppSecret works until then). ``enqueue`` (a job
+    queue) takes the messages of routes marked ``queue=True``.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class Window:
         timeout_reply: str | None,
         typing: bool,
         retry_delay: float = 1.0,
+        enqueue: Enqueue | None = None,
     ) -> None:
         self._handle = handle
         self._api = api
@@ -74,6 +77,7 @@ class Window:
         self._timeout_reply = timeout_reply
         self._typing = typing
         self._retry_delay = retry_delay
+        self._enqueue = enqueue
         self._running: dict[str, asyncio.Future[str]] = {}
         self.stats = stats
 
@@ -84,11 +88,16 @@ class Window:
         the shutdown log should it still be running then.
         """
         key = dedupe_key(msg)
-        if len(key) > 100:  # a VIEW event's key is its URL, up to 1 KiB: keep store keys short
-            key = hashlib.sha1(key.encode()).hexdigest()
         keys = self._keys.message(key)
         loop = asyncio.get_running_loop()
-        if await self._store.set_if_absent(keys.state, "running", self._retention):
+        claimed = await self._store.set_if_absent(keys.state, "running", self._retention)
+        # A queued handler: the first delivery enqueues it and every delivery answers at once; if the queue
+        # cannot be reached, the claimed delivery falls through and runs it here.
+        enqueue = self._enqueue if ctx.route is not None and ctx.route.queue else None
+        if enqueue is not None and (not claimed or await enqueue(msg, handler)):
+            self.stats["queued"] += claimed
+            return None if self._timeout_reply is None else _render_text(msg, self._timeout_reply)
+        if claimed:
             outcome: asyncio.Future[str] = loop.create_future()
             self._running[key] = outcome
             self._background.watch(self._run(msg, ctx, key, outcome, deadline), f"{handler} ({key})")

@@ -1,0 +1,296 @@
+"""Slow handlers and background jobs on a job queue, run by ``wxhook worker module:bot`` on any host.
+
+The queue is taskiq with taskiq-redis' stream broker (``pip install 'wxhook[queue]'``): async-native like the
+rest of wxhook, and its Redis stream keeps a job pending until a worker acknowledges it after running it, so
+a job survives the restart of the instance that enqueued it and of the worker that ran it: a job left
+unacknowledged for ``redeliver_after`` seconds is claimed again by a live worker. That is at-least-once; the
+store makes it effectively-once for the follower. A message whose reply went out is marked ``sent`` and
+skipped if it comes back, and the customer-service send is guarded by a short lease, so two workers never
+both send it.
+
+A job that raises is retried by taskiq (``SimpleRetryMiddleware``) up to ``max_attempts`` runs in all; the
+last run hands the exception to the bot's ``on_error`` handlers and logs the job with the message and handler.
+
+Queue URL options (stripped before the URL reaches Redis): ``redeliver_after`` (seconds, default 45) and
+``max_attempts`` (default 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.concurrency import run_in_threadpool
+
+from ._util import LoopBound, is_async, job_name
+from .api import WeChatError
+from .config import ConfigError
+from .messages import Message, dedupe_key, parse_message
+from .stores.keys import BotKeys
+
+if TYPE_CHECKING:
+    from taskiq import AsyncBroker
+
+    from .app import Bot
+
+logger = logging.getLogger("wxhook")
+
+QUEUE_FORMS = "'redis://host:6379/0', 'rediss://…' for TLS, or 'unix:///path/redis.sock'"
+MESSAGE_TASK = "wxhook.message"
+CALL_TASK = "wxhook.call"
+_SENT = "sent"
+_SENT_TTL = 2 * 86400.0  # WeChat's customer-service window is 48 hours: nothing is sent after it anyway
+_LEASE = 30.0
+_ENQUEUE_TIMEOUT = 1.0
+_STREAM_MAXLEN = 100_000
+
+
+class JobQueue:
+    """The job queue a ``Bot(queue=...)`` / WXHOOK_QUEUE URL names, for one bot's jobs."""
+
+    def __init__(self, url: str, keys: BotKeys) -> None:
+        try:
+            import taskiq  # noqa: F401
+            import taskiq_redis  # noqa: F401
+        except ImportError:
+            raise ImportError(f"the job queue {url!r} needs taskiq: pip install 'wxhook[queue]'") from None
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        if scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError(
+                f"unsupported job queue URL {url!r}; set queue= or WXHOOK_QUEUE to {QUEUE_FORMS} (Sentinel and "
+                "Cluster URLs are not supported here: their taskiq-redis brokers never redeliver a dead worker's job)"
+            )
+        base, _, query = url.partition("?")
+        options = dict(parse_qsl(query, keep_blank_values=True))
+        self.redeliver_after = _number(url, "redeliver_after", options.pop("redeliver_after", "45"))
+        self.max_attempts = int(_number(url, "max_attempts", options.pop("max_attempts", "3")))
+        self.url = f"{base}?{urlencode(options)}" if options else base
+        self.stream = keys.jobs()
+        self._broker: LoopBound[AsyncBroker] = LoopBound(self._new_broker)
+        self._started: set[int] = set()
+
+    def _new_broker(self) -> AsyncBroker:
+        from taskiq import SimpleRetryMiddleware
+        from taskiq_redis import RedisStreamBroker
+
+        broker = RedisStreamBroker(
+            self.url, queue_name=self.stream, consumer_group_name="wxhook", consumer_id="0",
+            idle_timeout=int(self.redeliver_after * 1000), xread_block=1000, maxlen=_STREAM_MAXLEN,
+        )
+        return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=self.max_attempts))
+
+    async def broker(self) -> AsyncBroker:
+        """This loop's broker, started (which creates the stream's consumer group, so jobs enqueued before
+        any worker ever ran are kept for it)."""
+        broker = self._broker.get()
+        if id(broker) not in self._started:
+            await broker.startup()
+            self._started.add(id(broker))
+        return broker
+
+    async def _kick(self, task: str, name: str, *args: Any) -> bool:
+        """Enqueue one job; False (logged) when the queue cannot be reached in time."""
+        from taskiq.kicker import AsyncKicker
+
+        try:
+            broker = await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
+            labels = {"retry_on_error": True, "max_retries": self.max_attempts}
+            kicker: AsyncKicker[Any, Any] = AsyncKicker(task, broker, labels)
+            await asyncio.wait_for(kicker.kiq(*args), _ENQUEUE_TIMEOUT)
+        except Exception as exc:
+            logger.warning("job queue %s unavailable (%s: %s); %s runs in this process instead",
+                           self.url, type(exc).__name__, exc, name)
+            return False
+        return True
+
+    async def enqueue_message(self, msg: Message, handler: str) -> bool:
+        """Put a message on the queue for its handler to run in a worker."""
+        return await self._kick(MESSAGE_TASK, handler, _plain(msg.raw))
+
+    async def enqueue_call(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        return await self._kick(CALL_TASK, job_name(func), importable_name(func), list(args), kwargs)
+
+    async def close(self) -> None:
+        broker = self._broker.take()
+        if broker is not None and id(broker) in self._started:
+            self._started.discard(id(broker))
+            await broker.shutdown()
+
+
+def importable_name(func: Callable[..., Any]) -> str:
+    """``module:qualname`` for a function a worker can import; TypeError naming the fix otherwise."""
+    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", "")
+    if not module or "<" in qualname or module == "__main__":
+        raise TypeError(
+            f"ctx.enqueue({job_name(func)}): a queued job must be a function defined at the top level of an "
+            "importable module (not a lambda, a nested function or __main__), so a worker can import it by name"
+        )
+    return f"{module}:{qualname}"
+
+
+def check_arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    try:
+        json.dumps([args, kwargs])
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"ctx.enqueue({job_name(func)}): arguments must be JSON-serialisable ({exc}); pass ids "
+                        "and strings and load the rest in the job") from None
+
+
+def load(target: str) -> Any:
+    """The object ``module:attribute`` names (the working directory importable, as uvicorn does)."""
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"{target!r} is not module:attribute, e.g. 'app:bot'")
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    value: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """A message's ``raw`` view as plain JSON-ready dicts and lists."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _number(url: str, name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if number <= 0:
+        raise ConfigError(f"{name}={value!r} in the job queue URL {url!r} must be a positive number")
+    return number
+
+
+class Worker:
+    """Runs one bot's queued jobs: ``wxhook worker module:bot`` or ``python -m wxhook.worker module:bot``."""
+
+    def __init__(self, bot: Bot) -> None:
+        if bot.queue is None:
+            raise ConfigError("this bot has no job queue to work on: pass Bot(queue='redis://…') or set WXHOOK_QUEUE")
+        self.bot = bot
+        self.queue = bot.queue
+
+    def register(self, broker: AsyncBroker) -> None:
+        from taskiq import Context, TaskiqDepends
+
+        async def run_message(raw: dict[str, Any], context: Context = TaskiqDepends()) -> None:  # noqa: B008
+            await self.run_message(raw, _attempt(context))
+
+        async def run_call(
+            name: str, args: list[Any], kwargs: dict[str, Any], context: Context = TaskiqDepends()  # noqa: B008
+        ) -> None:
+            await self.run_call(name, args, kwargs, _attempt(context))
+
+        broker.register_task(run_message, task_name=MESSAGE_TASK)
+        broker.register_task(run_call, task_name=CALL_TASK)
+
+    async def run_message(self, raw: dict[str, Any], attempt: int) -> None:
+        """Run a queued message's handler and send its reply through the customer-service API, once."""
+        bot = self.bot
+        msg = parse_message(raw)
+        keys = bot.keys.message(dedupe_key(msg))
+        if await bot.store.get(keys.delivered) == _SENT:
+            return  # an earlier run (before a crash or a redelivery) finished it
+        ctx = bot.context(msg)
+        handler = job_name(ctx.route.func) if ctx.route is not None else "no handler"
+        try:
+            try:
+                reply = await bot.handle(msg, ctx, raise_errors=True)
+            except Exception as exc:
+                if attempt < self.queue.max_attempts:
+                    raise
+                logger.error("queued handler %s failed %d time(s) for %s from %s (%s); giving up", handler,
+                             attempt, msg.msg_type, msg.from_user_name, _message_id(msg))
+                reply = await bot.recover(exc, msg, ctx)
+            if reply is None:
+                await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
+                return
+            lease = secrets.token_hex(8)
+            if not await bot.store.set_if_absent(keys.delivered, lease, _LEASE):
+                return  # sent already, or another worker is sending it right now
+            try:
+                msgtype, payload = reply.custom_message()
+                await bot.api.message.send(msg.from_user_name, msgtype, payload)
+            except WeChatError as exc:
+                await bot.store.compare_and_delete(keys.delivered, lease)
+                if exc.transient:
+                    raise
+                logger.error("reply of queued handler %s to %s not delivered: %s", handler, msg.from_user_name,
+                             exc)
+                return
+            except BaseException:
+                await bot.store.compare_and_delete(keys.delivered, lease)
+                raise
+            await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
+            bot.stats["delivered"] += 1
+        finally:
+            ctx.release()
+
+    async def run_call(self, name: str, args: list[Any], kwargs: dict[str, Any], attempt: int) -> None:
+        func = load(name)
+        try:
+            if is_async(func):
+                await func(*args, **kwargs)
+            else:
+                await run_in_threadpool(func, *args, **kwargs)
+        except Exception:
+            if attempt < self.queue.max_attempts:
+                raise
+            logger.exception("queued job %s failed %d time(s); giving up", name, attempt)
+
+    async def run(self, *, concurrency: int = 100) -> None:
+        """Work until cancelled (SIGINT / SIGTERM under ``run_worker``), then shut the bot down."""
+        from taskiq.api import run_receiver_task
+
+        await self.bot.startup()
+        try:
+            broker = await self.queue.broker()
+            broker.is_worker_process = True
+            self.register(broker)
+            logger.info("wxhook worker: running jobs from %s (stream %s)", self.queue.url, self.queue.stream)
+            await run_receiver_task(broker, max_async_tasks=concurrency)
+        finally:
+            await self.bot.shutdown()
+
+
+def _attempt(context: Any) -> int:
+    return int(context.message.labels.get("_retries", 0)) + 1
+
+
+def _message_id(msg: Message) -> str:
+    msg_id = getattr(msg, "msg_id", None)
+    return f"MsgId {msg_id}" if msg_id is not None else f"event at {msg.create_time}"
+
+
+def run_worker(target: str, *, concurrency: int = 100) -> None:
+    """Import the bot ``target`` names (``module:bot``) and run its queued jobs until SIGINT or SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = Worker(load(target))
+
+    async def main() -> None:
+        task = asyncio.ensure_future(worker.run(concurrency=concurrency))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            logger.info("wxhook worker stopped")
+
+    asyncio.run(main())
