@@ -3,7 +3,8 @@
 Every call to the shared store is bounded by ``timeout`` so a message is still answered inside WeChat's
 window. When the shared store fails or times out, the store switches to a process-local ``MemoryStore``
 (local retry coalescing, locally cached credentials), logs one WARNING for the outage, and probes the shared
-store in the background with a write; the first probe that succeeds switches back and logs one INFO. While
+store in the background with a write every ``probe_interval``; the first probe that succeeds switches back
+and logs one INFO. While
 healthy, what this process reads and writes is mirrored locally, so an outage starts from what the process
 last knew: the cached access token, the claims of messages in flight.
 
@@ -57,7 +58,6 @@ class ResilientStore(Store):
         self.outage_errors = (*shared.outage_errors, TimeoutError, asyncio.TimeoutError)
         self._local = MemoryStore()
         self._down_since: float | None = None
-        self._next_probe = 0.0
         self._probe: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -87,15 +87,13 @@ class ResilientStore(Store):
             else:
                 await mirror(value)
                 return value
-        else:
-            self._maybe_probe()
         return await op(self._local)
 
     def _went_down(self, exc: BaseException) -> None:
         if self._down_since is not None:
             return
         self._down_since = time.monotonic()
-        self._next_probe = self._down_since + self.probe_interval
+        self._probe = asyncio.ensure_future(self._recover())
         if self.fail_closed:
             logger.warning("store %s is unavailable (%s); failing closed until it answers", self.name,
                            _describe(exc))
@@ -105,21 +103,22 @@ class ResilientStore(Store):
                 "processes) until it answers again", self.name, _describe(exc),
             )
 
-    def _maybe_probe(self) -> None:
-        if (self._probe is None or self._probe.done()) and time.monotonic() >= self._next_probe:
-            self._probe = asyncio.ensure_future(self._recover())
-
     async def _recover(self) -> None:
-        """Write to the shared store; back to shared state when it takes the write."""
-        self._next_probe = time.monotonic() + self.probe_interval
-        try:
-            await asyncio.wait_for(self.shared.set(health_key(), "ok", 10.0), self.timeout)
-        except self.outage_errors:
-            return
-        if self._down_since is not None:
-            logger.info("store %s answers again after %.1fs; back to shared state", self.name,
-                        time.monotonic() - self._down_since)
+        """Write to the shared store until it takes the write, then go back to shared state."""
+        while True:
+            await asyncio.sleep(self.probe_interval)
+            try:
+                await asyncio.wait_for(self.shared.set(health_key(), "ok", 10.0), self.timeout)
+            except self.outage_errors:
+                continue
+            except Exception:
+                logger.exception("store %s: the recovery probe failed unexpectedly; probing on", self.name)
+                continue
+            if self._down_since is not None:
+                logger.info("store %s answers again after %.1fs; back to shared state", self.name,
+                            time.monotonic() - self._down_since)
             self._down_since = None
+            return
 
     async def get(self, key: str) -> str | None:
         async def mirror(value: str | None) -> None:
