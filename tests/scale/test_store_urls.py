@@ -27,7 +27,7 @@ async def test_client_takes_a_store_url(tmp_path: Path) -> None:
         # A second client on the same file finds the token the first one fetched.
         async with Client(fake.appid, fake.secret, api_base=fake.url, store=f"sqlite:///{tmp_path / 's.db'}") as b:
             assert await b.access_token() == token
-        assert fake.count("/cgi-bin/stable_token") == 1
+        assert fake.count("/cgi-bin/stable_token") == 1, outputs
 
 
 def test_bot_and_client_reject_a_bad_store_url_with_the_same_words() -> None:
@@ -54,7 +54,7 @@ def test_sentinel_and_cluster_urls_are_parsed_at_construction() -> None:
     sentinel = parse_redis_url("redis+sentinel://:pw@s1:26379,s2/mymaster/2?socket_timeout=0.2")
     assert (sentinel.kind, sentinel.nodes, sentinel.service, sentinel.db) == (
         "sentinel", (("s1", 26379), ("s2", 26379)), "mymaster", 2)
-    assert sentinel.connection_options() == {"socket_timeout": 0.2, "socket_connect_timeout": 0.5, "password": "pw"}
+    assert sentinel.connection_options() == {"socket_timeout": 0.2, "socket_connect_timeout": 1.0, "password": "pw"}
     cluster = parse_redis_url("redis+cluster://user:p%40ss@n1:7000,n2:7001")
     assert (cluster.kind, cluster.nodes, cluster.username, cluster.password) == (
         "cluster", (("n1", 7000), ("n2", 7001)), "user", "p@ss")
@@ -114,6 +114,6 @@ async def test_three_client_processes_fetch_one_token(redis_url: str, tmp_path: 
                 caller.wait(10)
         assert [caller.returncode for caller in callers] == [0, 0, 0], outputs
         assert fake.count("/cgi-bin/getcallbackip") == 150
-        assert fake.count("/cgi-bin/stable_token") == 1
+        assert fake.count("/cgi-bin/stable_token") == 1, outputs
         token_requests = fake.calls("/cgi-bin/stable_token")
         assert token_requests[0].json["appid"] == fake.appid

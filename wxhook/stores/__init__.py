@@ -22,7 +22,7 @@ _URL_FORMS = (
     "'memory://', 'sqlite:///relative/path.db', 'sqlite:////absolute/path.db', 'redis://host:6379/0' "
     "(also rediss://, unix://, redis+sentinel://, redis+cluster://)"
 )
-_REDIS_TIMEOUT = 1.0
+_REDIS_TIMEOUT = 1.5
 _WRAPPER_OPTIONS = ("fail_closed", "timeout")
 
 
