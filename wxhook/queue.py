@@ -51,7 +51,6 @@ _SENT = "sent"
 _SENT_TTL = 2 * 86400.0  # WeChat's customer-service window is 48 hours: nothing is sent after it anyway
 _LEASE = 30.0
 _ENQUEUE_TIMEOUT = 1.0
-_STREAM_MAXLEN = 100_000
 
 
 class JobQueue:
@@ -79,14 +78,10 @@ class JobQueue:
         self._started: set[int] = set()
 
     def _new_broker(self) -> AsyncBroker:
-        from taskiq import SimpleRetryMiddleware
-        from taskiq_redis import RedisStreamBroker
+        from ._taskiq import new_broker
 
-        broker = RedisStreamBroker(
-            self.url, queue_name=self.stream, consumer_group_name="wxhook", consumer_id="0",
-            idle_timeout=int(self.redeliver_after * 1000), xread_block=1000, maxlen=_STREAM_MAXLEN,
-        )
-        return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=self.max_attempts))
+        return new_broker(self.url, self.stream, redeliver_after=self.redeliver_after,
+                          max_attempts=self.max_attempts)
 
     async def broker(self) -> AsyncBroker:
         """This loop's broker, started (which creates the stream's consumer group, so jobs enqueued before
@@ -99,13 +94,11 @@ class JobQueue:
 
     async def _kick(self, task: str, name: str, *args: Any) -> bool:
         """Enqueue one job; False (logged) when the queue cannot be reached in time."""
-        from taskiq.kicker import AsyncKicker
+        from ._taskiq import kick
 
         try:
             broker = await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
-            labels = {"retry_on_error": True, "max_retries": self.max_attempts}
-            kicker: AsyncKicker[Any, Any] = AsyncKicker(task, broker, labels)
-            await asyncio.wait_for(kicker.kiq(*args), _ENQUEUE_TIMEOUT)
+            await asyncio.wait_for(kick(broker, task, self.max_attempts, *args), _ENQUEUE_TIMEOUT)
         except Exception as exc:
             logger.warning("job queue %s unavailable (%s: %s); %s runs in this process instead",
                            self.url, type(exc).__name__, exc, name)
@@ -186,20 +179,6 @@ class Worker:
         self.bot = bot
         self.queue = bot.queue
 
-    def register(self, broker: AsyncBroker) -> None:
-        from taskiq import Context, TaskiqDepends
-
-        async def run_message(raw: dict[str, Any], context: Context = TaskiqDepends()) -> None:  # noqa: B008
-            await self.run_message(raw, _attempt(context))
-
-        async def run_call(
-            name: str, args: list[Any], kwargs: dict[str, Any], context: Context = TaskiqDepends()  # noqa: B008
-        ) -> None:
-            await self.run_call(name, args, kwargs, _attempt(context))
-
-        broker.register_task(run_message, task_name=MESSAGE_TASK)
-        broker.register_task(run_call, task_name=CALL_TASK)
-
     async def run_message(self, raw: dict[str, Any], attempt: int) -> None:
         """Run a queued message's handler and send its reply through the customer-service API, once."""
         bot = self.bot
@@ -258,19 +237,17 @@ class Worker:
         """Work until cancelled (SIGINT / SIGTERM under ``run_worker``), then shut the bot down."""
         from taskiq.api import run_receiver_task
 
+        from ._taskiq import register
+
         await self.bot.startup()
         try:
             broker = await self.queue.broker()
             broker.is_worker_process = True
-            self.register(broker)
+            register(broker, (MESSAGE_TASK, CALL_TASK), self.run_message, self.run_call)
             logger.info("wxhook worker: running jobs from %s (stream %s)", self.queue.url, self.queue.stream)
             await run_receiver_task(broker, max_async_tasks=concurrency)
         finally:
             await self.bot.shutdown()
-
-
-def _attempt(context: Any) -> int:
-    return int(context.message.labels.get("_retries", 0)) + 1
 
 
 def _message_id(msg: Message) -> str:

@@ -42,7 +42,8 @@ async def test_redis_stopped_under_two_instances(processes: Processes, private_r
         urls = [processes.bot("a", env), processes.bot("b", env)]
         async with BotClient(urls[0], token=TOKEN) as template:
             for i, url in enumerate(urls):
-                assert (await deliver(url, template.message("text", f"o_up_{i}", Content=f"up{i}")))[1] == f"echo: up{i}"
+                fields = template.message("text", f"o_up_{i}", Content=f"up{i}")
+                assert (await deliver(url, fields))[1] == f"echo: up{i}"
 
             private_redis.stop()
             for i in range(6):  # every message still gets its handler's passive reply, on either instance

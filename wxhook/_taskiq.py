@@ -1,0 +1,80 @@
+"""The taskiq side of the job queue (imported only when a queue is configured: taskiq is optional).
+
+Kept apart from ``queue.py`` because taskiq resolves a task's dependencies from its type hints, so the names in
+them (``Context``) must be importable from the module the task functions live in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from taskiq import AckableMessage, AsyncBroker, Context, SimpleRetryMiddleware, TaskiqDepends
+from taskiq.kicker import AsyncKicker
+from taskiq_redis import RedisStreamBroker
+
+_STREAM_MAXLEN = 100_000
+_POLL_MS = 1000
+
+MessageJob = Callable[[dict[str, Any], int], Awaitable[None]]
+CallJob = Callable[[str, list[Any], dict[str, Any], int], Awaitable[None]]
+
+
+class _StreamBroker(RedisStreamBroker):
+    """taskiq-redis' stream broker, reclaiming a dead worker's jobs on every poll.
+
+    Upstream (taskiq-redis 1.2) looks for jobs idle past ``idle_timeout`` only after a poll brought new jobs,
+    so on a quiet queue a job whose worker died would wait for the next message; here each poll does both.
+    """
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        async with Redis(connection_pool=self.connection_pool) as conn:
+            while True:
+                fresh: Any = await conn.xreadgroup(
+                    self.consumer_group_name, self.consumer_name, {self.queue_name: ">"},
+                    block=self.block, noack=False, count=self.count,
+                )
+                entries = [entry for _, stream_entries in fresh or () for entry in stream_entries]
+                _, claimed, *_ = await conn.xautoclaim(
+                    self.queue_name, self.consumer_group_name, self.consumer_name,
+                    min_idle_time=self.idle_timeout, count=self.unacknowledged_batch_size,
+                )
+                for entry_id, fields in [*entries, *claimed]:
+                    if fields:  # an entry trimmed from the stream while pending has no fields left
+                        yield AckableMessage(data=fields[b"data"], ack=self._ack_generator(entry_id, self.queue_name))
+
+
+def new_broker(url: str, stream: str, *, redeliver_after: float, max_attempts: int) -> AsyncBroker:
+    """A Redis stream broker: jobs stay pending until acknowledged after they ran, and a job left
+    unacknowledged for ``redeliver_after`` seconds (its worker died) is claimed by another worker."""
+    broker = _StreamBroker(
+        url, queue_name=stream, consumer_group_name="wxhook", consumer_id="0",
+        idle_timeout=int(redeliver_after * 1000), xread_block=_POLL_MS, maxlen=_STREAM_MAXLEN,
+    )
+    return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=max_attempts))
+
+
+async def kick(broker: AsyncBroker, task: str, max_attempts: int, *args: Any) -> None:
+    labels: dict[str, Any] = {"retry_on_error": True, "max_retries": max_attempts}
+    kicker: AsyncKicker[Any, Any] = AsyncKicker(task, broker, labels)
+    await kicker.kiq(*args)
+
+
+def register(broker: AsyncBroker, names: tuple[str, str], on_message: MessageJob, on_call: CallJob) -> None:
+    """Register the two wxhook tasks; each gets its attempt number (1 for the first run) from taskiq."""
+
+    async def run_message(raw: dict[str, Any], context: Context = TaskiqDepends()) -> None:  # noqa: B008
+        await on_message(raw, _attempt(context))
+
+    async def run_call(
+        name: str, args: list[Any], kwargs: dict[str, Any], context: Context = TaskiqDepends()  # noqa: B008
+    ) -> None:
+        await on_call(name, args, kwargs, _attempt(context))
+
+    broker.register_task(run_message, task_name=names[0])
+    broker.register_task(run_call, task_name=names[1])
+
+
+def _attempt(context: Context) -> int:
+    return int(context.message.labels.get("_retries", 0)) + 1
