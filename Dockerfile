@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY wxhook ./wxhook
-RUN pip install --no-cache-dir ".[redis]" "uvicorn[standard]" && useradd --create-home wxhook
+RUN pip install --no-cache-dir ".[queue]" "uvicorn[standard]" && useradd --create-home wxhook
 COPY examples ./examples
 
 USER wxhook

@@ -37,9 +37,9 @@ class Processes:
         self.directory = directory
         self.running: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def start(self, name: str, args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
         with open(self.directory / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.running[name] = process
         return process
 
@@ -49,8 +49,12 @@ class Processes:
     def bot(self, name: str, env: dict[str, str], app: str = f"{BOT}:app") -> str:
         """A uvicorn instance of ``app``; its URL once it answers."""
         port = free_port()
-        process = self.start(name, [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
-                                    "--port", str(port)], env)
+        self.start(name, [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)], env)
+        return self.bot_url(name, port)
+
+    def bot_url(self, name: str, port: int) -> str:
+        """The URL of the server ``name`` started on ``port``, once it answers."""
+        process = self.running[name]
         url = f"http://127.0.0.1:{port}/"
 
         def answers() -> bool:
