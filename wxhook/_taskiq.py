@@ -11,6 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from taskiq import AckableMessage, AsyncBroker, Context, SimpleRetryMiddleware, TaskiqDepends
+from taskiq.api import run_receiver_task
 from taskiq.kicker import AsyncKicker
 from taskiq_redis import RedisStreamBroker
 
@@ -78,3 +79,9 @@ def register(broker: AsyncBroker, names: tuple[str, str], on_message: MessageJob
 
 def _attempt(context: Context) -> int:
     return int(context.message.labels.get("_retries", 0)) + 1
+
+
+async def receive(broker: AsyncBroker, concurrency: int) -> None:
+    """Run jobs from ``broker``, ``concurrency`` at once, until cancelled."""
+    broker.is_worker_process = True
+    await run_receiver_task(broker, max_async_tasks=concurrency)

@@ -51,6 +51,7 @@ _SENT = "sent"
 _SENT_TTL = 2 * 86400.0  # WeChat's customer-service window is 48 hours: nothing is sent after it anyway
 _LEASE = 30.0
 _ENQUEUE_TIMEOUT = 1.0
+_RETRY_AFTER_OUTAGE = 2.0
 
 
 class JobQueue:
@@ -58,8 +59,7 @@ class JobQueue:
 
     def __init__(self, url: str, keys: BotKeys) -> None:
         try:
-            import taskiq  # noqa: F401
-            import taskiq_redis  # noqa: F401
+            from . import _taskiq  # noqa: F401 - taskiq and taskiq-redis are optional
         except ImportError:
             raise ImportError(f"the job queue {url!r} needs taskiq: pip install 'wxhook[queue]'") from None
         scheme = url.split("://", 1)[0] if "://" in url else ""
@@ -74,35 +74,52 @@ class JobQueue:
         self.max_attempts = int(_number(url, "max_attempts", options.pop("max_attempts", "3")))
         self.url = f"{base}?{urlencode(options)}" if options else base
         self.stream = keys.jobs()
-        self._broker: LoopBound[AsyncBroker] = LoopBound(self._new_broker)
-        self._started: set[int] = set()
+        self._broker: LoopBound[asyncio.Future[AsyncBroker]] = LoopBound(
+            lambda: asyncio.ensure_future(self._start())
+        )
+        self._down = False
+        self._retry_at = 0.0
 
-    def _new_broker(self) -> AsyncBroker:
+    async def _start(self) -> AsyncBroker:
         from ._taskiq import new_broker
 
-        return new_broker(self.url, self.stream, redeliver_after=self.redeliver_after,
-                          max_attempts=self.max_attempts)
+        broker = new_broker(self.url, self.stream, redeliver_after=self.redeliver_after,
+                            max_attempts=self.max_attempts)
+        await broker.startup()
+        return broker
 
     async def broker(self) -> AsyncBroker:
-        """This loop's broker, started (which creates the stream's consumer group, so jobs enqueued before
-        any worker ever ran are kept for it)."""
-        broker = self._broker.get()
-        if id(broker) not in self._started:
-            await broker.startup()
-            self._started.add(id(broker))
-        return broker
+        """This loop's broker, started once (which creates the stream's consumer group, so jobs enqueued
+        before any worker ever ran are kept for it); a start that failed is tried again next time."""
+        starting = self._broker.get()
+        try:
+            return await asyncio.shield(starting)
+        except Exception:
+            if self._broker.peek() is starting:
+                self._broker.take()
+            raise
 
     async def _kick(self, task: str, name: str, *args: Any) -> bool:
         """Enqueue one job; False (logged) when the queue cannot be reached in time."""
         from ._taskiq import kick
 
+        loop = asyncio.get_running_loop()
+        if self._down and loop.time() < self._retry_at:
+            return False  # out a moment ago: do not make every message wait for the timeout again
         try:
             broker = await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
             await asyncio.wait_for(kick(broker, task, self.max_attempts, *args), _ENQUEUE_TIMEOUT)
         except Exception as exc:
-            logger.warning("job queue %s unavailable (%s: %s); %s runs in this process instead",
-                           self.url, type(exc).__name__, exc, name)
+            self._retry_at = loop.time() + _RETRY_AFTER_OUTAGE
+            if not self._down:  # one warning per outage, as for the store
+                self._down = True
+                logger.warning("job queue %s unavailable (%s: %s); queued handlers and jobs run in this "
+                               "process until it answers again", self.url, type(exc).__name__, exc)
+            logger.debug("%s runs in this process: the job queue is unavailable", name)
             return False
+        if self._down:
+            self._down = False
+            logger.info("job queue %s answers again", self.url)
         return True
 
     async def enqueue_message(self, msg: Message, handler: str) -> bool:
@@ -113,10 +130,13 @@ class JobQueue:
         return await self._kick(CALL_TASK, job_name(func), importable_name(func), list(args), kwargs)
 
     async def close(self) -> None:
-        broker = self._broker.take()
-        if broker is not None and id(broker) in self._started:
-            self._started.discard(id(broker))
-            await broker.shutdown()
+        starting = self._broker.take()
+        if starting is None:
+            return
+        if not starting.done():
+            starting.cancel()
+        elif starting.exception() is None:
+            await starting.result().shutdown()
 
 
 def importable_name(func: Callable[..., Any]) -> str:
@@ -235,17 +255,14 @@ class Worker:
 
     async def run(self, *, concurrency: int = 100) -> None:
         """Work until cancelled (SIGINT / SIGTERM under ``run_worker``), then shut the bot down."""
-        from taskiq.api import run_receiver_task
-
-        from ._taskiq import register
+        from ._taskiq import receive, register
 
         await self.bot.startup()
         try:
             broker = await self.queue.broker()
-            broker.is_worker_process = True
             register(broker, (MESSAGE_TASK, CALL_TASK), self.run_message, self.run_call)
             logger.info("wxhook worker: running jobs from %s (stream %s)", self.queue.url, self.queue.stream)
-            await run_receiver_task(broker, max_async_tasks=concurrency)
+            await receive(broker, concurrency)
         finally:
             await self.bot.shutdown()
 

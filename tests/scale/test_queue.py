@@ -38,19 +38,38 @@ class Deployment:
         self.worker_name = f"worker-{int(self.worker_name.split('-')[1]) + 1}"
         self.processes.worker(self.worker_name, self.env)
 
-    def sent(self) -> list[Any]:
-        return [call.json for call in self.fake.calls("/cgi-bin/message/custom/send")]
+    def sent(self, openid: str) -> list[Any]:
+        return [call.json for call in self.fake.calls("/cgi-bin/message/custom/send")
+                if call.json["touser"] == openid]
+
+    def worker_logs(self) -> str:
+        return "".join(self.processes.log(f"worker-{n}") for n in range(1, int(self.worker_name[7:]) + 1))
 
 
-@pytest.fixture
-def deployment(processes: Processes, private_redis: RedisServer, tmp_path: Path) -> Iterator[Deployment]:
-    runs = tmp_path / "runs.txt"
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """One web instance and one worker on a private Redis, shared by this module's tests (each uses its own
+    followers, so their messages, runs and replies are told apart)."""
+    directory = tmp_path_factory.mktemp("queue")
+    runs = directory / "runs.txt"
     runs.touch()
-    with FakeWeChat() as fake:
-        env = bot_env(fake.url, fake.appid, fake.secret, runs, WXHOOK_STORE=private_redis.url(0),
-                      WXHOOK_QUEUE=private_redis.url(1) + "?redeliver_after=3&max_attempts=2",
-                      TIMEOUT_REPLY=INTERIM, JOB_SECONDS="2")
-        yield Deployment(processes, fake, env, runs)
+    server = RedisServer()
+    server.start()
+    processes = Processes(directory)
+    try:
+        with FakeWeChat() as fake:
+            env = bot_env(fake.url, fake.appid, fake.secret, runs, WXHOOK_STORE=server.url(0),
+                          WXHOOK_QUEUE=server.url(1) + "?redeliver_after=3&max_attempts=2",
+                          TIMEOUT_REPLY=INTERIM, JOB_SECONDS="2")
+            yield Deployment(processes, fake, env, runs)
+    finally:
+        processes.stop_all()
+        server.stop()
+
+
+def runs_for(deployment: Deployment, what: str, msg_id: object) -> list[str]:
+    """The pids that ran ``what`` for one message."""
+    return [pid for ran, pid in runs_of(deployment.runs, what) if ran == str(msg_id)]
 
 
 def _settle() -> None:
@@ -63,42 +82,42 @@ async def test_queued_handler_answers_at_once_and_the_worker_replies_once(deploy
         fields = wechat.message("text", "o_reporter", Content="report")
         reply = await wechat.post(fields)
         # The interim answer came back before the 2 s handler could have sent anything.
-        assert reply.content == INTERIM and deployment.sent() == []
+        assert reply.content == INTERIM and deployment.sent("o_reporter") == []
         retry = await wechat.post(fields)  # WeChat's retry of the same message: answered, not enqueued again
         assert retry.content == INTERIM
-    eventually(lambda: len(deployment.sent()) >= 1, 30, "the worker's reply at custom/send")
+    eventually(lambda: len(deployment.sent("o_reporter")) >= 1, 30, "the worker's reply at custom/send")
     _settle()
-    assert deployment.sent() == [{"touser": "o_reporter", "msgtype": "text",
-                                  "text": {"content": "report ready for o_reporter"}}]
-    ran = runs_of(deployment.runs, "report")
-    web_pid = reply.headers["x-worker"]
-    assert len(ran) == 1 and ran[0][1] != web_pid, "the handler ran once, in the worker, not the web process"
+    assert deployment.sent("o_reporter") == [{"touser": "o_reporter", "msgtype": "text",
+                                              "text": {"content": "report ready for o_reporter"}}]
+    ran = runs_for(deployment, "report", fields["MsgId"])
+    assert len(ran) == 1 and ran[0] != reply.headers["x-worker"], "run once, in the worker, not the web process"
 
 
 async def test_a_worker_killed_mid_job_leaves_the_reply_to_the_next_one(deployment: Deployment) -> None:
     async with BotClient(deployment.url, token=TOKEN) as wechat:
-        assert (await wechat.send_text("report", openid="o_killed")).content == INTERIM
-    eventually(lambda: len(runs_of(deployment.runs, "report")) == 1, 30, "the job started in the worker")
+        fields = wechat.message("text", "o_killed", Content="report")
+        assert (await wechat.post(fields)).content == INTERIM
+    eventually(lambda: len(runs_for(deployment, "report", fields["MsgId"])) == 1, 30, "the job started")
     deployment.restart_worker(kill=True)  # SIGKILL in the middle of the 2 s handler
-    eventually(lambda: len(deployment.sent()) >= 1, 60, "the reply after the worker was killed")
+    eventually(lambda: len(deployment.sent("o_killed")) >= 1, 60, "the reply after the worker was killed")
     _settle()
-    assert deployment.sent() == [{"touser": "o_killed", "msgtype": "text",
-                                  "text": {"content": "report ready for o_killed"}}]
-    ran = runs_of(deployment.runs, "report")
-    assert len(ran) == 2 and ran[0][1] != ran[1][1], "started by the killed worker, run again by the new one"
+    assert deployment.sent("o_killed") == [{"touser": "o_killed", "msgtype": "text",
+                                            "text": {"content": "report ready for o_killed"}}]
+    ran = runs_for(deployment, "report", fields["MsgId"])
+    assert len(ran) == 2 and ran[0] != ran[1], "started by the killed worker, run again by the new one"
 
 
 async def test_a_failing_job_is_retried_a_bounded_number_of_times(deployment: Deployment) -> None:
     async with BotClient(deployment.url, token=TOKEN) as wechat:
-        reply = await wechat.send_text("fail", openid="o_failing")
-    assert reply.content == INTERIM
-    eventually(lambda: "giving up" in deployment.processes.log("worker-1"), 30, "the worker gave up")
+        fields = wechat.message("text", "o_failing", Content="fail")
+        assert (await wechat.post(fields)).content == INTERIM
+    eventually(lambda: "giving up" in deployment.worker_logs(), 30, "the worker gave up")
     _settle()
-    assert len(runs_of(deployment.runs, "fail")) == 2  # max_attempts=2
-    log = deployment.processes.log("worker-1")
-    assert "queued handler always_fails failed 2 time(s) for text from o_failing (MsgId" in log
+    assert len(runs_for(deployment, "fail", fields["MsgId"])) == 2  # max_attempts=2
+    log = deployment.worker_logs()
+    assert f"queued handler always_fails failed 2 time(s) for text from o_failing (MsgId {fields['MsgId']})" in log
     assert "RuntimeError: the report service is down" in log
-    assert deployment.sent() == []
+    assert deployment.sent("o_failing") == []
 
 
 async def test_ctx_enqueue_runs_the_job_in_the_worker(deployment: Deployment) -> None:
@@ -107,7 +126,7 @@ async def test_ctx_enqueue_runs_the_job_in_the_worker(deployment: Deployment) ->
     assert reply.content == "queued"
     eventually(lambda: len(runs_of(deployment.runs, "job")) == 1, 30, "the enqueued job ran")
     (label, pid), = runs_of(deployment.runs, "job")
-    assert label.startswith("later-") and pid != reply.headers["x-worker"]
+    assert label.startswith("later-") and pid != reply.headers["x-worker"], "run by the worker"
 
 
 async def test_a_queue_that_cannot_be_reached_runs_the_handler_in_process(processes: Processes,
@@ -121,9 +140,10 @@ async def test_a_queue_that_cannot_be_reached_runs_the_handler_in_process(proces
         url = processes.bot("web", env)
         async with BotClient(url, token=TOKEN) as wechat:
             reply = await wechat.send_text("report", openid="o_local")
-    assert reply.content == "report ready for o_local"
-    assert runs_of(runs, "report")[0][1] == reply.headers["x-worker"]
-    assert "job queue redis://127.0.0.1:9/0 unavailable" in processes.log("web")
+            again = await wechat.send_text("report", openid="o_local_2")
+    assert (reply.content, again.content) == ("report ready for o_local", "report ready for o_local_2")
+    assert {pid for _, pid in runs_of(runs, "report")} == {reply.headers["x-worker"]}
+    assert processes.log("web").count("job queue redis://127.0.0.1:9/0 unavailable") == 1
 
 
 def test_queue_urls_are_checked_at_construction() -> None:
