@@ -170,3 +170,31 @@ def test_ctx_enqueue_refuses_what_a_worker_could_not_import_or_decode() -> None:
     with pytest.raises(TypeError, match="JSON-serialisable"):
         check_arguments(print, (object(),), {})
     assert importable_name(redis.from_url) == "redis.utils:from_url"
+
+
+async def test_without_a_queue_queued_handlers_and_jobs_run_in_process() -> None:
+    """``queue=True`` and ``ctx.enqueue`` need nothing extra: with no queue configured they run here."""
+    from wxhook import Context, Message
+    from wxhook.testing import serve
+
+    bot = Bot("inproc")
+    jobs: list[str] = []
+
+    @bot.on_event("subscribe", queue=True)
+    async def welcome(msg: Message, ctx: Context) -> str:
+        ctx.enqueue(record_job, "welcome job")
+        jobs.append("welcome")
+        return "welcome"
+
+    assert bot.queue is None
+    with serve(bot) as url:
+        async with BotClient(url, token="inproc") as wechat:
+            assert (await wechat.send_event("subscribe")).content == "welcome"
+    assert jobs == ["welcome"] and RECORDED == ["welcome job"]
+
+
+RECORDED: list[str] = []
+
+
+def record_job(label: str) -> None:
+    RECORDED.append(label)
