@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -103,11 +104,25 @@ async def test_a_sentinel_url_reaches_the_master(sentinel: int, private_redis: R
         assert direct.get("via-sentinel") == b"1"
 
 
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is a valid, free port too."""
+    for _ in range(100):
+        port = free_port()
+        if port + 10000 <= 65535:
+            try:
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no port pair free for a cluster node")
+
+
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[int]:
     """A one-node Redis Cluster holding every slot."""
     server = RedisServer()
-    port = server.port
+    port = _cluster_port()
     process = subprocess.Popen(
         [server.binary, "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--dir",
          str(tmp_path), "--save", "", "--appendonly", "no"],
@@ -115,6 +130,7 @@ def cluster(tmp_path: Path) -> Iterator[int]:
     )
     try:
         def up() -> bool:
+            assert process.poll() is None, "the cluster node exited"
             try:
                 with redis.Redis(port=port, socket_timeout=1) as conn:
                     return bool(conn.ping())
