@@ -28,6 +28,9 @@ logger = logging.getLogger("wxhook")
 
 _T = TypeVar("_T")
 
+_CHECK_GRACE = 10.0
+"""Extra time for the start-up check: opening may wait for other workers creating the same SQLite file."""
+
 _MIRROR_TTL = 300.0
 """How long a value read from the shared store stays usable locally should the shared store go away."""
 
@@ -152,7 +155,7 @@ class ResilientStore(Store):
         """The start-up check runs on the shared store and never falls back: a store that cannot be written
         when the server starts is a configuration problem to fix now, not an outage to ride out."""
         try:
-            await asyncio.wait_for(self.shared.check(key), self.timeout * 3)
+            await asyncio.wait_for(self.shared.check(key), self.timeout + _CHECK_GRACE)
         except self.outage_errors as exc:
             raise StoreUnavailable(
                 f"the store {self.name} failed its start-up write check ({_describe(exc)}); point store= or "

@@ -138,10 +138,13 @@ class SQLiteStore(Store):
         try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: every statement commits on its own, which is what makes each one atomic
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            # Opening may wait for workers creating the same file at the same moment; only then is the short
+            # busy timeout of every later call set.
+            conn = sqlite3.connect(self.path, timeout=_WAL_WAIT, isolation_level=None)
             _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(_SCHEMA)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         except (OSError, sqlite3.Error) as exc:
             if conn is not None:
                 conn.close()
