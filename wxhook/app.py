@@ -149,12 +149,8 @@ class Bot(Router):
         background = Background(self.background_limit)
         window = Window(self._dispatcher.handle, self._api_client, self.store, background, self.stats,
                         keys=self.keys, retention=self.retry_window, timeout_reply=self.timeout_reply,
-                        typing=self.typing, enqueue=self._enqueue_message if self.queue else None)
+                        typing=self.typing, enqueue=self.queue.enqueue_message if self.queue else None)
         return _Runtime(background, window)
-
-    async def _enqueue_message(self, msg: Message, handler: str) -> bool:
-        assert self.queue is not None
-        return await self.queue.enqueue_message(msg, handler)
 
     async def _enqueue_call(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """``ctx.enqueue``: on the queue, or here when there is none or it cannot be reached."""
@@ -283,7 +279,8 @@ class Bot(Router):
         return 200, self._inbound.seal(xml.encode()) if sealed else xml.encode(), XML
 
     async def handle(self, msg: Message, ctx: Context | None = None, *, raise_errors: bool = False) -> Reply | None:
-        """Run middleware and the matching handler for one message, with its session; never raises.
+        """Run middleware and the matching handler for one message, with its session; never raises (unless
+        ``raise_errors``).
 
         A handler's exception goes to the ``on_error`` handlers, then to the log; the follower then gets no
         reply. Called without a context (as tests and queue workers may), background jobs start when it returns.

@@ -161,3 +161,20 @@ async def test_fail_closed_store_raises_and_an_open_store_falls_back(tmp_path: P
         locker.close()
     await closed.close()
     await open_.close()
+
+
+async def test_the_startup_check_waits_out_a_lock_that_passes(tmp_path: Path) -> None:
+    """Workers creating one file together hold its lock for a moment: the check waits that out (where a
+    message would not), instead of failing the worker's start."""
+    path = tmp_path / "state.db"
+    bot = _echo_bot(f"sqlite:///{path}?busy_timeout=0.2")
+    await bot.store.set("opened", "yes")
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    asyncio.get_running_loop().call_later(1.0, locker.execute, "ROLLBACK")
+    try:
+        await bot.startup()
+        assert bot.store_healthy
+    finally:
+        locker.close()
+        await bot.shutdown()

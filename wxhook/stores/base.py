@@ -36,6 +36,11 @@ class Store(abc.ABC):
     """The exceptions that mean "the store cannot be reached or written right now" (not a wxhook bug):
     what ``ResilientStore`` rides out on process-local state."""
 
+    def may_pass(self, exc: Exception) -> bool:
+        """Whether an outage error may go away by itself soon (a lock held, a server starting): the start-up
+        check waits those out for a few seconds instead of failing at once."""
+        return isinstance(exc, (TimeoutError, asyncio.TimeoutError, ConnectionError))
+
     @property
     def healthy(self) -> bool:
         """False while the shared store is out and this process runs on local state (see ResilientStore)."""

@@ -152,7 +152,11 @@ class RedisStore(Store):
         self.target = parse_redis_url(url)
         self.url = url
         self.outage_errors = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
+        self._passing = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._client: LoopBound[Any] = LoopBound(lambda: connect(self.target))
+
+    def may_pass(self, exc: Exception) -> bool:
+        return isinstance(exc, self._passing) or super().may_pass(exc)
 
     def _redis(self) -> Any:
         return self._client.get()

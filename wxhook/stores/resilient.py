@@ -29,7 +29,8 @@ logger = logging.getLogger("wxhook")
 _T = TypeVar("_T")
 
 _CHECK_GRACE = 10.0
-"""Extra time for the start-up check: opening may wait for other workers creating the same SQLite file."""
+"""How long the start-up check waits out errors that may pass (workers creating one SQLite file together, a
+Redis still starting)."""
 
 _MIRROR_TTL = 300.0
 """How long a value read from the shared store stays usable locally should the shared store go away."""
@@ -154,14 +155,20 @@ class ResilientStore(Store):
     async def check(self, key: str) -> None:
         """The start-up check runs on the shared store and never falls back: a store that cannot be written
         when the server starts is a configuration problem to fix now, not an outage to ride out."""
-        try:
-            await asyncio.wait_for(self.shared.check(key), self.timeout + _CHECK_GRACE)
-        except self.outage_errors as exc:
-            raise StoreUnavailable(
-                f"the store {self.name} failed its start-up write check ({_describe(exc)}); point store= or "
-                "WXHOOK_STORE at a store this process can reach and write (a writable SQLite file on a local "
-                "disk, or a running Redis)"
-            ) from exc
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _CHECK_GRACE
+        while True:
+            try:
+                await asyncio.wait_for(self.shared.check(key), self.timeout + _CHECK_GRACE)
+                return
+            except self.outage_errors as exc:
+                if loop.time() >= deadline or not self.shared.may_pass(exc):
+                    raise StoreUnavailable(
+                        f"the store {self.name} failed its start-up write check ({_describe(exc)}); point "
+                        "store= or WXHOOK_STORE at a store this process can reach and write (a writable SQLite "
+                        "file on a local disk, or a running Redis)"
+                    ) from exc
+            await asyncio.sleep(0.2)
 
     async def close(self) -> None:
         if self._probe is not None and not self._probe.done():

@@ -94,6 +94,10 @@ class SQLiteStore(Store):
         """Delete expired rows once per this many writes."""
         self._closed = False
 
+    def may_pass(self, exc: Exception) -> bool:
+        text = str(exc)
+        return "locked" in text or "busy" in text or super().may_pass(exc)
+
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
         """The store a ``sqlite:///…`` URL names (see the class docstring for the slash convention)."""
