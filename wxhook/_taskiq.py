@@ -6,16 +6,22 @@ them (``Context``) must be importable from the module the task functions live in
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from taskiq import AckableMessage, AsyncBroker, Context, SimpleRetryMiddleware, TaskiqDepends
 from taskiq.api import run_receiver_task
 from taskiq.kicker import AsyncKicker
 from taskiq_redis import RedisStreamBroker
 
 _STREAM_MAXLEN = 100_000
+_RENEW_FOR = 3600.0
+
+logger = logging.getLogger("wxhook")
 _POLL_MS = 1000
 
 MessageJob = Callable[[dict[str, Any], int], Awaitable[None]]
@@ -23,11 +29,18 @@ CallJob = Callable[[str, list[Any], dict[str, Any], int], Awaitable[None]]
 
 
 class _StreamBroker(RedisStreamBroker):
-    """taskiq-redis' stream broker, reclaiming a dead worker's jobs on every poll.
+    """taskiq-redis' stream broker, reclaiming a dead worker's jobs on every poll, and keeping a running job
+    claimed while its worker lives.
 
     Upstream (taskiq-redis 1.2) looks for jobs idle past ``idle_timeout`` only after a poll brought new jobs,
     so on a quiet queue a job whose worker died would wait for the next message; here each poll does both.
+    And a job that simply runs longer than ``idle_timeout`` would be claimed by a second worker while the
+    first is still at it; here its worker renews the claim (XCLAIM resets the idle time) until it acks.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._renewing: set[asyncio.Task[None]] = set()
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         async with Redis(connection_pool=self.connection_pool) as conn:
@@ -43,7 +56,31 @@ class _StreamBroker(RedisStreamBroker):
                 )
                 for entry_id, fields in [*entries, *claimed]:
                     if fields:  # an entry trimmed from the stream while pending has no fields left
-                        yield AckableMessage(data=fields[b"data"], ack=self._ack_generator(entry_id, self.queue_name))
+                        yield self._claimed(entry_id, fields[b"data"])
+
+    def _claimed(self, entry_id: Any, data: bytes) -> AckableMessage:
+        """The job, with its claim renewed until it is acknowledged (or for an hour at most)."""
+        renewing = asyncio.ensure_future(self._renew(entry_id))
+        self._renewing.add(renewing)
+        renewing.add_done_callback(self._renewing.discard)
+        ack = self._ack_generator(entry_id, self.queue_name)
+
+        async def ack_and_release() -> None:
+            renewing.cancel()
+            await ack()
+
+        return AckableMessage(data=data, ack=ack_and_release)
+
+    async def _renew(self, entry_id: Any) -> None:
+        interval = self.idle_timeout / 3000
+        for _ in range(int(_RENEW_FOR / interval) + 1):
+            await asyncio.sleep(interval)
+            try:
+                async with Redis(connection_pool=self.connection_pool) as conn:
+                    await conn.xclaim(self.queue_name, self.consumer_group_name, self.consumer_name,
+                                      min_idle_time=0, message_ids=[entry_id], justid=True)
+            except RedisError as exc:  # Redis away for a moment: the next renewal may pass
+                logger.debug("could not renew the claim on job %s: %s", entry_id, exc)
 
 
 def new_broker(url: str, stream: str, *, redeliver_after: float, max_attempts: int) -> AsyncBroker:

@@ -2,11 +2,11 @@
 
 The queue is taskiq with taskiq-redis' stream broker (``pip install 'wxhook[queue]'``): async-native like the
 rest of wxhook, and its Redis stream keeps a job pending until a worker acknowledges it after running it, so
-a job survives the restart of the instance that enqueued it and of the worker that ran it: a job left
-unacknowledged for ``redeliver_after`` seconds is claimed again by a live worker. That is at-least-once; the
-store makes it effectively-once for the follower. A message whose reply went out is marked ``sent`` and
-skipped if it comes back, and the customer-service send is guarded by a short lease, so two workers never
-both send it.
+a job survives the restart of the instance that enqueued it and of the worker that ran it: a live worker
+renews its claim on a running job, and a job whose claim went unrenewed for ``redeliver_after`` seconds (its
+worker died) is taken by another worker. That is at-least-once; the store makes it effectively-once for the
+follower. A message whose reply went out is marked ``sent`` and skipped if it comes back, and the
+customer-service send is guarded by a short lease, so two workers never both send it.
 
 A job that raises is retried by taskiq (``SimpleRetryMiddleware``) up to ``max_attempts`` runs in all; the
 last run hands the exception to the bot's ``on_error`` handlers and logs the job with the message and handler.

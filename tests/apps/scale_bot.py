@@ -30,6 +30,13 @@ async def report(msg: Message) -> str:
     return f"report ready for {msg.from_user_name}"
 
 
+@bot.on_text("long report", queue=True)
+async def long_report(msg: Message) -> str:
+    record("long", msg.msg_id)  # type: ignore[attr-defined]
+    await asyncio.sleep(float(os.environ.get("LONG_SECONDS", "5")))
+    return "long report ready"
+
+
 @bot.on_text("fail", queue=True)
 async def always_fails(msg: Message) -> str:
     record("fail", msg.msg_id)  # type: ignore[attr-defined]

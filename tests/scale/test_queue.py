@@ -107,6 +107,17 @@ async def test_a_worker_killed_mid_job_leaves_the_reply_to_the_next_one(deployme
     assert len(ran) == 2 and ran[0] != ran[1], "started by the killed worker, run again by the new one"
 
 
+async def test_a_job_longer_than_redeliver_after_runs_once(deployment: Deployment) -> None:
+    """A live worker keeps its job claimed: a 5 s handler under redeliver_after=3 is not run a second time."""
+    async with BotClient(deployment.url, token=TOKEN) as wechat:
+        fields = wechat.message("text", "o_long", Content="long report")
+        assert (await wechat.post(fields)).content == INTERIM
+    eventually(lambda: len(deployment.sent("o_long")) >= 1, 30, "the long report")
+    _settle()
+    assert len(runs_for(deployment, "long", fields["MsgId"])) == 1
+    assert [call["text"]["content"] for call in deployment.sent("o_long")] == ["long report ready"]
+
+
 async def test_a_failing_job_is_retried_a_bounded_number_of_times(deployment: Deployment) -> None:
     async with BotClient(deployment.url, token=TOKEN) as wechat:
         fields = wechat.message("text", "o_failing", Content="fail")
