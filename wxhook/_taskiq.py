@@ -89,6 +89,7 @@ def new_broker(url: str, stream: str, *, redeliver_after: float, max_attempts: i
     broker = _StreamBroker(
         url, queue_name=stream, consumer_group_name="wxhook", consumer_id="0",
         idle_timeout=int(redeliver_after * 1000), xread_block=_POLL_MS, maxlen=_STREAM_MAXLEN,
+        socket_connect_timeout=1.0, socket_timeout=_POLL_MS / 1000 + 4,  # a hung Redis fails, never blocks
     )
     return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=max_attempts))
 
