@@ -26,7 +26,7 @@ WORKDIR /app
 # Dependencies first, from pyproject.toml alone: this layer is rebuilt when they change, not on every code edit.
 COPY pyproject.toml ./
 RUN python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-print("\n".join(p["dependencies"] + p["optional-dependencies"]["redis"]))' > /tmp/requirements.txt \
+print("\n".join(p["dependencies"] + p["optional-dependencies"]["queue"] + p["optional-dependencies"]["metrics"]))' > /tmp/requirements.txt \
  && pip install -r /tmp/requirements.txt "uvicorn[standard]" \
  && rm /tmp/requirements.txt
 

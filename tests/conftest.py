@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from wxhook.testing import serve
+
+from .redis_server import RedisServer
 
 __all__ = ["AES_KEY", "APPID", "TOKEN", "redis_url", "serve"]
 
@@ -33,32 +31,9 @@ def plain_env() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A private redis-server on a free port for the whole run (nothing persisted)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        message = "redis-server is not installed (Debian: apt-get install redis-server)"
-        if os.environ.get("WXHOOK_REQUIRE_REDIS"):
-            pytest.fail(f"{message}, and WXHOOK_REQUIRE_REDIS is set")
-        pytest.skip(f"{message}: the Redis store is not tested")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    server = RedisServer()
+    server.start()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the private redis-server did not start") from None
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url()
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()

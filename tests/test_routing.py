@@ -278,3 +278,28 @@ async def test_a_bad_return_value_goes_through_error_handling(bot: Bot, caplog: 
     with caplog.at_level(logging.ERROR, logger="wxhook"):
         assert await bot.handle(text("x")) is None
     assert "return a str, None, or one of Text" in caplog.text
+
+
+def test_every_decorator_takes_queue() -> None:
+    """``queue=True`` on each decorator marks its route for the job queue; unmarked routes stay in-process."""
+    router = Router()
+    router.on_text("report", queue=True)(lambda m: None)
+    router.on_text(regex=r"^sum \d+$", queue=True)(lambda m: None)
+    router.on_image(queue=True)(lambda m: None)
+    router.on_voice(queue=True)(lambda m: None)
+    router.on_video(queue=True)(lambda m: None)
+    router.on_location(queue=True)(lambda m: None)
+    router.on_link(queue=True)(lambda m: None)
+    router.on_message("miniprogrampage", queue=True)(lambda m: None)
+    router.on_event("CLICK", key="K", queue=True)(lambda m: None)
+    router.on_event(queue=True)(lambda m: None)
+    router.on_default(queue=True)(lambda m: None)
+    router.on_text(lambda m: None)
+    queued = [text("report"), text("sum 3"), of("image"), of("voice"), of("video"), of("shortvideo"),
+              of("location"), of("link"), of("miniprogrampage"), event("CLICK", "K"), event("VIEW", "u"),
+              parse_message({"MsgType": "unheard_of", "FromUserName": "o", "ToUserName": "g"})]
+    for msg in queued:
+        found = router.resolve(msg)
+        assert found is not None and found[0].queue, msg
+    found = router.resolve(text("hello"))
+    assert found is not None and not found[0].queue

@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio
 
 from wxhook import ConfigError
-from wxhook.stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
+from wxhook.stores import LockTimeout, MemoryStore, ResilientStore, SQLiteStore, Store, open_store
 
 TTL = 0.05
 PAST_TTL = 0.08
@@ -165,7 +165,7 @@ async def test_open_store_sqlite_relative(tmp_path: Path, monkeypatch: pytest.Mo
         open_store("sqlite:///data/rel.db")
     (tmp_path / "data").mkdir()
     store = open_store("sqlite:///data/rel.db")
-    assert isinstance(store, SQLiteStore)
+    assert isinstance(store, ResilientStore) and isinstance(store.shared, SQLiteStore)
     await store.set("k", "v")
     await store.close()
     assert (tmp_path / "data" / "rel.db").is_file(), "relative to the cwd"
@@ -176,7 +176,7 @@ async def test_open_store_sqlite_absolute(tmp_path: Path) -> None:
     target.parent.mkdir()
     store = open_store(f"sqlite:///{target}")
     assert str(target).startswith("/")
-    assert isinstance(store, SQLiteStore)
+    assert isinstance(store, ResilientStore) and isinstance(store.shared, SQLiteStore)
     await store.set("k", "v")
     await store.close()
     with sqlite3.connect(target) as conn:

@@ -59,7 +59,7 @@ from .replies import (
     Voice,
 )
 from .routing import Router
-from .stores import LockTimeout, MemoryStore, SQLiteStore, Store, open_store
+from .stores import LockTimeout, MemoryStore, ResilientStore, SQLiteStore, Store, StoreUnavailable, open_store
 from .weblogin import WebLogin
 
 __all__ = [
@@ -102,6 +102,7 @@ __all__ = [
     "Reply",
     "ReplyWindowError",
     "ResponseTooLargeError",
+    "ResilientStore",
     "Router",
     "SQLiteStore",
     "SelfMenu",
@@ -110,6 +111,7 @@ __all__ = [
     "Store",
     "SubscribeScene",
     "SubscribeSceneName",
+    "StoreUnavailable",
     "Text",
     "TransferCustomerService",
     "UnauthorizedAPIError",

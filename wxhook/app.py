@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._util import LoopBound, job_name
 from .api import Client
@@ -32,13 +32,16 @@ from .messages import Message, parse_message
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
 from .observe import Observer, show_info_logs
-from .protocol import SUCCESS, TEXT, XML, Inbound, Receive, Rejected, Scope, Send, respond
+from .protocol import JSON, SUCCESS, TEXT, XML, Inbound, Receive, Rejected, Scope, Send, respond
 from .replay import ReplayGuard
 from .replies import Reply
 from .routing import Router
-from .stores import MemoryStore, Store, open_store
+from .stores import MemoryStore, Store, StoreUnavailable, open_store
 from .stores.keys import BotKeys
 from .window import Window
+
+if TYPE_CHECKING:
+    from .queue import JobQueue
 
 logger = logging.getLogger("wxhook")
 
@@ -68,6 +71,11 @@ class Bot(Router):
     ``background_limit`` jobs at once and gets ``shutdown_grace`` seconds to finish on shutdown.
     ``max_body_size`` caps request bodies (413 above it).
 
+    ``store`` is a ``Store`` or a URL; a Redis or SQLite store rides out an outage on process-local state
+    (``bot.store_healthy`` says which) unless ``fail_closed`` (or ``?fail_closed=true`` in the URL), when the
+    webhook answers 503 instead. ``queue`` → WXHOOK_QUEUE names a job queue (``redis://…``) for handlers
+    marked ``queue=True`` and ``ctx.enqueue``; ``wxhook worker module:bot`` runs them.
+
     Security (docs/security.md): ``signature`` is required; a ``timestamp`` more than ``timestamp_window``
     seconds from this server's clock is refused, and so is a nonce that comes back with another body (None
     turns both off); with an EncodingAESKey, plaintext pushes are refused unless ``allow_plaintext`` (while
@@ -90,6 +98,8 @@ class Bot(Router):
         aes_key: str | None = None,
         *,
         store: str | Store | None = None,
+        fail_closed: bool | None = None,
+        queue: str | None = None,
         api: Client | None = None,
         api_base: str | None = None,
         deadline: float = 4.5,
@@ -119,7 +129,8 @@ class Bot(Router):
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
         if shutdown_grace < 0:
             raise ConfigError(f"shutdown_grace must be zero or more seconds, got {shutdown_grace}")
-        self.store = store if isinstance(store, Store) else open_store(store or os.environ.get("WXHOOK_STORE"))
+        self.store = open_store(store if store is not None else os.environ.get("WXHOOK_STORE"),
+                                fail_closed=fail_closed)
         self.deadline = deadline
         self.timeout_reply = timeout_reply
         self.typing = typing
@@ -137,6 +148,13 @@ class Bot(Router):
                                 body_timeout=body_timeout)
         self.claim_lease = claim_lease
         self.handler_timeout = handler_timeout
+        queue_url = queue if queue is not None else os.environ.get("WXHOOK_QUEUE")
+        self.queue: JobQueue | None = None
+        """The job queue of ``queue=True`` handlers and ``ctx.enqueue`` (None: they run in-process)."""
+        if queue_url:
+            from .queue import JobQueue  # taskiq is an optional dependency
+
+            self.queue = JobQueue(queue_url, self.keys)
         self._dispatcher = Dispatcher(self, self.store, self.keys, sessions=sessions, session_ttl=session_ttl)
         self._api = api
         self._api_base = api_base
@@ -164,6 +182,11 @@ class Bot(Router):
         serves; the one it replaces is left open for its owner to close."""
         self._api = client
 
+    @property
+    def store_healthy(self) -> bool:
+        """False while the shared store (Redis, SQLite) is out and this process serves on local state."""
+        return self.store.healthy
+
     def _api_client(self) -> Client:
         if self._api is None:
             self._api = Client(self.settings.appid, self.settings.secret, store=self.store, api_base=self._api_base)
@@ -174,13 +197,19 @@ class Bot(Router):
         background = Background(self.background_limit)
         window = Window(self._dispatcher.handle, self._api_client, self.store, background, self.stats,
                         keys=self.keys, retention=self.retry_window, timeout_reply=self.timeout_reply,
-                        typing=self.typing, lease=self.claim_lease, handler_timeout=self.handler_timeout)
+                        typing=self.typing, lease=self.claim_lease, handler_timeout=self.handler_timeout,
+                        enqueue=self.queue.enqueue_message if self.queue else None)
         return _Runtime(background, window)
+
+    async def _enqueue_call(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """``ctx.enqueue``: on the queue, or here when there is none or it cannot be reached."""
+        if self.queue is None or not await self.queue.enqueue_call(func, args, kwargs):
+            self._runtime.get().background.submit(func, *args, **kwargs)
 
     def context(self, msg: Message) -> Context:
         """A handler's context for ``msg``, routed: what the webhook builds per message, and what a worker
         that runs handlers outside an HTTP request (a job queue) builds too."""
-        ctx = Context(msg, self, self._runtime.get().background, self._api_client)
+        ctx = Context(msg, self, self._runtime.get().background, self._api_client, enqueue=self._enqueue_call)
         self._dispatcher.route(ctx, msg)
         return ctx
 
@@ -232,12 +261,13 @@ class Bot(Router):
     async def startup(self) -> None:
         """Called on ASGI lifespan startup (or by ``lifespan()`` when the bot is mounted).
 
-        Touches the store once, so a store that cannot be opened stops the server now, not at the first message.
+        Writes, reads back and deletes a key, so a store that cannot be opened or written (a read-only SQLite
+        file, an unreachable Redis) stops the server now, not at the first message.
         """
         self._runtime.get()
         self._started = True
         show_info_logs()
-        await self.store.get(self.keys.probe())
+        await self.store.check(self.keys.probe())
         self._warn_about_setup()
 
     def _warn_about_setup(self) -> None:
@@ -263,6 +293,8 @@ class Bot(Router):
             await runtime.background.drain(self.shutdown_grace)
         if self._api is not None:
             await self._api.aclose()
+        if self.queue is not None:
+            await self.queue.close()
         await self.store.close()
 
     @asynccontextmanager
@@ -296,6 +328,10 @@ class Bot(Router):
             self._log_rejection(scope, method, exc)
             await respond(send, exc.status, exc.reason.encode() + b"\n")
             return
+        except StoreUnavailable as exc:  # a fail_closed store: WeChat retries the delivery
+            logger.error("store unavailable, answered 503: %s", exc)
+            await respond(send, 503, b"store unavailable\n")
+            return
         except Exception:
             # A failing store or a wxhook bug: a 500 would show the follower "该公众号暂时无法提供服务".
             self.stats["store_errors"] += 1
@@ -308,8 +344,8 @@ class Bot(Router):
         if self.health_path or self.metrics_path:
             path, root = scope["path"], scope.get("root_path", "")
             path = path[len(root):] if root and path.startswith(root) else path
-            if path == self.health_path:
-                return 200, b'{"status":"ok"}', b"application/json"
+            if path == self.health_path:  # still 200 on local state: this process answers followers either way
+                return 200, b'{"status":"ok","store":"%s"}' % (b"shared" if self.store_healthy else b"local"), JSON
             if path == self.metrics_path:
                 return 200, metrics_exposition(self), METRICS_TYPE
         return 200, self._inbound.handshake(scope), TEXT
@@ -338,16 +374,22 @@ class Bot(Router):
             return 200, SUCCESS, TEXT
         return 200, self._inbound.seal(xml.encode()) if sealed else xml.encode(), XML
 
-    async def handle(self, msg: Message, ctx: Context | None = None) -> Reply | None:
-        """Run middleware and the matching handler for one message, with its session; never raises.
+    async def handle(self, msg: Message, ctx: Context | None = None, *, raise_errors: bool = False) -> Reply | None:
+        """Run middleware and the matching handler for one message, with its session; never raises (unless
+        ``raise_errors``).
 
         A handler's exception goes to the ``on_error`` handlers, then to the log; the follower then gets no
         reply. Called without a context (as tests and queue workers may), background jobs start when it returns.
+        ``raise_errors`` lets the exception through instead (a queue worker retrying the job; see ``recover``).
         """
         if ctx is not None:
-            return await self._dispatcher.handle(ctx)
+            return await self._dispatcher.handle(ctx, raise_errors=raise_errors)
         ctx = self.context(msg)
         try:
-            return await self._dispatcher.handle(ctx)
+            return await self._dispatcher.handle(ctx, raise_errors=raise_errors)
         finally:
             ctx.release()
+
+    async def recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
+        """What ``handle`` does with a handler's exception: log it, then the ``on_error`` handlers' reply."""
+        return await self._dispatcher.recover(exc, msg, ctx)

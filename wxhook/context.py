@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from .routing import Route, Router
     from .session import Session
 
+Enqueue = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Awaitable[None]]
+"""Puts ``func(*args, **kwargs)`` on the bot's job queue (or runs it here when there is none)."""
+
 
 class Context:
     """Handed to handlers that declare a second parameter: ``def handler(msg, ctx)``.
@@ -21,7 +24,9 @@ class Context:
     pattern), else None. ``bot`` is the Bot that received the message.
     """
 
-    __slots__ = ("_api", "_background", "_jobs", "_session", "bot", "match", "message", "outcome", "route", "routed")
+    __slots__ = (
+        "_api", "_background", "_enqueue", "_jobs", "_session", "bot", "match", "message", "outcome", "route", "routed",
+    )
 
     def __init__(
         self,
@@ -30,6 +35,7 @@ class Context:
         background: Background,
         api: Callable[[], Client],
         session: Session | None = None,
+        enqueue: Enqueue | None = None,
     ) -> None:
         self.message = message
         self.bot = bot
@@ -43,6 +49,7 @@ class Context:
         """How this delivery went, for the message log: passive, deferred, coalesced or error."""
         self._background = background
         self._session = session
+        self._enqueue = enqueue
         self._jobs: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] | None = []
 
     @property
@@ -79,6 +86,21 @@ class Context:
             self._background.submit(func, *args, **kwargs)
         else:
             self._jobs.append((func, args, kwargs))
+
+    def enqueue(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Like ``background``, but on the bot's job queue: a ``wxhook worker`` runs ``func(*args, **kwargs)``,
+        retried if it fails, even if this process restarts. ``func`` must be importable by name (defined at
+        the top level of a module) and the arguments JSON-serialisable; both are checked here. Without a
+        queue (or while it cannot be reached) the job runs in this process as ``background`` would run it.
+        """
+        from .queue import check_arguments, importable_name
+
+        importable_name(func)
+        check_arguments(func, args, kwargs)
+        if self._enqueue is None:
+            self.background(func, *args, **kwargs)
+        else:
+            self.background(self._enqueue, func, args, kwargs)
 
     def release(self) -> None:
         """Start the queued background jobs; later ones start at once."""

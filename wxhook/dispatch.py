@@ -55,8 +55,12 @@ class Dispatcher:
         ctx.route, ctx.match = found if found is not None else (None, None)
         ctx.routed = msg
 
-    async def handle(self, ctx: Context) -> Reply | None:
-        """The reply for ``ctx.message`` (routed already, or routed here); the session is loaded and saved."""
+    async def handle(self, ctx: Context, *, raise_errors: bool = False) -> Reply | None:
+        """The reply for ``ctx.message`` (routed already, or routed here); the session is loaded and saved.
+
+        ``raise_errors`` lets a handler's exception through (its session unsaved) instead of recovering, for a
+        queue worker that retries the job and recovers only on the last attempt.
+        """
         msg = ctx.message
         if ctx.routed is not msg:
             self.route(ctx, msg)
@@ -68,7 +72,9 @@ class Dispatcher:
             else:
                 reply = coerce_reply(await self._chain(0, ctx)(msg))
         except Exception as exc:
-            reply = await self._recover(exc, msg, ctx)
+            if raise_errors:
+                raise
+            reply = await self.recover(exc, msg, ctx)
         session = ctx.loaded_session
         if session is not None:
             try:
@@ -104,7 +110,8 @@ class Dispatcher:
             result = await run_in_threadpool(route.func, *args)
         return coerce_reply(result)
 
-    async def _recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
+    async def recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
+        """Log a handler's exception and turn it into the first ``on_error`` handler's reply, if any."""
         ctx.outcome = ERROR
         logger.error("handler failed for %s from %s", msg.msg_type, msg.from_user_name, exc_info=exc)
         for func, run_async, wants_ctx in self._error_handlers:

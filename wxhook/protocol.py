@@ -30,6 +30,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 SUCCESS = b"success"
 TEXT = b"text/plain; charset=utf-8"
 XML = b"application/xml; charset=utf-8"
+JSON = b"application/json"
 _REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 
 

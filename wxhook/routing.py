@@ -46,6 +46,8 @@ class Route:
     pattern: re.Pattern[str] | None = None
     when: Predicate | None = None
     deadline: float | None = None
+    queue: bool = False
+    """Run in a ``wxhook worker`` off the bot's job queue; the webhook answers at once."""
     seq: int = 0
     is_async: bool = False
     wants_context: bool = False
@@ -125,7 +127,7 @@ def _check_event_name(event: str) -> str:
 
 
 class _OnType:
-    """A decorator for one family of message types that takes only ``when=`` and ``deadline=``
+    """A decorator for one family of message types that takes only ``when=``, ``deadline=`` and ``queue=``
     (``on_image``, ``on_voice`` …): declared once here, typed once in ``_BoundOnType``."""
 
     def __init__(self, *type_keys: str, doc: str, default: bool = False) -> None:
@@ -156,10 +158,14 @@ class _BoundOnType:
     def __call__(self, func: F, /) -> F: ...
     @overload
     def __call__(
-        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+        self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None,
+        queue: bool = False,
     ) -> Callable[[F], F]: ...
-    def __call__(self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None) -> Any:
-        return self._router._typed(self._type_keys, func, when, deadline, default=self._default)
+    def __call__(
+        self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None,
+        queue: bool = False,
+    ) -> Any:
+        return self._router._typed(self._type_keys, func, when, deadline, queue, default=self._default)
 
 
 class Router:
@@ -214,6 +220,7 @@ class Router:
         pattern: re.Pattern[str] | None = None,
         when: Predicate | None = None,
         deadline: float | None,
+        queue: bool = False,
         general: bool = False,
         default: bool = False,
     ) -> None:
@@ -232,7 +239,7 @@ class Router:
         self._routes.append(
             Route(
                 func=func, type_keys=type_keys, tier=tier, exact=tuple(exact), pattern=pattern, when=when,
-                deadline=deadline, seq=next(_sequence), is_async=is_async(func),
+                deadline=deadline, queue=queue, seq=next(_sequence), is_async=is_async(func),
                 wants_context=positional_arity(func) >= 2,
             )
         )
@@ -246,6 +253,8 @@ class Router:
             raise TypeError("when= takes a function msg -> bool")
         if deadline is not None and deadline <= 0:
             raise ValueError(f"deadline= must be a positive number of seconds, got {deadline}")
+        if not isinstance(options.get("queue", False), bool):
+            raise TypeError("queue= takes True (run in a wxhook worker off the job queue) or False")
 
         def decorator(f: F) -> F:
             self._register(f, type_keys, **options)
@@ -264,6 +273,7 @@ class Router:
         regex: str | re.Pattern[str] | None = None,
         when: Predicate | None = None,
         deadline: float | None = None,
+        queue: bool = False,
     ) -> Callable[[F], F]: ...
     def on_text(
         self,
@@ -273,8 +283,14 @@ class Router:
         regex: str | re.Pattern[str] | None = None,
         when: Predicate | None = None,
         deadline: float | None = None,
+        queue: bool = False,
     ) -> Any:
-        """Text messages: exact keyword(s), a regex (searched; ``ctx.match`` holds the match), or all."""
+        """Text messages: exact keyword(s), a regex (searched; ``ctx.match`` holds the match), or all.
+
+        Every decorator takes ``deadline=`` (this handler's reply window) and ``queue=True``: the handler runs
+        in a ``wxhook worker`` off the bot's job queue (``Bot(queue=...)``), the webhook answers at once and
+        the worker's reply goes out through the customer-service API. Without a queue it runs in-process.
+        """
         if callable(keywords):
             return self._decorate(keywords, ("text",), deadline=None)
         exact: tuple[str, ...] = ()
@@ -287,11 +303,12 @@ class Router:
         if exact and regex is not None:
             raise TypeError("on_text takes keywords or regex=, not both; register two handlers")
         pattern = re.compile(regex) if isinstance(regex, str) else regex
-        return self._decorate(None, ("text",), exact=exact, pattern=pattern, when=when, deadline=deadline)
+        return self._decorate(None, ("text",), exact=exact, pattern=pattern, when=when, deadline=deadline,
+                              queue=queue)
 
     def _typed(self, type_keys: tuple[str, ...], func: Any, when: Predicate | None, deadline: float | None,
-               **options: Any) -> Any:
-        return self._decorate(func, type_keys, when=when, deadline=deadline, **options)
+               queue: bool, **options: Any) -> Any:
+        return self._decorate(func, type_keys, when=when, deadline=deadline, queue=queue, **options)
 
     on_image = _OnType("image", doc="Image messages.")
     on_voice = _OnType("voice", doc="Voice messages.")
@@ -307,10 +324,12 @@ class Router:
     def on_message(self, msg_type: F, /) -> F: ...
     @overload
     def on_message(
-        self, msg_type: str | None = None, /, *, when: Predicate | None = None, deadline: float | None = None
+        self, msg_type: str | None = None, /, *, when: Predicate | None = None, deadline: float | None = None,
+        queue: bool = False,
     ) -> Callable[[F], F]: ...
     def on_message(
-        self, msg_type: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None
+        self, msg_type: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None,
+        queue: bool = False,
     ) -> Any:
         """Any message that is not an event, after the type-specific handlers.
 
@@ -320,8 +339,8 @@ class Router:
         if isinstance(msg_type, str):
             if msg_type == "event":
                 raise ValueError("events have on_event(...); on_message('event') would never be called")
-            return self._typed((msg_type,), None, when, deadline)
-        return self._decorate(msg_type, ("message",), when=when, deadline=deadline, general=True)
+            return self._typed((msg_type,), None, when, deadline, queue)
+        return self._decorate(msg_type, ("message",), when=when, deadline=deadline, queue=queue, general=True)
 
     @overload
     def on_event(self, event: F, /) -> F: ...
@@ -334,6 +353,7 @@ class Router:
         key: str | Sequence[str] | re.Pattern[str] | None = None,
         when: Predicate | None = None,
         deadline: float | None = None,
+        queue: bool = False,
     ) -> Callable[[F], F]: ...
     def on_event(
         self,
@@ -343,6 +363,7 @@ class Router:
         key: str | Sequence[str] | re.Pattern[str] | None = None,
         when: Predicate | None = None,
         deadline: float | None = None,
+        queue: bool = False,
     ) -> Any:
         """Events by name (case-sensitive, as WeChat sends them), optionally by exact or regex ``key``.
 
@@ -353,11 +374,11 @@ class Router:
         if event is None:
             if key is not None:
                 raise TypeError("on_event(key=...) needs the event name too, e.g. on_event('CLICK', key=...)")
-            return self._decorate(None, ("event",), when=when, deadline=deadline, general=True)
+            return self._decorate(None, ("event",), when=when, deadline=deadline, queue=queue, general=True)
         if not isinstance(event, str):
             raise TypeError(f"on_event takes an event name string, got {type(event).__name__}")
         type_keys = ("event:" + _check_event_name(event),)
         if isinstance(key, re.Pattern):
-            return self._decorate(None, type_keys, pattern=key, when=when, deadline=deadline)
+            return self._decorate(None, type_keys, pattern=key, when=when, deadline=deadline, queue=queue)
         exact = (key,) if isinstance(key, str) else tuple(key or ())
-        return self._decorate(None, type_keys, exact=exact, when=when, deadline=deadline)
+        return self._decorate(None, type_keys, exact=exact, when=when, deadline=deadline, queue=queue)

@@ -22,7 +22,6 @@ The claim, the outcome and the waiters live in the bot's store, so this holds ac
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import secrets
 import time
@@ -40,6 +39,8 @@ from .stores import Store
 from .stores.keys import BotKeys, MessageKeys
 
 Handle = Callable[[Context], Awaitable[Reply | None]]
+Enqueue = Callable[[Message, str], Awaitable[bool]]
+"""Puts a message on the job queue for the named handler; False when the queue cannot be reached."""
 
 logger = logging.getLogger("wxhook")
 
@@ -47,6 +48,7 @@ _NO_REPLY = "-"
 _REPLY = "+"
 _RUNNING = "running:"
 _DONE = "done"
+_QUEUED = "queued"
 _POLL_MIN, _POLL_MAX = 0.01, 0.1
 _DELIVERY_ATTEMPTS = 3
 
@@ -64,7 +66,8 @@ class Window:
     """Deadline, deferral and retry coalescing for one bot.
 
     ``handle`` produces a message's reply (the dispatcher), ``api`` gives the client late replies go out
-    through (called only when one does, so a bot without an AppSecret works until then).
+    through (called only when one does, so a bot without an AppSecret works until then). ``enqueue`` (a job
+    queue) takes the messages of routes marked ``queue=True``.
     """
 
     def __init__(
@@ -82,6 +85,7 @@ class Window:
         lease: float = 5.0,
         handler_timeout: float = 300.0,
         retry_delay: float = 1.0,
+        enqueue: Enqueue | None = None,
     ) -> None:
         self._handle = handle
         self._api = api
@@ -94,6 +98,7 @@ class Window:
         self._lease = lease
         self._handler_timeout = handler_timeout
         self._retry_delay = retry_delay
+        self._enqueue = enqueue
         self._running: dict[str, asyncio.Future[str]] = {}
         self.stats = stats
 
@@ -104,10 +109,16 @@ class Window:
         the shutdown log should it still be running then.
         """
         key = dedupe_key(msg)
-        if len(key) > 100:  # a VIEW event's key is its URL, up to 1 KiB: keep store keys short
-            key = hashlib.sha1(key.encode()).hexdigest()
         keys = self._keys.message(key)
         claim = await self._claim(keys)
+        # A queued handler: the first delivery enqueues it and every delivery answers at once; if the queue
+        # cannot be reached, the claimed delivery falls through and runs it here.
+        enqueue = self._enqueue if ctx.route is not None and ctx.route.queue else None
+        if enqueue is not None and (claim is None or await enqueue(msg, handler)):
+            if claim is not None:
+                self.stats["queued"] += 1
+                await self._store.set(keys.state, _QUEUED, self._retention)  # the queue owns it now
+            return None if self._timeout_reply is None else _render_text(msg, self._timeout_reply)
         if claim is not None:
             return await self._run_here(msg, ctx, key, claim, deadline, handler)
         self.stats["coalesced"] += 1

@@ -94,7 +94,7 @@ async def test_metrics_and_health_routes() -> None:
             metrics = await http.get(url + "metrics")
             forged = await http.post(url, params={"signature": "0" * 40, "timestamp": "1", "nonce": "1"})
             after = (await http.get(url + "metrics")).text
-    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    assert health.status_code == 200 and health.json() == {"status": "ok", "store": "shared"}
     assert metrics.headers["content-type"].startswith("text/plain")
     assert 'wxhook_messages_total{outcome="passive"} 1.0' in metrics.text
     assert 'wxhook_messages_total{outcome="error"} 1.0' in metrics.text
@@ -111,7 +111,7 @@ def test_health_route_of_a_mounted_bot() -> None:
     bot = observed_bot(health_path="/healthz")
     app = Starlette(routes=[Mount("/wechat", app=bot)], lifespan=bot.lifespan)
     with serve(app) as url:
-        assert httpx.get(url + "wechat/healthz").json() == {"status": "ok"}
+        assert httpx.get(url + "wechat/healthz").json()["status"] == "ok"
 
 
 def test_a_bot_mounted_without_its_lifespan_warns_once(caplog: pytest.LogCaptureFixture) -> None:

@@ -10,7 +10,7 @@ import httpx
 
 from ..config import setting
 from ..logs import install_redaction
-from ..stores import MemoryStore, Store
+from ..stores import Store, open_store
 from ..stores.keys import credential_key
 from ._caller import Caller, Credentials
 from ._comment import CommentAPI
@@ -60,7 +60,8 @@ class Client:
     """The WeChat Official Account API, async and typed.
 
     Use ``async with Client(...) as client:`` or call :meth:`aclose`. The access token lives in ``store``
-    (shared by every process using it) under a key that includes the appid.
+    (shared by every process using it) under a key that includes the appid: a ``Store``, or a store URL as
+    the bot takes (``redis://…``, ``sqlite:///…``; WXHOOK_STORE by default, else process memory).
 
     Each call (token fetch and one token refresh included) ends within ``retry_deadline`` seconds, each
     attempt within ``timeout``; an answer longer than ``max_response_size`` bytes (default
@@ -73,7 +74,7 @@ class Client:
         appid: str | None = None,
         secret: str | None = None,
         *,
-        store: Store | None = None,
+        store: str | Store | None = None,
         api_base: str | None = None,
         domains: Sequence[str] | None = None,
         mp_base: str | None = None,
@@ -92,7 +93,8 @@ class Client:
         install_redaction()
         if token_mode not in ("stable", "basic"):
             raise ValueError(f"token_mode must be 'stable' (default) or 'basic', got {token_mode!r}")
-        self.store = store if store is not None else MemoryStore()
+        self.store = open_store(store if store is not None else setting(None, "WXHOOK_STORE"))
+        self._owns_store = not isinstance(store, Store)
         self._credentials = Credentials(
             setting(appid, "WXHOOK_APPID"), setting(secret, "WXHOOK_SECRET")
         )
@@ -200,8 +202,11 @@ class Client:
         return issued(await self._caller.get("/cgi-bin/token", params, with_token=False), "access_token")
 
     async def aclose(self) -> None:
-        """Close the connection pool (the store belongs to whoever passed it in and stays open)."""
+        """Close the connection pool, and the store when this client opened it from a URL (a ``Store``
+        passed in belongs to whoever passed it and stays open)."""
         await self._transport.aclose()
+        if self._owns_store:
+            await self.store.close()
 
     async def __aenter__(self) -> Client:
         return self

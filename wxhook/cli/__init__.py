@@ -6,6 +6,7 @@
     wxhook verify https://example.com/wechat/    # the check the admin console does when the URL is saved
     wxhook token | menu push menu.toml | qr create --scene promo-42 --out qr.png
     wxhook dev mybot:bot                         # the browser dev console
+    wxhook worker mybot:bot                      # run queue=True handlers off the job queue
 
 Settings come from the WXHOOK_* variables the bot reads (or the options named after them, accepted before or
 after the command). Exit status: 0 on success, 1 when a check fails or the other side refuses, 2 on a usage
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 
 from ..api import WeChatError
 from ..config import ConfigError
-from . import _account, _dev, _run, _send, _verify
+from . import _account, _dev, _run, _send, _verify, _worker
 from ._common import CommandError, Parser, api_options, appid_option, bot_options, summary, timeout_option
 
 __all__ = ["main"]
@@ -33,7 +34,7 @@ def _parser() -> Parser:
     api_options(parser, owner=True)
     timeout_option(parser, owner=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_run, _send, _verify, _account, _dev):
+    for module in (_run, _send, _verify, _account, _dev, _worker):
         module.register(commands)
     return parser
 

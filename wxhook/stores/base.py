@@ -19,6 +19,11 @@ class LockTimeout(TimeoutError):
     """Raised when a store lock could not be taken within its wait time."""
 
 
+class StoreUnavailable(ConnectionError):
+    """The shared store did not answer in time or failed (only a ``fail_closed`` store, or the start-up
+    check, raises it; otherwise the bot carries on with process-local state)."""
+
+
 class Store(abc.ABC):
     """Async key/value store with TTLs, atomic set-if-absent and compare-and-delete.
 
@@ -26,6 +31,27 @@ class Store(abc.ABC):
     ``set_if_absent`` and ``compare_and_delete`` atomic across all processes that share it: the locks and the
     token cache's "only drop the token that failed" rule are built on exactly these two operations.
     """
+
+    outage_errors: tuple[type[Exception], ...] = (OSError,)
+    """The exceptions that mean "the store cannot be reached or written right now" (not a wxhook bug):
+    what ``ResilientStore`` rides out on process-local state."""
+
+    def may_pass(self, exc: Exception) -> bool:
+        """Whether an outage error may go away by itself soon (a lock held, a server starting): the start-up
+        check waits those out for a few seconds instead of failing at once."""
+        return isinstance(exc, (TimeoutError, asyncio.TimeoutError, ConnectionError))
+
+    @property
+    def healthy(self) -> bool:
+        """False while the shared store is out and this process runs on local state (see ResilientStore)."""
+        return True
+
+    async def check(self, key: str) -> None:
+        """Write, read back and delete ``key``: the start-up check that the store is really writable."""
+        token = secrets.token_hex(8)
+        await self.set(key, token, 60)
+        if await self.get(key) != token or not await self.compare_and_delete(key, token):
+            raise StoreUnavailable(f"{self!r} did not keep a value written by the start-up check")
 
     @abc.abstractmethod
     async def get(self, key: str) -> str | None:

@@ -2,33 +2,43 @@
 
 ``wxhook:<namespace>:…`` for a bot's state (the namespace is the appid, or a hash of the token when there is
 none), ``wxhook:<kind>:<appid>`` for the API client's credentials, ``lock:<name>`` for store locks.
+
+One message's keys share a Redis Cluster hash tag (``wxhook:{<namespace>:<key>}:state``): the reply window
+touches them together, and a tag keeps them in one slot, so a cluster never splits what one message needs.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 
 class MessageKeys:
-    """The four keys that carry one message through the reply window."""
+    """The four keys that carry one message through the reply window (and a queued job to its reply)."""
 
     __slots__ = ("delivered", "result", "state", "waiter")
 
-    def __init__(self, prefix: str, key: str) -> None:
-        self.state = f"{prefix}state:{key}"
-        self.result = f"{prefix}result:{key}"
-        self.waiter = f"{prefix}waiter:{key}"
-        self.delivered = f"{prefix}delivered:{key}"
+    def __init__(self, namespace: str, key: str) -> None:
+        tag = f"wxhook:{{{namespace}:{key}}}:"
+        self.state = f"{tag}state"
+        self.result = f"{tag}result"
+        self.waiter = f"{tag}waiter"
+        self.delivered = f"{tag}delivered"
 
 
 class BotKeys:
     """Key names for one bot's state."""
 
-    __slots__ = ("prefix",)
+    __slots__ = ("namespace", "prefix")
 
     def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
         self.prefix = f"wxhook:{namespace}:"
 
     def message(self, key: str) -> MessageKeys:
-        return MessageKeys(self.prefix, key)
+        """The keys of the message whose dedupe key is ``key``."""
+        if len(key) > 100:  # a VIEW event's key is its URL, up to 1 KiB: keep store keys short
+            key = hashlib.sha1(key.encode()).hexdigest()
+        return MessageKeys(self.namespace, key)
 
     def session(self, openid: str) -> str:
         return f"{self.prefix}session:{openid}"
@@ -39,6 +49,10 @@ class BotKeys:
     def probe(self) -> str:
         return f"{self.prefix}startup"
 
+    def jobs(self) -> str:
+        """The job queue's stream, shared by every instance and worker of this bot."""
+        return f"{self.prefix}jobs"
+
 
 def credential_key(kind: str, appid: str) -> str:
     """An access token or ticket, shared by every process of every bot and client of the appid."""
@@ -47,3 +61,8 @@ def credential_key(kind: str, appid: str) -> str:
 
 def lock_key(name: str) -> str:
     return f"lock:{name}"
+
+
+def health_key() -> str:
+    """What a resilient store writes to see whether its shared store answers again after an outage."""
+    return "wxhook:health"

@@ -2,20 +2,32 @@
 
 ``SET NX PX`` makes set-if-absent atomic and a one-line Lua script makes compare-and-delete atomic, which is
 all the token cache, retry coalescing and the store lock need. Redis expires keys itself, so nothing is swept.
+Each command touches one key, so the same code runs on a single server, behind Sentinel and on a Cluster.
+
+Socket timeouts are short by default (1 s): a Redis that hangs must not keep a follower's message past
+WeChat's window. ``?socket_timeout=`` and ``?socket_connect_timeout=`` in the URL change them. One process
+holds at most 32 connections (``?max_connections=``), so a burst of messages queues for a connection instead
+of opening dozens at once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
 
 from .._util import LoopBound
 from ..config import ConfigError
 from .base import Store
 
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
-
-_URL_FORMS = "'redis://host:6379/0', 'rediss://…' for TLS, or 'unix:///path/redis.sock'"
+URL_FORMS = (
+    "'redis://host:6379/0', 'rediss://…' for TLS, 'unix:///path/redis.sock', "
+    "'redis+sentinel://host:26379,host2:26379/service_name/0' or 'redis+cluster://host:7000,host2:7000'"
+)
+SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster")
+_TIMEOUTS = ("socket_timeout", "socket_connect_timeout")
+_DEFAULT_TIMEOUT = 1.0
+_MAX_CONNECTIONS = 32
 _COMPARE_AND_DELETE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -31,6 +43,101 @@ return 0
 """
 
 
+@dataclass(frozen=True)
+class RedisTarget:
+    """Where a Redis URL points: one server (``url`` as redis-py reads it), a Sentinel-watched master, or
+    a Cluster's seed nodes; the store and the job queue connect from the same parsed form."""
+
+    kind: str
+    url: str
+    nodes: tuple[tuple[str, int], ...] = ()
+    service: str = ""
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    timeouts: dict[str, float] = field(default_factory=dict)
+
+    def connection_options(self) -> dict[str, Any]:
+        """Credentials and socket timeouts (defaults filled in) for redis-py clients."""
+        options: dict[str, Any] = {name: self.timeouts.get(name, _DEFAULT_TIMEOUT) for name in _TIMEOUTS}
+        if self.username is not None:
+            options["username"] = self.username
+        if self.password is not None:
+            options["password"] = self.password
+        return options
+
+
+def parse_redis_url(url: str) -> RedisTarget:
+    """Check a Redis URL at construction, so a typo fails when the process starts, not at the first message."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in SCHEMES:
+        raise ConfigError(f"not a Redis URL: {url!r}; set store= or WXHOOK_STORE to {URL_FORMS}")
+    rest, _, query = url.split("://", 1)[1].partition("?")
+    options = dict(parse_qsl(query, keep_blank_values=True))
+    timeouts = {name: _seconds(url, name, options.get(name)) for name in _TIMEOUTS if name in options}
+    if scheme in ("redis", "rediss", "unix"):
+        return RedisTarget("single", url, timeouts=timeouts)
+    unknown = sorted(set(options) - set(_TIMEOUTS))
+    if unknown:
+        raise ConfigError(f"unknown option(s) {', '.join(unknown)} in {url!r}; {scheme} URLs take "
+                          f"{' and '.join(_TIMEOUTS)}")
+    userinfo, _, hosts = rest.partition("/")[0].rpartition("@")
+    username, _, password = userinfo.partition(":")
+    path = [part for part in rest.partition("/")[2].split("/") if part]
+    nodes = tuple(_node(url, node, 26379 if scheme == "redis+sentinel" else 6379) for node in hosts.split(","))
+    common: dict[str, Any] = {
+        "url": url, "nodes": nodes, "username": unquote(username) or None,
+        "password": unquote(password) or None, "timeouts": timeouts,
+    }
+    if scheme == "redis+cluster":
+        if path:
+            raise ConfigError(f"{url!r}: a Redis Cluster has only database 0; drop the path after the hosts")
+        return RedisTarget("cluster", **common)
+    if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
+        raise ConfigError(f"{url!r} names no Sentinel service; write 'redis+sentinel://host:26379/service_name' "
+                          "or '…/service_name/db'")
+    return RedisTarget("sentinel", service=path[0], db=int(path[1]) if len(path) == 2 else 0, **common)
+
+
+def _node(url: str, node: str, default_port: int) -> tuple[str, int]:
+    host, _, port = node.rpartition(":") if ":" in node else (node, "", str(default_port))
+    if not host or not port.isdigit():
+        raise ConfigError(f"{url!r}: {node!r} is not host or host:port; list nodes as 'host:port,host2:port'")
+    return host, int(port)
+
+
+def _seconds(url: str, name: str, value: str | None) -> float:
+    try:
+        seconds = float(value or "")
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise ConfigError(f"{name}={value!r} in {url!r} must be a positive number of seconds")
+    return seconds
+
+
+def connect(target: RedisTarget) -> Any:
+    """A redis-py asyncio client for ``target`` (a Redis, a Sentinel master or a RedisCluster), decoding
+    replies to str."""
+    import redis.asyncio as aioredis
+    from redis.asyncio.cluster import ClusterNode, RedisCluster
+    from redis.asyncio.sentinel import Sentinel
+
+    options = target.connection_options()
+    if target.kind == "cluster":
+        nodes = [ClusterNode(host, port) for host, port in target.nodes]
+        return RedisCluster(startup_nodes=nodes, decode_responses=True, **options)
+    if target.kind == "sentinel":
+        timeouts = {name: options[name] for name in _TIMEOUTS}  # Sentinels often have no password of their own
+        sentinel = Sentinel(list(target.nodes), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call]
+        return sentinel.master_for(target.service, db=target.db, decode_responses=True, **options)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        target.url, decode_responses=True, max_connections=_MAX_CONNECTIONS, timeout=options["socket_timeout"],
+        **options,
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
 def _ms(ttl: float) -> int:
     return max(int(ttl * 1000), 1)
 
@@ -44,18 +151,21 @@ class RedisStore(Store):
 
     def __init__(self, url: str) -> None:
         try:
-            import redis.asyncio
+            import redis.exceptions
         except ImportError:
             raise ImportError(
                 f"WXHOOK_STORE={url!r} needs the redis package: pip install 'wxhook[redis]'"
             ) from None
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError(f"not a Redis URL: {url!r}; set store= or WXHOOK_STORE to {_URL_FORMS}")
+        self.target = parse_redis_url(url)
         self.url = url
-        self._module = redis.asyncio
-        self._client: LoopBound[Redis] = LoopBound(lambda: self._module.from_url(self.url, decode_responses=True))
+        self.outage_errors = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
+        self._passing = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._client: LoopBound[Any] = LoopBound(lambda: connect(self.target))
 
-    def _redis(self) -> Redis:
+    def may_pass(self, exc: Exception) -> bool:
+        return isinstance(exc, self._passing) or super().may_pass(exc)
+
+    def _redis(self) -> Any:
         return self._client.get()
 
     async def get(self, key: str) -> str | None:

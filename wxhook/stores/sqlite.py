@@ -3,7 +3,9 @@
 SQLite's write lock is what makes ``set_if_absent`` and ``compare_and_delete`` atomic across processes:
 each is a single autocommitted statement, so no other worker can write between its check and its change.
 WAL mode lets readers run while one worker writes, and the busy timeout makes a worker wait for the write
-lock instead of failing. Expiry uses wall-clock time because the processes share the expiry stamps.
+lock instead of failing, but only briefly (1 s, ``?busy_timeout=`` in the URL): a database another process
+keeps locked is an outage to ride out (see ``ResilientStore``), not a reason to miss WeChat's window.
+Expiry uses wall-clock time because the processes share the expiry stamps.
 Locking relies on the file system, so the file must live on a local disk, not NFS or SMB.
 """
 
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
+from urllib.parse import parse_qsl
 
 from ..config import ConfigError
 from .base import Store
@@ -26,7 +29,8 @@ _T = TypeVar("_T")
 
 _SCHEME = "sqlite://"
 _URL_FORMS = "'sqlite:///relative/path.db' (from the working directory) or 'sqlite:////absolute/path.db'"
-_BUSY_TIMEOUT = 5.0
+_BUSY_TIMEOUT = 1.0
+_WAL_WAIT = 5.0  # only when the file is first opened, where waiting is harmless
 _MIN_SQLITE = (3, 24, 0)  # upsert (INSERT ... ON CONFLICT DO UPDATE)
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS wxhook_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL)"
@@ -53,7 +57,7 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
     The switch needs an exclusive lock, and when several new workers open a fresh file together SQLite
     reports "database is locked" at once instead of calling the busy handler, so wait here instead.
     """
-    deadline = time.monotonic() + _BUSY_TIMEOUT
+    deadline = time.monotonic() + _WAL_WAIT
     while True:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -75,15 +79,20 @@ class SQLiteStore(Store):
     few hundred writes, so the file stays as small as the live keys.
     """
 
-    def __init__(self, path: str, *, sweep_every: int = 512) -> None:
+    outage_errors = (sqlite3.Error, OSError)
+
+    def __init__(self, path: str, *, sweep_every: int = 512, busy_timeout: float = _BUSY_TIMEOUT) -> None:
         if not path:
             raise ConfigError(f"SQLiteStore needs a file path; pass store= or WXHOOK_STORE as {_URL_FORMS}")
+        if busy_timeout <= 0:
+            raise ConfigError(f"busy_timeout must be a positive number of seconds, got {busy_timeout!r}")
         if not Path(path).parent.is_dir():
             raise ConfigError(
                 f"the directory of the SQLite store {path!r} does not exist: create it (mkdir -p "
                 f"{Path(path).parent}) or set store= / WXHOOK_STORE to a file in an existing directory"
             )
         self.path = path
+        self.busy_timeout = busy_timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wxhook-sqlite")
         self._conn: sqlite3.Connection | None = None  # touched only on the executor's thread
         self._writes = 0
@@ -91,15 +100,26 @@ class SQLiteStore(Store):
         """Delete expired rows once per this many writes."""
         self._closed = False
 
+    def may_pass(self, exc: Exception) -> bool:
+        text = str(exc)
+        return "locked" in text or "busy" in text or super().may_pass(exc)
+
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
         """The store a ``sqlite:///…`` URL names (see the class docstring for the slash convention)."""
-        rest = url[len(_SCHEME) :] if url.startswith(_SCHEME) else ""
+        rest, _, query = (url[len(_SCHEME) :] if url.startswith(_SCHEME) else "").partition("?")
         if not rest.startswith("/") or len(rest) == 1:
             raise ConfigError(
                 f"store URL {url!r} names no SQLite file; set store= or WXHOOK_STORE to {_URL_FORMS}"
             )
-        return cls(rest[1:])
+        options = dict(parse_qsl(query, keep_blank_values=True))
+        if set(options) - {"busy_timeout"}:
+            raise ConfigError(f"unknown option(s) in {url!r}; SQLite store URLs take busy_timeout (seconds)")
+        try:
+            busy_timeout = float(options.get("busy_timeout", _BUSY_TIMEOUT))
+        except ValueError:
+            raise ConfigError(f"busy_timeout in {url!r} must be a number of seconds") from None
+        return cls(rest[1:], busy_timeout=busy_timeout)
 
     async def _run(
         self, op: Callable[Concatenate[sqlite3.Connection, _P], _T], *args: _P.args, **kwargs: _P.kwargs
@@ -127,10 +147,13 @@ class SQLiteStore(Store):
         conn: sqlite3.Connection | None = None
         try:
             # isolation_level=None: every statement commits on its own, which is what makes each one atomic
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None)
+            # Opening may wait for workers creating the same file at the same moment; only then is the short
+            # busy timeout of every later call set.
+            conn = sqlite3.connect(self.path, timeout=_WAL_WAIT, isolation_level=None)
             _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(_SCHEMA)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         except (OSError, sqlite3.Error) as exc:
             if conn is not None:
                 conn.close()

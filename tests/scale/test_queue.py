@@ -1,0 +1,211 @@
+"""Handlers on the job queue: the webhook answers at once, a worker runs the handler and sends its reply once,
+even when the worker is killed mid-job; failing jobs are retried a bounded number of times."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from wxhook import Bot, ConfigError
+from wxhook.testing import BotClient, FakeWeChat
+
+from ..redis_server import RedisServer
+from .conftest import TOKEN, Processes, bot_env, eventually, runs_of
+
+INTERIM = "Working on it…"
+
+
+class Deployment:
+    """One bot instance, a worker, the FakeWeChat they call and the file their runs are recorded in."""
+
+    def __init__(self, processes: Processes, fake: FakeWeChat, env: dict[str, str], runs: Path) -> None:
+        self.processes = processes
+        self.fake = fake
+        self.env = env
+        self.runs = runs
+        self.url = processes.bot("web", env)
+        self.worker_name = "worker-1"
+        processes.worker(self.worker_name, env)
+
+    def restart_worker(self, *, kill: bool) -> None:
+        if kill:
+            self.processes.kill(self.worker_name)
+        self.worker_name = f"worker-{int(self.worker_name.split('-')[1]) + 1}"
+        self.processes.worker(self.worker_name, self.env)
+
+    def sent(self, openid: str) -> list[Any]:
+        return [call.json for call in self.fake.calls("/cgi-bin/message/custom/send")
+                if call.json["touser"] == openid]
+
+    def worker_logs(self) -> str:
+        return "".join(self.processes.log(f"worker-{n}") for n in range(1, int(self.worker_name[7:]) + 1))
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """One web instance and one worker on a private Redis, shared by this module's tests (each uses its own
+    followers, so their messages, runs and replies are told apart)."""
+    directory = tmp_path_factory.mktemp("queue")
+    runs = directory / "runs.txt"
+    runs.touch()
+    server = RedisServer()
+    server.start()
+    processes = Processes(directory)
+    try:
+        with FakeWeChat() as fake:
+            env = bot_env(fake.url, fake.appid, fake.secret, runs, WXHOOK_STORE=server.url(0),
+                          WXHOOK_QUEUE=server.url(1) + "?redeliver_after=3&max_attempts=2",
+                          TIMEOUT_REPLY=INTERIM, JOB_SECONDS="2")
+            yield Deployment(processes, fake, env, runs)
+    finally:
+        processes.stop_all()
+        server.stop()
+
+
+def runs_for(deployment: Deployment, what: str, msg_id: object) -> list[str]:
+    """The pids that ran ``what`` for one message."""
+    return [pid for ran, pid in runs_of(deployment.runs, what) if ran == str(msg_id)]
+
+
+def _settle() -> None:
+    """Long enough for a duplicate to show up if there were one: the worker polls its queue every second."""
+    time.sleep(1.5)
+
+
+async def test_queued_handler_answers_at_once_and_the_worker_replies_once(deployment: Deployment) -> None:
+    async with BotClient(deployment.url, token=TOKEN) as wechat:
+        fields = wechat.message("text", "o_reporter", Content="report")
+        reply = await wechat.post(fields)
+        # The interim answer came back before the 2 s handler could have sent anything.
+        assert reply.content == INTERIM and deployment.sent("o_reporter") == []
+        retry = await wechat.post(fields)  # WeChat's retry of the same message: answered, not enqueued again
+        assert retry.content == INTERIM
+    eventually(lambda: len(deployment.sent("o_reporter")) >= 1, 30, "the worker's reply at custom/send")
+    _settle()
+    assert deployment.sent("o_reporter") == [{"touser": "o_reporter", "msgtype": "text",
+                                              "text": {"content": "report ready for o_reporter"}}]
+    ran = runs_for(deployment, "report", fields["MsgId"])
+    assert len(ran) == 1 and ran[0] != reply.headers["x-worker"], "run once, in the worker, not the web process"
+
+
+async def test_a_worker_killed_mid_job_leaves_the_reply_to_the_next_one(deployment: Deployment) -> None:
+    async with BotClient(deployment.url, token=TOKEN) as wechat:
+        fields = wechat.message("text", "o_killed", Content="report")
+        assert (await wechat.post(fields)).content == INTERIM
+    eventually(lambda: len(runs_for(deployment, "report", fields["MsgId"])) == 1, 30, "the job started")
+    deployment.restart_worker(kill=True)  # SIGKILL in the middle of the 2 s handler
+    eventually(lambda: len(deployment.sent("o_killed")) >= 1, 60, "the reply after the worker was killed")
+    _settle()
+    assert deployment.sent("o_killed") == [{"touser": "o_killed", "msgtype": "text",
+                                            "text": {"content": "report ready for o_killed"}}]
+    ran = runs_for(deployment, "report", fields["MsgId"])
+    assert len(ran) == 2 and ran[0] != ran[1], "started by the killed worker, run again by the new one"
+
+
+async def test_a_job_longer_than_redeliver_after_runs_once(deployment: Deployment) -> None:
+    """A live worker keeps its job claimed: a 5 s handler under redeliver_after=3 is not run a second time."""
+    async with BotClient(deployment.url, token=TOKEN) as wechat:
+        fields = wechat.message("text", "o_long", Content="long report")
+        assert (await wechat.post(fields)).content == INTERIM
+    eventually(lambda: len(deployment.sent("o_long")) >= 1, 30, "the long report")
+    _settle()
+    assert len(runs_for(deployment, "long", fields["MsgId"])) == 1
+    assert [call["text"]["content"] for call in deployment.sent("o_long")] == ["long report ready"]
+
+
+async def test_a_failing_job_is_retried_a_bounded_number_of_times(deployment: Deployment) -> None:
+    async with BotClient(deployment.url, token=TOKEN) as wechat:
+        fields = wechat.message("text", "o_failing", Content="fail")
+        assert (await wechat.post(fields)).content == INTERIM
+    eventually(lambda: "giving up" in deployment.worker_logs(), 30, "the worker gave up")
+    _settle()
+    assert len(runs_for(deployment, "fail", fields["MsgId"])) == 2  # max_attempts=2
+    log = deployment.worker_logs()
+    assert f"queued handler always_fails failed 2 time(s) for text from o_failing (MsgId {fields['MsgId']})" in log
+    assert "RuntimeError: the report service is down" in log
+    assert deployment.sent("o_failing") == []
+
+
+async def test_ctx_enqueue_runs_the_job_in_the_worker(deployment: Deployment) -> None:
+    async with BotClient(deployment.url, token=TOKEN) as wechat:
+        reply = await wechat.send_text("later", openid="o_later")
+    assert reply.content == "queued"
+    eventually(lambda: len(runs_of(deployment.runs, "job")) == 1, 30, "the enqueued job ran")
+    (label, pid), = runs_of(deployment.runs, "job")
+    assert label.startswith("later-") and pid != reply.headers["x-worker"], "run by the worker"
+
+
+async def test_a_queue_that_cannot_be_reached_runs_the_handler_in_process(processes: Processes,
+                                                                        tmp_path: Path) -> None:
+    """No worker and no Redis behind the queue URL: the message is still answered, by the web process."""
+    runs = tmp_path / "runs.txt"
+    runs.touch()
+    with FakeWeChat() as fake:
+        env = bot_env(fake.url, fake.appid, fake.secret, runs, WXHOOK_QUEUE="redis://127.0.0.1:9/0",
+                      JOB_SECONDS="0.1")
+        url = processes.bot("web", env)
+        async with BotClient(url, token=TOKEN) as wechat:
+            reply = await wechat.send_text("report", openid="o_local")
+            again = await wechat.send_text("report", openid="o_local_2")
+    assert (reply.content, again.content) == ("report ready for o_local", "report ready for o_local_2")
+    assert {pid for _, pid in runs_of(runs, "report")} == {reply.headers["x-worker"]}
+    assert processes.log("web").count("job queue redis://127.0.0.1:9/0 unavailable") == 1
+
+
+def test_queue_urls_are_checked_at_construction() -> None:
+    with pytest.raises(ConfigError, match="WXHOOK_QUEUE") as info:
+        Bot("t", queue="redis+sentinel://s1:26379/m")
+    assert "never redeliver" in str(info.value)
+    with pytest.raises(ConfigError, match="redeliver_after"):
+        Bot("t", queue="redis://h/0?redeliver_after=-1")
+    bot = Bot("t", queue="redis://h/0?redeliver_after=20&max_attempts=5&socket_timeout=2")
+    assert bot.queue is not None
+    assert (bot.queue.redeliver_after, bot.queue.max_attempts, bot.queue.url) == (
+        20.0, 5, "redis://h/0?socket_timeout=2")
+    with pytest.raises(TypeError, match="queue= takes True"):
+        bot.on_text("x", queue="yes")  # type: ignore[arg-type]
+
+
+def test_ctx_enqueue_refuses_what_a_worker_could_not_import_or_decode() -> None:
+    from wxhook.queue import check_arguments, importable_name
+
+    def nested() -> None: ...
+
+    with pytest.raises(TypeError, match="top level of an importable module"):
+        importable_name(nested)
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        check_arguments(print, (object(),), {})
+    assert importable_name(redis.from_url) == "redis.utils:from_url"
+
+
+async def test_without_a_queue_queued_handlers_and_jobs_run_in_process() -> None:
+    """``queue=True`` and ``ctx.enqueue`` need nothing extra: with no queue configured they run here."""
+    from wxhook import Context, Message
+    from wxhook.testing import serve
+
+    bot = Bot("inproc")
+    jobs: list[str] = []
+
+    @bot.on_event("subscribe", queue=True)
+    async def welcome(msg: Message, ctx: Context) -> str:
+        ctx.enqueue(record_job, "welcome job")
+        jobs.append("welcome")
+        return "welcome"
+
+    assert bot.queue is None
+    with serve(bot) as url:
+        async with BotClient(url, token="inproc") as wechat:
+            assert (await wechat.send_event("subscribe")).content == "welcome"
+    assert jobs == ["welcome"] and RECORDED == ["welcome job"]
+
+
+RECORDED: list[str] = []
+
+
+def record_job(label: str) -> None:
+    RECORDED.append(label)

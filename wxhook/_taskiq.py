@@ -1,0 +1,125 @@
+"""The taskiq side of the job queue (imported only when a queue is configured: taskiq is optional).
+
+Kept apart from ``queue.py`` because taskiq resolves a task's dependencies from its type hints, so the names in
+them (``Context``) must be importable from the module the task functions live in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from taskiq import AckableMessage, AsyncBroker, Context, SimpleRetryMiddleware, TaskiqDepends
+from taskiq.api import run_receiver_task
+from taskiq.kicker import AsyncKicker
+from taskiq_redis import RedisStreamBroker
+
+_STREAM_MAXLEN = 100_000
+_RENEW_FOR = 3600.0
+
+logger = logging.getLogger("wxhook")
+_POLL_MS = 1000
+
+MessageJob = Callable[[dict[str, Any], int], Awaitable[None]]
+CallJob = Callable[[str, list[Any], dict[str, Any], int], Awaitable[None]]
+
+
+class _StreamBroker(RedisStreamBroker):
+    """taskiq-redis' stream broker, reclaiming a dead worker's jobs on every poll, and keeping a running job
+    claimed while its worker lives.
+
+    Upstream (taskiq-redis 1.2) looks for jobs idle past ``idle_timeout`` only after a poll brought new jobs,
+    so on a quiet queue a job whose worker died would wait for the next message; here each poll does both.
+    And a job that simply runs longer than ``idle_timeout`` would be claimed by a second worker while the
+    first is still at it; here its worker renews the claim (XCLAIM resets the idle time) until it acks.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._renewing: set[asyncio.Task[None]] = set()
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        async with Redis(connection_pool=self.connection_pool) as conn:
+            while True:
+                fresh: Any = await conn.xreadgroup(
+                    self.consumer_group_name, self.consumer_name, {self.queue_name: ">"},
+                    block=self.block, noack=False, count=self.count,
+                )
+                entries = [entry for _, stream_entries in fresh or () for entry in stream_entries]
+                _, claimed, *_ = await conn.xautoclaim(
+                    self.queue_name, self.consumer_group_name, self.consumer_name,
+                    min_idle_time=self.idle_timeout, count=self.unacknowledged_batch_size,
+                )
+                for entry_id, fields in [*entries, *claimed]:
+                    if fields:  # an entry trimmed from the stream while pending has no fields left
+                        yield self._claimed(entry_id, fields[b"data"])
+
+    def _claimed(self, entry_id: Any, data: bytes) -> AckableMessage:
+        """The job, with its claim renewed until it is acknowledged (or for an hour at most)."""
+        renewing = asyncio.ensure_future(self._renew(entry_id))
+        self._renewing.add(renewing)
+        renewing.add_done_callback(self._renewing.discard)
+        ack = self._ack_generator(entry_id, self.queue_name)
+
+        async def ack_and_release() -> None:
+            renewing.cancel()
+            await ack()
+
+        return AckableMessage(data=data, ack=ack_and_release)
+
+    async def _renew(self, entry_id: Any) -> None:
+        interval = self.idle_timeout / 3000
+        for _ in range(int(_RENEW_FOR / interval) + 1):
+            await asyncio.sleep(interval)
+            try:
+                async with Redis(connection_pool=self.connection_pool) as conn:
+                    await conn.xclaim(self.queue_name, self.consumer_group_name, self.consumer_name,
+                                      min_idle_time=0, message_ids=[entry_id], justid=True)
+            except RedisError as exc:  # Redis away for a moment: the next renewal may pass
+                logger.debug("could not renew the claim on job %s: %s", entry_id, exc)
+
+
+def new_broker(url: str, stream: str, *, redeliver_after: float, max_attempts: int) -> AsyncBroker:
+    """A Redis stream broker: jobs stay pending until acknowledged after they ran, and a job left
+    unacknowledged for ``redeliver_after`` seconds (its worker died) is claimed by another worker."""
+    broker = _StreamBroker(
+        url, queue_name=stream, consumer_group_name="wxhook", consumer_id="0",
+        idle_timeout=int(redeliver_after * 1000), xread_block=_POLL_MS, maxlen=_STREAM_MAXLEN,
+        socket_connect_timeout=1.0, socket_timeout=_POLL_MS / 1000 + 4,  # a hung Redis fails, never blocks
+    )
+    return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=max_attempts))
+
+
+async def kick(broker: AsyncBroker, task: str, max_attempts: int, *args: Any) -> None:
+    labels: dict[str, Any] = {"retry_on_error": True, "max_retries": max_attempts}
+    kicker: AsyncKicker[Any, Any] = AsyncKicker(task, broker, labels)
+    await kicker.kiq(*args)
+
+
+def register(broker: AsyncBroker, names: tuple[str, str], on_message: MessageJob, on_call: CallJob) -> None:
+    """Register the two wxhook tasks; each gets its attempt number (1 for the first run) from taskiq."""
+
+    async def run_message(raw: dict[str, Any], context: Context = TaskiqDepends()) -> None:  # noqa: B008
+        await on_message(raw, _attempt(context))
+
+    async def run_call(
+        name: str, args: list[Any], kwargs: dict[str, Any], context: Context = TaskiqDepends()  # noqa: B008
+    ) -> None:
+        await on_call(name, args, kwargs, _attempt(context))
+
+    broker.register_task(run_message, task_name=names[0])
+    broker.register_task(run_call, task_name=names[1])
+
+
+def _attempt(context: Context) -> int:
+    return int(context.message.labels.get("_retries", 0)) + 1
+
+
+async def receive(broker: AsyncBroker, concurrency: int) -> None:
+    """Run jobs from ``broker``, ``concurrency`` at once, until cancelled."""
+    broker.is_worker_process = True
+    await run_receiver_task(broker, max_async_tasks=concurrency)

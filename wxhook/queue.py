@@ -1,0 +1,184 @@
+"""Slow handlers and background jobs on a job queue, run by ``wxhook worker module:bot`` on any host.
+
+The queue is taskiq with taskiq-redis' stream broker (``pip install 'wxhook[queue]'``): async-native like the
+rest of wxhook, and its Redis stream keeps a job pending until a worker acknowledges it after running it, so
+a job survives the restart of the instance that enqueued it and of the worker that ran it: a live worker
+renews its claim on a running job, and a job whose claim went unrenewed for ``redeliver_after`` seconds (its
+worker died) is taken by another worker. That is at-least-once; the store makes it effectively-once for the
+follower. A message whose reply went out is marked ``sent`` and skipped if it comes back, and the
+customer-service send is guarded by a short lease, so two workers never both send it.
+
+A job that raises is retried by taskiq (``SimpleRetryMiddleware``) up to ``max_attempts`` runs in all; the
+last run hands the exception to the bot's ``on_error`` handlers and logs the job with the message and handler.
+
+Queue URL options (stripped before the URL reaches Redis): ``redeliver_after`` (seconds, default 45) and
+``max_attempts`` (default 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode
+
+from ._util import LoopBound, job_name
+from .config import ConfigError
+from .messages import Message
+from .stores.keys import BotKeys
+
+if TYPE_CHECKING:
+    from taskiq import AsyncBroker
+
+
+logger = logging.getLogger("wxhook")
+
+QUEUE_FORMS = "'redis://host:6379/0', 'rediss://…' for TLS, or 'unix:///path/redis.sock'"
+MESSAGE_TASK = "wxhook.message"
+CALL_TASK = "wxhook.call"
+_SENT = "sent"
+_SENT_TTL = 2 * 86400.0  # WeChat's customer-service window is 48 hours: nothing is sent after it anyway
+_LEASE = 30.0
+_ENQUEUE_TIMEOUT = 1.0
+_RETRY_AFTER_OUTAGE = 2.0
+
+
+class JobQueue:
+    """The job queue a ``Bot(queue=...)`` / WXHOOK_QUEUE URL names, for one bot's jobs."""
+
+    def __init__(self, url: str, keys: BotKeys) -> None:
+        try:
+            from . import _taskiq  # noqa: F401 - taskiq and taskiq-redis are optional
+        except ImportError:
+            raise ImportError(f"the job queue {url!r} needs taskiq: pip install 'wxhook[queue]'") from None
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        if scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError(
+                f"unsupported job queue URL {url!r}; set queue= or WXHOOK_QUEUE to {QUEUE_FORMS} (Sentinel and "
+                "Cluster URLs are not supported here: their taskiq-redis brokers never redeliver a dead worker's job)"
+            )
+        base, _, query = url.partition("?")
+        options = dict(parse_qsl(query, keep_blank_values=True))
+        self.redeliver_after = _number(url, "redeliver_after", options.pop("redeliver_after", "45"))
+        self.max_attempts = int(_number(url, "max_attempts", options.pop("max_attempts", "3")))
+        self.url = f"{base}?{urlencode(options)}" if options else base
+        self.stream = keys.jobs()
+        self._broker: LoopBound[asyncio.Future[AsyncBroker]] = LoopBound(
+            lambda: asyncio.ensure_future(self._start())
+        )
+        self._down = False
+        self._retry_at = 0.0
+
+    async def _start(self) -> AsyncBroker:
+        from ._taskiq import new_broker
+
+        broker = new_broker(self.url, self.stream, redeliver_after=self.redeliver_after,
+                            max_attempts=self.max_attempts)
+        await broker.startup()
+        return broker
+
+    async def broker(self) -> AsyncBroker:
+        """This loop's broker, started once (which creates the stream's consumer group, so jobs enqueued
+        before any worker ever ran are kept for it); a start that failed is tried again next time."""
+        starting = self._broker.get()
+        try:
+            return await asyncio.shield(starting)
+        except Exception:
+            if self._broker.peek() is starting:
+                self._broker.take()
+            raise
+
+    async def _kick(self, task: str, name: str, *args: Any) -> bool:
+        """Enqueue one job; False (logged) when the queue cannot be reached in time."""
+        from ._taskiq import kick
+
+        loop = asyncio.get_running_loop()
+        if self._down and loop.time() < self._retry_at:
+            return False  # out a moment ago: do not make every message wait for the timeout again
+        try:
+            broker = await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
+            await asyncio.wait_for(kick(broker, task, self.max_attempts, *args), _ENQUEUE_TIMEOUT)
+        except Exception as exc:
+            self._retry_at = loop.time() + _RETRY_AFTER_OUTAGE
+            if not self._down:  # one warning per outage, as for the store
+                self._down = True
+                logger.warning("job queue %s unavailable (%s: %s); queued handlers and jobs run in this "
+                               "process until it answers again", self.url, type(exc).__name__, exc)
+            logger.debug("%s runs in this process: the job queue is unavailable", name)
+            return False
+        if self._down:
+            self._down = False
+            logger.info("job queue %s answers again", self.url)
+        return True
+
+    async def enqueue_message(self, msg: Message, handler: str) -> bool:
+        """Put a message on the queue for its handler to run in a worker."""
+        return await self._kick(MESSAGE_TASK, handler, _plain(msg.raw))
+
+    async def enqueue_call(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        return await self._kick(CALL_TASK, job_name(func), importable_name(func), list(args), kwargs)
+
+    async def close(self) -> None:
+        starting = self._broker.take()
+        if starting is None:
+            return
+        if not starting.done():
+            starting.cancel()
+        elif starting.exception() is None:
+            await starting.result().shutdown()
+
+
+def importable_name(func: Callable[..., Any]) -> str:
+    """``module:qualname`` for a function a worker can import; TypeError naming the fix otherwise."""
+    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", "")
+    if not module or "<" in qualname or module == "__main__":
+        raise TypeError(
+            f"ctx.enqueue({job_name(func)}): a queued job must be a function defined at the top level of an "
+            "importable module (not a lambda, a nested function or __main__), so a worker can import it by name"
+        )
+    return f"{module}:{qualname}"
+
+
+def check_arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    try:
+        json.dumps([args, kwargs])
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"ctx.enqueue({job_name(func)}): arguments must be JSON-serialisable ({exc}); pass ids "
+                        "and strings and load the rest in the job") from None
+
+
+def load(target: str) -> Any:
+    """The object ``module:attribute`` names (the working directory importable, as uvicorn does)."""
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"{target!r} is not module:attribute, e.g. 'app:bot'")
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    value: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """A message's ``raw`` view as plain JSON-ready dicts and lists."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _number(url: str, name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if number <= 0:
+        raise ConfigError(f"{name}={value!r} in the job queue URL {url!r} must be a positive number")
+    return number

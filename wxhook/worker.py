@@ -1,0 +1,142 @@
+"""The worker side of the job queue: ``wxhook worker module:bot`` or ``python -m wxhook.worker module:bot`` runs
+a bot's ``queue=True`` handlers and ``ctx.enqueue`` jobs (see ``wxhook.queue`` for the guarantees)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from ._util import is_async, job_name
+from .api import WeChatError
+from .app import Bot
+from .config import ConfigError
+from .messages import Message, dedupe_key, parse_message
+from .queue import _LEASE, _SENT, _SENT_TTL, CALL_TASK, MESSAGE_TASK, load
+
+logger = logging.getLogger("wxhook")
+
+
+class Worker:
+    """Runs one bot's queued jobs: ``wxhook worker module:bot`` or ``python -m wxhook.worker module:bot``."""
+
+    def __init__(self, bot: Bot) -> None:
+        if bot.queue is None:
+            raise ConfigError("this bot has no job queue to work on: pass Bot(queue='redis://…') or set WXHOOK_QUEUE")
+        self.bot = bot
+        self.queue = bot.queue
+
+    async def run_message(self, raw: dict[str, Any], attempt: int) -> None:
+        """Run a queued message's handler and send its reply through the customer-service API, once."""
+        bot = self.bot
+        msg = parse_message(raw)
+        keys = bot.keys.message(dedupe_key(msg))
+        if await bot.store.get(keys.delivered) == _SENT:
+            return  # an earlier run (before a crash or a redelivery) finished it
+        ctx = bot.context(msg)
+        handler = job_name(ctx.route.func) if ctx.route is not None else "no handler"
+        try:
+            try:
+                reply = await bot.handle(msg, ctx, raise_errors=True)
+            except Exception as exc:
+                if attempt < self.queue.max_attempts:
+                    raise
+                logger.error("queued handler %s failed %d time(s) for %s from %s (%s); giving up", handler,
+                             attempt, msg.msg_type, msg.from_user_name, _message_id(msg))
+                reply = await bot.recover(exc, msg, ctx)
+            if reply is None:
+                await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
+                return
+            lease = secrets.token_hex(8)
+            if not await bot.store.set_if_absent(keys.delivered, lease, _LEASE):
+                return  # sent already, or another worker is sending it right now
+            try:
+                msgtype, payload = reply.custom_message()
+                await bot.api.message.send(msg.from_user_name, msgtype, payload)
+            except WeChatError as exc:
+                await bot.store.compare_and_delete(keys.delivered, lease)
+                if exc.transient:
+                    raise
+                logger.error("reply of queued handler %s to %s not delivered: %s", handler, msg.from_user_name,
+                             exc)
+                return
+            except BaseException:
+                await bot.store.compare_and_delete(keys.delivered, lease)
+                raise
+            await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
+            bot.stats["delivered"] += 1
+        finally:
+            ctx.release()
+
+    async def run_call(self, name: str, args: list[Any], kwargs: dict[str, Any], attempt: int) -> None:
+        func = load(name)
+        try:
+            if is_async(func):
+                await func(*args, **kwargs)
+            else:
+                await run_in_threadpool(func, *args, **kwargs)
+        except Exception:
+            if attempt < self.queue.max_attempts:
+                raise
+            logger.exception("queued job %s failed %d time(s); giving up", name, attempt)
+
+    async def run(self, *, concurrency: int = 100) -> None:
+        """Work until cancelled (SIGINT / SIGTERM under ``run_worker``), then shut the bot down."""
+        from ._taskiq import receive, register
+
+        await self.bot.startup()
+        try:
+            broker = await self.queue.broker()
+            register(broker, (MESSAGE_TASK, CALL_TASK), self.run_message, self.run_call)
+            logger.info("wxhook worker: running jobs from %s (stream %s)", self.queue.url, self.queue.stream)
+            await receive(broker, concurrency)
+        finally:
+            await self.bot.shutdown()
+
+
+def _message_id(msg: Message) -> str:
+    msg_id = getattr(msg, "msg_id", None)
+    return f"MsgId {msg_id}" if msg_id is not None else f"event at {msg.create_time}"
+
+
+def run_worker(target: str, *, concurrency: int = 100) -> None:
+    """Import the bot ``target`` names (``module:bot``) and run its queued jobs until SIGINT or SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = Worker(load(target))
+
+    async def main() -> None:
+        task = asyncio.ensure_future(worker.run(concurrency=concurrency))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            logger.info("wxhook worker stopped")
+
+    asyncio.run(main())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wxhook.worker", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    run_worker(args.target, concurrency=args.concurrency)
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The worker's arguments, shared with ``wxhook worker``."""
+    parser.add_argument("target", help="the bot as module:attribute, e.g. app:bot (its queue= or WXHOOK_QUEUE)")
+    parser.add_argument("--concurrency", type=int, default=100, help="jobs run at once (default %(default)s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
