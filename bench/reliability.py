@@ -580,7 +580,7 @@ async def faults_token(scale: Scale) -> None:
             log, stats = group.log(), group.stats()
             sent = Counter(call.json["touser"] for call in fake.calls(SEND))
     failures = []
-    passive = sum(a.text == p.reply for a, p in zip(answers, fast, strict=True))
+    passive = sum(a.text == p.reply for a, p in zip(answers[: len(fast)], fast, strict=True))
     if passive != len(fast):
         failures.append(f"{len(fast) - passive} passive replies missing while the token endpoint was down")
     delivered = sum(sent[p.openid] == 1 for p in late)

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from ._util import await_by
-from .api import Client, SystemBusyError, WeChatError, WeChatNetworkError
+from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
 from .context import Context
 from .messages import Message, dedupe_key
@@ -231,7 +231,8 @@ class Window:
 
     async def _deliver(self, msg: Message, reply: Reply) -> None:
         """Send a late reply through the customer-service API; retried only when the failure proves WeChat did
-        not get it (a connection never made, errcode -1), since a repeat would reach the follower twice."""
+        not get it (a connection never made, no access token to be had, errcode -1, a token still refused after
+        the client's own refetch), since a repeat would reach the follower twice."""
         openid = msg.from_user_name
         try:
             msgtype, payload = reply.custom_message()
@@ -243,7 +244,7 @@ class Window:
             try:
                 await self._api().message.send(openid, msgtype, payload)
             except WeChatError as exc:
-                unsent = isinstance(exc, SystemBusyError) or (
+                unsent = isinstance(exc, (SystemBusyError, InvalidCredentialError)) or (
                     isinstance(exc, WeChatNetworkError) and not exc.maybe_delivered)
                 if unsent and attempt < _DELIVERY_ATTEMPTS:
                     await asyncio.sleep(self._retry_delay * attempt)

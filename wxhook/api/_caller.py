@@ -81,7 +81,8 @@ class Caller:
     ) -> Answer:
         """A refused token (40001/40014/42001) is dropped if still cached, refetched, the call retried once.
 
-        The retry is safe even for sends: WeChat refused the request before acting on it.
+        The retry is safe even for sends: WeChat refused the request before acting on it. When no token can be
+        had, the WeChatNetworkError raised says ``maybe_delivered=False``: the call never left.
         """
         send = functools.partial(
             self.transport.request,
@@ -94,7 +95,11 @@ class Caller:
             base=base,
             safe=safe,
         )
-        token = await self.token.get() if with_token else None
+        try:
+            token = await self.token.get() if with_token else None
+        except WeChatNetworkError as exc:
+            exc.maybe_delivered = False  # the call itself was never sent: a send may be retried
+            raise
         answer = await send(params=_with_token(token, params))
         if token is not None and answer.errcode in InvalidCredentialError.codes:
             await self.token.invalidate(token)
