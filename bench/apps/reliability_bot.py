@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +61,20 @@ async def echo(msg: TextMessage, ctx: Context) -> str:
     return f"echo: {msg.content}"
 
 
+def leave_stats() -> None:
+    """Once, at shutdown, after the drain: what this worker's reply window counted."""
+    if _STATS_DIR:
+        Path(_STATS_DIR, f"{os.getpid()}.json").write_text(json.dumps(dict(bot.stats)))
+
+
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """The bot, tagging responses with the worker's pid and leaving its counters behind on shutdown."""
 
-    async def tagged(event: dict[str, Any]) -> None:
+    async def tagged(event: MutableMapping[str, Any]) -> None:
         if event["type"] == "http.response.start":
             event["headers"] = [*event["headers"], (b"x-worker", str(os.getpid()).encode())]
-        elif event["type"] == "lifespan.shutdown.complete" and _STATS_DIR:
-            Path(_STATS_DIR, f"{os.getpid()}.json").write_text(json.dumps(dict(bot.stats)))
+        elif event["type"] == "lifespan.shutdown.complete":
+            leave_stats()
         await send(event)
 
     await bot(scope, receive, tagged)
