@@ -1,13 +1,15 @@
-"""Late replies whose send fails in a way that proves WeChat never got it are sent again, not dropped.
+"""A late reply reaches the follower once: never shown twice, and sent again when WeChat provably never got it.
 
-Found by ``bench/reliability.py faults``: a 40001 that outlasts the client's one token refetch, and a token
-endpoint that is down, both dropped the reply; the second was even logged as "may have been delivered".
+Found by ``bench/reliability.py``: under load, a reply ready in the loop turn its deadline fired was answered
+passively and also sent through the API (``load``); a 40001 that outlasts the client's one token refetch, and
+a token endpoint that is down, both dropped the reply, the second logged as "may have been delivered" (``faults``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 
@@ -71,3 +73,19 @@ async def test_a_call_that_could_not_get_a_token_says_it_was_never_sent() -> Non
         assert caught.value.maybe_delivered is False
         assert caught.value.path == STABLE_TOKEN and caught.value.status == 503
         assert fake.count(SEND) == 0
+
+
+async def test_a_reply_ready_in_the_turn_its_deadline_fires_is_shown_once() -> None:
+    bot = Bot(token=TOKEN, deadline=0.2)
+
+    @bot.on_text
+    async def just_late(msg: Message) -> str:
+        await asyncio.sleep(0.25)
+        return "once"
+
+    async with BotClient(bot) as wechat:
+        # A busy loop, as under load: the deadline's timer and the handler's wake-up come due in one turn.
+        asyncio.get_running_loop().call_later(0.1, time.sleep, 0.3)
+        reply = await wechat.send_text("go")
+    assert reply.content == "once"
+    assert wechat.deferred == [] and bot.stats["delivered"] == 0
