@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -47,6 +48,9 @@ from wxhook.xml import parse_xml  # noqa: E402
 TOKEN = "reliability"
 SEND = "/cgi-bin/message/custom/send"
 STABLE_TOKEN = "/cgi-bin/stable_token"
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Timeout|Exit)\b")
 
 
 class Broken(Exception):
@@ -132,6 +136,10 @@ class Fleet:
 
     def log(self) -> str:
         return "".join(path.read_text(errors="replace") for path in sorted(self.workdir.glob("server-*.log")))
+
+    def errors(self) -> Counter[str]:
+        """The exceptions in the bot's log (each traceback's last line, cut short), most frequent first."""
+        return Counter(line[:100] for line in self.log().splitlines() if _EXCEPTION_LINE.match(line))
 
     def stats(self) -> Counter[str]:
         """bot.stats summed over the workers that shut down cleanly."""
@@ -496,7 +504,9 @@ def report_load(store: str, label: str, scale: Scale, planned: list[Planned], el
         ("bot.stats", ", ".join(f"{k} {v:,}" for k, v in sorted(stats.items()))),
     ])
     if errors:
-        print("  errors:", dict(errors))
+        print("  delivery errors:", dict(errors))
+    for line, count in group.errors().most_common(5):
+        print(f"  logged by the bot {count:,}x: {line}")
     for name, value in (("non-200 answers", non200), ("messages run twice", ran_twice),
                         ("messages never run", never_ran), ("wrong replies", wrong),
                         ("'success' answers before the deadline", unexplained_success),
@@ -767,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "faults":
             command.add_argument("--only", choices=("api", "token", "sigterm", "sigkill", "hang"))
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # figures as they come, even piped
     args.only = getattr(args, "only", None)
     if getattr(args, "stores", None) is None:
         args.stores = ["memory", "sqlite"]

@@ -31,6 +31,10 @@ return 0
 """
 
 
+_MAX_CONNECTIONS = 100  # per worker process
+_CONNECTION_WAIT = 20.0  # seconds a command waits for a free connection before failing
+
+
 def _ms(ttl: float) -> int:
     return max(int(ttl * 1000), 1)
 
@@ -53,7 +57,14 @@ class RedisStore(Store):
             raise ConfigError(f"not a Redis URL: {url!r}; set store= or WXHOOK_STORE to {_URL_FORMS}")
         self.url = url
         self._module = redis.asyncio
-        self._client: LoopBound[Redis] = LoopBound(lambda: self._module.from_url(self.url, decode_responses=True))
+        self._client: LoopBound[Redis] = LoopBound(self._connect)
+
+    def _connect(self) -> Redis:
+        """A pool that makes a command wait for a free connection: redis-py's default pool fails it at once
+        ("Too many connections") past 100 in use, which a busy worker reaches (every waiting retry polls)."""
+        pool = self._module.BlockingConnectionPool.from_url(
+            self.url, decode_responses=True, max_connections=_MAX_CONNECTIONS, timeout=_CONNECTION_WAIT)
+        return self._module.Redis.from_pool(pool)
 
     def _redis(self) -> Redis:
         return self._client.get()
