@@ -725,7 +725,10 @@ async def faults_hang(scale: Scale) -> None:
         took = group.stop(group.processes[0])
         stats = group.stats()
         cancelled = group.count("cancelled")
+        logged = group.log().count(f"ran past handler_timeout ({limit:g}s) and was cancelled")
     failures = []
+    if logged != len(hung):
+        failures.append(f"{logged} of {len(hung)} cancellations logged")
     if not all_cancelled or any(cancelled[p.msg_id] != 1 for p in hung) or stats["handler_timeout"] != len(hung):
         failures.append(f"{sum(cancelled.values())} of {len(hung)} hung handlers cancelled, "
                         f"handler_timeout {stats['handler_timeout']}")
@@ -737,7 +740,7 @@ async def faults_hang(scale: Scale) -> None:
         ("hung handlers answered 'success'", f"{success} / {len(hung)}"),
         ("hung handlers cancelled", f"{sum(cancelled.values())} / {len(hung)}, all within {cancelled_after:.1f} s"),
         ("other messages answered meanwhile", f"{answered} / {len(fine)}"),
-        ("bot.stats handler_timeout", stats["handler_timeout"]),
+        ("bot.stats handler_timeout, logged", f"{stats['handler_timeout']}, {logged}"),
         ("exit after SIGTERM", f"{took:.1f} s"),
     ])
     check(failures)
