@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from wxhook import Bot
 from wxhook.crypto import Envelope, decode_aes_key, sign
-from wxhook.testing._bot_client import message_xml
+from wxhook.testing import message_xml
 
 TOKEN, APPID, KEY = "bench", "wx2c2769f8efd9abc2", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 

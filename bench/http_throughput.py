@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from wxhook.crypto import Envelope, decode_aes_key, sign  # noqa: E402
-from wxhook.testing._bot_client import message_xml  # noqa: E402
+from wxhook.testing import message_xml  # noqa: E402
 
 TOKEN, APPID, KEY = "bench", "wx2c2769f8efd9abc2", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 POOL = 60_000

@@ -368,3 +368,10 @@ async def test_memory_store_sweeps_keys_that_are_never_read_again() -> None:
     for _ in range(3000):  # rewriting one key leaves stale heap entries; they are compacted
         await store.set("rewritten", "v", ttl=60)
     assert len(store._expiries) < 1100  # type: ignore[attr-defined]
+
+
+async def test_hundreds_of_calls_at_once_all_complete(store: Store) -> None:
+    """A busy worker has hundreds of store calls in flight (every waiting retry polls): none may fail for want of
+    a connection, as redis-py's default pool made them past 100 ("Too many connections")."""
+    await asyncio.gather(*(store.set(f"many:{i}", str(i), 10) for i in range(300)))
+    assert await asyncio.gather(*(store.get(f"many:{i}") for i in range(300))) == [str(i) for i in range(300)]

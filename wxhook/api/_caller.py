@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..logs import redact
-from ._errors import ConfigurationError, InvalidCredentialError, MissingFieldError, UnexpectedAnswerError, api_error
+from ._errors import (
+    ConfigurationError,
+    InvalidCredentialError,
+    MissingFieldError,
+    UnexpectedAnswerError,
+    WeChatNetworkError,
+    api_error,
+)
 from ._token import CachedCredential
 from ._transport import Answer, Fields, Transport, parse_json
 
@@ -92,7 +99,8 @@ class Caller:
     ) -> Answer:
         """A refused token (40001/40014/42001) is dropped if still cached, refetched, the call retried once.
 
-        The retry is safe even for sends: WeChat refused the request before acting on it.
+        The retry is safe even for sends: WeChat refused the request before acting on it. When no token can be
+        had, the WeChatNetworkError raised says ``maybe_delivered=False``: the call never left.
         """
         send = functools.partial(
             self.transport.request,
@@ -105,7 +113,11 @@ class Caller:
             base=base,
             safe=safe,
         )
-        token = await self.token.get() if with_token else None
+        try:
+            token = await self.token.get() if with_token else None
+        except WeChatNetworkError as exc:
+            exc.maybe_delivered = False  # the call itself was never sent: a send may be retried
+            raise
         answer = await send(params=_with_token(token, params))
         if token is not None and answer.errcode in InvalidCredentialError.codes:
             await self.token.invalidate(token)
