@@ -43,8 +43,8 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--retry-window", type=float, default=60.0, help="the bots' retry_window in the memory part")
     options = parser.parse_args()
     if options.smoke:
-        options.duration, options.warmup, options.rounds, options.max_rate = 2.0, 1.0, 1, 10_000
-        options.messages, options.store_messages, options.retry_window = 2000, 1000, 1.0
+        options.duration, options.warmup, options.rounds, options.max_rate = 1.0, 1.0, 1, 5000
+        options.messages, options.store_messages, options.retry_window = 1000, 300, 1.0
     unknown = set(options.parts.split(",")) - {"http", "dispatch", "memory"}
     if unknown:
         parser.error(f"unknown part(s) {', '.join(sorted(unknown))}: choose from http, dispatch, memory")

@@ -26,7 +26,7 @@ async def _matched(msg: Message) -> str:
     return "matched"
 
 
-async def _echo(msg: TextMessage) -> str:
+async def _echo(msg: TextMessage) -> str | None:
     return msg.content
 
 

@@ -61,15 +61,17 @@ def ensure_wrk() -> str | None:
         print("wrk is missing and cannot be installed here: apt-get install wrk (Debian), then run again")
         return None
     print("installing wrk from Debian's packages ...", flush=True)
-    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
-    installed = subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, **quiet).returncode == 0
-    if not installed:
-        subprocess.run(["apt-get", "update", "-q"], check=False, **quiet)
-        installed = subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, **quiet).returncode == 0
-    if not installed:
-        print("apt-get could not install wrk: the HTTP comparison is skipped")
-        return None
+    if not _apt("install", "-y", "-q", "wrk"):  # the package lists may be missing or stale: refresh once
+        _apt("update", "-q")
+        if not _apt("install", "-y", "-q", "wrk"):
+            print("apt-get could not install wrk: the HTTP comparison is skipped")
+            return None
     return shutil.which("wrk")
+
+
+def _apt(*args: str) -> bool:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    return subprocess.run(["apt-get", *args], stdout=subprocess.DEVNULL, env=env, check=False).returncode == 0
 
 
 def machine() -> str:

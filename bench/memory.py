@@ -65,7 +65,7 @@ async def _batch(bot: Bot, signer: Signer, first: int, count: int) -> None:
             raise RuntimeError(f"push answered {status}: {body[:200]!r}")
 
 
-async def _echo(msg: TextMessage) -> str:
+async def _echo(msg: TextMessage) -> str | None:
     return msg.content
 
 

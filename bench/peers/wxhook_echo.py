@@ -7,5 +7,5 @@ bot = Bot()
 
 
 @bot.on_text
-async def echo(msg: TextMessage) -> str:
+async def echo(msg: TextMessage) -> str | None:
     return msg.content
