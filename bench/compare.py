@@ -38,7 +38,7 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--max-rate", type=int, default=20_000,
                         help="requests/s the pool of distinct pushes is sized for")
     parser.add_argument("--messages", type=int, default=100_000, help="pushes per memory batch, memory store")
-    parser.add_argument("--store-messages", type=int, default=10_000,
+    parser.add_argument("--store-messages", type=int, default=5000,
                         help="pushes per memory batch, SQLite and Redis stores")
     parser.add_argument("--retry-window", type=float, default=60.0, help="the bots' retry_window in the memory part")
     options = parser.parse_args()
