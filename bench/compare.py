@@ -1,6 +1,6 @@
 """wxhook against its peers, and against the performance targets, in one run.
 
-    python3 bench/compare.py                # the full comparison (about 15 minutes)
+    python3 bench/compare.py                # the full comparison (20 to 30 minutes)
     python3 bench/compare.py --smoke        # a few seconds per target, as CI runs it
     python3 bench/compare.py --check        # exit 1 when a target is missed
 

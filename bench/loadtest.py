@@ -126,7 +126,7 @@ def _probe(url: str, mode: str, check: str) -> str | None:
     """Send a few pushes and check each answer in full; the problem found, or None."""
     signer = Signer(sealed=mode != "plaintext")
     envelope = Envelope(decode_aes_key(AES_KEY), APPID)
-    for push in signer.texts(_PROBES, _PROBE_FIRST):
+    for n, push in enumerate(signer.texts(_PROBES, _PROBE_FIRST), _PROBE_FIRST):
         answer = httpx.post(url + push.target, content=push.body, timeout=10)
         if answer.status_code != 200:
             return f"answered {answer.status_code}: {answer.text[:200]}"
@@ -138,7 +138,6 @@ def _probe(url: str, mode: str, check: str) -> str | None:
             if reply.get("MsgSignature") != expected:
                 return f"safe-mode reply with a wrong MsgSignature: {answer.text[:200]}"
             reply = _fields(envelope.open(reply["Encrypt"]))
-        n = push.target.split("openid=o_bench_")[1].split("&")[0]
         if reply.get("ToUserName") != f"o_bench_{n}" or reply.get("Content") != f"bench message {n}":
             return f"not the echo of push {n}: {reply}"
     return None
@@ -164,7 +163,8 @@ def _server(contender: Contender, mode: str, redis_url: str | None) -> Iterator[
         elif contender.store == "redis":
             if redis_url is None:
                 raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
-            redis.Redis.from_url(redis_url).flushdb()  # a fresh store, as the other contenders get
+            with redis.Redis.from_url(redis_url) as client:
+                client.flushdb()  # a fresh store, as the other contenders get
             env["WXHOOK_STORE"] = redis_url
         port = free_port()
         yield stack.enter_context(http_server(contender.command(port), port, env, str(PEERS)))
