@@ -1,0 +1,176 @@
+"""The comparison's three parts run in turn, then the tables and the targets (see compare.py for the command)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import environment
+import loadtest
+from loadtest import BARE, STARLETTE_WECHATPY, WEROBOT, WXHOOK, WXHOOK_REDIS, WXHOOK_SQLITE, Row
+from services import SERVER_CPU, pinned, private_redis
+
+Figures = dict[str, float]
+_STORES = ("memory", "sqlite", "redis")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    label: str
+    value: float | None
+    limit: float
+    at_most: bool = False
+
+    @property
+    def verdict(self) -> str:
+        if self.value is None:
+            return "not measured"
+        held = self.value <= self.limit if self.at_most else self.value >= self.limit
+        return "PASS" if held else "FAIL"
+
+
+def _versions() -> str:
+    found = []
+    for name in ("uvicorn", "uvloop", "httptools", "starlette", "wechatpy", "WeRoBot", "gunicorn", "lxml",
+                 "pycryptodome", "redis"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} missing")
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=environment.ROOT, capture_output=True,
+                            text=True, check=False).stdout.strip()
+    return f"wxhook {commit or '(no git)'}; " + ", ".join(found)
+
+
+def _json_of(argv: list[str]) -> Figures:
+    run = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{run.stderr.strip()[-2000:]}")
+    figures: Figures = json.loads(run.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def http(options: argparse.Namespace) -> list[Row]:
+    """Every contender in every mode, --rounds times; the fastest run of each counts (a failed one always)."""
+    wrk = environment.ensure_wrk()
+    if wrk is None:
+        return []
+    best: dict[tuple[str, str], Row] = {}
+    with tempfile.TemporaryDirectory() as directory, private_redis() as redis_url:
+        print("writing the pushes ...", flush=True)
+        size = int(options.max_rate * (options.warmup + options.duration + 1))
+        load = loadtest.Load(wrk, loadtest.write_pools(Path(directory), size), options.warmup, options.duration,
+                             options.connections)
+        for number in range(1, options.rounds + 1):
+            for contender in loadtest.CONTENDERS:
+                for mode in contender.modes:
+                    row = loadtest.measure(contender, mode, load, redis_url)
+                    print(f"  round {number}: {row.contender}, {row.mode}: {row.rate:,.0f} req/s, {row.errors} "
+                          f"errors {row.problem or row.note}", flush=True)
+                    kept = best.get((row.contender, row.mode))
+                    if kept is None or row.failed or (not kept.failed and row.rate > kept.rate):
+                        best[(row.contender, row.mode)] = row
+    return list(best.values())
+
+
+def dispatch(options: argparse.Namespace) -> Figures:
+    print("dispatch ...", flush=True)
+    smoke = ["--messages", "300", "--rounds", "1"] if options.smoke else []
+    return _json_of(pinned([sys.executable, str(environment.BENCH / "dispatch.py"), "--json", *smoke], SERVER_CPU))
+
+
+def memory(options: argparse.Namespace) -> dict[str, Figures]:
+    """The memory store alone (its 100,000-push batches must each end within the window), then SQLite and Redis
+    side by side: most of their time is the windows' waiting."""
+    print("memory (each retry window really elapses) ...", flush=True)
+    figures = {}
+    for stores in (("memory",), ("sqlite", "redis")):
+        processes = {}
+        for store in stores:
+            messages = options.messages if store == "memory" else options.store_messages
+            argv = [sys.executable, str(environment.BENCH / "memory.py"), "--json", "--store", store,
+                    "--messages", str(messages), "--retry-window", str(options.retry_window)]
+            processes[store] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for store, process in processes.items():
+            out, err = process.communicate()
+            if process.returncode != 0:
+                raise RuntimeError(f"memory.py --store {store} failed:\n{err.strip()[-2000:]}")
+            figures[store] = json.loads(out.strip().splitlines()[-1])
+            figures[store]["void"] = float(figures[store]["longest_batch_s"] >= options.retry_window)
+    return figures
+
+
+def targets(rows: list[Row], routes: Figures | None, held: dict[str, Figures]) -> list[Target]:
+    """The issue's targets, as ratios within this one run."""
+    rates = {(row.contender, row.mode): row.rate for row in rows if not row.failed}
+
+    def ratio(a: tuple[str, str], b: tuple[str, str]) -> float | None:
+        return rates[a] / rates[b] if a in rates and b in rates and rates[b] else None
+
+    valid = {store: figures for store, figures in held.items() if not figures["void"]}
+
+    def per_push(store: str) -> float | None:
+        if store not in valid or "memory" not in valid or valid["memory"]["held_bytes_per_push"] <= 0:
+            return None
+        return valid[store]["held_bytes_per_push"] / valid["memory"]["held_bytes_per_push"]
+
+    plain, safe = "plaintext", "safe mode"
+    return [
+        Target("wxhook plaintext ≥ 0.8 × bare Starlette route", ratio((WXHOOK, plain), (BARE, plain)), 0.8),
+        Target("wxhook safe mode ≥ 1.5 × Starlette + wechatpy safe mode",
+               ratio((WXHOOK, safe), (STARLETTE_WECHATPY, safe)), 1.5),
+        Target("wxhook plaintext ≥ 4 × WeRoBot", ratio((WXHOOK, plain), (WEROBOT, plain)), 4.0),
+        Target("wxhook safe mode ≥ 2.5 × WeRoBot", ratio((WXHOOK, safe), (WEROBOT, safe)), 2.5),
+        Target("dispatch, 10,000 keywords + 1,000 keys ≤ 1.2 × one of each",
+               routes["ratio"] if routes else None, 1.2, at_most=True),
+        Target("RSS after batch 2 − after batch 1 ≤ 30 MB (memory store)",
+               valid["memory"]["growth_mb"] if "memory" in valid else None, 30.0, at_most=True),
+        Target("SQLite store req/s ≥ ½ × memory store", ratio((WXHOOK_SQLITE, plain), (WXHOOK, plain)), 0.5),
+        Target("Redis store req/s ≥ ½ × memory store", ratio((WXHOOK_REDIS, plain), (WXHOOK, plain)), 0.5),
+        Target("SQLite bytes held per push ≤ 2 × memory store", per_push("sqlite"), 2.0, at_most=True),
+        Target("Redis bytes held per push ≤ 2 × memory store", per_push("redis"), 2.0, at_most=True),
+    ]
+
+
+def report(rows: list[Row], routes: Figures | None, held: dict[str, Figures], goals: list[Target]) -> None:
+    if rows:
+        print("\n| server | mode | req/s | p50 ms | p99 ms | errors | note |\n"
+              "| --- | --- | ---: | ---: | ---: | ---: | --- |")
+        for row in rows:
+            print(f"| {row.contender} | {row.mode} | {row.rate:,.0f} | {row.p50_ms:.1f} | {row.p99_ms:.1f} "
+                  f"| {row.errors} | {row.problem or row.note} |")
+    if routes:
+        print(f"\ndispatch: {routes['one_us']:.1f} µs per push with 1 keyword + 1 CLICK key, "
+              f"{routes['many_us']:.1f} µs with 10,000 keywords + 1,000 CLICK keys")
+    if held:
+        print("\n| store | bytes held per push, window open | RSS after batch 1 | RSS after batch 2 | growth "
+              "| longest batch | note |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+        for store, figures in held.items():
+            note = "void: a batch outlasted its retry window" if figures["void"] else ""
+            print(f"| {store} | {figures['held_bytes_per_push']:,.0f} | {figures['rss_first_mb']:.1f} MB "
+                  f"| {figures['rss_second_mb']:.1f} MB | {figures['growth_mb']:+.1f} MB "
+                  f"| {figures['longest_batch_s']:.0f} s | {note} |")
+    print("\n| target | measured | verdict |\n| --- | ---: | --- |")
+    for goal in goals:
+        print(f"| {goal.label} | {'—' if goal.value is None else f'{goal.value:.2f}'} | {goal.verdict} |")
+
+
+def run(options: argparse.Namespace) -> int:
+    parts = options.parts.split(",")
+    print(f"machine: {environment.machine()}\n{_versions()}\n", flush=True)
+    rows = http(options) if "http" in parts else []
+    routes = dispatch(options) if "dispatch" in parts else None
+    held = memory(options) if "memory" in parts else {}
+    goals = targets(rows, routes, held)
+    report(rows, routes, held, goals)
+    broken = [row for row in rows if row.failed]
+    if broken:
+        print(f"\n{len(broken)} contender(s) failed or answered wrongly: see their notes")
+        return 1
+    return 1 if options.check and any(goal.verdict == "FAIL" for goal in goals) else 0

@@ -1,0 +1,101 @@
+"""Correctly signed WeChat pushes for the benchmarks, each one distinct, and an in-process ASGI driver for them.
+
+Push ``n`` comes from follower ``o_bench_<n>`` with MsgId ``BASE_MSG_ID + n`` and content ``bench message <n>``,
+under its own nonce: no two pushes share a dedupe key, so retry coalescing cannot answer one from another's
+outcome, and an echo reply names the push it answers (its ToUserName and Content carry the same ``n``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
+
+from wxhook.crypto import Envelope, decode_aes_key, sign
+
+TOKEN = "wxhook-bench"
+APPID = "wx2c2769f8efd9abc2"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+ACCOUNT = "gh_bench"
+BASE_MSG_ID = 7_000_000_000_000_000_000
+CREDENTIALS = {"WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": APPID}
+"""The account every contender serves; safe-mode runs add ``WXHOOK_AES_KEY``."""
+
+Fields = Mapping[str, str | int]
+ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    target: str
+    """Path and signed query, as WeChat requests it."""
+    body: bytes
+
+
+def xml(fields: Fields) -> str:
+    """A push body as WeChat writes it: strings in CDATA, numbers bare."""
+    inner = "".join(
+        f"<{tag}>{value}</{tag}>" if isinstance(value, int) else f"<{tag}><![CDATA[{escape(value)}]]></{tag}>"
+        for tag, value in fields.items()
+    )
+    return f"<xml>{inner}</xml>"
+
+
+def text_fields(n: int, content: str | None = None) -> dict[str, str | int]:
+    return {"ToUserName": ACCOUNT, "FromUserName": f"o_bench_{n}", "CreateTime": int(time.time()),
+            "MsgType": "text", "Content": f"bench message {n}" if content is None else content,
+            "MsgId": BASE_MSG_ID + n}
+
+
+def click_fields(n: int, key: str) -> dict[str, str | int]:
+    return {"ToUserName": ACCOUNT, "FromUserName": f"o_bench_{n}", "CreateTime": int(time.time()),
+            "MsgType": "event", "Event": "CLICK", "EventKey": key}
+
+
+class Signer:
+    """Signs pushes for the benchmark account; seals them too when built with ``sealed=True``."""
+
+    def __init__(self, sealed: bool) -> None:
+        self._envelope = Envelope(decode_aes_key(AES_KEY), APPID) if sealed else None
+
+    def push(self, n: int, fields: Fields) -> Push:
+        timestamp, nonce = str(fields["CreateTime"]), str(1_000_000_000 + n)
+        query = {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
+                 "openid": str(fields["FromUserName"])}
+        body = xml(fields)
+        if self._envelope is not None:
+            encrypted = self._envelope.seal(body.encode())
+            query.update(encrypt_type="aes", msg_signature=sign(TOKEN, timestamp, nonce, encrypted))
+            body = xml({"ToUserName": ACCOUNT, "Encrypt": encrypted})
+        return Push(f"/?{urlencode(query)}", body.encode())
+
+    def texts(self, count: int, first: int = 0) -> Iterator[Push]:
+        """``count`` distinct text pushes, numbered from ``first``."""
+        return (self.push(n, text_fields(n)) for n in range(first, first + count))
+
+
+async def call(app: ASGIApp, push: Push) -> tuple[int, bytes]:
+    """One push through ``app`` in-process, as uvicorn would hand it over: (status, body)."""
+    path, _, query = push.target.partition("?")
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+             "root_path": "", "headers": [(b"content-length", str(len(push.body)).encode())],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    request = {"type": "http.request", "body": push.body, "more_body": False}
+    status, chunks = 0, []
+
+    async def receive() -> dict[str, Any]:
+        return request
+
+    async def send(event: MutableMapping[str, Any]) -> None:
+        nonlocal status
+        if event["type"] == "http.response.start":
+            status = event["status"]
+        elif event["type"] == "http.response.body":
+            chunks.append(event.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
