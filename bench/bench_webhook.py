@@ -16,8 +16,8 @@ from pushes import AES_KEY, APPID, TOKEN, Signer, call
 from wxhook import Bot, TextMessage
 
 
-def build_bot() -> Bot:
-    bot = Bot(token=TOKEN, appid=APPID, aes_key=AES_KEY)
+def build_bot(encrypted: bool) -> Bot:
+    bot = Bot(token=TOKEN, appid=APPID, aes_key=AES_KEY if encrypted else None)
     for i in range(200):
         bot.on_text(f"keyword{i}")(lambda m, i=i: f"answer {i}")
     bot.on_text(regex=r"^order (\d+)$")(lambda m: "order")
@@ -41,7 +41,7 @@ async def run(bot: Bot, encrypted: bool, n: int, first: int) -> float:
 
 async def measure(encrypted: bool) -> float:
     """Best of seven runs on a fresh bot, after a warm-up (the machine is noisy)."""
-    bot = build_bot()
+    bot = build_bot(encrypted)
     firsts = iter(range(0, 1 << 40, 10_000))
     await run(bot, encrypted, 500, next(firsts))
     return min([await run(bot, encrypted, 5000, next(firsts)) for _ in range(7)])

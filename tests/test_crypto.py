@@ -102,3 +102,20 @@ def test_wrong_appid_is_refused_without_echoing_it() -> None:
 def test_bad_encoding_aes_keys(key: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         decode_aes_key(key)
+
+
+def test_successive_seals_match_a_fresh_cipher_each_time() -> None:
+    """Sealing reuses one CBC cipher, folding its chaining state away: the bytes must equal a fresh cipher's."""
+    import struct
+
+    from Crypto.Cipher import AES
+
+    key = decode_aes_key(KEY)
+    envelope = Envelope(key, "wx2c2769f8efd9abc2")
+    for size in (0, 1, 15, 16, 17, 100, 1000, 3):
+        message, random = bytes(range(256))[:size] * 2, bytes(range(16, 32))
+        body = random + struct.pack(">I", len(message)) + message + b"wx2c2769f8efd9abc2"
+        pad = 32 - len(body) % 32
+        fresh = AES.new(key, AES.MODE_CBC, key[:16]).encrypt(body + bytes((pad,)) * pad)
+        assert envelope.seal(message, random) == base64.b64encode(fresh).decode()
+        assert envelope.open(envelope.seal(message)) == message

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
-from collections.abc import Awaitable, Callable
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -67,14 +68,43 @@ class LoopBound(Generic[T]):
         return self._value
 
 
+async def await_by(work: Awaitable[T], deadline: float) -> T:
+    """``await work``, or ``asyncio.TimeoutError`` at loop time ``deadline``.
+
+    A coroutine is first stepped by hand, in this task: one that finishes without suspending (an ASGI
+    ``receive`` whose body already arrived, a memory-store call: the common cases) costs no timer at all.
+    """
+    if not isinstance(work, Coroutine):
+        return await _timeboxed(work, deadline)
+    try:
+        suspended_on = work.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    return await _timeboxed(_go_on(work, suspended_on), deadline)
+
+
+@types.coroutine
+def _go_on(work: Coroutine[Any, Any, T], suspended_on: Any) -> Generator[Any, Any, T]:
+    """Drive the rest of a coroutine that was stepped by hand, in the same task, as ``await`` would."""
+    while True:
+        try:
+            try:
+                sent = yield suspended_on
+            except BaseException as exc:  # a cancellation (the deadline) goes on into the coroutine
+                suspended_on = work.throw(exc)
+            else:
+                suspended_on = work.send(sent)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+
 if sys.version_info >= (3, 11):
 
-    async def await_by(work: Awaitable[T], deadline: float) -> T:
-        """``await work``, or ``asyncio.TimeoutError`` at loop time ``deadline`` (no extra task on 3.11+)."""
+    async def _timeboxed(work: Awaitable[T], deadline: float) -> T:
         async with asyncio.timeout_at(deadline):
             return await work
 
 else:  # pragma: no cover - Python 3.10
 
-    async def await_by(work: Awaitable[T], deadline: float) -> T:
+    async def _timeboxed(work: Awaitable[T], deadline: float) -> T:
         return await asyncio.wait_for(work, deadline - asyncio.get_running_loop().time())

@@ -63,7 +63,7 @@ def decode_aes_key(encoding_aes_key: str) -> bytes:
 class Envelope:
     """Seals and opens safe-mode payloads for one appid and key."""
 
-    __slots__ = ("_appid", "_ecb", "_iv", "_iv_int", "_key")
+    __slots__ = ("_appid", "_cbc", "_ecb", "_iv", "_iv_int", "_key", "_last")
 
     def __init__(self, key: bytes, appid: str) -> None:
         self._key = key
@@ -73,6 +73,11 @@ class Envelope:
         # CBC decryption is ECB decryption XORed with the previous ciphertext block, so one ECB cipher
         # built once serves every message; building a CBC cipher per message would cost more than the work.
         self._ecb = AES.new(key, AES.MODE_ECB)
+        # Sealing likewise keeps one CBC cipher: its chaining state is the last ciphertext block it produced,
+        # so folding that block (and the fixed IV) into the next first plaintext block restarts the chain at
+        # the IV, byte-identical to a fresh cipher. Not for use from several threads at once.
+        self._cbc = AES.new(key, AES.MODE_CBC, self._iv)
+        self._last = self._iv_int
 
     def open(self, encrypted: str) -> bytes:
         """The message inside an ``Encrypt`` value."""
@@ -106,5 +111,7 @@ class Envelope:
         prefix = os.urandom(16) if random is None else random
         body = b"".join((prefix, struct.pack(">I", len(message)), message, self._appid))
         pad = _BLOCK - len(body) % _BLOCK
-        cipher = AES.new(self._key, AES.MODE_CBC, self._iv)
-        return base64.b64encode(cipher.encrypt(body + bytes((pad,)) * pad)).decode()
+        first = (int.from_bytes(body[:16], "big") ^ self._iv_int ^ self._last).to_bytes(16, "big")
+        sealed = self._cbc.encrypt(b"".join((first, body[16:], bytes((pad,)) * pad)))
+        self._last = int.from_bytes(sealed[-16:], "big")
+        return base64.b64encode(sealed).decode()

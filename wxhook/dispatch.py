@@ -40,14 +40,18 @@ class Dispatcher:
         self.session_ttl = session_ttl
         self._middleware: list[tuple[Middleware, bool]] = []
         self._error_handlers: list[tuple[ErrorHandler, bool, bool]] = []
+        self._ctx_everywhere = False
+        """Whether a middleware or error handler takes the context: then every message loads its session."""
 
     def add_middleware(self, func: Middleware) -> None:
         if not is_async(func):
             raise TypeError(f"middleware {func.__qualname__} must be an async function: async def mw(msg, call_next)")
         self._middleware.append((func, positional_arity(func) >= 3))
+        self._ctx_everywhere = self._ctx_everywhere or positional_arity(func) >= 3
 
     def add_error_handler(self, func: ErrorHandler) -> None:
         self._error_handlers.append((func, is_async(func), positional_arity(func) >= 3))
+        self._ctx_everywhere = self._ctx_everywhere or positional_arity(func) >= 3
 
     def route(self, ctx: Context, msg: Message) -> None:
         """Resolve the handler for ``msg`` into ``ctx.route`` and ``ctx.match``."""
@@ -64,7 +68,11 @@ class Dispatcher:
         msg = ctx.message
         if ctx.routed is not msg:
             self.route(ctx, msg)
-        if self.sessions and ctx.loaded_session is None:
+        # Only code that is handed the context can reach ctx.session: a handler ``def echo(msg)`` costs no session
+        # read or write (a third of the work of a plain message on the memory store).
+        route = ctx.route
+        wants_ctx = self._ctx_everywhere or (route is not None and route.wants_context)
+        if self.sessions and wants_ctx and ctx.loaded_session is None:
             ctx.attach_session(await load_session(self._store, self._keys.session(msg.from_user_name)))
         try:
             if not self._middleware:

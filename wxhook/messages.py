@@ -710,7 +710,8 @@ def dedupe_key(msg: Message) -> str:
     while two different messages that share a MsgId (copied test fixtures, a replayed sample) must not be
     mistaken for one."""
     if not isinstance(msg, Event):
-        fingerprint = zlib.crc32(repr([item for item in msg.raw.items() if item[0] != "CreateTime"]).encode())
+        fields = "\x00".join([f"{tag}\x01{value}" for tag, value in msg.raw.items() if tag != "CreateTime"])
+        fingerprint = zlib.crc32(fields.encode())
         if msg.msg_id is not None:
             return f"msg:{msg.msg_id}:{fingerprint:08x}"
         return f"msg:{msg.from_user_name}:{msg.create_time}:{msg.msg_type}:{fingerprint:08x}"

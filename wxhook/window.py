@@ -22,13 +22,14 @@ The claim, the outcome and the waiters live in the bot's store, so this holds ac
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from ._util import await_by
 from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
 from .context import Context
@@ -51,6 +52,20 @@ _DONE = "done"
 _QUEUED = "queued"
 _POLL_MIN, _POLL_MAX = 0.01, 0.1
 _DELIVERY_ATTEMPTS = 3
+
+
+class _Lease:
+    """A message running in this process: its runner task, its claim, since when."""
+
+    __slots__ = ("claim", "renewing", "started", "state", "task", "timed_out")
+
+    def __init__(self, task: asyncio.Task[Any], state: str, claim: str, started: float) -> None:
+        self.task = task
+        self.state = state
+        self.claim = claim
+        self.started = started
+        self.renewing = False
+        self.timed_out = False
 
 
 class _Orphaned:
@@ -100,6 +115,8 @@ class Window:
         self._retry_delay = retry_delay
         self._enqueue = enqueue
         self._running: dict[str, asyncio.Future[str]] = {}
+        self._leases: dict[str, _Lease] = {}
+        self._ticking: asyncio.TimerHandle | None = None
         self._gave_up: set[str] = set()  # messages whose first delivery answered before their handler finished
         self.stats = stats
 
@@ -174,11 +191,21 @@ class Window:
         loop = asyncio.get_running_loop()
         local = self._running.get(key)
         if local is not None:
+            if local.done():
+                return local.result()
+            # A waiter of our own, woken by the outcome or the deadline, whichever comes first: cheaper than
+            # wait_for(shield(...)), and the runner's future is never cancelled by a delivery giving up.
+            waiter: asyncio.Future[str | None] = loop.create_future()
+            wake = functools.partial(_wake, waiter)
+            local.add_done_callback(wake)
+            timer = loop.call_at(deadline, _wake, waiter, None)
             try:
-                return await asyncio.wait_for(asyncio.shield(local), max(deadline - loop.time(), 0))
-            except asyncio.TimeoutError:
-                # Finished in the same instant the deadline fired: the runner counts on us to answer it.
-                return local.result() if local.done() else None
+                value = await waiter
+            finally:
+                timer.cancel()
+                local.remove_done_callback(wake)
+            # Finished in the turn the deadline fired: the runner counts on this delivery to answer it.
+            return local.result() if value is None and local.done() else value
         delay = _POLL_MIN
         while True:
             value = await self._store.get(keys.result)
@@ -197,8 +224,11 @@ class Window:
     ) -> None:
         keys = self._keys.message(key)
         loop = asyncio.get_running_loop()
-        heartbeat = loop.call_later(self._lease / 3, lambda: self._background.watch(
-            self._renew(keys.state, claim, outcome), f"lease of {key}"))
+        runner = asyncio.current_task()
+        assert runner is not None  # _run always runs as a task of its own
+        self._leases[key] = _Lease(runner, keys.state, claim, loop.time())
+        if self._ticking is None:
+            self._ticking = loop.call_later(self._lease / 3, self._tick)
         typing = None
         if self._typing:
             typing = loop.call_at(deadline, lambda: self._background.watch(
@@ -207,17 +237,21 @@ class Window:
         reply = None
         try:
             try:
-                reply = await await_by(self._handle(ctx), loop.time() + self._handler_timeout)
-            except asyncio.TimeoutError:
+                reply = await self._handle(ctx)
+            except asyncio.CancelledError:
+                lease = self._leases.get(key)
+                if lease is None or not lease.timed_out:
+                    raise
                 self.stats["handler_timeout"] += 1
                 logger.error("the handler for %s ran past handler_timeout (%gs) and was cancelled; the follower gets "
                              "no reply", key, self._handler_timeout)
+            self._leases.pop(key, None)  # its claim is settled by the writes below, and no timeout may hit them
             if reply is not None:
                 value = _REPLY + reply.render(msg.from_user_name, msg.to_user_name, int(time.time()))
             await self._store.set(keys.result, value, self._retention)
             await self._store.set(keys.state, _DONE, self._retention)
         finally:
-            heartbeat.cancel()
+            self._leases.pop(key, None)
             self._running.pop(key, None)
             if typing is not None:
                 typing.cancel()
@@ -227,8 +261,7 @@ class Window:
         # the deadline's timer and the handler's end come due in one loop turn, and that delivery still answers.
         in_time = key not in self._gave_up
         self._gave_up.discard(key)
-        await asyncio.sleep(0)  # let a waiting delivery take the reply before background jobs start
-        ctx.release()
+        ctx.release()  # jobs start as tasks of their own, after every delivery already woken
         if reply is None or in_time:
             return  # the first delivery, waiting in this process, answers it passively
         delay = _POLL_MIN
@@ -240,14 +273,28 @@ class Window:
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX)
 
-    async def _renew(self, state: str, claim: str, outcome: asyncio.Future[str]) -> None:
-        """Keep a long handler's claim alive: every third of the lease, until the outcome is set."""
-        while not outcome.done():
-            if not await self._store.renew(state, claim, self._lease):
+    def _tick(self) -> None:
+        """Every third of the lease while handlers run: renew the claims of those running longer, and cancel
+        those past ``handler_timeout``. One timer for all of them, none per message."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for key, lease in list(self._leases.items()):
+            age = now - lease.started
+            if age >= self._handler_timeout and not lease.timed_out:
+                lease.timed_out = True
+                lease.task.cancel()
+            elif age >= self._lease / 3 and not lease.renewing:
+                lease.renewing = True
+                self._background.watch(self._renew(key, lease), f"lease of {key}")
+        self._ticking = loop.call_later(self._lease / 3, self._tick) if self._leases else None
+
+    async def _renew(self, key: str, lease: _Lease) -> None:
+        try:
+            if not await self._store.renew(lease.state, lease.claim, self._lease) and key in self._leases:
                 logger.warning("lost the claim on %s while its handler ran (the store was unreachable for longer "
-                               "than the %gs lease?); a retry may run it again", state, self._lease)
-                return
-            await asyncio.wait([outcome], timeout=self._lease / 3)
+                               "than the %gs lease?); a retry may run it again", lease.state, self._lease)
+        finally:
+            lease.renewing = False
 
     async def _deliver(self, msg: Message, reply: Reply) -> None:
         """Send a late reply through the customer-service API; retried only when the failure proves WeChat did
@@ -291,6 +338,11 @@ class Window:
                 logger.debug("typing indicator for %s failed: %s", openid, exc)
                 return
             await asyncio.wait([outcome], timeout=12)
+
+
+def _wake(waiter: asyncio.Future[str | None], outcome: asyncio.Future[str] | None) -> None:
+    if not waiter.done():
+        waiter.set_result(None if outcome is None else outcome.result())
 
 
 def _render_text(msg: Message, text: str) -> str:

@@ -87,5 +87,8 @@ async def test_a_reply_ready_in_the_turn_its_deadline_fires_is_shown_once() -> N
         # A busy loop, as under load: the deadline's timer and the handler's wake-up come due in one turn.
         asyncio.get_running_loop().call_later(0.1, time.sleep, 0.3)
         reply = await wechat.send_text("go")
-    assert reply.content == "once"
-    assert wechat.deferred == [] and bot.stats["delivered"] == 0
+        if reply.content is None:  # the delivery gave up first: the reply goes out through the API instead
+            assert (await wechat.next_deferred(timeout=5)).content == "once"
+        await asyncio.sleep(0.3)  # time for a (wrong) second copy to arrive
+    shown = [reply.content] if reply.content is not None else []
+    assert shown + [late.content for late in wechat.deferred] == ["once"]
