@@ -7,6 +7,7 @@ import textwrap
 import typing
 from pathlib import Path
 
+import httpx
 import pytest
 
 from wxhook import (
@@ -23,7 +24,9 @@ from wxhook import (
     TextMessage,
     ViewEvent,
 )
+from wxhook.crypto import Envelope, decode_aes_key
 from wxhook.messages import EVENT_NAMES, parse_message
+from wxhook.protocol import seal_request
 from wxhook.testing import BotClient, serve
 from wxhook.xml import parse_xml
 
@@ -106,15 +109,14 @@ def card_bot() -> tuple[Bot, list[str]]:
 async def test_a_padded_user_get_card_reaches_on_event_over_http(safe: bool) -> None:
     bot, seen = card_bot()
     with serve(bot) as url:
-        async with BotClient(url, token=TOKEN, appid=APPID, aes_key=AES_KEY if safe else None) as wechat:
+        async with BotClient(url, token=TOKEN, appid=APPID, aes_key=AES_KEY if safe else None) as wechat, \
+                httpx.AsyncClient() as http:
             if safe:
-                from wxhook.protocol import seal_request
-
-                assert wechat._envelope is not None
-                encrypted, body = seal_request(wechat._envelope, "gh_fc0a06a20993", USER_GET_CARD)
-                response = await wechat._http.post(url, params=wechat.signed_query(encrypted), content=body)
+                envelope = Envelope(decode_aes_key(AES_KEY), APPID)
+                encrypted, body = seal_request(envelope, "gh_fc0a06a20993", USER_GET_CARD)
+                response = await http.post(url, params=wechat.signed_query(encrypted), content=body)
             else:
-                response = await wechat._http.post(url, params=wechat.signed_query(), content=USER_GET_CARD)
+                response = await http.post(url, params=wechat.signed_query(), content=USER_GET_CARD)
             reply = wechat.read_reply(response)
             page = await wechat.post(wechat.message("miniprogrampage", PagePath="pages/a", Title="t"))
     assert reply.content == "card pZI8Fjwsy5fVPRBeD78J4RmqVvBc" and reply.encrypted is safe

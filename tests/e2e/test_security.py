@@ -147,11 +147,14 @@ async def test_nothing_unauthenticated_is_read() -> None:
 
 async def test_msg_signature_is_checked_before_any_parse() -> None:
     runs: list[str] = []
-    async with BotClient(counting_bot(runs, aes_key=AES_KEY)) as client:
+    with serve(counting_bot(runs, aes_key=AES_KEY)) as url:
+        client = BotClient(url, token=TOKEN)
         encrypt = "A" * 64
         signed = {**client.signed_query(encrypt), "msg_signature": "f" * 40}
         body = b"<xml><Encrypt>" + encrypt.encode() + b"</Encrypt><unclosed>" + b"<a>" * 50_000
-        response = await client._http.post(client.url, params=signed, content=body)
+        async with httpx.AsyncClient() as http:
+            response = await http.post(url, params=signed, content=body)
+        await client.aclose()
     assert response.status_code == 403 and "msg_signature mismatch" in response.text
 
 
@@ -179,11 +182,12 @@ async def test_rejections_answer_promptly_under_a_flood_of_forgeries() -> None:
     """Many forged senders at once: each is refused from the query alone, the real message still served."""
     runs: list[str] = []
     bot = counting_bot(runs)
-    async with BotClient(bot) as client:
-        forged = [client._http.post(client.url, params={**client.signed_query(), "signature": "0" * 40},
-                                    content=b"<xml>" + b"x" * 500_000 + b"</xml>") for _ in range(32)]
-        real = client.send_text("still served")
-        *answers, reply = await asyncio.gather(*forged, real)
+    with serve(bot) as url:
+        async with BotClient(url, token=TOKEN) as client, httpx.AsyncClient() as http:
+            forged = [http.post(url, params={**client.signed_query(), "signature": "0" * 40},
+                                content=b"<xml>" + b"x" * 500_000 + b"</xml>") for _ in range(32)]
+            real = client.send_text("still served")
+            *answers, reply = await asyncio.gather(*forged, real)
     assert all(a.status_code == 403 for a in answers)
     assert reply.content == "still served" and runs == ["still served"]
 
