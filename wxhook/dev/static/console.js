@@ -267,6 +267,8 @@ function describeBot() {
   ];
   $("#about").replaceChildren(...rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
   $("#mode-safe").disabled = !info.safe_mode;
+  // A bot with an EncodingAESKey refuses plaintext (unless allow_plaintext), as WeChat then sends only sealed pushes.
+  if (info.safe_mode) $("#mode-safe").checked = true;
   $("#mode-hint").textContent = info.safe_mode
     ? "Safe mode seals each message with the bot's EncodingAESKey and opens its replies."
     : "Safe mode needs the bot's aes_key and appid.";
