@@ -208,10 +208,10 @@ class Window:
             return local.result() if value is None and local.done() else value
         delay = _POLL_MIN
         while True:
-            value = await self._store.get(keys.result)
-            if value is not None:
-                return value
-            if await self._store.get(keys.state) is None and (claim := await self._claim(keys)) is not None:
+            state = await self._store.get(keys.state)
+            if state is not None and state.startswith(_DONE):
+                return state[len(_DONE):]
+            if state is None and (claim := await self._claim(keys)) is not None:
                 return _Orphaned(claim)
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -248,8 +248,8 @@ class Window:
             self._leases.pop(key, None)  # its claim is settled by the writes below, and no timeout may hit them
             if reply is not None:
                 value = _REPLY + reply.render(msg.from_user_name, msg.to_user_name, int(time.time()))
-            await self._store.set(keys.result, value, self._retention)
-            await self._store.set(keys.state, _DONE, self._retention)
+            # The outcome replaces the claim in one write: a retry that reads it needs no second key.
+            await self._store.set(keys.state, _DONE + value, self._retention)
         finally:
             self._leases.pop(key, None)
             self._running.pop(key, None)

@@ -13,14 +13,14 @@ import hashlib
 
 
 class MessageKeys:
-    """The four keys that carry one message through the reply window (and a queued job to its reply)."""
+    """The keys that carry one message through the reply window (and a queued job to its reply): ``state`` holds
+    the claim, then the outcome; ``waiter`` marks a retry waiting for it; ``delivered`` says how the reply went."""
 
-    __slots__ = ("delivered", "result", "state", "waiter")
+    __slots__ = ("delivered", "state", "waiter")
 
     def __init__(self, namespace: str, key: str) -> None:
         tag = f"wxhook:{{{namespace}:{key}}}:"
         self.state = f"{tag}state"
-        self.result = f"{tag}result"
         self.waiter = f"{tag}waiter"
         self.delivered = f"{tag}delivered"
 
