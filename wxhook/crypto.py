@@ -63,10 +63,9 @@ def decode_aes_key(encoding_aes_key: str) -> bytes:
 class Envelope:
     """Seals and opens safe-mode payloads for one appid and key."""
 
-    __slots__ = ("_appid", "_cbc", "_ecb", "_iv", "_iv_int", "_key", "_last")
+    __slots__ = ("_appid", "_cbc", "_ecb", "_iv", "_iv_int", "_last")
 
     def __init__(self, key: bytes, appid: str) -> None:
-        self._key = key
         self._iv = key[:16]
         self._iv_int = int.from_bytes(self._iv, "big")
         self._appid = appid.encode()

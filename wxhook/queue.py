@@ -41,9 +41,6 @@ logger = logging.getLogger("wxhook")
 QUEUE_FORMS = "'redis://host:6379/0', 'rediss://…' for TLS, or 'unix:///path/redis.sock'"
 MESSAGE_TASK = "wxhook.message"
 CALL_TASK = "wxhook.call"
-_SENT = "sent"
-_SENT_TTL = 2 * 86400.0  # WeChat's customer-service window is 48 hours: nothing is sent after it anyway
-_LEASE = 30.0
 _ENQUEUE_TIMEOUT = 1.0
 _RETRY_AFTER_OUTAGE = 2.0
 

@@ -19,9 +19,13 @@ from .api import WeChatError
 from .app import Bot
 from .config import ConfigError
 from .messages import Message, dedupe_key, parse_message
-from .queue import _LEASE, _SENT, _SENT_TTL, CALL_TASK, MESSAGE_TASK, load
+from .queue import CALL_TASK, MESSAGE_TASK, load
 
 logger = logging.getLogger("wxhook")
+
+_SENT = "sent"
+_SENT_TTL = 2 * 86400.0  # WeChat's customer-service window is 48 hours: nothing is sent after it anyway
+_LEASE = 30.0
 
 
 class Worker:

@@ -10,10 +10,9 @@ from typing import Any, Literal
 
 from ._articles import BatchPage, NewsItem, batch_body, batch_page, news_items
 from ._caller import Group, build
-from ._media import MediaType, default_name, read_upload
+from ._media import MEDIA_TYPES, MediaType, check_media_type, default_name, read_upload
 
 ListType = Literal["image", "video", "voice", "news"]
-_TYPES = ("image", "voice", "video", "thumb")
 _LIST_TYPES = ("image", "video", "voice", "news")
 
 
@@ -87,8 +86,7 @@ class MaterialAPI(Group):
         A video needs ``title`` and ``introduction``. Not retried blindly: a repeat after a lost answer
         would store a second copy, and the library is capped (100,000 images, 1,000 of each other type).
         """
-        if media_type not in _TYPES:
-            raise ValueError(f"media_type must be one of {', '.join(_TYPES)}, got {media_type!r}")
+        check_media_type(media_type, MEDIA_TYPES)
         form: dict[str, str] | None = None
         if media_type == "video":
             if not title or not introduction:
@@ -120,7 +118,6 @@ class MaterialAPI(Group):
 
     async def list(self, media_type: ListType, offset: int = 0, count: int = 20) -> BatchPage[MaterialItem]:
         """One page of the material of one type, newest first."""
-        if media_type not in _LIST_TYPES:
-            raise ValueError(f"media_type must be one of {', '.join(_LIST_TYPES)}, got {media_type!r}")
+        check_media_type(media_type, _LIST_TYPES)
         body = batch_body(offset, count, type=media_type)
         return batch_page(await self._caller.post("/cgi-bin/material/batchget_material", body), _item)

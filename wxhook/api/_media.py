@@ -11,9 +11,15 @@ from typing import Any, Literal
 from ._caller import Group
 
 MediaType = Literal["image", "voice", "video", "thumb"]
-_TYPES = ("image", "voice", "video", "thumb")
+MEDIA_TYPES = ("image", "voice", "video", "thumb")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 UPLOAD_IMAGE_MAX = 1 << 20
+
+
+def check_media_type(media_type: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a type WeChat does not take, before anything is uploaded or listed."""
+    if media_type not in allowed:
+        raise ValueError(f"media_type must be one of {', '.join(allowed)}, got {media_type!r}")
 
 
 class UploadedMedia(str):
@@ -61,8 +67,7 @@ class MediaAPI(Group):
         self, media_type: MediaType, file: str | os.PathLike[str] | bytes, *, filename: str | None = None
     ) -> UploadedMedia:
         """Upload from a path or bytes; ``filename`` (for bytes) tells WeChat the format, e.g. ``"a.jpg"``."""
-        if media_type not in _TYPES:
-            raise ValueError(f"media_type must be one of {', '.join(_TYPES)}, got {media_type!r}")
+        check_media_type(media_type, MEDIA_TYPES)
         media = await read_upload(file, filename, default_name(media_type))
         answer = await self._caller.call(
             "POST", "/cgi-bin/media/upload", params={"type": media_type}, files={"media": media}
