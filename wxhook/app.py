@@ -137,8 +137,6 @@ class Bot(Router):
         self.retry_window = retry_window
         self.background_limit = background_limit
         self.shutdown_grace = shutdown_grace
-        self.sessions = sessions
-        self.session_ttl = session_ttl
         self.keys = BotKeys(self.settings.appid or sign(self.settings.token)[:12])
         """The names of this bot's keys in its store."""
         key = self.settings.aes_key
@@ -170,6 +168,15 @@ class Bot(Router):
         self.stats: Counter[str] = Counter()
         """Counters of the reply window: ``coalesced`` retries, ``deadline_passed``, late replies ``delivered``
         through the API and ``delivery_failed``."""
+
+    @property
+    def sessions(self) -> bool:
+        """Whether ``ctx.session`` is kept (the dispatcher, which loads and saves it, holds the setting)."""
+        return self._dispatcher.sessions
+
+    @property
+    def session_ttl(self) -> float:
+        return self._dispatcher.session_ttl
 
     @property
     def api(self) -> Client:
