@@ -1,7 +1,7 @@
 # The bot's webhook server: `wxhook run` serves the bot named by WXHOOK_APP (module:attribute).
 #
 #   docker build -t mybot .
-#   docker run -d -p 8000:8000 --stop-timeout 20 -v wxhook-data:/data \
+#   docker run -d -p 8000:8000 --stop-timeout 30 -v wxhook-data:/data \
 #     -v "$PWD/bot.py:/app/bot.py:ro" -e WXHOOK_APP=bot:bot \
 #     -e WXHOOK_TOKEN=... -e WXHOOK_APPID=... -e WXHOOK_SECRET=... -e WXHOOK_AES_KEY=... mybot
 #
@@ -9,10 +9,10 @@
 # serves the echo example, the only module that falls back to demo credentials (the health check reads the
 # token from the environment, hence WXHOOK_TOKEN).
 #
-# Stopping: on SIGTERM the server stops taking requests and the bot gives deferred replies and background jobs
-# `shutdown_grace` seconds (default 10) before it exits. Docker kills the container 10 s after SIGTERM unless
-# told otherwise, so give it longer than shutdown_grace: `docker run --stop-timeout 20`, or in compose
-# `stop_grace_period: 20s`.
+# Stopping: on SIGTERM the server stops taking requests, gives deferred handlers `shutdown_grace` seconds (default
+# 10), then background jobs as long again, before it exits. Docker kills the container 10 s after SIGTERM unless
+# told otherwise, so give it longer than twice shutdown_grace: `docker run --stop-timeout 30`, or in compose
+# `stop_grace_period: 30s`.
 #
 # State: the SQLite store lives in the /data volume, so several workers (WXHOOK_WORKERS) share retries, sessions
 # and the access token, and a restart keeps them. For several containers, set WXHOOK_STORE=redis://….

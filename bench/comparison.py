@@ -68,7 +68,7 @@ def http(options: argparse.Namespace) -> list[Row]:
         load = loadtest.Load(wrk, loadtest.write_pools(Path(directory), size), options.warmup, options.duration,
                              options.connections)
         for number in range(1, options.rounds + 1):
-            for contender in loadtest.CONTENDERS:
+            for contender in loadtest.chosen(options.only):
                 for mode in contender.modes:
                     row = loadtest.measure(contender, mode, load, redis_url)
                     print(f"  round {number}: {row.contender}, {row.mode}: {row.rate:,.0f} req/s, {row.errors} "

@@ -74,6 +74,20 @@ CONTENDERS = (
 )
 
 
+def chosen(only: str) -> tuple[Contender, ...]:
+    """The contenders ``--only`` names (comma-separated; a name matches itself, else the names it begins);
+    all when empty."""
+    wanted = [name.strip().lower() for name in only.split(",") if name.strip()]
+    if not wanted:
+        return CONTENDERS
+    names = {c.name.lower() for c in CONTENDERS}
+    picked = tuple(c for c in CONTENDERS
+                   if any(c.name.lower() == w or (w not in names and c.name.lower().startswith(w)) for w in wanted))
+    if not picked:
+        raise SystemExit(f"--only {only!r} names no contender; choose from: {', '.join(c.name for c in CONTENDERS)}")
+    return picked
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     contender: str

@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._util import LoopBound, job_name
+from ._util import LoopBound
 from .api import Client
 from .background import Background
 from .config import ConfigError, load_settings, setting
@@ -31,14 +31,14 @@ from .logs import Throttle
 from .messages import Message, parse_message
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
-from .observe import Observer, show_info_logs
+from .observe import DEFERRED, Observer, show_info_logs
 from .protocol import JSON, SUCCESS, TEXT, XML, Inbound, Receive, Rejected, Scope, Send, respond
 from .replay import ReplayGuard
 from .replies import Reply
 from .routing import Router
 from .stores import MemoryStore, Store, StoreUnavailable, open_store
 from .stores.keys import BotKeys
-from .window import Window
+from .window import ANSWERED, Window
 
 if TYPE_CHECKING:
     from .queue import JobQueue
@@ -47,6 +47,47 @@ logger = logging.getLogger("wxhook")
 
 M = TypeVar("M", bound=Middleware)
 E = TypeVar("E", bound=ErrorHandler)
+
+
+class _Delivery:
+    """One POST's way back to WeChat, answered once: by the request, or past the deadline by the window's
+    ``late`` while the handler carries on."""
+
+    __slots__ = ("_bot", "answered", "arrived", "handler", "msg", "sealed", "send")
+
+    def __init__(self, bot: Bot, send: Send, arrived: float) -> None:
+        self._bot = bot
+        self.send = send
+        self.arrived = arrived
+        self.sealed = False
+        self.answered = False
+        self.handler = "no handler"
+        self.msg: Message | None = None
+
+    async def reply(self, xml: str | None) -> None:
+        """Answer with the reply XML (sealed when the push was), or "success"."""
+        if self.answered:
+            return
+        self.answered = True
+        if xml is None:
+            await respond(self.send, 200, SUCCESS, TEXT)
+        else:
+            body = xml.encode()
+            await respond(self.send, 200, self._bot._inbound.seal(body) if self.sealed else body, XML)
+
+    def log(self, outcome: str) -> None:
+        msg = self.msg
+        if msg is not None:
+            self._bot.observer.message(msg.msg_type, msg.raw.get("Event", ""), msg.from_user_name, self.handler,
+                                       outcome, asyncio.get_running_loop().time() - self.arrived)
+
+    async def late(self, xml: str | None) -> None:
+        """The deadline passed: answer now (the interim reply or "success"); a lost connection is no error."""
+        self.log(DEFERRED)
+        try:
+            await self.reply(xml)
+        except Exception as exc:
+            logger.debug("the deadline answer could not be sent: %s", exc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,30 +362,26 @@ class Bot(Router):
             logger.warning("a request arrived before the bot's startup ran: mounted in another app without "
                            "lifespan=bot.lifespan? Then deferred replies and background work are lost at shutdown; "
                            "see the README, 'Mounted in Starlette or FastAPI'")
+        if method == "POST":
+            delivery = _Delivery(self, send, asyncio.get_running_loop().time())
+            await self._post(scope, receive, delivery)
+            return
         try:
-            if method == "POST":
-                status, body, content_type = await self._post(scope, receive, asyncio.get_running_loop().time())
-            elif method == "GET":
+            if method == "GET":
                 status, body, content_type = self._get(scope)
             else:
                 await respond(send, 405, b"method not allowed: WeChat uses GET and POST\n",
                                extra=((b"allow", b"GET, POST"),))
                 return
         except Rejected as exc:
-            self.observer.rejected()
-            self._log_rejection(scope, method, exc)
-            await respond(send, exc.status, exc.reason.encode() + b"\n")
+            await self._reject(scope, method, exc, send)
             return
-        except StoreUnavailable as exc:  # a fail_closed store: WeChat retries the delivery
-            logger.error("store unavailable, answered 503: %s", exc)
-            await respond(send, 503, b"store unavailable\n")
-            return
-        except Exception:
-            # A failing store or a wxhook bug: a 500 would show the follower "该公众号暂时无法提供服务".
-            self.stats["store_errors"] += 1
-            logger.exception("could not process a %s request; answered success", method)
-            status, body, content_type = 200, SUCCESS, TEXT
         await respond(send, status, body, content_type)
+
+    async def _reject(self, scope: Scope, method: str, exc: Rejected, send: Send) -> None:
+        self.observer.rejected()
+        self._log_rejection(scope, method, exc)
+        await respond(send, exc.status, exc.reason.encode() + b"\n")
 
     def _get(self, scope: Scope) -> tuple[int, bytes, bytes]:
         """The handshake, or the health or metrics answer when the path is one of theirs."""
@@ -367,19 +404,35 @@ class Bot(Router):
 
     # request pipeline ------------------------------------------------------------------------------------
 
-    async def _post(self, scope: Scope, receive: Receive, arrived: float) -> tuple[int, bytes, bytes]:
-        document, sealed = await self._inbound.read(scope, receive)
-        msg = parse_message(document)
-        ctx = self.context(msg)
-        route = ctx.route
-        deadline = route.deadline if route is not None and route.deadline is not None else self.deadline
-        name = job_name(route.func) if route is not None else "no handler"
-        xml = await self._runtime.get().window.answer(msg, ctx, arrived + deadline, name)
-        self.observer.message(msg.msg_type, document.get("Event", ""), msg.from_user_name, name, ctx.outcome,
-                              asyncio.get_running_loop().time() - arrived)
-        if xml is None:
-            return 200, SUCCESS, TEXT
-        return 200, self._inbound.seal(xml.encode()) if sealed else xml.encode(), XML
+    async def _post(self, scope: Scope, receive: Receive, delivery: _Delivery) -> None:
+        try:
+            document, delivery.sealed = await self._inbound.read(scope, receive)
+            msg = delivery.msg = parse_message(document)
+            ctx = self.context(msg)
+            route = ctx.route
+            if route is not None:
+                name, deadline = route.name, route.deadline if route.deadline is not None else self.deadline
+            else:
+                name, deadline = "no handler", self.deadline
+            delivery.handler = name
+            xml = await self._runtime.get().window.answer(msg, ctx, delivery.arrived + deadline, name, delivery.late)
+            if xml is ANSWERED:
+                return
+            delivery.log(ctx.outcome)
+        except Rejected as exc:
+            await self._reject(scope, "POST", exc, delivery.send)
+            return
+        except StoreUnavailable as exc:  # a fail_closed store: WeChat retries the delivery
+            logger.error("store unavailable, answered 503: %s", exc)
+            if not delivery.answered:
+                await respond(delivery.send, 503, b"store unavailable\n")
+            return
+        except Exception:
+            # A failing store or a wxhook bug: a 500 would show the follower "该公众号暂时无法提供服务".
+            self.stats["store_errors"] += 1
+            logger.exception("could not process a POST request; answered success")
+            xml = None
+        await delivery.reply(xml)
 
     async def handle(self, msg: Message, ctx: Context | None = None, *, raise_errors: bool = False) -> Reply | None:
         """Run middleware and the matching handler for one message, with its session; never raises (unless

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
-from ._util import is_async, positional_arity
+from ._util import is_async, job_name, positional_arity
 from .messages import EVENT_NAMES, Event, Message, event_name, routing_name
 from .names import EventName
 
@@ -51,6 +51,8 @@ class Route:
     seq: int = 0
     is_async: bool = False
     wants_context: bool = False
+    name: str = ""
+    """The handler's name in logs (its qualified name)."""
 
 
 def _type_key(msg: Message) -> str:
@@ -240,7 +242,7 @@ class Router:
             Route(
                 func=func, type_keys=type_keys, tier=tier, exact=tuple(exact), pattern=pattern, when=when,
                 deadline=deadline, queue=queue, seq=next(_sequence), is_async=is_async(func),
-                wants_context=positional_arity(func) >= 2,
+                wants_context=positional_arity(func) >= 2, name=job_name(func),
             )
         )
         self._invalidate()

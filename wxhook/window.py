@@ -3,14 +3,17 @@
 WeChat waits about five seconds for a reply, then drops the connection and sends the same message again
 (three tries in all). For each message (keyed by MsgId, or sender + time + event for events):
 
-- the first delivery claims the message in the store and starts the handler as a task of its own; the claim
-  is a lease, renewed while the handler runs, so when a worker dies mid-handler its claim lapses within
-  ``lease`` seconds and the next delivery (a waiting retry, or WeChat's next try) runs the message again:
-  at-least-once across crashes, exactly once otherwise;
-- every delivery, first or retry, waits for the handler's outcome until its own deadline;
+- the first delivery claims the message in the store and runs the handler in its own request's task (no task,
+  future or timer per message: one alarm serves every deadline); the claim is a lease, renewed while the
+  handler runs, so when a worker dies mid-handler its claim lapses within ``lease`` seconds and the next
+  delivery (a waiting retry, or WeChat's next try) runs the message again: at-least-once across crashes,
+  exactly once otherwise;
+- a retry waits for the handler's outcome until its own deadline;
 - a delivery that sees the outcome in time answers it passively (and a retry after completion gets the
   same reply again: WeChat only shows the answer to the connection it still holds);
-- a delivery whose deadline passes answers "success" (or ``timeout_reply``) and lets go;
+- a delivery whose deadline passes answers "success" (or ``timeout_reply``) and lets go; for the first
+  delivery that answer goes out from a small task of its own while the handler carries on in the request's
+  task, so the ASGI call returns only when the handler is done (a server waits for it on shutdown);
 - when the handler finishes and no delivery is left waiting, its reply goes out once through the
   customer-service API. ``delivered`` is claimed atomically, so a reply is never both sent through the API
   and answered passively.
@@ -22,12 +25,16 @@ The claim, the outcome and the waiters live in the bot's store, so this holds ac
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
+import heapq
+import itertools
 import logging
 import secrets
+import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
@@ -40,6 +47,9 @@ from .stores import Store
 from .stores.keys import BotKeys, MessageKeys
 
 Handle = Callable[[Context], Awaitable[Reply | None]]
+Late = Callable[[str | None], Coroutine[Any, Any, None]]
+"""Answers a request whose deadline passed while its handler ran: with the interim reply XML, or None
+("success")."""
 Enqueue = Callable[[Message, str], Awaitable[bool]]
 """Puts a message on the job queue for the named handler; False when the queue cannot be reached."""
 
@@ -54,18 +64,41 @@ _POLL_MIN, _POLL_MAX = 0.01, 0.1
 _DELIVERY_ATTEMPTS = 3
 
 
-class _Lease:
-    """A message running in this process: its runner task, its claim, since when."""
+class _Run:
+    """A message whose handler runs in this process, in the task of its first delivery's request.
 
-    __slots__ = ("claim", "renewing", "started", "state", "task", "timed_out")
+    Running the handler in the request's own task costs no task, future or timer of its own; when it outlives
+    the deadline, ``late`` answers the request from a task of its own while the handler carries on here.
+    """
 
-    def __init__(self, task: asyncio.Task[Any], state: str, claim: str, started: float) -> None:
+    __slots__ = ("answered", "claim", "ctx", "deadline", "fallback", "finished", "late", "msg", "outcome", "renewing",
+                 "settling", "started", "state", "task", "timed_out")
+
+    def __init__(self, task: asyncio.Task[Any], state: str, claim: str, started: float, deadline: float, msg: Message,
+                 ctx: Context, late: Late) -> None:
         self.task = task
         self.state = state
         self.claim = claim
         self.started = started
+        self.deadline = deadline
+        self.msg = msg
+        self.ctx = ctx
+        self.late = late
         self.renewing = False
         self.timed_out = False
+        self.settling = False  # its outcome is being written: no renewal or timeout may hit it now
+        self.finished = False
+        self.answered = False  # the deadline passed first: its delivery was answered without the outcome
+        self.fallback: asyncio.Task[None] | None = None
+        self.outcome: asyncio.Future[str] | None = None  # made only when a retry or the typing loop waits
+
+    def __lt__(self, other: _Run) -> bool:  # the deadline heap's order
+        return self.deadline < other.deadline
+
+    def waiter(self) -> asyncio.Future[str]:
+        if self.outcome is None:
+            self.outcome = asyncio.get_running_loop().create_future()
+        return self.outcome
 
 
 class _Orphaned:
@@ -75,6 +108,15 @@ class _Orphaned:
 
     def __init__(self, claim: str) -> None:
         self.claim = claim
+
+
+class Answered(enum.Enum):
+    """What ``Window.answer`` returns when the deadline passed and ``late`` already answered the request."""
+
+    ANSWERED = "answered"
+
+
+ANSWERED = Answered.ANSWERED
 
 
 class Window:
@@ -114,17 +156,23 @@ class Window:
         self._handler_timeout = handler_timeout
         self._retry_delay = retry_delay
         self._enqueue = enqueue
-        self._running: dict[str, asyncio.Future[str]] = {}
-        self._leases: dict[str, _Lease] = {}
+        self._runs: dict[str, _Run] = {}
+        self._due: list[_Run] = []  # a heap by deadline, read by one alarm instead of a timer per message
+        self._alarm: asyncio.TimerHandle | None = None
+        self._alarm_at = 0.0
         self._ticking: asyncio.TimerHandle | None = None
-        self._gave_up: set[str] = set()  # messages whose first delivery answered before their handler finished
+        self._claims = itertools.count()
+        self._claim_prefix = _RUNNING + secrets.token_hex(4) + ":"
         self.stats = stats
 
-    async def answer(self, msg: Message, ctx: Context, deadline: float, handler: str) -> str | None:
-        """The passive reply XML to send for this delivery (None: answer "success").
+    async def answer(
+        self, msg: Message, ctx: Context, deadline: float, handler: str, late: Late
+    ) -> str | Answered | None:
+        """The passive reply XML to send for this delivery (None: answer "success"), or ``ANSWERED`` when the
+        deadline passed while its handler ran here and ``late`` answered the request meanwhile.
 
         ``deadline`` is the loop time by which this delivery must be answered; ``handler`` names the work in
-        the shutdown log should it still be running then.
+        the log should it be cut off.
         """
         key = dedupe_key(msg)
         keys = self._keys.message(key)
@@ -138,7 +186,7 @@ class Window:
                 await self._store.set(keys.state, _QUEUED, self._retention)  # the queue owns it now
             return None if self._timeout_reply is None else _render_text(msg, self._timeout_reply)
         if claim is not None:
-            return await self._run_here(msg, ctx, key, claim, deadline, handler)
+            return await self._run_here(msg, ctx, key, keys, claim, deadline, handler, late)
         self.stats["coalesced"] += 1
         ctx.outcome = COALESCED
         waiter = secrets.token_hex(8)
@@ -149,7 +197,7 @@ class Window:
                 self.stats["taken_over"] += 1
                 logger.warning("message %s: its handler's worker stopped renewing its claim (it died?); running it "
                                "again here", key)
-                return await self._run_here(msg, ctx, key, value.claim, deadline, handler)
+                return await self._run_here(msg, ctx, key, keys, value.claim, deadline, handler, late)
             if value is not None and value != _NO_REPLY:
                 claimed = await self._store.set_if_absent(keys.delivered, "passive", self._retention)
                 if not claimed and await self._store.get(keys.delivered) != "passive":
@@ -160,23 +208,93 @@ class Window:
 
     async def _claim(self, keys: MessageKeys) -> str | None:
         """Take the message's lease; None when a live runner (or a finished one) holds it."""
-        claim = _RUNNING + secrets.token_hex(6)
+        claim = self._claim_prefix + str(next(self._claims))
         return claim if await self._store.set_if_absent(keys.state, claim, self._lease) else None
 
-    async def _run_here(
-        self, msg: Message, ctx: Context, key: str, claim: str, deadline: float, handler: str
-    ) -> str | None:
-        outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._running[key] = outcome
-        self._background.watch(self._run(msg, ctx, key, claim, outcome, deadline), f"{handler} ({key})")
-        # The runner's own delivery needs no waiter entry or delivery claim: if the outcome comes in time, the
-        # runner leaves the passive answer to it; if not, it is gone before the runner looks for waiters.
-        value = await self._outcome(key, self._keys.message(key), deadline)
-        assert not isinstance(value, _Orphaned)  # the outcome of a local runner is awaited, never polled
-        if value is None:
-            ctx.outcome = DEFERRED
-            self._gave_up.add(key)  # in the same step as seeing no outcome: the runner then sends it itself
-        return self._passive(msg, value)
+    async def _run_here(self, msg: Message, ctx: Context, key: str, keys: MessageKeys, claim: str, deadline: float,
+                        handler: str, late: Late) -> str | Answered | None:
+        """Run the handler in this request's task; answer passively if it returns in time, else through ``late``
+        at the deadline and then, when it returns, through the API (unless a retry answered it meanwhile)."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None  # an ASGI request always runs in a task
+        run = _Run(task, keys.state, claim, loop.time(), deadline, msg, ctx, late)
+        self._runs[key] = run
+        self._watch(run, loop)
+        value = _NO_REPLY
+        reply = None
+        try:
+            try:
+                reply = await self._handle(ctx)
+            except asyncio.CancelledError:
+                if not run.timed_out:
+                    logger.error("abandoned the handler %s for %s: cancelled before it finished (the server's "
+                                 "graceful shutdown timed out?); the follower gets no reply", handler, key)
+                    raise
+                if sys.version_info >= (3, 11):  # the cancellation was ours, and is spent: structured code may rely
+                    task.uncancel()               # on the count (asyncio.timeout in the code that follows)
+                self.stats["handler_timeout"] += 1
+                logger.error("the handler for %s ran past handler_timeout (%gs) and was cancelled; the follower gets "
+                             "no reply", key, self._handler_timeout)
+            run.settling = True
+            if reply is not None:
+                value = _REPLY + reply.render(msg.from_user_name, msg.to_user_name, int(time.time()))
+            # The outcome replaces the claim in one write: a retry that reads it needs no second key.
+            await self._store.set(keys.state, _DONE + value, self._retention)
+        finally:
+            run.finished = True
+            del self._runs[key]
+            if run.outcome is not None and not run.outcome.done():
+                run.outcome.set_result(value)
+            due = self._due
+            while due and due[0].finished:  # usually this run: the heap stays as small as the runs in flight
+                heapq.heappop(due)
+        # Whether the deadline passed is decided with the outcome in hand: a handler that returns in the turn
+        # the alarm rings has still missed it, and the request was answered by ``late``.
+        ctx.release()  # jobs start as tasks of their own, after every delivery already woken
+        if not run.answered:
+            return self._passive(msg, value)
+        if reply is not None:
+            await self._deliver_late(msg, keys, reply)
+        if run.fallback is not None:
+            await run.fallback  # the ASGI call ends only after its response went out
+        return ANSWERED
+
+    def _watch(self, run: _Run, loop: asyncio.AbstractEventLoop) -> None:
+        """Put the run on the deadline heap (arming the alarm when it is due first) and the lease tick."""
+        heapq.heappush(self._due, run)
+        if self._alarm is None or run.deadline < self._alarm_at:
+            if self._alarm is not None:
+                self._alarm.cancel()
+            self._alarm = loop.call_at(run.deadline, self._ring)
+            self._alarm_at = run.deadline
+        if self._ticking is None:
+            self._ticking = loop.call_later(self._lease / 3, self._tick)
+
+    def _ring(self) -> None:
+        """The earliest deadline came: answer every run now due through its ``late``, re-arm for the next."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        due = self._due
+        while due and (due[0].finished or due[0].deadline <= now):
+            run = heapq.heappop(due)
+            if not run.finished:
+                self._deadline_passed(run, loop)
+        if due:
+            self._alarm = loop.call_at(due[0].deadline, self._ring)
+            self._alarm_at = due[0].deadline
+        else:
+            self._alarm = None
+
+    def _deadline_passed(self, run: _Run, loop: asyncio.AbstractEventLoop) -> None:
+        run.answered = True
+        run.ctx.outcome = DEFERRED
+        self.stats["deadline_passed"] += 1
+        interim = None if self._timeout_reply is None else _render_text(run.msg, self._timeout_reply)
+        run.fallback = loop.create_task(run.late(interim))
+        if self._typing:
+            self._background.watch(self._keep_typing(run.msg.from_user_name, run.waiter()),
+                                   f"typing for {run.state}")
 
     def _passive(self, msg: Message, value: str | None) -> str | None:
         """The answer for an outcome: its reply XML, nothing, or the interim text when none came in time."""
@@ -189,10 +307,9 @@ class Window:
         """Wait for the handler's outcome: a local future when it runs here, else by polling the store (and
         taking the claim over when its runner's lease lapses)."""
         loop = asyncio.get_running_loop()
-        local = self._running.get(key)
-        if local is not None:
-            if local.done():
-                return local.result()
+        run = self._runs.get(key)
+        if run is not None:
+            local = run.waiter()
             # A waiter of our own, woken by the outcome or the deadline, whichever comes first: cheaper than
             # wait_for(shield(...)), and the runner's future is never cancelled by a delivery giving up.
             waiter: asyncio.Future[str | None] = loop.create_future()
@@ -204,7 +321,7 @@ class Window:
             finally:
                 timer.cancel()
                 local.remove_done_callback(wake)
-            # Finished in the turn the deadline fired: the runner counts on this delivery to answer it.
+            # Finished in the turn the deadline fired: the outcome is in hand, so answer it.
             return local.result() if value is None and local.done() else value
         delay = _POLL_MIN
         while True:
@@ -219,51 +336,9 @@ class Window:
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, _POLL_MAX)
 
-    async def _run(
-        self, msg: Message, ctx: Context, key: str, claim: str, outcome: asyncio.Future[str], deadline: float
-    ) -> None:
-        keys = self._keys.message(key)
-        loop = asyncio.get_running_loop()
-        runner = asyncio.current_task()
-        assert runner is not None  # _run always runs as a task of its own
-        self._leases[key] = _Lease(runner, keys.state, claim, loop.time())
-        if self._ticking is None:
-            self._ticking = loop.call_later(self._lease / 3, self._tick)
-        typing = None
-        if self._typing:
-            typing = loop.call_at(deadline, lambda: self._background.watch(
-                self._keep_typing(msg.from_user_name, outcome), f"typing for {key}"))
-        value = _NO_REPLY
-        reply = None
-        try:
-            try:
-                reply = await self._handle(ctx)
-            except asyncio.CancelledError:
-                lease = self._leases.get(key)
-                if lease is None or not lease.timed_out:
-                    raise
-                self.stats["handler_timeout"] += 1
-                logger.error("the handler for %s ran past handler_timeout (%gs) and was cancelled; the follower gets "
-                             "no reply", key, self._handler_timeout)
-            self._leases.pop(key, None)  # its claim is settled by the writes below, and no timeout may hit them
-            if reply is not None:
-                value = _REPLY + reply.render(msg.from_user_name, msg.to_user_name, int(time.time()))
-            # The outcome replaces the claim in one write: a retry that reads it needs no second key.
-            await self._store.set(keys.state, _DONE + value, self._retention)
-        finally:
-            self._leases.pop(key, None)
-            self._running.pop(key, None)
-            if typing is not None:
-                typing.cancel()
-            if not outcome.done():
-                outcome.set_result(value)
-        # Whether the first delivery gave up is decided with the outcome in hand, not by the clock: under load
-        # the deadline's timer and the handler's end come due in one loop turn, and that delivery still answers.
-        in_time = key not in self._gave_up
-        self._gave_up.discard(key)
-        ctx.release()  # jobs start as tasks of their own, after every delivery already woken
-        if reply is None or in_time:
-            return  # the first delivery, waiting in this process, answers it passively
+    async def _deliver_late(self, msg: Message, keys: MessageKeys, reply: Reply) -> None:
+        """Send a reply that missed its delivery's deadline through the API, unless a retry still waiting in
+        some process answers it passively: ``delivered`` is claimed once, by one or the other."""
         delay = _POLL_MIN
         while await self._store.get(keys.delivered) is None:
             if await self._store.get(keys.waiter) is None:
@@ -278,23 +353,26 @@ class Window:
         those past ``handler_timeout``. One timer for all of them, none per message."""
         loop = asyncio.get_running_loop()
         now = loop.time()
-        for key, lease in list(self._leases.items()):
-            age = now - lease.started
-            if age >= self._handler_timeout and not lease.timed_out:
-                lease.timed_out = True
-                lease.task.cancel()
-            elif age >= self._lease / 3 and not lease.renewing:
-                lease.renewing = True
-                self._background.watch(self._renew(key, lease), f"lease of {key}")
-        self._ticking = loop.call_later(self._lease / 3, self._tick) if self._leases else None
+        for key, run in list(self._runs.items()):
+            if run.settling:
+                continue
+            age = now - run.started
+            if age >= self._handler_timeout and not run.timed_out:
+                run.timed_out = True
+                run.task.cancel()
+            elif age >= self._lease / 3 and not run.renewing:
+                run.renewing = True
+                self._background.watch(self._renew(key, run), f"lease of {key}")
+        self._ticking = loop.call_later(self._lease / 3, self._tick) if self._runs else None
 
-    async def _renew(self, key: str, lease: _Lease) -> None:
+    async def _renew(self, key: str, run: _Run) -> None:
         try:
-            if not await self._store.renew(lease.state, lease.claim, self._lease) and key in self._leases:
+            if not await self._store.renew(run.state, run.claim, self._lease) and not run.settling \
+                    and key in self._runs:
                 logger.warning("lost the claim on %s while its handler ran (the store was unreachable for longer "
-                               "than the %gs lease?); a retry may run it again", lease.state, self._lease)
+                               "than the %gs lease?); a retry may run it again", run.state, self._lease)
         finally:
-            lease.renewing = False
+            run.renewing = False
 
     async def _deliver(self, msg: Message, reply: Reply) -> None:
         """Send a late reply through the customer-service API; retried only when the failure proves WeChat did

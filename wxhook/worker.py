@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from ._util import is_async, job_name
+from ._util import is_async
 from .api import WeChatError
 from .app import Bot
 from .config import ConfigError
@@ -45,7 +45,7 @@ class Worker:
         if await bot.store.get(keys.delivered) == _SENT:
             return  # an earlier run (before a crash or a redelivery) finished it
         ctx = bot.context(msg)
-        handler = job_name(ctx.route.func) if ctx.route is not None else "no handler"
+        handler = ctx.route.name if ctx.route is not None else "no handler"
         try:
             try:
                 reply = await bot.handle(msg, ctx, raise_errors=True)

@@ -76,7 +76,19 @@ def test_shutdown_waits_for_background_work_and_wxhook_logs_at_info(
     status, output = stop(process)
     assert status == 0, output
     assert done.read_text() == "done"
-    assert "INFO:     wxhook: waiting up to 10s for 1 background job(s)" in output
+    assert "INFO:     wxhook: waiting up to 2s for 1 background job(s)" in output
+
+
+def test_a_stop_cuts_off_a_deferred_handler_after_the_grace_and_names_it(
+    processes: list[subprocess.Popen[bytes]], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    process, url = start("tests.apps.drain_bot:bot", WXHOOK_TOKEN="drain", DONE_FILE=str(tmp_path / "done"))
+    processes.append(process)
+    assert main(["send", url, "text", "forever", "--token", "drain"]) == 0
+    assert "no reply (success" in capsys.readouterr().out  # answered at its deadline, still running
+    status, output = stop(process)
+    assert status == 0, output
+    assert "abandoned the handler forever" in output
 
 
 def test_several_workers_on_the_memory_store_are_warned_about(processes: list[subprocess.Popen[bytes]],

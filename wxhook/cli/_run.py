@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import copy
 import importlib
+import math
 import os
 import signal
 import sys
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     throttle_server_logs()
     previous = signal.signal(signal.SIGTERM, _stopped)
     try:
-        _serve(target, args, workers)
+        _serve(target, args, workers, math.ceil(app.shutdown_grace) if isinstance(app, Bot) else None)
     except SystemExit as exc:  # uvicorn exits this way when the server cannot start; it has logged why
         if exc.code not in (0, None):
             raise CommandError("the server did not start (uvicorn's error is above)") from None
@@ -140,7 +141,9 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
     """SIGTERM after uvicorn's graceful shutdown: nothing left to do."""
 
 
-def _serve(target: str, args: argparse.Namespace, workers: int) -> None:
+def _serve(target: str, args: argparse.Namespace, workers: int, grace: int | None) -> None:
+    """``grace``: how long a stop waits for requests still running (deferred handlers run in their request) before
+    cancelling them; the bot's shutdown then gives its background jobs as long again."""
     uvicorn.run(
         target,
         host=args.host or setting(None, "WXHOOK_HOST") or "127.0.0.1",
@@ -153,4 +156,5 @@ def _serve(target: str, args: argparse.Namespace, workers: int) -> None:
         forwarded_allow_ips=args.forwarded_allow_ips,
         server_header=False,
         http=http_protocol(),
+        timeout_graceful_shutdown=grace,
     )

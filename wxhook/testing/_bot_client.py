@@ -18,6 +18,7 @@ from ..crypto import Envelope, EnvelopeError, decode_aes_key
 from ..protocol import open_reply, render_message, seal_request, sign_query
 from ..replies import Reply
 from ..xml import parse_xml
+from ._asgi import ResponseFirstTransport
 from ._in_process import DeferredInbox, InProcess
 from ._replies import DeferredReply, passive_reply
 
@@ -95,6 +96,7 @@ class BotClient:
     ) -> None:
         key = decode_aes_key(aes_key) if aes_key else None
         self._in_process: InProcess | None = None
+        self._calls: ResponseFirstTransport | None = None
         if isinstance(target, str):
             if not token:
                 raise TypeError("BotClient(url) needs token=: the Token of the bot's server configuration "
@@ -105,7 +107,8 @@ class BotClient:
             self.url = "http://bot.wxhook.test/"
             settings = target.settings
             token, appid, key = token or settings.token, appid or settings.appid, key or settings.aes_key
-            transport = transport or httpx.ASGITransport(app=target)
+            if transport is None:
+                transport = self._calls = ResponseFirstTransport(target)
         self.token = token
         self.appid = appid
         self.account = account
@@ -127,8 +130,12 @@ class BotClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection; in-process, first run the bot's shutdown, so deferred replies are delivered."""
+        """Close the connection; in-process, first let handlers still running finish (within the bot's
+        ``shutdown_grace``, as a server's graceful shutdown would) and run the bot's shutdown, so deferred replies
+        are delivered."""
         try:
+            if self._calls is not None and self._in_process is not None:
+                await self._calls.drain(self._in_process.bot.shutdown_grace)
             if self._in_process is not None:
                 await self._in_process.stop()
         finally:
