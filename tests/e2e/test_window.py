@@ -141,6 +141,31 @@ async def test_timeout_reply_per_handler_deadline_and_news_delivery(fake: FakeWe
     ]
 
 
+async def test_a_deferred_handler_keeps_its_task_and_the_interim_reply_is_sealed(fake: FakeWeChat) -> None:
+    """The handler runs in its request's task, answered at the deadline from another: structured code that spans
+    the deadline (a timeout scope, an API call) works, and the interim reply is sealed like any other."""
+    aes_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+    bot = make_bot(fake, aes_key=aes_key, deadline=0.2, timeout_reply="稍等…")
+    tasks: list[asyncio.Task[Any] | None] = []
+
+    @bot.on_text
+    async def spans_the_deadline(msg: Message) -> str:
+        tasks.append(asyncio.current_task())
+        async with asyncio.timeout(5):
+            await asyncio.sleep(0.5)
+            page = await bot.api.user.list()  # httpx and its connection pool, across the deadline
+        tasks.append(asyncio.current_task())
+        return f"done, {page.total} followers"
+
+    with serve(bot) as url:
+        async with BotClient(url, token="t", appid=fake.appid, aes_key=aes_key) as wechat:
+            reply = await wechat.send_text("slow", openid="o_sealed")
+            assert reply.content == "稍等…"  # opened and its MsgSignature checked by BotClient
+            (call,) = await wait_for_calls(fake, CUSTOM_SEND, 1)
+    assert call.json["text"]["content"].startswith("done, ")
+    assert len(tasks) == 2 and tasks[0] is tasks[1] is not None
+
+
 async def test_typing_indicator_while_deferred(fake: FakeWeChat) -> None:
     bot = make_bot(fake, deadline=0.2, typing=True)
     bot.on_text(lambda m: time.sleep(0.8) or "typed")
