@@ -16,10 +16,12 @@ import pytest
 import redis
 
 from wxhook import Bot, Client, Message, open_store
+from wxhook.stores import Admission
 from wxhook.stores.redis import RedisStore
 from wxhook.testing import BotClient, FakeWeChat, serve
 
 from ..redis_server import RedisServer, free_port
+from ..test_stores import admit_one_message
 from .conftest import eventually
 
 
@@ -104,6 +106,15 @@ async def test_a_sentinel_url_reaches_the_master(sentinel: int, private_redis: R
         assert direct.get("via-sentinel") == b"1"
 
 
+async def test_admit_through_sentinel(sentinel: int) -> None:
+    store = open_store(f"redis+sentinel://127.0.0.1:{sentinel}/wxmaster/5")
+    try:
+        await admit_one_message(store)
+        assert store.healthy
+    finally:
+        await store.close()
+
+
 def _cluster_port() -> int:
     """A free port whose cluster bus port (port + 10000) is a valid, free port too."""
     for _ in range(100):
@@ -148,6 +159,17 @@ def cluster(tmp_path: Path) -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+async def test_admit_on_a_cluster(cluster: int) -> None:
+    """A nonce key and a message's keys hash to different slots: admit must not send them in one script."""
+    store = open_store(f"redis+cluster://127.0.0.1:{cluster}")
+    try:
+        await admit_one_message(store)
+        assert await store.admit(None, "", 60, "wxhook:{ns:m}:state", "claim", 60) is Admission.CLAIMED
+        assert store.healthy
+    finally:
+        await store.close()
 
 
 async def test_a_cluster_url_runs_the_reply_window(cluster: int) -> None:

@@ -11,12 +11,15 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import ConfigError
-from .base import LockTimeout, Store, StoreUnavailable
+from .base import Admission, LockTimeout, Store, StoreUnavailable
 from .memory import MemoryStore
 from .resilient import ResilientStore
 from .sqlite import SQLiteStore
 
-__all__ = ["LockTimeout", "MemoryStore", "ResilientStore", "SQLiteStore", "Store", "StoreUnavailable", "open_store"]
+__all__ = [
+    "Admission", "LockTimeout", "MemoryStore", "ResilientStore", "SQLiteStore", "Store", "StoreUnavailable",
+    "open_store",
+]
 
 _URL_FORMS = (
     "'memory://', 'sqlite:///relative/path.db', 'sqlite:////absolute/path.db', 'redis://host:6379/0' "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import enum
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,12 +25,28 @@ class StoreUnavailable(ConnectionError):
     check, raises it; otherwise the bot carries on with process-local state)."""
 
 
+class Admission(enum.Enum):
+    """What ``Store.admit`` found when a message arrived."""
+
+    REPLAYED = "replayed"
+    """The nonce was already recorded with another body's digest: a replayed or forged push; nothing written."""
+    CLAIMED = "claimed"
+    """The message's state key was free and now holds this caller's claim: run the handler."""
+    HELD = "held"
+    """The state key was taken: another delivery of the message holds the claim, or its outcome is stored."""
+
+
 class Store(abc.ABC):
     """Async key/value store with TTLs, atomic set-if-absent and compare-and-delete.
 
     Values are strings; TTLs are seconds (``None`` keeps the key until deleted). Every backend must make
     ``set_if_absent`` and ``compare_and_delete`` atomic across all processes that share it: the locks and the
     token cache's "only drop the token that failed" rule are built on exactly these two operations.
+
+    ``admit`` is the one compound operation: what every incoming message needs (its nonce recorded, then its
+    claim taken) in one call, because on a shared store each call is a thread hop or a network round trip. The
+    default here composes it from the primitives, so a custom store works without it; the built-in backends
+    override it to do it in one call, atomically where the backend allows.
     """
 
     outage_errors: tuple[type[Exception], ...] = (OSError,)
@@ -77,6 +94,21 @@ class Store(abc.ABC):
     async def renew(self, key: str, expected: str, ttl: float) -> bool:
         """Give the key a new TTL only while it still holds ``expected``; True when renewed. A lease's heartbeat:
         the holder keeps its claim alive, and never extends a claim someone else has since taken."""
+
+    async def admit(
+        self, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str, claim: str, lease: float
+    ) -> Admission:
+        """Record ``nonce_key`` → ``digest`` for ``nonce_ttl`` seconds unless it is recorded already (with the same
+        digest it is WeChat's retry and passes; with another, REPLAYED and nothing is written), then take
+        ``state_key`` with ``claim`` for ``lease`` seconds if it is absent (CLAIMED) or leave it (HELD).
+        ``nonce_key=None`` skips the nonce. TTLs are positive."""
+        if (
+            nonce_key is not None
+            and not await self.set_if_absent(nonce_key, digest, nonce_ttl)
+            and await self.get(nonce_key) not in (digest, None)  # None: it expired in between, as good as new
+        ):
+            return Admission.REPLAYED
+        return Admission.CLAIMED if await self.set_if_absent(state_key, claim, lease) else Admission.HELD
 
     async def close(self) -> None:  # noqa: B027 - backends without resources need no close
         """Release connections; called on ASGI lifespan shutdown."""

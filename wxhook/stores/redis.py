@@ -1,8 +1,11 @@
 """Redis store: state shared by every worker on every host that points at one Redis.
 
-``SET NX PX`` makes set-if-absent atomic and a one-line Lua script makes compare-and-delete atomic, which is
-all the token cache, retry coalescing and the store lock need. Redis expires keys itself, so nothing is swept.
-Each command touches one key, so the same code runs on a single server, behind Sentinel and on a Cluster.
+``SET NX PX`` makes set-if-absent atomic and short Lua scripts make compare-and-delete, renew and admit atomic,
+which is all the token cache, retry coalescing and the store lock need. Scripts are sent by their SHA1
+(``EVALSHA``), their source only when the server has not cached them yet. Redis expires keys itself, so nothing
+is swept. Each command touches one key, or keys of one message, so the same code runs on a single server, behind
+Sentinel and on a Cluster; only ``admit`` differs on a Cluster, where a nonce and a message live in different
+slots (see ``RedisStore.admit``).
 
 Socket timeouts are short by default (1 s): a Redis that hangs must not keep a follower's message past
 WeChat's window. ``?socket_timeout=`` and ``?socket_connect_timeout=`` in the URL change them. One process
@@ -12,13 +15,14 @@ of opening dozens at once.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from .._util import LoopBound
 from ..config import ConfigError
-from .base import Store
+from .base import Admission, Store
 
 URL_FORMS = (
     "'redis://host:6379/0', 'rediss://…' for TLS, 'unix:///path/redis.sock', "
@@ -28,19 +32,47 @@ SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster")
 _TIMEOUTS = ("socket_timeout", "socket_connect_timeout")
 _DEFAULT_TIMEOUT = 1.0
 _MAX_CONNECTIONS = 32
-_COMPARE_AND_DELETE = """
+
+
+class _Script:
+    """A Lua script and the SHA1 that ``EVALSHA`` names it by."""
+
+    __slots__ = ("sha", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+
+_COMPARE_AND_DELETE = _Script("""
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
-"""
+""")
 
-_RENEW = """
+_RENEW = _Script("""
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0
+""")
+
+# KEYS[1] the nonce, ARGV[1] the digest, ARGV[2] its TTL in ms: falls through unless the nonce holds another digest
+_NONCE = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local seen = redis.call('GET', KEYS[1])
+  if seen and seen ~= ARGV[1] then return 0 end
+end
 """
+_RECORD_NONCE = _Script(_NONCE + "return 1")
+"""0: replayed, 1: recorded (now or before, with the same digest)."""
+_ADMIT = _Script(_NONCE + """
+if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return 1 end
+return 2
+""")
+"""KEYS[2] the state key, ARGV[3] the claim, ARGV[4] the lease in ms; 0: replayed, 1: claimed, 2: held."""
+_ADMISSIONS = (Admission.REPLAYED, Admission.CLAIMED, Admission.HELD)
 
 
 @dataclass(frozen=True)
@@ -160,6 +192,7 @@ class RedisStore(Store):
         self.url = url
         self.outage_errors = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
         self._passing = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._no_script = redis.exceptions.NoScriptError
         self._client: LoopBound[Any] = LoopBound(lambda: connect(self.target))
 
     def may_pass(self, exc: Exception) -> bool:
@@ -186,13 +219,33 @@ class RedisStore(Store):
     async def delete(self, key: str) -> None:
         await self._redis().delete(key)
 
+    async def _script(self, script: _Script, keys: int, *keys_and_args: str | int) -> Any:
+        """Run ``script`` by its SHA1, loading it first on a server that does not know it yet (just started,
+        flushed, failed over)."""
+        client = self._redis()
+        try:
+            return await client.evalsha(script.sha, keys, *keys_and_args)
+        except self._no_script:
+            return await client.eval(script.source, keys, *keys_and_args)
+
     async def compare_and_delete(self, key: str, expected: str) -> bool:
-        removed: Any = await self._redis().eval(_COMPARE_AND_DELETE, 1, key, expected)
-        return bool(removed)
+        return bool(await self._script(_COMPARE_AND_DELETE, 1, key, expected))
 
     async def renew(self, key: str, expected: str, ttl: float) -> bool:
-        renewed: Any = await self._redis().eval(_RENEW, 1, key, expected, _ms(ttl))
-        return bool(renewed)
+        return bool(await self._script(_RENEW, 1, key, expected, _ms(ttl)))
+
+    async def admit(
+        self, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str, claim: str, lease: float
+    ) -> Admission:
+        """One round trip, one atomic script; on a Cluster, where the nonce and the state key hash to different
+        slots, two: the nonce's script, then the claim (only when the nonce passed)."""
+        if nonce_key is None or self.target.kind == "cluster":
+            if nonce_key is not None and not await self._script(_RECORD_NONCE, 1, nonce_key, digest, _ms(nonce_ttl)):
+                return Admission.REPLAYED
+            claimed = await self._redis().set(state_key, claim, nx=True, px=_ms(lease))
+            return Admission.CLAIMED if claimed else Admission.HELD
+        code = await self._script(_ADMIT, 2, nonce_key, state_key, digest, _ms(nonce_ttl), claim, _ms(lease))
+        return _ADMISSIONS[int(code)]
 
     async def close(self) -> None:
         client = self._client.take()

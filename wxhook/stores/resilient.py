@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from .._util import await_by
-from .base import Store, StoreUnavailable
+from .base import Admission, Store, StoreUnavailable
 from .keys import health_key
 from .memory import MemoryStore
 
@@ -157,6 +157,21 @@ class ResilientStore(Store):
         return await self._call(
             lambda store: store.renew(key, expected, ttl),
             lambda _: self._local.renew(key, expected, ttl),
+        )
+
+    async def admit(
+        self, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str, claim: str, lease: float
+    ) -> Admission:
+        async def mirror(admission: Admission) -> None:
+            if admission is Admission.REPLAYED:
+                return
+            if nonce_key is not None:
+                await self._local.set(nonce_key, digest, nonce_ttl)
+            if admission is Admission.CLAIMED:
+                await self._local.set(state_key, claim, lease)
+
+        return await self._call(
+            lambda store: store.admit(nonce_key, digest, nonce_ttl, state_key, claim, lease), mirror
         )
 
     async def check(self, key: str) -> None:

@@ -1,7 +1,8 @@
 """SQLite store: one file shared by the uvicorn workers of one host.
 
-SQLite's write lock is what makes ``set_if_absent`` and ``compare_and_delete`` atomic across processes:
-each is a single autocommitted statement, so no other worker can write between its check and its change.
+SQLite's write lock is what makes ``set_if_absent``, ``compare_and_delete`` and ``admit`` atomic across
+processes: every write runs inside a transaction that holds the lock from its first statement
+(``BEGIN IMMEDIATE``), so no other worker can write between a check and its change.
 WAL mode lets readers run while one worker writes, and the busy timeout makes a worker wait for the write
 lock instead of failing, but only briefly (1 s, ``?busy_timeout=`` in the URL): a database another process
 keeps locked is an outage to ride out (see ``ResilientStore``), not a reason to miss WeChat's window.
@@ -12,17 +13,18 @@ Locking relies on the file system, so the file must live on a local disk, not NF
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar, cast
 from urllib.parse import parse_qsl
 
 from ..config import ConfigError
-from .base import Store
+from .base import Admission, Store
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -51,6 +53,36 @@ def _expiry(ttl: float | None, now: float) -> float | None:
     return None if ttl is None else now + ttl
 
 
+_READ, _WRITE, _WRITES = 0, 1, 2
+"""What a call does: reads, writes with one statement (atomic alone), or writes with several (atomic only in a
+transaction)."""
+
+
+class _Call(NamedTuple):
+    """One store call queued for the store's thread, and where its outcome goes."""
+
+    op: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    kind: int
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+_Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """On the caller's event loop: hand each call its result (a caller that gave up has a done future)."""
+    for future, value, error in outcomes:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(value)
+        else:
+            future.set_exception(error)
+
+
 def _enable_wal(conn: sqlite3.Connection) -> None:
     """Switch the file to WAL, retrying while other workers hold it.
 
@@ -75,8 +107,10 @@ class SQLiteStore(Store):
     missing one is a ConfigError at construction, since creating it would hide a typo. As a URL, three slashes
     precede the path the SQLAlchemy way: ``sqlite:///state.db`` is relative, ``sqlite:////var/lib/x.db``
     absolute. All disk work runs on one private thread per store, so the event loop never waits on the disk;
-    the connection is opened there on first use. Expired rows are invisible at once and deleted every
-    few hundred writes, so the file stays as small as the live keys.
+    the connection is opened there on first use. Calls that queue up while the thread is busy run together,
+    in order, in one transaction: a busy bot pays one commit and one wake-up of its event loop per batch
+    instead of per call. Expired rows are invisible at once and deleted every few hundred writes, so the file
+    stays as small as the live keys.
     """
 
     outage_errors = (sqlite3.Error, OSError)
@@ -93,8 +127,9 @@ class SQLiteStore(Store):
             )
         self.path = path
         self.busy_timeout = busy_timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wxhook-sqlite")
-        self._conn: sqlite3.Connection | None = None  # touched only on the executor's thread
+        self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()  # None: close
+        self._thread: threading.Thread | None = None
+        self._conn: sqlite3.Connection | None = None  # touched only on the store's thread
         self._writes = 0
         self._sweep_every = sweep_every
         """Delete expired rows once per this many writes."""
@@ -122,21 +157,84 @@ class SQLiteStore(Store):
         return cls(rest[1:], busy_timeout=busy_timeout)
 
     async def _run(
-        self, op: Callable[Concatenate[sqlite3.Connection, _P], _T], *args: _P.args, **kwargs: _P.kwargs
+        self, kind: int, op: Callable[Concatenate[sqlite3.Connection, _P], _T], *args: _P.args,
+        **kwargs: _P.kwargs,
     ) -> _T:
+        """Queue ``op(conn, *args)``, a ``kind`` of call (``_READ``…), for the store's thread and wait for its
+        result."""
         if self._closed:
             raise RuntimeError(
                 f"SQLiteStore({self.path!r}) is closed; open a new store instead of using one after close()"
             )
-        call = functools.partial(self._on_thread, op, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._calls.put(_Call(op, args, kwargs, kind, loop, future))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="wxhook-sqlite", daemon=True)
+            self._thread.start()
+        return cast(_T, await future)
 
-    def _on_thread(
-        self, op: Callable[Concatenate[sqlite3.Connection, _P], _T], *args: _P.args, **kwargs: _P.kwargs
-    ) -> _T:
-        if self._conn is None:
-            self._conn = self._connect()
-        return op(self._conn, *args, **kwargs)
+    def _serve(self) -> None:
+        """The store's thread: take every call queued so far, run them as one batch, until close."""
+        calls = self._calls
+        running = True
+        while running:
+            first = calls.get()
+            if first is None:
+                break
+            batch = [first]
+            while True:
+                try:
+                    call = calls.get_nowait()
+                except queue.Empty:
+                    break
+                if call is None:
+                    running = False
+                    break
+                batch.append(call)
+            outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+            for call, (value, error) in zip(batch, self._execute(batch), strict=True):
+                outcomes.setdefault(call.loop, []).append((call.future, value, error))
+            for loop, settled in outcomes.items():
+                with contextlib.suppress(RuntimeError):  # the caller's loop has closed: nobody waits
+                    loop.call_soon_threadsafe(_settle, settled)
+        self._disconnect()
+
+    def _execute(self, batch: list[_Call]) -> list[tuple[Any, BaseException | None]]:
+        """Run a batch: reads, and a lone one-statement write, each on its own (autocommitted), other writes
+        together in one transaction. Should a call fail inside the transaction, it is rolled back and every call
+        runs alone, so one bad call fails only itself."""
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            conn = self._conn
+            kinds = {call.kind for call in batch}
+            if kinds == {_READ} or (len(batch) == 1 and batch[0].kind == _WRITE):
+                return [self._alone(conn, call) for call in batch]
+            conn.execute("BEGIN IMMEDIATE")
+        except Exception as exc:  # no connection, or the write lock stayed taken: every call fails alike
+            return [(None, exc)] * len(batch)
+        try:
+            values = [call.op(conn, *call.args, **call.kwargs) for call in batch]
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            if len(batch) == 1:
+                return [(None, exc)]
+            return [outcome for call in batch for outcome in self._execute([call])]
+        try:
+            conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return [(None, exc)] * len(batch)
+        return [(value, None) for value in values]
+
+    @staticmethod
+    def _alone(conn: sqlite3.Connection, call: _Call) -> tuple[Any, BaseException | None]:
+        try:
+            return call.op(conn, *call.args, **call.kwargs), None
+        except Exception as exc:
+            return None, exc
 
     def _connect(self) -> sqlite3.Connection:
         if sqlite3.sqlite_version_info < _MIN_SQLITE:
@@ -146,7 +244,7 @@ class SQLiteStore(Store):
             )
         conn: sqlite3.Connection | None = None
         try:
-            # isolation_level=None: every statement commits on its own, which is what makes each one atomic
+            # isolation_level=None: no transaction unless asked for; writes ask for one (_execute), reads need none
             # Opening may wait for workers creating the same file at the same moment; only then is the short
             # busy timeout of every later call set.
             conn = sqlite3.connect(self.path, timeout=_WAL_WAIT, isolation_level=None)
@@ -194,33 +292,55 @@ class SQLiteStore(Store):
         now = time.time()
         return conn.execute(_RENEW, (now + ttl, key, expected, now)).rowcount == 1
 
+    def _admit(
+        self, conn: sqlite3.Connection, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str,
+        claim: str, lease: float,
+    ) -> Admission:
+        now = time.time()
+        recorded = nonce_key is None or conn.execute(
+            _SET_IF_ABSENT, (nonce_key, digest, now + nonce_ttl, now)
+        ).rowcount == 1
+        if not recorded:
+            row = conn.execute(_GET, (nonce_key, now)).fetchone()
+            if row is not None and row[0] != digest:
+                return Admission.REPLAYED
+        claimed = conn.execute(_SET_IF_ABSENT, (state_key, claim, now + lease, now)).rowcount == 1
+        self._wrote(conn, now)
+        return Admission.CLAIMED if claimed else Admission.HELD
+
     def _disconnect(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
     async def get(self, key: str) -> str | None:
-        return await self._run(self._get, key)
+        return await self._run(_READ, self._get, key)
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
-        await self._run(self._set, key, value, ttl)
+        await self._run(_WRITE, self._set, key, value, ttl)
 
     async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
-        return await self._run(self._set_if_absent, key, value, ttl)
+        return await self._run(_WRITE, self._set_if_absent, key, value, ttl)
 
     async def delete(self, key: str) -> None:
-        await self._run(self._delete, key)
+        await self._run(_WRITE, self._delete, key)
 
     async def compare_and_delete(self, key: str, expected: str) -> bool:
-        return await self._run(self._compare_and_delete, key, expected)
+        return await self._run(_WRITE, self._compare_and_delete, key, expected)
 
     async def renew(self, key: str, expected: str, ttl: float) -> bool:
-        return await self._run(self._renew, key, expected, ttl)
+        return await self._run(_WRITE, self._renew, key, expected, ttl)
+
+    async def admit(
+        self, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str, claim: str, lease: float
+    ) -> Admission:
+        return await self._run(_WRITES, self._admit, nonce_key, digest, nonce_ttl, state_key, claim, lease)
 
     async def close(self) -> None:
-        """Close the connection on its thread, then end the thread; closing twice is fine."""
+        """Let the thread finish the calls queued so far and close the connection; closing twice is fine."""
         if self._closed:
             return
         self._closed = True
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._disconnect)
-        self._executor.shutdown(wait=True)
+        if self._thread is not None:
+            self._calls.put(None)
+            await asyncio.to_thread(self._thread.join)
