@@ -74,7 +74,7 @@ async def await_by(work: Awaitable[T], deadline: float) -> T:
     A coroutine is first stepped by hand, in this task: one that finishes without suspending (an ASGI
     ``receive`` whose body already arrived, a memory-store call: the common cases) costs no timer at all.
     """
-    if not isinstance(work, Coroutine):
+    if not isinstance(work, types.CoroutineType):  # the concrete type: an ABC check costs more than the step
         return await _timeboxed(work, deadline)
     try:
         suspended_on = work.send(None)

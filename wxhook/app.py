@@ -33,7 +33,7 @@ from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
 from .observe import DEFERRED, Observer, show_info_logs
 from .protocol import JSON, SUCCESS, TEXT, XML, Inbound, Receive, Rejected, Scope, Send, respond
-from .replay import ReplayGuard
+from .replay import ReplayGuard, Stale
 from .replies import Reply
 from .routing import Router
 from .stores import MemoryStore, Store, StoreUnavailable, open_store
@@ -183,7 +183,7 @@ class Bot(Router):
         key = self.settings.aes_key
         envelope = Envelope(key, self.settings.appid or "") if key is not None else None
         self._inbound = Inbound(self.settings.token, envelope, self.settings.max_body_size,
-                                ReplayGuard(self.store, self.keys, timestamp_window), allow_plaintext=allow_plaintext,
+                                ReplayGuard(self.keys, timestamp_window), allow_plaintext=allow_plaintext,
                                 body_timeout=body_timeout)
         self.claim_lease = claim_lease
         self.handler_timeout = handler_timeout
@@ -406,7 +406,7 @@ class Bot(Router):
 
     async def _post(self, scope: Scope, receive: Receive, delivery: _Delivery) -> None:
         try:
-            document, delivery.sealed = await self._inbound.read(scope, receive)
+            document, delivery.sealed, nonce = await self._inbound.read(scope, receive)
             msg = delivery.msg = parse_message(document)
             ctx = self.context(msg)
             route = ctx.route
@@ -415,12 +415,16 @@ class Bot(Router):
             else:
                 name, deadline = "no handler", self.deadline
             delivery.handler = name
-            xml = await self._runtime.get().window.answer(msg, ctx, delivery.arrived + deadline, name, delivery.late)
+            xml = await self._runtime.get().window.answer(msg, ctx, delivery.arrived + deadline, name, delivery.late,
+                                                          nonce)
             if xml is ANSWERED:
                 return
             delivery.log(ctx.outcome)
         except Rejected as exc:
             await self._reject(scope, "POST", exc, delivery.send)
+            return
+        except Stale as exc:  # the nonce came back with another body
+            await self._reject(scope, "POST", Rejected(403, str(exc)), delivery.send)
             return
         except StoreUnavailable as exc:  # a fail_closed store: WeChat retries the delivery
             logger.error("store unavailable, answered 503: %s", exc)

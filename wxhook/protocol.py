@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from ._util import await_by
 from .crypto import Envelope, EnvelopeError, sign, signature_matches
-from .replay import ReplayGuard, Stale
+from .replay import Nonce, ReplayGuard, Stale
 from .xml import XMLError, cdata, parse_xml
 
 Scope = MutableMapping[str, Any]
@@ -104,8 +104,9 @@ class Inbound:
             raise Rejected(403, "signature mismatch: the request is not from WeChat, or WXHOOK_TOKEN differs "
                                 "from the Token in the Official Account's server configuration")
 
-    async def read(self, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bool]:
-        """The message's fields, verified and opened, and whether it came sealed (the reply must be too)."""
+    async def read(self, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bool, Nonce | None]:
+        """The message's fields, verified and opened; whether it came sealed (the reply must be too); and the
+        nonce record the reply window keeps with its claim (a different body under the same nonce is refused)."""
         query = parse_query(scope, "signature", "timestamp", "nonce")
         self._verify(query)
         try:
@@ -121,10 +122,10 @@ class Inbound:
         body = await self._read_body(scope, receive)
         if encrypt_type == "aes":
             encrypted = self._encrypted_part(body)
-            await self._fresh(query, encrypted.encode())
+            nonce = self._replay.nonce(query["timestamp"], query["nonce"], encrypted.encode())
             document = self._open(query, encrypted)
         else:
-            await self._fresh(query, body)
+            nonce = self._replay.nonce(query["timestamp"], query["nonce"], body)
             try:
                 document = parse_xml(body)
             except XMLError as exc:
@@ -132,13 +133,7 @@ class Inbound:
         missing = [tag for tag in _REQUIRED if not isinstance(document.get(tag), str) or not document[tag]]
         if missing:
             raise Rejected(400, f"message lacks {', '.join(missing)}")
-        return document, encrypt_type == "aes"
-
-    async def _fresh(self, query: dict[str, str], signed_part: bytes) -> None:
-        try:
-            await self._replay.check_nonce(query["timestamp"], query["nonce"], signed_part)
-        except Stale as exc:
-            raise Rejected(403, str(exc)) from None
+        return document, encrypt_type == "aes", nonce
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self._max_body_size

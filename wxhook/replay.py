@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import time
 
-from .stores import Store
 from .stores.keys import BotKeys
 
 
@@ -20,13 +19,30 @@ class Stale(Exception):
     """The push is outside the timestamp window or reuses a nonce; the message is the reason."""
 
 
+REUSED = "nonce already used with a different body: a replayed or forged request"
+
+
+class Nonce:
+    """A push's (timestamp, nonce) record: its store key, a digest of what it carried, how long to keep it."""
+
+    __slots__ = ("digest", "key", "ttl")
+
+    def __init__(self, key: str, digest: str, ttl: float) -> None:
+        self.key = key
+        self.digest = digest
+        self.ttl = ttl
+
+
 class ReplayGuard:
-    """``window`` seconds either side of this server's clock; None turns both checks off."""
+    """``window`` seconds either side of this server's clock; None turns both checks off.
 
-    __slots__ = ("_keys", "_store", "window")
+    The nonce is recorded by the reply window, in the same store call that claims the message (``Store.admit``):
+    one round trip for both.
+    """
 
-    def __init__(self, store: Store, keys: BotKeys, window: float | None) -> None:
-        self._store = store
+    __slots__ = ("_keys", "window")
+
+    def __init__(self, keys: BotKeys, window: float | None) -> None:
         self._keys = keys
         self.window = window
 
@@ -45,14 +61,10 @@ class ReplayGuard:
                 "is wrong"
             )
 
-    async def check_nonce(self, timestamp: str, nonce: str, signed_part: bytes) -> None:
-        """After the signature: remember this (timestamp, nonce) with a digest of what it carried."""
+    def nonce(self, timestamp: str, nonce: str, signed_part: bytes) -> Nonce | None:
+        """The record to keep for this push until its timestamp leaves the window (None: checks off)."""
         if self.window is None:
-            return
+            return None
         digest = hashlib.blake2b(signed_part, digest_size=12).hexdigest()
-        key = self._keys.nonce(timestamp, nonce[:64])
         ttl = max(int(timestamp) + self.window - time.time(), 1.0)
-        if await self._store.set_if_absent(key, digest, ttl):
-            return
-        if await self._store.get(key) not in (digest, None):
-            raise Stale("nonce already used with a different body: a replayed or forged request")
+        return Nonce(self._keys.nonce(timestamp, nonce[:64]), digest, ttl)

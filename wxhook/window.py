@@ -42,8 +42,9 @@ from .background import Background
 from .context import Context
 from .messages import Message, dedupe_key
 from .observe import COALESCED, DEFERRED
+from .replay import REUSED, Nonce, Stale
 from .replies import Reply, Text
-from .stores import Store
+from .stores import Admission, Store
 from .stores.keys import BotKeys, MessageKeys
 
 Handle = Callable[[Context], Awaitable[Reply | None]]
@@ -166,17 +167,23 @@ class Window:
         self.stats = stats
 
     async def answer(
-        self, msg: Message, ctx: Context, deadline: float, handler: str, late: Late
+        self, msg: Message, ctx: Context, deadline: float, handler: str, late: Late, nonce: Nonce | None
     ) -> str | Answered | None:
         """The passive reply XML to send for this delivery (None: answer "success"), or ``ANSWERED`` when the
         deadline passed while its handler ran here and ``late`` answered the request meanwhile.
 
         ``deadline`` is the loop time by which this delivery must be answered; ``handler`` names the work in
-        the log should it be cut off.
+        the log should it be cut off. ``nonce``, the push's nonce record, is kept in the same store call that claims
+        the message; ``Stale`` when it came before with another body.
         """
         key = dedupe_key(msg)
         keys = self._keys.message(key)
-        claim = await self._claim(keys)
+        fresh = self._claim_prefix + str(next(self._claims))
+        admission = await self._store.admit(None if nonce is None else nonce.key, "" if nonce is None else nonce.digest,
+                                            1.0 if nonce is None else nonce.ttl, keys.state, fresh, self._lease)
+        if admission is Admission.REPLAYED:
+            raise Stale(REUSED)
+        claim = fresh if admission is Admission.CLAIMED else None
         # A queued handler: the first delivery enqueues it and every delivery answers at once; if the queue
         # cannot be reached, the claimed delivery falls through and runs it here.
         enqueue = self._enqueue if ctx.route is not None and ctx.route.queue else None
@@ -207,7 +214,7 @@ class Window:
             await self._store.compare_and_delete(keys.waiter, waiter)
 
     async def _claim(self, keys: MessageKeys) -> str | None:
-        """Take the message's lease; None when a live runner (or a finished one) holds it."""
+        """Take the lease of a message whose runner's lapsed; None when a live runner (or a finished one) holds it."""
         claim = self._claim_prefix + str(next(self._claims))
         return claim if await self._store.set_if_absent(keys.state, claim, self._lease) else None
 

@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from tests.conftest import AES_KEY, APPID, TOKEN, serve
 from wxhook import Article, Bot, MemoryStore, Message, News
 from wxhook.crypto import Envelope, decode_aes_key
+from wxhook.stores import Admission
 from wxhook.testing import BotClient, message_xml
 
 
@@ -317,7 +318,7 @@ def test_a_store_that_cannot_open_stops_startup(tmp_path: Path) -> None:
 
 async def test_a_failing_store_is_answered_success_not_500(caplog: pytest.LogCaptureFixture) -> None:
     class BrokenStore(MemoryStore):
-        async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
+        async def admit(self, *args: Any) -> Admission:  # the first write a message makes
             raise OSError("disk full")
 
     bot = Bot(token=TOKEN, store=BrokenStore())
