@@ -9,20 +9,24 @@ slots (see ``RedisStore.admit``).
 
 Socket timeouts are short by default (1 s): a Redis that hangs must not keep a follower's message past
 WeChat's window. ``?socket_timeout=`` and ``?socket_connect_timeout=`` in the URL change them. One process
-holds at most 32 connections (``?max_connections=``), so a burst of messages queues for a connection instead
-of opening dozens at once.
+runs at most 32 commands at once (``?max_connections=``, so at most that many connections), so a burst of
+messages queues for a connection, in arrival order, instead of opening dozens at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 from .._util import LoopBound
 from ..config import ConfigError
 from .base import Admission, Store
+
+_T = TypeVar("_T")
 
 URL_FORMS = (
     "'redis://host:6379/0', 'rediss://…' for TLS, 'unix:///path/redis.sock', "
@@ -150,7 +154,8 @@ def _seconds(url: str, name: str, value: str | None) -> float:
 
 def connect(target: RedisTarget) -> Any:
     """A redis-py asyncio client for ``target`` (a Redis, a Sentinel master or a RedisCluster), decoding
-    replies to str."""
+    replies to str. Its pool does not wait for a free connection: the caller keeps at most ``_MAX_CONNECTIONS``
+    commands in flight (``RedisStore`` queues the rest itself)."""
     import redis.asyncio as aioredis
     from redis.asyncio.cluster import ClusterNode, RedisCluster
     from redis.asyncio.sentinel import Sentinel
@@ -163,15 +168,28 @@ def connect(target: RedisTarget) -> Any:
         timeouts = {name: options[name] for name in _TIMEOUTS}  # Sentinels often have no password of their own
         sentinel = Sentinel(list(target.nodes), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call]
         return sentinel.master_for(target.service, db=target.db, decode_responses=True, **options)
-    pool = aioredis.BlockingConnectionPool.from_url(
-        target.url, decode_responses=True, max_connections=_MAX_CONNECTIONS, timeout=options["socket_timeout"],
-        **options,
+    pool = aioredis.ConnectionPool.from_url(
+        target.url, decode_responses=True, max_connections=_MAX_CONNECTIONS, **options
     )
     return aioredis.Redis.from_pool(pool)
 
 
 def _ms(ttl: float) -> int:
     return max(int(ttl * 1000), 1)
+
+
+class _Client:
+    """redis-py's client in one event loop, and the gate that admits at most ``_MAX_CONNECTIONS`` commands at
+    once, the others waiting in arrival order. redis-py's own blocking pool lets a late caller overtake those
+    waiting, and under a burst some of them starve past its timeout."""
+
+    __slots__ = ("gate", "redis")
+
+    def __init__(self, target: RedisTarget) -> None:
+        self.redis = connect(target)
+        # a single server's URL may set ?max_connections= for its pool; Sentinel and Cluster URLs cannot
+        limit = self.redis.connection_pool.max_connections if target.kind == "single" else _MAX_CONNECTIONS
+        self.gate = asyncio.Semaphore(limit)
 
 
 class RedisStore(Store):
@@ -193,40 +211,46 @@ class RedisStore(Store):
         self.outage_errors = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
         self._passing = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._no_script = redis.exceptions.NoScriptError
-        self._client: LoopBound[Any] = LoopBound(lambda: connect(self.target))
+        self._client: LoopBound[_Client] = LoopBound(lambda: _Client(self.target))
 
     def may_pass(self, exc: Exception) -> bool:
         return isinstance(exc, self._passing) or super().may_pass(exc)
 
-    def _redis(self) -> Any:
-        return self._client.get()
+    async def _do(self, command: Callable[[Any], Awaitable[_T]]) -> _T:
+        """``command(client)``, once the gate lets it through."""
+        client = self._client.get()
+        async with client.gate:
+            return await command(client.redis)
 
     async def get(self, key: str) -> str | None:
-        value: Any = await self._redis().get(key)
+        value: Any = await self._do(lambda redis: redis.get(key))
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         if ttl is not None and ttl <= 0:  # already expired, as in the other stores
-            await self._redis().delete(key)
+            await self._do(lambda redis: redis.delete(key))
         else:
-            await self._redis().set(key, value, px=None if ttl is None else _ms(ttl))
+            await self._do(lambda redis: redis.set(key, value, px=None if ttl is None else _ms(ttl)))
 
     async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
         if ttl is not None and ttl <= 0:
-            return not await self._redis().exists(key)
-        return bool(await self._redis().set(key, value, nx=True, px=None if ttl is None else _ms(ttl)))
+            return not await self._do(lambda redis: redis.exists(key))
+        return bool(await self._do(lambda redis: redis.set(key, value, nx=True, px=None if ttl is None else _ms(ttl))))
 
     async def delete(self, key: str) -> None:
-        await self._redis().delete(key)
+        await self._do(lambda redis: redis.delete(key))
 
     async def _script(self, script: _Script, keys: int, *keys_and_args: str | int) -> Any:
         """Run ``script`` by its SHA1, loading it first on a server that does not know it yet (just started,
         flushed, failed over)."""
-        client = self._redis()
-        try:
-            return await client.evalsha(script.sha, keys, *keys_and_args)
-        except self._no_script:
-            return await client.eval(script.source, keys, *keys_and_args)
+
+        async def run(redis: Any) -> Any:
+            try:
+                return await redis.evalsha(script.sha, keys, *keys_and_args)
+            except self._no_script:
+                return await redis.eval(script.source, keys, *keys_and_args)
+
+        return await self._do(run)
 
     async def compare_and_delete(self, key: str, expected: str) -> bool:
         return bool(await self._script(_COMPARE_AND_DELETE, 1, key, expected))
@@ -242,7 +266,7 @@ class RedisStore(Store):
         if nonce_key is None or self.target.kind == "cluster":
             if nonce_key is not None and not await self._script(_RECORD_NONCE, 1, nonce_key, digest, _ms(nonce_ttl)):
                 return Admission.REPLAYED
-            claimed = await self._redis().set(state_key, claim, nx=True, px=_ms(lease))
+            claimed = await self._do(lambda redis: redis.set(state_key, claim, nx=True, px=_ms(lease)))
             return Admission.CLAIMED if claimed else Admission.HELD
         code = await self._script(_ADMIT, 2, nonce_key, state_key, digest, _ms(nonce_ttl), claim, _ms(lease))
         return _ADMISSIONS[int(code)]
@@ -250,4 +274,4 @@ class RedisStore(Store):
     async def close(self) -> None:
         client = self._client.take()
         if client is not None:
-            await client.aclose()
+            await client.redis.aclose()

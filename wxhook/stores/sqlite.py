@@ -72,6 +72,13 @@ class _Call(NamedTuple):
 _Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    """End a failed transaction; SQLite may have ended it already (a full disk, an I/O error)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
 def _settle(outcomes: list[_Outcome]) -> None:
     """On the caller's event loop: hand each call its result (a caller that gave up has a done future)."""
     for future, value, error in outcomes:
@@ -192,8 +199,12 @@ class SQLiteStore(Store):
                     running = False
                     break
                 batch.append(call)
+            try:
+                results = self._execute(batch)
+            except Exception as exc:  # never let the thread die: every later call would wait forever
+                results = [(None, exc)] * len(batch)
             outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-            for call, (value, error) in zip(batch, self._execute(batch), strict=True):
+            for call, (value, error) in zip(batch, results, strict=True):
                 outcomes.setdefault(call.loop, []).append((call.future, value, error))
             for loop, settled in outcomes.items():
                 with contextlib.suppress(RuntimeError):  # the caller's loop has closed: nobody waits
@@ -217,15 +228,14 @@ class SQLiteStore(Store):
         try:
             values = [call.op(conn, *call.args, **call.kwargs) for call in batch]
         except Exception as exc:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             if len(batch) == 1:
                 return [(None, exc)]
             return [outcome for call in batch for outcome in self._execute([call])]
         try:
             conn.execute("COMMIT")
         except Exception as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             return [(None, exc)] * len(batch)
         return [(value, None) for value in values]
 
