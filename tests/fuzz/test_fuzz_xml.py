@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz.conftest import examples
 from tests.fuzz.strategies import ANY_TEXT, as_parsed, message_dicts, xml_documents
-from wxhook.messages import Message, dedupe_key, parse_message
+from wxhook.messages import _MISNAMED, Message, _snake, _table, dedupe_key, parse_message
 from wxhook.xml import XMLError, _flat, _parse_tree, cdata, parse_xml
 
 
@@ -57,6 +58,26 @@ def test_xml_documents_parse_or_raise_xml_error(case: tuple[bytes, bool]) -> Non
 @given(message_dicts())
 def test_parse_message_never_raises_on_any_dict(raw: dict[str, Any]) -> None:
     _check_message(raw)
+
+
+def _constructed(cls: type[Message], raw: dict[str, Any]) -> Message:
+    """The message as the dataclass constructor builds it from the fields the naming rule gives."""
+    table = _table(cls)
+    values = {}
+    for tag, value in raw.items():
+        attr = _MISNAMED.get(cls, {}).get(tag) or _snake(tag)
+        if attr in table.converters:
+            values[attr] = table.converters[attr](value)
+    return cls(raw=MappingProxyType(raw), **values)
+
+
+@examples(100)
+@given(message_dicts())
+def test_parse_message_builds_what_the_constructor_builds(raw: dict[str, Any]) -> None:
+    msg = parse_message(raw)
+    # repr: every field but raw, and NaN reads the same in both (a NaN is unequal to itself)
+    assert repr(msg) == repr(_constructed(type(msg), raw))
+    assert msg.raw == raw
 
 
 @examples(200)
