@@ -89,6 +89,8 @@ def test_flat_documents_are_read_without_lxml_and_as_lxml_reads_them() -> None:
         b"<xml><A>]]></A></xml>",  # "]]>" outside CDATA
         b"<xml><A>1</B></xml>",  # mismatched tags
         b"<xml></xml>",  # no elements
+        b"<xml><" + b"A" * 300 + b">1</" + b"A" * 300 + b"></xml>",  # a long name
+        b"<xml><" + b"A" * 50_001 + b">1</" + b"A" * 50_001 + b"></xml>",  # a name too long for libxml2
     ],
 )
 def test_anything_else_is_left_to_lxml(body: bytes) -> None:

@@ -57,8 +57,9 @@ def _parse_tree(body: bytes) -> dict[str, Any]:
 # The flat scanner. WeChat's own documents are an <xml> root holding leaf elements, each plain text or one CDATA
 # section with layout around it; one regex reads them in well under half of lxml's time. Whatever it does not
 # fully recognise (entities, nesting, attributes, comments, a declaration, a BOM, another encoding, a repeated
-# tag, a whitespace-only CDATA, an XML-illegal character, any mention of a DOCTYPE) goes to lxml, which stays
-# the authority: the scanner answers only where lxml would answer the same (tests/fuzz/test_fuzz_xml.py).
+# tag, a name past 256 characters, a whitespace-only CDATA, an XML-illegal character, any mention of a DOCTYPE)
+# goes to lxml, which stays the authority: the scanner answers only where lxml would answer the same
+# (tests/fuzz/test_fuzz_xml.py holds it to that).
 #
 # Linear time on any input: every part of _ELEMENT is decided by the next character. Layout stops at "<", a
 # name at ">", text at "<", "&" or "]"; inside CDATA a "]" is consumed only when "]>" does not follow, so the
@@ -66,7 +67,7 @@ def _parse_tree(body: bytes) -> dict[str, Any]:
 # nested ambiguity to backtrack through). A failed attempt is therefore undone in one pass over what it read,
 # and findall never makes a second one: the last alternative takes the whole rest as the refusal.
 _LAYOUT = r"[ \t\n]*"
-_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
+_NAME = r"[A-Za-z_][A-Za-z0-9_.-]{0,255}"  # libxml2 refuses names past 50,000 characters
 _CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f"  # and U+FFFE, U+FFFF, looked for once per document instead
 _CDATA = rf"[^\]{_CONTROLS}]*(?:\](?!\]>)[^\]{_CONTROLS}]*)*"
 _PLAIN = rf"[^<&\]{_CONTROLS}]*(?:\](?!\]>)[^<&\]{_CONTROLS}]*)*"
