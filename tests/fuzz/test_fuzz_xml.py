@@ -144,6 +144,11 @@ def _tree(body: bytes) -> dict[str, Any] | None:
         return None
 
 
+def _in_order(document: dict[str, Any] | None) -> list[tuple[str, Any]] | None:
+    """The document's fields in order: the dedupe fingerprint reads them so."""
+    return None if document is None else list(document.items())
+
+
 @examples(300)
 @given(_flat_documents(_values, unique=False))
 @example(b"<xml><A> <![CDATA[ ]]> </A></xml>")
@@ -152,7 +157,7 @@ def _tree(body: bytes) -> dict[str, Any] | None:
 def test_flat_scanner_agrees_with_lxml_or_declines(body: bytes) -> None:
     flat = _flat(body)
     if flat is not None:
-        assert flat == _tree(body)
+        assert _in_order(flat) == _in_order(_tree(body))
 
 
 @examples(200)
@@ -160,4 +165,4 @@ def test_flat_scanner_agrees_with_lxml_or_declines(body: bytes) -> None:
 def test_flat_scanner_reads_every_clean_flat_document(body: bytes) -> None:
     flat = _flat(body)
     assert flat is not None
-    assert flat == _tree(body)
+    assert _in_order(flat) == _in_order(_tree(body))
