@@ -16,6 +16,7 @@ import redis.asyncio
 
 from wxhook import ConfigError
 from wxhook.stores import Admission, LockTimeout, MemoryStore, ResilientStore, SQLiteStore, Store, open_store
+from wxhook.stores.keys import BotKeys
 from wxhook.stores.sqlite import _WRITE
 
 TTL = 0.05
@@ -544,3 +545,12 @@ async def test_hundreds_of_calls_at_once_all_complete(store: Store) -> None:
     a connection, as redis-py's default pool made them past 100 ("Too many connections")."""
     await asyncio.gather(*(store.set(f"many:{i}", str(i), 10) for i in range(300)))
     assert await asyncio.gather(*(store.get(f"many:{i}") for i in range(300))) == [str(i) for i in range(300)]
+
+
+def test_message_keys_are_spelled_as_stores_hold_them() -> None:
+    keys = BotKeys("wx1").message("msg:1:00ab")
+    assert (keys.state, keys.waiter, keys.delivered) == (
+        "wxhook:{wx1:msg:1:00ab}:state", "wxhook:{wx1:msg:1:00ab}:waiter", "wxhook:{wx1:msg:1:00ab}:delivered"
+    )
+    long = BotKeys("wx1").message("event:o:1:VIEW:https://example.com/" + "a" * 100)
+    assert long.delivered == "wxhook:{wx1:c9f57f4312e0d0c6d0b6e0131daabae002596450}:delivered"  # a URL, hashed

@@ -25,7 +25,7 @@ import re
 import types
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 __all__ = [
@@ -530,28 +530,39 @@ _WRAPPERS = ("item", "List")
 _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 Converter = Callable[[Any], Any]
+_Setter = Callable[[Any, Any], None]
 _T = TypeVar("_T", bound="Message | MessagePart")
-_Slot = tuple[str, Converter] | None
+_Slot = tuple[_Setter, Converter] | None
 _LEARN_MAX = 256  # tags remembered per class; past it, unknown tags are looked at each time
 
 
 class _Table:
-    """Which attribute, through which converter, each tag fills in one class.
+    """Which attribute, through which converter, each tag fills in one class, and every field's default.
 
     Derived from the naming rule (an attribute is the snake_case of its tag) the first time a tag is seen,
-    so a new field needs no tag list: its name is its declaration.
+    so a new field needs no tag list: its name is its declaration. An attribute is filled through its slot's
+    own setter: the frozen dataclass ``__init__`` (keyword parsing, ``object.__setattr__`` per field) cost
+    more than everything else in building a message.
     """
 
-    __slots__ = ("converters", "slots")
+    __slots__ = ("converters", "defaults", "raw", "setters", "slots")
 
-    def __init__(self, converters: dict[str, Converter], misnamed: Mapping[str, str]) -> None:
+    def __init__(self, cls: type, converters: dict[str, Converter], misnamed: Mapping[str, str]) -> None:
+        if hasattr(cls, "__post_init__"):
+            raise TypeError(f"{cls.__name__}: messages are built without __init__; derive values in properties")
+        bare = ", ".join(f.name for f in fields(cls) if f.name in converters and f.default is MISSING)
+        if bare:
+            raise TypeError(f"{cls.__name__}: give {bare} a plain default (None, '', ()), for when its tag is missing")
         self.converters = converters
-        self.slots: dict[str, _Slot] = {tag: (attr, converters[attr]) for tag, attr in misnamed.items()}
+        self.setters: dict[str, _Setter] = {f.name: getattr(cls, f.name).__set__ for f in fields(cls)}
+        self.defaults = tuple((self.setters[f.name], f.default) for f in fields(cls) if f.name in converters)
+        self.raw = self.setters["raw"]
+        self.slots: dict[str, _Slot] = {tag: (self.setters[attr], converters[attr]) for tag, attr in misnamed.items()}
 
     def learn(self, tag: str) -> _Slot:
         attr = _snake(tag)
         converter = self.converters.get(attr)
-        slot = None if converter is None else (attr, converter)
+        slot = None if converter is None else (self.setters[attr], converter)
         if len(self.slots) < _LEARN_MAX:
             self.slots[tag] = slot
         return slot
@@ -595,6 +606,7 @@ _SCALARS: dict[Any, tuple[Converter, Converter]] = {
 }
 
 _TABLES: dict[type, _Table] = {}
+_new = object.__new__
 
 
 def _table(cls: type) -> _Table:
@@ -603,7 +615,7 @@ def _table(cls: type) -> _Table:
         return _TABLES[cls]
     hints = get_type_hints(cls)
     converters = {f.name: _converter(hints[f.name], cls) for f in fields(cls) if f.name != "raw"}
-    table = _TABLES[cls] = _Table(converters, _MISNAMED.get(cls, {}))
+    table = _TABLES[cls] = _Table(cls, converters, _MISNAMED.get(cls, {}))
     return table
 
 
@@ -652,13 +664,17 @@ def _repeated(entry: Converter) -> Converter:
 
 
 def _build(cls: type[_T], table: _Table, raw: dict[str, Any]) -> _T:
-    values = {}
+    """What ``cls(raw=..., **fields)`` would build, without its cost: defaults first, then each known tag."""
+    built = _new(cls)
+    for setter, default in table.defaults:
+        setter(built, default)
     slots = table.slots
     for tag, value in raw.items():
         known = slots[tag] if tag in slots else table.learn(tag)
         if known is not None:
-            values[known[0]] = known[1](value)
-    return cls(raw=types.MappingProxyType(raw), **values)
+            known[0](built, known[1](value))
+    table.raw(built, types.MappingProxyType(raw))
+    return built
 
 
 _Kind = tuple[type[Message], _Table]

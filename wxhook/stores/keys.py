@@ -14,15 +14,23 @@ import hashlib
 
 class MessageKeys:
     """The keys that carry one message through the reply window (and a queued job to its reply): ``state`` holds
-    the claim, then the outcome; ``waiter`` marks a retry waiting for it; ``delivered`` says how the reply went."""
+    the claim, then the outcome; ``waiter`` marks a retry waiting for it; ``delivered`` says how the reply went.
 
-    __slots__ = ("delivered", "state", "waiter")
+    Every message reads ``state``, few ever need the other two: they are spelled out only when read."""
+
+    __slots__ = ("_tag", "state")
 
     def __init__(self, namespace: str, key: str) -> None:
-        tag = f"wxhook:{{{namespace}:{key}}}:"
-        self.state = f"{tag}state"
-        self.waiter = f"{tag}waiter"
-        self.delivered = f"{tag}delivered"
+        self._tag = f"wxhook:{{{namespace}:{key}}}:"
+        self.state = self._tag + "state"
+
+    @property
+    def waiter(self) -> str:
+        return self._tag + "waiter"
+
+    @property
+    def delivered(self) -> str:
+        return self._tag + "delivered"
 
 
 class BotKeys:
