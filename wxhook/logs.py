@@ -3,15 +3,25 @@
 A webhook on the public internet is sent junk all day: each kind of rejection is logged once per source and
 interval, so a flood cannot fill the disk. Access tokens travel in query strings, and httpx logs every
 request URL at INFO: a filter on httpx's logger masks them (and any ``secret=``) before a handler sees them.
+
+Where wxhook owns the destination (its handler under plain uvicorn, the one ``wxhook run`` configures), the
+per-message lines are held back and written in batches: a write and a flush per line cost more than half of what
+wxhook spends on a message.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
+import threading
 import time
+import weakref
+from typing import TextIO
 
 logger = logging.getLogger("wxhook")
+MESSAGES = "wxhook.messages"
+"""The logger of the one line per message (see observe.py): the only one whose lines are held back."""
 
 # Whole parameter names, optionally after a prefix and an underscore (msg_signature=, component_access_token=);
 # errcode= is another parameter and stays.
@@ -84,3 +94,174 @@ def install_redaction() -> None:
         target = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in target.filters):
             target.addFilter(RedactSecrets())
+
+
+# Formatters whose output depends on nothing but the format string and the record's fields (uvicorn's adds the
+# padded, maybe coloured, level), and the fields that are the same for every INFO line of one logger.
+_PLAIN_FORMATTERS = frozenset({"logging.Formatter", "uvicorn.logging.DefaultFormatter",
+                               "uvicorn.logging.ColourizedFormatter"})
+_FIELD = re.compile(r"%\((\w+)\)")
+_FIXED_FIELDS = frozenset({"name", "levelname", "levelno", "levelprefix", "message"})
+_MARK = "\x00"
+_UNFRAMED = object()
+_instances: weakref.WeakSet[BufferedStreamHandler] = weakref.WeakSet()
+
+
+class BufferedStreamHandler(logging.Handler):
+    """A stream handler that holds back the lines of ``wxhook.messages`` at INFO and writes them together.
+
+    Held lines are written by a background thread ``interval`` seconds after the first of them, at once when
+    they pass ``limit`` characters, on ``flush()``, and at exit (``logging``'s exit hook flushes every handler).
+    Any other record first writes what is held, then itself, so the order holds and a warning is never late.
+    """
+
+    def __init__(self, stream: TextIO | None = None, interval: float = 0.25, limit: int = 1 << 16) -> None:
+        super().__init__()
+        self._lock = self.lock or threading.RLock()  # the handler's own lock, which logging renews after a fork
+        self.stream = sys.stderr if stream is None else stream
+        self.interval = interval
+        self.limit = limit
+        self._held: list[str] = []
+        self._size = 0
+        self._closed = False
+        self._due = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._framed_by: object = _UNFRAMED
+        self._frame: tuple[str, str] | None = None
+        _instances.add(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + "\n"
+            if record.name == MESSAGES and record.levelno <= logging.INFO:
+                self._hold(line)
+            else:
+                with self._lock:
+                    self._write("".join(self._take()) + line)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def add(self, message: str) -> bool:
+        """Holds the line a ``wxhook.messages`` record at INFO with this message would be written as, without
+        building the record. False when the formatter writes more than the level and the logger's name around
+        the message (a time, a thread): then only a record gives the right line."""
+        formatter = self.formatter
+        if formatter is not self._framed_by:
+            self._frame = _frame(formatter or logging.Formatter())
+            self._framed_by = formatter
+        if self._frame is None:
+            return False
+        try:
+            self._hold(self._frame[0] + message + self._frame[1])
+        except Exception:  # as logging does: a failing log must not fail the message
+            self.handleError(logging.makeLogRecord({"name": MESSAGES, "msg": message}))
+        return True
+
+    def write_held(self) -> None:
+        """``flush()`` for callers that must not fail on a broken stream (logging reports it, as for a record)."""
+        try:
+            self.flush()
+        except Exception:
+            self.handleError(logging.makeLogRecord({"name": MESSAGES, "msg": "(held message lines)"}))
+
+    def flush(self) -> None:
+        with self._lock:
+            self._write("".join(self._take()))
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._write("".join(self._take()))
+            self._due.set()
+        super().close()
+
+    def _hold(self, line: str) -> None:
+        with self._lock:
+            if self._closed:  # after logging's exit hook: nothing would write it later
+                self._write(line)
+                return
+            self._held.append(line)
+            self._size += len(line)
+            if self._size >= self.limit:
+                self._write("".join(self._take()))
+            elif len(self._held) == 1:
+                self._wake_writer()
+
+    def _take(self) -> list[str]:
+        held, self._held, self._size = self._held, [], 0
+        return held
+
+    def _write(self, text: str) -> None:
+        if text:
+            self.stream.write(text)
+        self.stream.flush()
+
+    def _wake_writer(self) -> None:
+        if self._writer is None or not self._writer.is_alive():  # first use, or a child process after a fork
+            self._due = threading.Event()
+            self._writer = threading.Thread(target=self._write_when_due, name="wxhook-log-writer", daemon=True)
+            try:
+                self._writer.start()
+            except RuntimeError:  # the interpreter is exiting: no thread would write them
+                self._write("".join(self._take()))
+                return
+        self._due.set()
+
+    def _write_when_due(self) -> None:
+        due = self._due
+        while not self._closed:
+            due.wait()
+            time.sleep(self.interval)
+            due.clear()
+            self.write_held()
+
+
+def _frame(formatter: logging.Formatter) -> tuple[str, str] | None:
+    """What ``formatter`` writes before and after the message of a ``wxhook.messages`` line at INFO (the line's
+    end included), or None when that depends on more than the level and the name."""
+    kind = type(formatter)
+    style = formatter._style
+    if (f"{kind.__module__}.{kind.__qualname__}" not in _PLAIN_FORMATTERS or type(style) is not logging.PercentStyle
+            or not set(_FIELD.findall(style._fmt)) <= _FIXED_FIELDS):
+        return None
+    text = formatter.format(logging.LogRecord(MESSAGES, logging.INFO, __file__, 0, _MARK, None, None))
+    before, found, after = text.partition(_MARK)
+    return (before, after + "\n") if found else None
+
+
+def write_held_lines() -> None:
+    """Writes what every ``BufferedStreamHandler`` holds. For a server's shutdown: a process that ends by a
+    signal (uvicorn raises SIGTERM again once it has stopped) skips the exit hook that would write them."""
+    for handler in list(_instances):
+        handler.write_held()
+
+
+class WriteHeldFirst(logging.Filter):
+    """On a logger that another handler writes to the same stream (uvicorn's own lines): the message lines held
+    so far go out first, so the stream stays in order, and uvicorn's last line ("Finished server process",
+    before it raises SIGTERM again) carries out the ones still held."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        write_held_lines()
+        return True
+
+
+def sole_buffered_handler(source: logging.Logger, level: int) -> BufferedStreamHandler | None:
+    """The handler of ours that alone would see a record of ``source`` at ``level``, if there is one: None as soon
+    as a filter on ``source``, or a handler of any other kind or with a filter, would see it too (someone
+    configured logging, and gets real records)."""
+    if source.filters or source.disabled:
+        return None
+    found: BufferedStreamHandler | None = None
+    node: logging.Logger | None = source
+    while node is not None:
+        for handler in node.handlers:
+            if level < handler.level:
+                continue
+            if found is not None or type(handler) is not BufferedStreamHandler or handler.filters:
+                return None
+            found = handler
+        node = node.parent if node.propagate else None
+    return found

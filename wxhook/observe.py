@@ -3,7 +3,9 @@
 The line is ``key=value`` pairs on the ``wxhook.messages`` logger at INFO, e.g.
 ``message type=text event=- user=4be1c0d2a1f3 handler=echo outcome=passive ms=3.1``. The follower's openid
 is hashed (a log is not the place for a personal identifier), and is stable, so one follower's messages
-can still be followed through the log.
+can still be followed through the log. Where the only handler that would see the line is wxhook's own
+(``show_info_logs`` below, ``wxhook run``), the line goes to it without a ``LogRecord``; anything else configured
+on the way (a handler, a filter) gets real records, as before.
 
 Outcomes: ``passive`` (answered in time, with a reply or "success"), ``deferred`` (the deadline passed; a late
 reply goes out through the API), ``coalesced`` (a retry of a message already claimed), ``error`` (the handler
@@ -18,7 +20,10 @@ import logging
 import sys
 from collections import Counter
 
-message_log = logging.getLogger("wxhook.messages")
+from .logs import MESSAGES, BufferedStreamHandler, WriteHeldFirst, sole_buffered_handler
+
+message_log = logging.getLogger(MESSAGES)
+_LINE = "message type=%s event=%s user=%s handler=%s outcome=%s ms=%.1f"
 
 PASSIVE, DEFERRED, COALESCED, ERROR, REJECTED = "passive", "deferred", "coalesced", "error", "rejected"
 OUTCOMES = (PASSIVE, DEFERRED, COALESCED, ERROR, REJECTED)
@@ -26,8 +31,18 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.5, 10.0)
 """Latency histogram bounds in seconds; 4.5 is the default deadline."""
 
 
+_tags: dict[str, str] = {}
+_MAX_TAGS = 2048
+
+
 def follower_tag(openid: str) -> str:
-    return hashlib.blake2b(openid.encode(), digest_size=6).hexdigest()
+    """The follower's hash, remembered for the followers seen lately: a lookup is a tenth of the hash's cost."""
+    tag = _tags.get(openid)
+    if tag is None:
+        if len(_tags) >= _MAX_TAGS:
+            _tags.clear()
+        tag = _tags[openid] = hashlib.blake2b(openid.encode(), digest_size=6).hexdigest()
+    return tag
 
 
 class Observer:
@@ -47,8 +62,10 @@ class Observer:
         self.latency_sum += seconds
         self.latency_count += 1
         if message_log.isEnabledFor(logging.INFO):
-            message_log.info("message type=%s event=%s user=%s handler=%s outcome=%s ms=%.1f", msg_type, event or "-",
-                             follower_tag(openid), handler.replace(" ", "_"), outcome, seconds * 1000)
+            args = (msg_type, event or "-", follower_tag(openid), handler.replace(" ", "_"), outcome, seconds * 1000)
+            ours = sole_buffered_handler(message_log, logging.INFO)
+            if ours is None or not ours.add(_LINE % args):
+                message_log.info(_LINE, *args)
 
     def rejected(self) -> None:
         self.outcomes[REJECTED] += 1
@@ -57,12 +74,17 @@ class Observer:
 def show_info_logs() -> None:
     """Under plain ``uvicorn`` nothing configures wxhook's loggers, and Python's last-resort handler prints only
     warnings: give wxhook a handler at INFO when nobody configured logging, so its lines show. An app that
-    configures logging itself (``logging.basicConfig``, dictConfig, ``wxhook run``) is left alone."""
+    configures logging itself (``logging.basicConfig``, dictConfig, ``wxhook run``) is left alone. The handler
+    holds the message lines back for a moment (see ``BufferedStreamHandler``); uvicorn's own lines on the same
+    stream write them first (``WriteHeldFirst``)."""
     wxhook_log = logging.getLogger("wxhook")
     if wxhook_log.handlers or logging.getLogger().handlers:
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = BufferedStreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
     wxhook_log.addHandler(handler)
+    server_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, WriteHeldFirst) for f in server_log.filters):
+        server_log.addFilter(WriteHeldFirst())
     if wxhook_log.level == logging.NOTSET:
         wxhook_log.setLevel(logging.INFO)

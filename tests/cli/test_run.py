@@ -21,6 +21,8 @@ from tests.e2e.test_echo_example import ROOT, free_port, wait_until_serving
 from wxhook.cli import main
 
 ECHO_TOKEN = "wxhook-echo"
+ECHO_APPID = "wx2c2769f8efd9abc2"
+ECHO_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
 def start(*argv: str, **env: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -59,10 +61,15 @@ def test_run_serves_the_bot_and_stops_cleanly(processes: list[subprocess.Popen[b
     assert main(["verify", url, "--token", ECHO_TOKEN]) == 0
     assert capsys.readouterr().out.startswith(f"OK: {url} answered the handshake")
     assert "server" not in httpx.get(url).headers  # production: the server header is dropped
+    assert main(["send", url, "text", "hello", "--token", ECHO_TOKEN, "--aes-key", ECHO_AES_KEY,
+                 "--appid", ECHO_APPID]) == 0
     status, output = stop(process)
     assert status == 0, output
     assert "Application shutdown complete." in output
     assert "wxhook: warning" not in output
+    (line,) = [line for line in output.splitlines() if "wxhook.messages" in line]
+    assert line.startswith("INFO:     wxhook.messages: message type=text event=- user=")
+    assert " handler=echo outcome=passive ms=" in line
 
 
 def test_shutdown_waits_for_background_work_and_wxhook_logs_at_info(

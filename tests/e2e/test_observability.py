@@ -69,18 +69,20 @@ def test_info_lines_show_under_plain_uvicorn(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_serving(url, server)
-        reply = asyncio.run(_send_safe(url))
-        assert reply == "logged"
+        replies = asyncio.run(_send_safe(url, 3))
+        assert replies == ["logged"] * 3
     finally:
-        server.terminate()
+        server.terminate()  # the lines held back for a moment are written as the server stops
         output = server.communicate(timeout=15)[0].decode()
-    assert "wxhook.messages: message type=text" in output and "outcome=passive" in output
+    lines = [line for line in output.splitlines() if line.startswith("INFO:     wxhook.messages: ")]
+    assert len(lines) == 3, output
+    assert all("message type=text" in line and "outcome=passive" in line for line in lines)
 
 
-async def _send_safe(url: str) -> str | None:
+async def _send_safe(url: str, count: int) -> list[str | None]:
     async with BotClient(url, token="wxhook-echo", appid="wx2c2769f8efd9abc2",
                          aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG") as wechat:
-        return (await wechat.send_text("logged")).content
+        return [(await wechat.send_text("logged")).content for _ in range(count)]
 
 
 async def test_metrics_and_health_routes() -> None:

@@ -98,12 +98,16 @@ def _shared_store(app: Any) -> bool:
 
 
 def _log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging, with wxhook's logger on the same handler, named, at ``level``."""
+    """uvicorn's logging, with wxhook's logger on a handler of its own (the same stream and form as uvicorn's,
+    the message lines written in batches, and written before each of uvicorn's lines), named, at ``level``."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["named"] = {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(name)s: "
                                      "%(message)s"}
-    config["handlers"]["named"] = {"formatter": "named", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    config["handlers"]["named"] = {"formatter": "named", "class": "wxhook.logs.BufferedStreamHandler",
+                                   "stream": "ext://sys.stderr"}
     config["loggers"]["wxhook"] = {"handlers": ["named"], "level": level.upper(), "propagate": False}
+    config["filters"] = {"held_first": {"()": "wxhook.logs.WriteHeldFirst"}}
+    config["loggers"]["uvicorn.error"]["filters"] = ["held_first"]
     return config
 
 
