@@ -27,7 +27,7 @@ from .config import ConfigError, load_settings, setting
 from .context import Context
 from .crypto import Envelope, sign
 from .dispatch import Dispatcher, ErrorHandler, Middleware
-from .logs import Throttle
+from .logs import Throttle, write_held_lines
 from .messages import Message, parse_message
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
@@ -336,14 +336,17 @@ class Bot(Router):
         """Called on ASGI lifespan shutdown: lets pending work finish within ``shutdown_grace``, then closes
         the API client and the store. Work that cannot finish in time is logged by name."""
         self._started = False
-        runtime = self._runtime.take()
-        if runtime is not None:
-            await runtime.background.drain(self.shutdown_grace)
-        if self._api is not None:
-            await self._api.aclose()
-        if self.queue is not None:
-            await self.queue.close()
-        await self.store.close()
+        try:
+            runtime = self._runtime.take()
+            if runtime is not None:
+                await runtime.background.drain(self.shutdown_grace)
+            if self._api is not None:
+                await self._api.aclose()
+            if self.queue is not None:
+                await self.queue.close()
+            await self.store.close()
+        finally:
+            write_held_lines()  # uvicorn ends a stopped worker by signal, past logging's own exit hook
 
     @asynccontextmanager
     async def lifespan(self, app: object = None) -> AsyncIterator[None]:
