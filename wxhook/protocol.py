@@ -122,8 +122,9 @@ class Inbound:
         body = await self._read_body(scope, receive)
         if encrypt_type == "aes":
             encrypted = self._encrypted_part(body)
-            nonce = self._replay.nonce(query["timestamp"], query["nonce"], encrypted.encode())
             document = self._open(query, encrypted)
+            # The checked msg_signature already digests the Encrypt value: another body under this nonce has another.
+            nonce = self._replay.nonce(query["timestamp"], query["nonce"], query["msg_signature"].lower().encode())
         else:
             nonce = self._replay.nonce(query["timestamp"], query["nonce"], body)
             try:

@@ -62,7 +62,10 @@ class ReplayGuard:
             )
 
     def nonce(self, timestamp: str, nonce: str, signed_part: bytes) -> Nonce | None:
-        """The record to keep for this push until its timestamp leaves the window (None: checks off)."""
+        """The record to keep for this push until its timestamp leaves the window (None: checks off).
+
+        ``signed_part`` stands for the body: the plaintext body itself, or in safe mode the ``msg_signature``,
+        which covers the ``Encrypt`` value."""
         if self.window is None:
             return None
         digest = hashlib.blake2b(signed_part, digest_size=12).hexdigest()
