@@ -32,7 +32,7 @@ _WRAPPER_OPTIONS = ("fail_closed", "timeout")
 def _redis(url: str) -> Store:
     from .redis import RedisStore  # redis-py is an optional dependency
 
-    return RedisStore(url)
+    return RedisStore(url, socket_timeout=None)  # open_store wraps it in a ResilientStore, which bounds each call
 
 
 # The one table of backends: a new store is a class and a line here.

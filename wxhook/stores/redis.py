@@ -7,8 +7,10 @@ is swept. Each command touches one key, or keys of one message, so the same code
 Sentinel and on a Cluster; only ``admit`` differs on a Cluster, where a nonce and a message live in different
 slots (see ``RedisStore.admit``).
 
-Socket timeouts are short by default (1 s): a Redis that hangs must not keep a follower's message past
-WeChat's window. ``?socket_timeout=`` and ``?socket_connect_timeout=`` in the URL change them. One process
+Timeouts are short (1 s to connect, 1.5 s per call by default): a Redis that hangs must not keep a follower's
+message past WeChat's window. ``?socket_connect_timeout=`` changes the first; the store a URL opens bounds each
+whole call (``?timeout=``, ``ResilientStore``) rather than each socket read and write, which in redis-py costs a
+task per command; ``?socket_timeout=`` adds that bound too. One process
 runs at most 32 commands at once (``?max_connections=``, so at most that many connections), so a burst of
 messages queues for a connection, in arrival order, instead of opening dozens at once.
 """
@@ -93,9 +95,12 @@ class RedisTarget:
     password: str | None = None
     timeouts: dict[str, float] = field(default_factory=dict)
 
-    def connection_options(self) -> dict[str, Any]:
-        """Credentials and socket timeouts (defaults filled in) for redis-py clients."""
-        options: dict[str, Any] = {name: self.timeouts.get(name, _DEFAULT_TIMEOUT) for name in _TIMEOUTS}
+    def connection_options(self, socket_timeout: float | None = _DEFAULT_TIMEOUT) -> dict[str, Any]:
+        """Credentials and socket timeouts for redis-py clients: the URL's, else 1 s to connect and
+        ``socket_timeout`` to read or write."""
+        options: dict[str, Any] = {"socket_timeout": self.timeouts.get("socket_timeout", socket_timeout),
+                                   "socket_connect_timeout": self.timeouts.get("socket_connect_timeout",
+                                                                               _DEFAULT_TIMEOUT)}
         if self.username is not None:
             options["username"] = self.username
         if self.password is not None:
@@ -152,7 +157,7 @@ def _seconds(url: str, name: str, value: str | None) -> float:
     return seconds
 
 
-def connect(target: RedisTarget) -> Any:
+def connect(target: RedisTarget, socket_timeout: float | None = _DEFAULT_TIMEOUT) -> Any:
     """A redis-py asyncio client for ``target`` (a Redis, a Sentinel master or a RedisCluster), decoding
     replies to str. Its pool does not wait for a free connection: the caller keeps at most ``_MAX_CONNECTIONS``
     commands in flight (``RedisStore`` queues the rest itself)."""
@@ -160,7 +165,7 @@ def connect(target: RedisTarget) -> Any:
     from redis.asyncio.cluster import ClusterNode, RedisCluster
     from redis.asyncio.sentinel import Sentinel
 
-    options = target.connection_options()
+    options = target.connection_options(socket_timeout)
     if target.kind == "cluster":
         nodes = [ClusterNode(host, port) for host, port in target.nodes]
         return RedisCluster(startup_nodes=nodes, decode_responses=True, **options)
@@ -185,8 +190,8 @@ class _Client:
 
     __slots__ = ("gate", "redis")
 
-    def __init__(self, target: RedisTarget) -> None:
-        self.redis = connect(target)
+    def __init__(self, target: RedisTarget, socket_timeout: float | None) -> None:
+        self.redis = connect(target, socket_timeout)
         # a single server's URL may set ?max_connections= for its pool; Sentinel and Cluster URLs cannot
         limit = self.redis.connection_pool.max_connections if target.kind == "single" else _MAX_CONNECTIONS
         self.gate = asyncio.Semaphore(limit)
@@ -197,9 +202,13 @@ class RedisStore(Store):
 
     The connection pool belongs to the event loop that first uses it; a store used from a new loop (a test
     serving the same bot twice) opens a new pool there.
+
+    ``socket_timeout`` bounds each read and write when the URL sets no ``?socket_timeout=``. ``open_store``
+    passes None: the ``ResilientStore`` it wraps around this one bounds every whole call already, and
+    redis-py's own timeout costs a task per command it sends (``asyncio.wait_for``).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, socket_timeout: float | None = _DEFAULT_TIMEOUT) -> None:
         try:
             import redis.exceptions
         except ImportError:
@@ -211,7 +220,7 @@ class RedisStore(Store):
         self.outage_errors = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
         self._passing = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._no_script = redis.exceptions.NoScriptError
-        self._client: LoopBound[_Client] = LoopBound(lambda: _Client(self.target))
+        self._client: LoopBound[_Client] = LoopBound(lambda: _Client(self.target, socket_timeout))
 
     def may_pass(self, exc: Exception) -> bool:
         return isinstance(exc, self._passing) or super().may_pass(exc)
