@@ -13,7 +13,7 @@ from pathlib import Path
 
 import environment
 import loadtest
-from loadtest import BARE, STARLETTE_WECHATPY, WEROBOT, WXHOOK, WXHOOK_REDIS, WXHOOK_SQLITE, Row
+from loadtest import BARE, RAW, STARLETTE_WECHATPY, WEROBOT, WXHOOK, WXHOOK_REDIS, WXHOOK_SQLITE, Row
 from services import SERVER_CPU, pinned, private_redis
 
 Figures = dict[str, float]
@@ -138,6 +138,17 @@ def targets(rows: list[Row], routes: Figures | None, held: dict[str, Figures]) -
     ]
 
 
+def reference(rows: list[Row]) -> None:
+    """Where the minimal raw ASGI handler (the protocol's work and nothing else) lands: the floor to read the
+    targets' ratios against on this machine."""
+    rates = {(row.contender, row.mode): row.rate for row in rows if not row.failed}
+    for mode, ceiling in (("plaintext", (BARE, "plaintext")), ("safe mode", (STARLETTE_WECHATPY, "safe mode"))):
+        raw, ours, top = rates.get((RAW, mode)), rates.get((WXHOOK, mode)), rates.get(ceiling)
+        if raw and ours and top:
+            print(f"\nreference, {mode}: the {RAW} runs at {raw / top:.2f} × {ceiling[0]} ({ceiling[1]}); "
+                  f"wxhook at {ours / raw:.2f} × the {RAW}")
+
+
 def report(rows: list[Row], routes: Figures | None, held: dict[str, Figures], goals: list[Target]) -> None:
     if rows:
         print("\n| server | mode | req/s | p50 ms | p99 ms | errors | note |\n"
@@ -156,6 +167,7 @@ def report(rows: list[Row], routes: Figures | None, held: dict[str, Figures], go
             print(f"| {store} | {figures['held_bytes_per_push']:,.0f} | {figures['rss_first_mb']:.1f} MB "
                   f"| {figures['rss_second_mb']:.1f} MB | {figures['growth_mb']:+.1f} MB "
                   f"| {figures['longest_batch_s']:.0f} s | {note} |")
+    reference(rows)
     print("\n| target | measured | verdict |\n| --- | ---: | --- |")
     for goal in goals:
         print(f"| {goal.label} | {'—' if goal.value is None else f'{goal.value:.2f}'} | {goal.verdict} |")

@@ -64,6 +64,7 @@ WXHOOK_REDIS = "wxhook, Redis store"
 STARLETTE_WECHATPY = "Starlette + wechatpy"
 WEROBOT = "WeRoBot (gunicorn)"
 BARE = "bare Starlette route"
+RAW = "minimal raw ASGI handler"
 CONTENDERS = (
     Contender(WXHOOK, _uvicorn("wxhook_echo:bot")),
     Contender(WXHOOK_SQLITE, _uvicorn("wxhook_echo:bot"), modes=("plaintext",), store="sqlite"),
@@ -71,6 +72,7 @@ CONTENDERS = (
     Contender(STARLETTE_WECHATPY, _uvicorn("starlette_wechatpy:app")),
     Contender(WEROBOT, _gunicorn("werobot_echo:app")),
     Contender(BARE, _uvicorn("starlette_constant:app"), modes=("plaintext",), check="constant"),
+    Contender(RAW, _uvicorn("raw_asgi:app")),
 )
 
 
