@@ -80,12 +80,13 @@ async def await_by(work: Awaitable[T], deadline: float) -> T:
         suspended_on = work.send(None)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
-    return await _timeboxed(_go_on(work, suspended_on), deadline)
+    return await _timeboxed(resume(work, suspended_on), deadline)
 
 
 @types.coroutine
-def _go_on(work: Coroutine[Any, Any, T], suspended_on: Any) -> Generator[Any, Any, T]:
-    """Drive the rest of a coroutine that was stepped by hand, in the same task, as ``await`` would."""
+def resume(work: Coroutine[Any, Any, T], suspended_on: Any) -> Generator[Any, Any, T]:
+    """Drive the rest of a coroutine that was stepped by hand (``work.send(None)`` gave ``suspended_on``), in
+    the same task, as ``await`` would."""
     while True:
         try:
             try:

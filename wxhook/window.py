@@ -37,6 +37,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from ._util import resume
 from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
 from .context import Context
@@ -47,7 +48,7 @@ from .replies import Reply, Text
 from .stores import Admission, Store
 from .stores.keys import BotKeys, MessageKeys
 
-Handle = Callable[[Context], Awaitable[Reply | None]]
+Handle = Callable[[Context], Coroutine[Any, Any, Reply | None]]
 Late = Callable[[str | None], Coroutine[Any, Any, None]]
 """Answers a request whose deadline passed while its handler ran: with the interim reply XML, or None
 ("success")."""
@@ -221,7 +222,19 @@ class Window:
     async def _run_here(self, msg: Message, ctx: Context, key: str, keys: MessageKeys, claim: str, deadline: float,
                         handler: str, late: Late) -> str | Answered | None:
         """Run the handler in this request's task; answer passively if it returns in time, else through ``late``
-        at the deadline and then, when it returns, through the API (unless a retry answered it meanwhile)."""
+        at the deadline and then, when it returns, through the API (unless a retry answered it meanwhile).
+
+        The handler is stepped by hand first: one that returns without waiting on anything (the usual echo,
+        keyword or menu handler) let nothing else run meanwhile, so no retry or deadline can have seen it, and
+        it needs none of the bookkeeping below."""
+        work = self._handle(ctx)
+        try:
+            suspended_on = work.send(None)
+        except StopIteration as done:
+            value = self._outcome_of(msg, done.value)
+            await self._store.set(keys.state, _DONE + value, self._retention)
+            ctx.release()
+            return self._passive(msg, value)
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None  # an ASGI request always runs in a task
@@ -229,10 +242,10 @@ class Window:
         self._runs[key] = run
         self._watch(run, loop)
         value = _NO_REPLY
-        reply = None
+        reply: Reply | None = None
         try:
             try:
-                reply = await self._handle(ctx)
+                reply = await resume(work, suspended_on)
             except asyncio.CancelledError:
                 if not run.timed_out:
                     logger.error("abandoned the handler %s for %s: cancelled before it finished (the server's "
@@ -244,8 +257,7 @@ class Window:
                 logger.error("the handler for %s ran past handler_timeout (%gs) and was cancelled; the follower gets "
                              "no reply", key, self._handler_timeout)
             run.settling = True
-            if reply is not None:
-                value = _REPLY + reply.render(msg.from_user_name, msg.to_user_name, int(time.time()))
+            value = self._outcome_of(msg, reply)
             # The outcome replaces the claim in one write: a retry that reads it needs no second key.
             await self._store.set(keys.state, _DONE + value, self._retention)
         finally:
@@ -266,6 +278,12 @@ class Window:
         if run.fallback is not None:
             await run.fallback  # the ASGI call ends only after its response went out
         return ANSWERED
+
+    @staticmethod
+    def _outcome_of(msg: Message, reply: Reply | None) -> str:
+        """What the store keeps for a retry: the rendered reply, or the mark for none."""
+        return _NO_REPLY if reply is None else _REPLY + reply.render(msg.from_user_name, msg.to_user_name,
+                                                                     int(time.time()))
 
     def _watch(self, run: _Run, loop: asyncio.AbstractEventLoop) -> None:
         """Put the run on the deadline heap (arming the alarm when it is due first) and the lease tick."""
