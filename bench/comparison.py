@@ -63,10 +63,8 @@ def http(options: argparse.Namespace) -> list[Row]:
         return []
     best: dict[tuple[str, str], Row] = {}
     with tempfile.TemporaryDirectory() as directory, private_redis() as redis_url:
-        print("writing the pushes ...", flush=True)
         size = int(options.max_rate * (options.warmup + options.duration + 1))
-        load = loadtest.Load(wrk, loadtest.write_pools(Path(directory), size), options.warmup, options.duration,
-                             options.connections)
+        load = loadtest.Load(wrk, Path(directory), size, options.warmup, options.duration, options.connections)
         for number in range(1, options.rounds + 1):
             for contender in loadtest.chosen(options.only):
                 for mode in contender.modes:

@@ -16,7 +16,7 @@ import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,27 +111,34 @@ class Row:
         return bool(self.problem) or self.wrong > 0
 
 
+FRESH_FOR = 120.0
+"""Seconds a pool of pushes is used before it is written again: their timestamps must stay well inside the
+300 s window wxhook (rightly) enforces, however long the whole comparison takes."""
+
+
 @dataclass(frozen=True, slots=True)
 class Load:
     wrk: str
-    pools: dict[str, Path]
-    """The pushes file per mode."""
+    directory: Path
+    size: int
+    """Pushes per pool: enough for one warm-up and one measured run at the highest expected rate."""
     warmup: float
     duration: float
     connections: int
+    written: dict[str, float] = field(default_factory=dict)
+    """When each mode's pool was written (time.monotonic())."""
 
-
-def write_pools(directory: Path, size: int) -> dict[str, Path]:
-    """``size`` distinct pushes per mode, one a line, as pushes.lua reads them."""
-    pools = {}
-    for mode in MODES:
-        started = time.perf_counter()
-        path = pools[mode] = directory / f"{mode.replace(' ', '-')}.pushes"
-        with path.open("w") as out:
-            for push in Signer(sealed=mode != "plaintext").texts(size):
-                out.write(f"{push.target} {push.body.decode()}\n")
-        print(f"  {size:,} {mode} pushes written in {time.perf_counter() - started:.1f} s", flush=True)
-    return pools
+    def pool(self, mode: str) -> Path:
+        """The pushes file of ``mode``, written again first when it is older than ``FRESH_FOR``."""
+        path = self.directory / f"{mode.replace(' ', '-')}.pushes"
+        if time.monotonic() - self.written.get(mode, -FRESH_FOR) >= FRESH_FOR:
+            started = time.perf_counter()
+            with path.open("w") as out:
+                for push in Signer(sealed=mode != "plaintext").texts(self.size):
+                    out.write(f"{push.target} {push.body.decode()}\n")
+            self.written[mode] = time.monotonic()
+            print(f"  {self.size:,} {mode} pushes written in {time.perf_counter() - started:.1f} s", flush=True)
+        return path
 
 
 def _fields(document: bytes) -> dict[str, str]:
@@ -161,7 +168,7 @@ def _probe(url: str, mode: str, check: str) -> str | None:
 
 def _wrk(load: Load, url: str, mode: str, check: str, first: int, seconds: float) -> dict[str, Any]:
     argv = [load.wrk, "-t1", f"-c{load.connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-            "-s", str(LUA), url + "/", "--", str(load.pools[mode]), check, str(first)]
+            "-s", str(LUA), url + "/", "--", str(load.pool(mode)), check, str(first)]
     run = subprocess.run(pinned(argv, LOAD_CPU), capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
     return result
@@ -192,6 +199,7 @@ def _environ() -> dict[str, str]:
 
 def measure(contender: Contender, mode: str, load: Load, redis_url: str | None) -> Row:
     """One fresh server: probe, warm up, measure."""
+    load.pool(mode)  # written again now if it is getting old, not between the warm-up and the measured run
     try:
         with _server(contender, mode, redis_url) as url:
             problem = _probe(url, mode, contender.check)
