@@ -11,7 +11,8 @@ missing; then the script runs again inside that venv. Three parts, each printed 
 - http: each contender served by one worker pinned to core 0, wrk on core 1 sending distinct, correctly signed
   pushes and checking every answer (loadtest.py); the best of --rounds runs counts.
 - dispatch: 10,000 keywords and 1,000 CLICK keys against one of each (dispatch.py).
-- memory: two batches of distinct pushes, each followed by its retry window, per store (memory.py).
+- memory: two batches of distinct pushes, each followed by its windows (retry, and the nonce records'
+  timestamp window), per store (memory.py).
 
 Exits 1 when a contender cannot be served or answers wrongly, whatever the figures; with --check also when a
 target is missed.
@@ -43,10 +44,12 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--store-messages", type=int, default=5000,
                         help="pushes per memory batch, SQLite and Redis stores")
     parser.add_argument("--retry-window", type=float, default=60.0, help="the bots' retry_window in the memory part")
+    parser.add_argument("--timestamp-window", type=float, default=300.0,
+                        help="the bots' timestamp_window in the memory part (how long nonce records live)")
     options = parser.parse_args()
     if options.smoke:
         options.duration, options.warmup, options.rounds, options.max_rate = 1.0, 1.0, 1, 5000
-        options.messages, options.store_messages, options.retry_window = 1000, 300, 1.0
+        options.messages, options.store_messages, options.retry_window, options.timestamp_window = 1000, 300, 1.0, 5.0
     unknown = set(options.parts.split(",")) - {"http", "dispatch", "memory"}
     if unknown:
         parser.error(f"unknown part(s) {', '.join(sorted(unknown))}: choose from http, dispatch, memory")

@@ -1,5 +1,5 @@
 """Whether the reply window's memory stays bounded: two batches of distinct pushes from distinct followers, each
-followed by its retry window, through the whole ASGI app in-process (plaintext, default settings).
+followed by its windows, through the whole ASGI app in-process (plaintext, default settings).
 
     python bench/memory.py [--store memory|sqlite|redis] [--messages 100000] [--retry-window 60]
 
@@ -8,8 +8,10 @@ a batch leaves behind is swept before the next one piles up) and the bytes the s
 window is open: RSS growth for the memory store, the database file for SQLite (after a checkpoint), Redis's
 used_memory for Redis. Both figures hold only when each batch is over before its retry window: a slower batch
 sees its first pushes expire while it runs (the longest batch is reported, and compare.py voids the figures
-then). The windows really elapse (default 60 s each): moving the clocks instead would mean
-patching the store's and the event loop's time sources, which a refactor would silently bypass.
+then). The windows really elapse: the retry window (60 s by default) and the replay window (a push's nonce record
+lives until its timestamp is ``timestamp_window``, 300 s, old), whichever is longer, so what a batch leaves behind
+has expired when RSS is read; moving the clocks instead would mean patching the store's and the event loop's
+time sources, which a refactor would silently bypass.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def _held(store: str, url: str | None) -> Callable[[], int]:
     return rss
 
 
-async def measure(store: str, messages: int, retry_window: float) -> dict[str, float]:
+async def measure(store: str, messages: int, retry_window: float, timestamp_window: float) -> dict[str, float]:
     with ExitStack() as stack:
         url = None
         if store == "sqlite":
@@ -94,7 +96,7 @@ async def measure(store: str, messages: int, retry_window: float) -> dict[str, f
             if url is None:
                 raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
         held = _held(store, url)
-        bot = Bot(token=TOKEN, appid=APPID, store=url, retry_window=retry_window)
+        bot = Bot(token=TOKEN, appid=APPID, store=url, retry_window=retry_window, timestamp_window=timestamp_window)
         bot.on_text(_echo)
         signer = Signer(sealed=False)
         await bot.startup()
@@ -103,10 +105,11 @@ async def measure(store: str, messages: int, retry_window: float) -> dict[str, f
             before = held()
             took = await _batch(bot, signer, _WARMUP, messages)
             held_per_push = (held() - before) / messages
-            await asyncio.sleep(retry_window + 1)
+            windows = max(retry_window, timestamp_window) + 1
+            await asyncio.sleep(windows)
             first = rss()
             took = max(took, await _batch(bot, signer, _WARMUP + messages, messages))
-            await asyncio.sleep(retry_window + 1)
+            await asyncio.sleep(windows)
             second = rss()
         finally:
             await bot.shutdown()
@@ -119,9 +122,11 @@ def main() -> None:
     parser.add_argument("--store", choices=("memory", "sqlite", "redis"), default="memory")
     parser.add_argument("--messages", type=int, default=100_000, help="pushes per batch")
     parser.add_argument("--retry-window", type=float, default=60.0, help="Bot(retry_window=...), default 60 s")
+    parser.add_argument("--timestamp-window", type=float, default=300.0,
+                        help="Bot(timestamp_window=...), default 300 s: how long a nonce record lives")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     args = parser.parse_args()
-    figures = asyncio.run(measure(args.store, args.messages, args.retry_window))
+    figures = asyncio.run(measure(args.store, args.messages, args.retry_window, args.timestamp_window))
     if args.json:
         print(json.dumps(figures))
     else:
