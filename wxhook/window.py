@@ -179,7 +179,7 @@ class Window:
         """
         key = dedupe_key(msg)
         keys = self._keys.message(key)
-        fresh = self._claim_prefix + str(next(self._claims))
+        fresh = self._new_claim()
         admission = await self._store.admit(None if nonce is None else nonce.key, "" if nonce is None else nonce.digest,
                                             1.0 if nonce is None else nonce.ttl, keys.state, fresh, self._lease)
         if admission is Admission.REPLAYED:
@@ -214,9 +214,13 @@ class Window:
         finally:
             await self._store.compare_and_delete(keys.waiter, waiter)
 
+    def _new_claim(self) -> str:
+        """A claim value no other runner of any process holds: this process's random prefix and a counter."""
+        return self._claim_prefix + str(next(self._claims))
+
     async def _claim(self, keys: MessageKeys) -> str | None:
         """Take the lease of a message whose runner's lapsed; None when a live runner (or a finished one) holds it."""
-        claim = self._claim_prefix + str(next(self._claims))
+        claim = self._new_claim()
         return claim if await self._store.set_if_absent(keys.state, claim, self._lease) else None
 
     async def _run_here(self, msg: Message, ctx: Context, key: str, keys: MessageKeys, claim: str, deadline: float,
