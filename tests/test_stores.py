@@ -15,8 +15,17 @@ import pytest
 import redis.asyncio
 
 from wxhook import ConfigError
-from wxhook.stores import Admission, LockTimeout, MemoryStore, ResilientStore, SQLiteStore, Store, open_store
+from wxhook.stores import (
+    Admission,
+    LockTimeout,
+    MemoryStore,
+    ResilientStore,
+    SQLiteStore,
+    Store,
+    open_store,
+)
 from wxhook.stores.keys import BotKeys
+from wxhook.stores.redis import RedisStore
 from wxhook.stores.sqlite import _WRITE
 
 TTL = 0.05
@@ -257,6 +266,63 @@ async def test_redis_reloads_its_scripts_after_a_flush(redis_url: str) -> None:
     finally:
         await client.aclose()
         await store.close()
+
+
+async def _connected_clients(client: Any) -> int:
+    return sum(1 for line in (await client.client_list()) if line.get("name") != "wxhook-test-observer")
+
+
+async def test_redis_commands_of_one_turn_share_one_pipeline(redis_url: str) -> None:
+    """Hundreds of commands issued at once go out together: one connection, one round trip, not one each; a
+    script the server lost is loaded again inside the pipeline, and a command that fails fails alone."""
+    await _empty_redis(redis_url)
+    store = open_store(redis_url)
+    observer = redis.asyncio.from_url(redis_url, decode_responses=True, client_name="wxhook-test-observer")
+    try:
+        await observer.rpush("a list", "x")
+        await observer.script_flush()
+        admitted = await asyncio.gather(
+            *(store.admit(f"n:{i}", "digest", 60, f"m:{i}", "claim", 60) for i in range(200)))
+        assert admitted == [Admission.CLAIMED] * 200
+        assert await _connected_clients(observer) == 1
+        wrong_type, *values = await asyncio.gather(
+            store.shared.get("a list"),  # type: ignore[attr-defined]
+            *(store.get(f"m:{i}") for i in range(200)), return_exceptions=True)
+        assert isinstance(wrong_type, redis.exceptions.ResponseError) and "WRONGTYPE" in str(wrong_type)
+        assert values == ["claim"] * 200
+        assert await _connected_clients(observer) == 1
+        assert await asyncio.gather(*(store.compare_and_delete(f"m:{i}", "claim") for i in range(200))) == [True] * 200
+        assert await observer.dbsize() == 201  # the list and the 200 nonce records
+    finally:
+        await observer.aclose()
+        await store.close()
+
+
+async def test_redis_callers_that_give_up_stop_their_pipeline() -> None:
+    """A Redis that accepts connections and never answers: each caller's own timeout ends its wait, and once every
+    caller of a pipeline has given up, the pipeline stops too (no task, no connection left waiting forever)."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+        await reader.read(1 << 16)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    store = RedisStore(f"redis://127.0.0.1:{port}/0", socket_timeout=None)
+    try:
+        results = await asyncio.gather(*(asyncio.wait_for(store.get(f"k{i}"), 0.2) for i in range(5)),
+                                       return_exceptions=True)
+        assert all(isinstance(r, asyncio.TimeoutError) for r in results)
+        assert len(accepted) == 1  # the five commands were one pipeline
+        await asyncio.sleep(0.05)
+        assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+    finally:
+        await store.close()
+        server.close()
+        for writer in accepted:
+            writer.close()
+        await server.wait_closed()
 
 
 async def test_sqlite_calls_queued_together_run_as_one_batch(tmp_path: Path) -> None:

@@ -10,25 +10,24 @@ slots (see ``RedisStore.admit``).
 Timeouts are short (1 s to connect, 1.5 s per call by default): a Redis that hangs must not keep a follower's
 message past WeChat's window. ``?socket_connect_timeout=`` changes the first; the store a URL opens bounds each
 whole call (``?timeout=``, ``ResilientStore``) rather than each socket read and write, which in redis-py costs a
-task per command; ``?socket_timeout=`` adds that bound too. One process
-runs at most 32 commands at once (``?max_connections=``, so at most that many connections), so a burst of
-messages queues for a connection, in arrival order, instead of opening dozens at once.
+task per command; ``?socket_timeout=`` adds that bound too. The commands issued in one event-loop turn go out
+as one pipeline (``pipelining.py``; one by one on a Cluster). One process keeps at most 32 pipelines or commands
+in flight (``?max_connections=``, so at most that many connections), so a burst of messages queues for a
+connection, in arrival order, instead of opening dozens at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from .._util import LoopBound
 from ..config import ConfigError
 from .base import Admission, Store
-
-_T = TypeVar("_T")
+from .pipelining import Pipeliner
 
 URL_FORMS = (
     "'redis://host:6379/0', 'rediss://…' for TLS, 'unix:///path/redis.sock', "
@@ -79,6 +78,7 @@ return 2
 """)
 """KEYS[2] the state key, ARGV[3] the claim, ARGV[4] the lease in ms; 0: replayed, 1: claimed, 2: held."""
 _ADMISSIONS = (Admission.REPLAYED, Admission.CLAIMED, Admission.HELD)
+_SOURCES = {script.sha: script.source for script in (_COMPARE_AND_DELETE, _RENEW, _RECORD_NONCE, _ADMIT)}
 
 
 @dataclass(frozen=True)
@@ -184,17 +184,21 @@ def _ms(ttl: float) -> int:
 
 
 class _Client:
-    """redis-py's client in one event loop, and the gate that admits at most ``_MAX_CONNECTIONS`` commands at
-    once, the others waiting in arrival order. redis-py's own blocking pool lets a late caller overtake those
-    waiting, and under a burst some of them starve past its timeout."""
+    """redis-py's client in one event loop, and the gate that admits at most ``_MAX_CONNECTIONS`` commands (or
+    pipelines) at once, the others waiting in arrival order. redis-py's own blocking pool lets a late caller
+    overtake those waiting, and under a burst some of them starve past its timeout. On a single server or a
+    Sentinel master, the commands of one loop turn go out as one pipeline (``Pipeliner``); a Cluster's
+    commands go one by one, each to its key's node."""
 
-    __slots__ = ("gate", "redis")
+    __slots__ = ("gate", "pipeliner", "redis")
 
-    def __init__(self, target: RedisTarget, socket_timeout: float | None) -> None:
+    def __init__(self, target: RedisTarget, socket_timeout: float | None, no_script: type[Exception]) -> None:
         self.redis = connect(target, socket_timeout)
         # a single server's URL may set ?max_connections= for its pool; Sentinel and Cluster URLs cannot
         limit = self.redis.connection_pool.max_connections if target.kind == "single" else _MAX_CONNECTIONS
         self.gate = asyncio.Semaphore(limit)
+        self.pipeliner = None if target.kind == "cluster" else Pipeliner(
+            self.redis, self.gate, _SOURCES, lambda exc: isinstance(exc, no_script))
 
 
 class RedisStore(Store):
@@ -220,46 +224,48 @@ class RedisStore(Store):
         self.outage_errors = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
         self._passing = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._no_script = redis.exceptions.NoScriptError
-        self._client: LoopBound[_Client] = LoopBound(lambda: _Client(self.target, socket_timeout))
+        self._client: LoopBound[_Client] = LoopBound(lambda: _Client(self.target, socket_timeout, self._no_script))
 
     def may_pass(self, exc: Exception) -> bool:
         return isinstance(exc, self._passing) or super().may_pass(exc)
 
-    async def _do(self, command: Callable[[Any], Awaitable[_T]]) -> _T:
-        """``command(client)``, once the gate lets it through."""
+    async def _do(self, *args: Any) -> Any:
+        """One command's reply, as ``redis.execute_command(*args)`` parses it."""
         client = self._client.get()
+        if client.pipeliner is not None:
+            return await client.pipeliner.execute(*args)
         async with client.gate:
-            return await command(client.redis)
+            return await client.redis.execute_command(*args)
 
     async def get(self, key: str) -> str | None:
-        value: Any = await self._do(lambda redis: redis.get(key))
+        value = await self._do("GET", key)
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         if ttl is not None and ttl <= 0:  # already expired, as in the other stores
-            await self._do(lambda redis: redis.delete(key))
+            await self._do("DEL", key)
+        elif ttl is None:
+            await self._do("SET", key, value)
         else:
-            await self._do(lambda redis: redis.set(key, value, px=None if ttl is None else _ms(ttl)))
+            await self._do("SET", key, value, "PX", _ms(ttl))
 
     async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
         if ttl is not None and ttl <= 0:
-            return not await self._do(lambda redis: redis.exists(key))
-        return bool(await self._do(lambda redis: redis.set(key, value, nx=True, px=None if ttl is None else _ms(ttl))))
+            return not await self._do("EXISTS", key)
+        if ttl is None:
+            return bool(await self._do("SET", key, value, "NX"))
+        return bool(await self._do("SET", key, value, "NX", "PX", _ms(ttl)))
 
     async def delete(self, key: str) -> None:
-        await self._do(lambda redis: redis.delete(key))
+        await self._do("DEL", key)
 
     async def _script(self, script: _Script, keys: int, *keys_and_args: str | int) -> Any:
         """Run ``script`` by its SHA1, loading it first on a server that does not know it yet (just started,
-        flushed, failed over)."""
-
-        async def run(redis: Any) -> Any:
-            try:
-                return await redis.evalsha(script.sha, keys, *keys_and_args)
-            except self._no_script:
-                return await redis.eval(script.source, keys, *keys_and_args)
-
-        return await self._do(run)
+        flushed, failed over); the pipeliner does the same for the commands it sends."""
+        try:
+            return await self._do("EVALSHA", script.sha, keys, *keys_and_args)
+        except self._no_script:
+            return await self._do("EVAL", script.source, keys, *keys_and_args)
 
     async def compare_and_delete(self, key: str, expected: str) -> bool:
         return bool(await self._script(_COMPARE_AND_DELETE, 1, key, expected))
@@ -275,7 +281,7 @@ class RedisStore(Store):
         if nonce_key is None or self.target.kind == "cluster":
             if nonce_key is not None and not await self._script(_RECORD_NONCE, 1, nonce_key, digest, _ms(nonce_ttl)):
                 return Admission.REPLAYED
-            claimed = await self._do(lambda redis: redis.set(state_key, claim, nx=True, px=_ms(lease)))
+            claimed = await self.set_if_absent(state_key, claim, lease)
             return Admission.CLAIMED if claimed else Admission.HELD
         code = await self._script(_ADMIT, 2, nonce_key, state_key, digest, _ms(nonce_ttl), claim, _ms(lease))
         return _ADMISSIONS[int(code)]

@@ -1,0 +1,102 @@
+"""Redis commands of one event-loop turn sent together: one pipeline, one connection, one write.
+
+Under load a webhook process issues dozens of small commands at once (a claim per arriving message, an outcome
+per answered one), and redis-py spends more CPU per command on the connection pool, the socket write and
+the timeout than Redis spends running it. ``Pipeliner`` queues the commands issued while the loop is busy and
+sends them as one non-transactional pipeline from a task of its own, so a burst costs one round trip; each
+caller still gets its own reply or error. Commands stay independent: no caller relies on another's order,
+and a batch is not atomic (Lua scripts give the atomicity a command needs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+class _Batch:
+    __slots__ = ("commands", "futures", "task")
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[Any, ...]] = []
+        self.futures: list[asyncio.Future[Any]] = []
+        self.task: asyncio.Task[None] | None = None
+
+
+class Pipeliner:
+    """Batches commands for one redis-py client (a single server or a Sentinel master, not a Cluster) in one
+    event loop. ``gate`` bounds the batches in flight, and so the connections in use.
+
+    ``scripts`` maps a script's SHA1 to its source: an ``EVALSHA`` the server answers with NOSCRIPT (it just
+    started, was flushed or failed over) is sent again as ``EVAL`` in the same task.
+    """
+
+    __slots__ = ("_gate", "_is_no_script", "_open", "_redis", "_scripts")
+
+    def __init__(self, redis: Any, gate: asyncio.Semaphore, scripts: Mapping[str, str],
+                 is_no_script: Callable[[BaseException], bool]) -> None:
+        self._redis = redis
+        self._gate = gate
+        self._scripts = scripts
+        self._is_no_script = is_no_script
+        self._open: _Batch | None = None
+
+    async def execute(self, *args: Any) -> Any:
+        """The reply to one command, parsed as ``redis.execute_command(*args)`` would return it."""
+        batch = self._open
+        if batch is None:
+            batch = self._open = _Batch()
+            batch.task = asyncio.get_running_loop().create_task(self._send(batch))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        batch.commands.append(args)
+        batch.futures.append(future)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            # the caller gave up (its timeout): once every caller of the batch has, nobody waits for Redis
+            if batch.task is not None and all(f.done() for f in batch.futures):
+                batch.task.cancel()
+            raise
+
+    async def _send(self, batch: _Batch) -> None:
+        """Runs a turn after the batch opened: the commands issued meanwhile have joined it."""
+        try:
+            async with self._gate:
+                if self._open is batch:
+                    self._open = None
+                replies = await self._pipeline(batch.commands)
+                retry = [i for i, reply in enumerate(replies)
+                         if isinstance(reply, BaseException) and self._is_no_script(reply)]
+                if retry:
+                    again = await self._pipeline([self._as_eval(batch.commands[i]) for i in retry])
+                    for i, reply in zip(retry, again, strict=True):
+                        replies[i] = reply
+        except BaseException as exc:
+            if self._open is batch:
+                self._open = None
+            for future in batch.futures:
+                if not future.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        future.cancel()
+                    else:
+                        future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for future, reply in zip(batch.futures, replies, strict=True):
+            if not future.done():
+                if isinstance(reply, BaseException):
+                    future.set_exception(reply)
+                else:
+                    future.set_result(reply)
+
+    async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for args in commands:
+                pipe.execute_command(*args)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+            return replies
+
+    def _as_eval(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        return ("EVAL", self._scripts[args[1]], *args[2:])
