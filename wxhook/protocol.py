@@ -123,17 +123,18 @@ class Inbound:
         if encrypt_type == "aes":
             encrypted = self._encrypted_part(body)
             document = self._open(query, encrypted)
-            # The checked msg_signature already digests the Encrypt value: another body under this nonce has another.
-            nonce = self._replay.nonce(query["timestamp"], query["nonce"], query["msg_signature"].lower().encode())
+            nonce = self._replay.sealed_nonce(query["timestamp"], query["nonce"], query["msg_signature"])
         else:
             nonce = self._replay.nonce(query["timestamp"], query["nonce"], body)
             try:
                 document = parse_xml(body)
             except XMLError as exc:
                 raise Rejected(400, str(exc)) from None
-        missing = [tag for tag in _REQUIRED if not isinstance(document.get(tag), str) or not document[tag]]
-        if missing:
-            raise Rejected(400, f"message lacks {', '.join(missing)}")
+        for tag in _REQUIRED:
+            value = document.get(tag)
+            if not value or type(value) is not str:
+                missing = [tag for tag in _REQUIRED if not document.get(tag) or type(document[tag]) is not str]
+                raise Rejected(400, f"message lacks {', '.join(missing)}")
         return document, encrypt_type == "aes", nonce
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:

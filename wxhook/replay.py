@@ -61,13 +61,17 @@ class ReplayGuard:
                 "is wrong"
             )
 
-    def nonce(self, timestamp: str, nonce: str, signed_part: bytes) -> Nonce | None:
-        """The record to keep for this push until its timestamp leaves the window (None: checks off).
+    def nonce(self, timestamp: str, nonce: str, body: bytes) -> Nonce | None:
+        """The record to keep for a plaintext push until its timestamp leaves the window (None: checks off)."""
+        window = self.window
+        return None if window is None else self._record(timestamp, nonce, window,
+                                                        hashlib.blake2b(body, digest_size=12).hexdigest())
 
-        ``signed_part`` stands for the body: the plaintext body itself, or in safe mode the ``msg_signature``,
-        which covers the ``Encrypt`` value."""
-        if self.window is None:
-            return None
-        digest = hashlib.blake2b(signed_part, digest_size=12).hexdigest()
-        ttl = max(int(timestamp) + self.window - time.time(), 1.0)
-        return Nonce(self._keys.nonce(timestamp, nonce[:64]), digest, ttl)
+    def sealed_nonce(self, timestamp: str, nonce: str, msg_signature: str) -> Nonce | None:
+        """The same for a safe-mode push, whose checked ``msg_signature`` (hex SHA-1 over the token, timestamp,
+        nonce and ``Encrypt`` value) already tells its body from any other: its first 96 bits are the digest."""
+        window = self.window
+        return None if window is None else self._record(timestamp, nonce, window, msg_signature[:24].lower())
+
+    def _record(self, timestamp: str, nonce: str, window: float, digest: str) -> Nonce:
+        return Nonce(self._keys.nonce(timestamp, nonce[:64]), digest, max(int(timestamp) + window - time.time(), 1.0))
