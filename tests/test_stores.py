@@ -325,6 +325,22 @@ async def test_redis_callers_that_give_up_stop_their_pipeline() -> None:
         await server.wait_closed()
 
 
+async def test_redis_pipeline_abandoned_before_it_ran_takes_no_later_command(redis_url: str) -> None:
+    """A caller cancelled in the very turn it queued its command (a timeout firing then) stops the pipeline before
+    its task ever ran: the next command must go out in a pipeline of its own, not wait in the dead one."""
+    store = RedisStore(redis_url, socket_timeout=None)
+    try:
+        await store.set("k", "v")
+        call = store.get("k")
+        waited_on = call.send(None)  # the command is queued, its pipeline's task not yet run
+        waited_on.cancel()  # what Task.cancel does to the future a task waits on
+        with pytest.raises(asyncio.CancelledError):
+            call.throw(asyncio.CancelledError())
+        assert await asyncio.wait_for(store.get("k"), 2) == "v"
+    finally:
+        await store.close()
+
+
 async def test_sqlite_calls_queued_together_run_as_one_batch(tmp_path: Path) -> None:
     """While the store's thread is busy, calls queue up and then run in one transaction; one call that fails
     there fails alone, and the others still take effect, in the order they were made."""

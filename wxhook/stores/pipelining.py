@@ -54,8 +54,11 @@ class Pipeliner:
         try:
             return await future
         except asyncio.CancelledError:
-            # the caller gave up (its timeout): once every caller of the batch has, nobody waits for Redis
+            # the caller gave up (its timeout): once every caller of the batch has, nobody waits for Redis. A
+            # batch whose task never ran is closed too, or later commands would join it and wait in vain.
             if batch.task is not None and all(f.done() for f in batch.futures):
+                if self._open is batch:
+                    self._open = None
                 batch.task.cancel()
             raise
 
