@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -88,19 +89,25 @@ def memory(options: argparse.Namespace) -> dict[str, Figures]:
     nonce records' timestamp window, whichever is longer, after each batch)."""
     print("memory (each batch's windows really elapse) ...", flush=True)
     figures = {}
-    processes = {}
-    for store in ("memory", "sqlite", "redis"):
-        messages = options.messages if store == "memory" else options.store_messages
-        argv = [sys.executable, str(environment.BENCH / "memory.py"), "--json", "--store", store,
-                "--messages", str(messages), "--retry-window", str(options.retry_window),
-                "--timestamp-window", str(options.timestamp_window)]
-        processes[store] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for store, process in processes.items():
-        out, err = process.communicate()
-        if process.returncode != 0:
-            raise RuntimeError(f"memory.py --store {store} failed:\n{err.strip()[-2000:]}")
-        figures[store] = json.loads(out.strip().splitlines()[-1])
-        figures[store]["void"] = float(figures[store]["longest_batch_s"] >= options.retry_window)
+    with ExitStack() as stack:
+        processes = {}
+        for store in ("memory", "sqlite", "redis"):
+            messages = options.messages if store == "memory" else options.store_messages
+            argv = [sys.executable, str(environment.BENCH / "memory.py"), "--json", "--store", store,
+                    "--messages", str(messages), "--retry-window", str(options.retry_window),
+                    "--timestamp-window", str(options.timestamp_window)]
+            # Files, not pipes: a pipe nobody drains while another process is waited for fills with the message
+            # log lines and stalls its writer, and so the batch, past its retry window.
+            out, err = (stack.enter_context(tempfile.TemporaryFile("w+")) for _ in range(2))
+            processes[store] = (subprocess.Popen(argv, stdout=out, stderr=err, text=True), out, err)
+        for store, (process, out, err) in processes.items():
+            process.wait()
+            out.seek(0)
+            err.seek(0)
+            if process.returncode != 0:
+                raise RuntimeError(f"memory.py --store {store} failed:\n{err.read().strip()[-2000:]}")
+            figures[store] = json.loads(out.read().strip().splitlines()[-1])
+            figures[store]["void"] = float(figures[store]["longest_batch_s"] >= options.retry_window)
     return figures
 
 
