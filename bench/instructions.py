@@ -1,0 +1,98 @@
+"""Instructions per push, counted by valgrind: a figure that does not move with the neighbours' load.
+
+    python bench/instructions.py                    # wxhook (default settings) and the minimal raw handler
+    python bench/instructions.py --app wxhook --mode plaintext --pushes 5000
+
+On a shared machine req/s moves by 10 to 25 % from one run to the next, which hides any change smaller than that;
+an instruction count moves by well under 1 %. It is the tool for a before-and-after of one change to the hot path
+(run it on both commits), not a replacement for compare.py: it does not see cache misses, the server's own
+work or the system calls, and under valgrind pycryptodome cannot use the CPU's AES instructions, so the
+safe-mode figures overweight AES.
+
+Each figure is two runs under ``valgrind --tool=cachegrind``: the same pushes prepared, then ``--pushes`` more of
+them sent through the ASGI app in-process than in the first run; the difference over ``--pushes`` leaves out
+start-up, imports and the pushes' own preparation. wxhook runs with its start-up done, so the message log line
+is counted as a server would write it. Needs valgrind (Debian: apt-get install valgrind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from pushes import AES_KEY, APPID, TOKEN, Signer, call
+
+_WARM = 300
+"""Pushes sent in both runs before the counted ones: caches and lazily built tables are warm in both."""
+_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def _app(name: str, sealed: bool) -> Any:
+    os.environ.update(WXHOOK_TOKEN=TOKEN, WXHOOK_APPID=APPID)
+    if sealed:
+        os.environ["WXHOOK_AES_KEY"] = AES_KEY
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+    if name == "wxhook":
+        import wxhook_echo
+
+        return wxhook_echo.bot
+    import raw_asgi
+
+    return raw_asgi.app
+
+
+async def _send(app: Any, name: str, sealed: bool, counted: int, prepared: int) -> None:
+    pushes = list(Signer(sealed=sealed).texts(_WARM + prepared))[:_WARM + counted]
+    if name == "wxhook":
+        await app.startup()
+    for push in pushes:
+        status, _ = await call(app, push)
+        if status != 200:
+            raise SystemExit(f"{name} answered {status}")
+    if name == "wxhook":
+        await app.shutdown()
+
+
+def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int) -> int:
+    argv = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable,
+            __file__, "--child", "--app", name, "--mode", mode, "--pushes", str(counted), "--prepared", str(prepared)]
+    run = subprocess.run(argv, capture_output=True, text=True, check=False)
+    found = _REFS.search(run.stderr)
+    if run.returncode != 0 or found is None:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{run.stderr.strip()[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--app", choices=("wxhook", "raw"), action="append",
+                        help="wxhook (Bot() echoing text) or raw (bench/peers/raw_asgi.py); both by default")
+    parser.add_argument("--mode", choices=("plaintext", "safe"), action="append", help="both by default")
+    parser.add_argument("--pushes", type=int, default=2000, help="pushes counted (default 2000)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--prepared", type=int, default=0, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.child:
+        name, sealed = options.app[0], options.mode[0] == "safe"
+        asyncio.run(_send(_app(name, sealed), name, sealed, options.pushes, options.prepared))
+        return
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("valgrind is not installed: apt-get install valgrind (Debian), then run again")
+    print("| app | mode | instructions per push |\n| --- | --- | ---: |")
+    for name in options.app or ("wxhook", "raw"):
+        for mode in options.mode or ("plaintext", "safe"):
+            base = _count(valgrind, name, mode, 0, options.pushes)
+            full = _count(valgrind, name, mode, options.pushes, options.pushes)
+            print(f"| {name} | {mode} | {(full - base) / options.pushes:,.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
