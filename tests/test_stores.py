@@ -274,7 +274,7 @@ async def _connected_clients(client: Any) -> int:
 
 async def test_redis_commands_of_one_turn_share_one_pipeline(redis_url: str) -> None:
     """Hundreds of commands issued at once go out together: one connection, one round trip, not one each; a
-    script the server lost is loaded again inside the pipeline, and a command that fails fails alone."""
+    script the server lost is sent again by its source, and a command that fails fails alone."""
     await _empty_redis(redis_url)
     store = open_store(redis_url)
     observer = redis.asyncio.from_url(redis_url, decode_responses=True, client_name="wxhook-test-observer")

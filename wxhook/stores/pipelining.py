@@ -4,14 +4,14 @@ Under load a webhook process issues dozens of small commands at once (a claim pe
 per answered one), and redis-py spends more CPU per command on the connection pool, the socket write and
 the timeout than Redis spends running it. ``Pipeliner`` queues the commands issued while the loop is busy and
 sends them as one non-transactional pipeline from a task of its own, so a burst costs one round trip; each
-caller still gets its own reply or error. Commands stay independent: no caller relies on another's order,
+caller still gets its own reply or error (a NOSCRIPT error included: ``RedisStore`` sends that script's source
+next, as it does off a pipeline). Commands stay independent: no caller relies on another's order,
 and a batch is not atomic (Lua scripts give the atomicity a command needs).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -27,19 +27,13 @@ class _Batch:
 class Pipeliner:
     """Batches commands for one redis-py client (a single server or a Sentinel master, not a Cluster) in one
     event loop. ``gate`` bounds the batches in flight, and so the connections in use.
-
-    ``scripts`` maps a script's SHA1 to its source: an ``EVALSHA`` the server answers with NOSCRIPT (it just
-    started, was flushed or failed over) is sent again as ``EVAL`` in the same task.
     """
 
-    __slots__ = ("_gate", "_is_no_script", "_open", "_redis", "_scripts")
+    __slots__ = ("_gate", "_open", "_redis")
 
-    def __init__(self, redis: Any, gate: asyncio.Semaphore, scripts: Mapping[str, str],
-                 is_no_script: Callable[[BaseException], bool]) -> None:
+    def __init__(self, redis: Any, gate: asyncio.Semaphore) -> None:
         self._redis = redis
         self._gate = gate
-        self._scripts = scripts
-        self._is_no_script = is_no_script
         self._open: _Batch | None = None
 
     async def execute(self, *args: Any) -> Any:
@@ -57,8 +51,7 @@ class Pipeliner:
             # the caller gave up (its timeout): once every caller of the batch has, nobody waits for Redis. A
             # batch whose task never ran is closed too, or later commands would join it and wait in vain.
             if batch.task is not None and all(f.done() for f in batch.futures):
-                if self._open is batch:
-                    self._open = None
+                self._close(batch)
                 batch.task.cancel()
             raise
 
@@ -66,18 +59,10 @@ class Pipeliner:
         """Runs a turn after the batch opened: the commands issued meanwhile have joined it."""
         try:
             async with self._gate:
-                if self._open is batch:
-                    self._open = None
+                self._close(batch)
                 replies = await self._pipeline(batch.commands)
-                retry = [i for i, reply in enumerate(replies)
-                         if isinstance(reply, BaseException) and self._is_no_script(reply)]
-                if retry:
-                    again = await self._pipeline([self._as_eval(batch.commands[i]) for i in retry])
-                    for i, reply in zip(retry, again, strict=True):
-                        replies[i] = reply
         except BaseException as exc:
-            if self._open is batch:
-                self._open = None
+            self._close(batch)
             for future in batch.futures:
                 if not future.done():
                     if isinstance(exc, asyncio.CancelledError):
@@ -94,12 +79,14 @@ class Pipeliner:
                 else:
                     future.set_result(reply)
 
+    def _close(self, batch: _Batch) -> None:
+        """No command joins ``batch`` from now on."""
+        if self._open is batch:
+            self._open = None
+
     async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for args in commands:
                 pipe.execute_command(*args)
             replies: list[Any] = await pipe.execute(raise_on_error=False)
             return replies
-
-    def _as_eval(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
-        return ("EVAL", self._scripts[args[1]], *args[2:])

@@ -78,7 +78,6 @@ return 2
 """)
 """KEYS[2] the state key, ARGV[3] the claim, ARGV[4] the lease in ms; 0: replayed, 1: claimed, 2: held."""
 _ADMISSIONS = (Admission.REPLAYED, Admission.CLAIMED, Admission.HELD)
-_SOURCES = {script.sha: script.source for script in (_COMPARE_AND_DELETE, _RENEW, _RECORD_NONCE, _ADMIT)}
 
 
 @dataclass(frozen=True)
@@ -192,13 +191,12 @@ class _Client:
 
     __slots__ = ("gate", "pipeliner", "redis")
 
-    def __init__(self, target: RedisTarget, socket_timeout: float | None, no_script: type[Exception]) -> None:
+    def __init__(self, target: RedisTarget, socket_timeout: float | None) -> None:
         self.redis = connect(target, socket_timeout)
         # a single server's URL may set ?max_connections= for its pool; Sentinel and Cluster URLs cannot
         limit = self.redis.connection_pool.max_connections if target.kind == "single" else _MAX_CONNECTIONS
         self.gate = asyncio.Semaphore(limit)
-        self.pipeliner = None if target.kind == "cluster" else Pipeliner(
-            self.redis, self.gate, _SOURCES, lambda exc: isinstance(exc, no_script))
+        self.pipeliner = None if target.kind == "cluster" else Pipeliner(self.redis, self.gate)
 
 
 class RedisStore(Store):
@@ -224,7 +222,7 @@ class RedisStore(Store):
         self.outage_errors = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)
         self._passing = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._no_script = redis.exceptions.NoScriptError
-        self._client: LoopBound[_Client] = LoopBound(lambda: _Client(self.target, socket_timeout, self._no_script))
+        self._client: LoopBound[_Client] = LoopBound(lambda: _Client(self.target, socket_timeout))
 
     def may_pass(self, exc: Exception) -> bool:
         return isinstance(exc, self._passing) or super().may_pass(exc)
@@ -261,7 +259,7 @@ class RedisStore(Store):
 
     async def _script(self, script: _Script, keys: int, *keys_and_args: str | int) -> Any:
         """Run ``script`` by its SHA1, loading it first on a server that does not know it yet (just started,
-        flushed, failed over); the pipeliner does the same for the commands it sends."""
+        flushed, failed over)."""
         try:
             return await self._do("EVALSHA", script.sha, keys, *keys_and_args)
         except self._no_script:
