@@ -130,11 +130,9 @@ class Inbound:
                 document = parse_xml(body)
             except XMLError as exc:
                 raise Rejected(400, str(exc)) from None
-        for tag in _REQUIRED:
-            value = document.get(tag)
-            if not value or type(value) is not str:
-                missing = [tag for tag in _REQUIRED if not document.get(tag) or type(document[tag]) is not str]
-                raise Rejected(400, f"message lacks {', '.join(missing)}")
+        missing = [tag for tag in _REQUIRED if not isinstance(document.get(tag), str) or not document[tag]]
+        if missing:
+            raise Rejected(400, f"message lacks {', '.join(missing)}")
         return document, encrypt_type == "aes", nonce
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
