@@ -14,7 +14,7 @@ from pathlib import Path
 
 import environment
 import loadtest
-from loadtest import BARE, RAW, STARLETTE_WECHATPY, WEROBOT, WXHOOK, WXHOOK_REDIS, WXHOOK_SQLITE, Row
+from loadtest import BARE, RAW, STARLETTE_WECHATPY, WEROBOT, WXHOOK, WXHOOK_LOGGED, WXHOOK_REDIS, WXHOOK_SQLITE, Row
 from services import SERVER_CPU, pinned, private_redis
 
 Figures = dict[str, float]
@@ -152,6 +152,10 @@ def reference(rows: list[Row]) -> None:
         if raw and ours and top:
             print(f"\nreference, {mode}: the {RAW} runs at {raw / top:.2f} × {ceiling[0]} ({ceiling[1]}); "
                   f"wxhook at {ours / raw:.2f} × the {RAW}")
+        logged = rates.get((WXHOOK_LOGGED, mode))
+        if logged and ours:
+            print(f"\nreference, {mode}: with its message log on (uvicorn's default level), wxhook runs at "
+                  f"{logged / ours:.2f} × its rate at --log-level warning")
 
 
 def report(rows: list[Row], routes: Figures | None, held: dict[str, Figures], goals: list[Target]) -> None:

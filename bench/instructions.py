@@ -11,14 +11,16 @@ safe-mode figures overweight AES.
 
 Each figure is two runs under ``valgrind --tool=cachegrind``: the same pushes prepared, then ``--pushes`` more of
 them sent through the ASGI app in-process than in the first run; the difference over ``--pushes`` leaves out
-start-up, imports and the pushes' own preparation. wxhook runs with its start-up done, so the message log line
-is counted as a server would write it. Needs valgrind (Debian: apt-get install valgrind).
+start-up, imports and the pushes' own preparation. wxhook runs with its start-up done, at the level the comparison
+serves it with (``--log-level warning``: no message line); ``--log-level info`` (uvicorn's default) counts the
+message line too, as a server would write it. Needs valgrind (Debian: apt-get install valgrind).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import re
 import shutil
@@ -48,10 +50,11 @@ def _app(name: str, sealed: bool) -> Any:
     return raw_asgi.app
 
 
-async def _send(app: Any, name: str, sealed: bool, counted: int, prepared: int) -> None:
+async def _send(app: Any, name: str, sealed: bool, counted: int, prepared: int, level: str) -> None:
     pushes = list(Signer(sealed=sealed).texts(_WARM + prepared))[:_WARM + counted]
     if name == "wxhook":
         await app.startup()
+        logging.getLogger("wxhook").setLevel(level.upper())  # as uvicorn's --log-level sets it
     for push in pushes:
         status, _ = await call(app, push)
         if status != 200:
@@ -60,9 +63,10 @@ async def _send(app: Any, name: str, sealed: bool, counted: int, prepared: int) 
         await app.shutdown()
 
 
-def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int) -> int:
+def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int, level: str) -> int:
     argv = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable,
-            __file__, "--child", "--app", name, "--mode", mode, "--pushes", str(counted), "--prepared", str(prepared)]
+            __file__, "--child", "--app", name, "--mode", mode, "--pushes", str(counted), "--prepared", str(prepared),
+            "--log-level", level]
     run = subprocess.run(argv, capture_output=True, text=True, check=False)
     found = _REFS.search(run.stderr)
     if run.returncode != 0 or found is None:
@@ -76,12 +80,15 @@ def main() -> None:
                         help="wxhook (Bot() echoing text) or raw (bench/peers/raw_asgi.py); both by default")
     parser.add_argument("--mode", choices=("plaintext", "safe"), action="append", help="both by default")
     parser.add_argument("--pushes", type=int, default=2000, help="pushes counted (default 2000)")
+    parser.add_argument("--log-level", choices=("warning", "info"), default="warning",
+                        help="wxhook's, as uvicorn's --log-level sets it: info counts the message line (default: "
+                             "warning, as the comparison serves it)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--prepared", type=int, default=0, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
         name, sealed = options.app[0], options.mode[0] == "safe"
-        asyncio.run(_send(_app(name, sealed), name, sealed, options.pushes, options.prepared))
+        asyncio.run(_send(_app(name, sealed), name, sealed, options.pushes, options.prepared, options.log_level))
         return
     valgrind = shutil.which("valgrind")
     if valgrind is None:
@@ -89,8 +96,8 @@ def main() -> None:
     print("| app | mode | instructions per push |\n| --- | --- | ---: |")
     for name in options.app or ("wxhook", "raw"):
         for mode in options.mode or ("plaintext", "safe"):
-            base = _count(valgrind, name, mode, 0, options.pushes)
-            full = _count(valgrind, name, mode, options.pushes, options.pushes)
+            base = _count(valgrind, name, mode, 0, options.pushes, options.log_level)
+            full = _count(valgrind, name, mode, options.pushes, options.pushes, options.log_level)
             print(f"| {name} | {mode} | {(full - base) / options.pushes:,.0f} |", flush=True)
 
 

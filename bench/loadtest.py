@@ -36,9 +36,9 @@ _PROBE_FIRST = 10**9
 """Probe pushes are numbered far past any pool, so the measured runs never repeat one."""
 
 
-def _uvicorn(app: str) -> Callable[[int], list[str]]:
+def _uvicorn(app: str, log_level: str = "warning") -> Callable[[int], list[str]]:
     return lambda port: [sys.executable, "-m", "uvicorn", app, "--app-dir", str(PEERS), "--host", "127.0.0.1",
-                         "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+                         "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--log-level", log_level,
                          "--no-access-log"]
 
 
@@ -59,6 +59,7 @@ class Contender:
 
 
 WXHOOK = "wxhook"
+WXHOOK_LOGGED = "wxhook, message log on"
 WXHOOK_SQLITE = "wxhook, SQLite store"
 WXHOOK_REDIS = "wxhook, Redis store"
 STARLETTE_WECHATPY = "Starlette + wechatpy"
@@ -67,6 +68,7 @@ BARE = "bare Starlette route"
 RAW = "minimal raw ASGI handler"
 CONTENDERS = (
     Contender(WXHOOK, _uvicorn("wxhook_echo:bot")),
+    Contender(WXHOOK_LOGGED, _uvicorn("wxhook_echo:bot", "info")),  # uvicorn's default level: wxhook's lines too
     Contender(WXHOOK_SQLITE, _uvicorn("wxhook_echo:bot"), modes=("plaintext",), store="sqlite"),
     Contender(WXHOOK_REDIS, _uvicorn("wxhook_echo:bot"), modes=("plaintext",), store="redis"),
     Contender(STARLETTE_WECHATPY, _uvicorn("starlette_wechatpy:app")),

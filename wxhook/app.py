@@ -53,12 +53,13 @@ class _Delivery:
     """One POST's way back to WeChat, answered once: by the request, or past the deadline by the window's
     ``late`` while the handler carries on."""
 
-    __slots__ = ("_bot", "answered", "arrived", "handler", "msg", "sealed", "send")
+    __slots__ = ("_bot", "_loop", "answered", "arrived", "handler", "msg", "sealed", "send")
 
-    def __init__(self, bot: Bot, send: Send, arrived: float) -> None:
+    def __init__(self, bot: Bot, send: Send, loop: asyncio.AbstractEventLoop) -> None:
         self._bot = bot
         self.send = send
-        self.arrived = arrived
+        self._loop = loop
+        self.arrived = loop.time()
         self.sealed = False
         self.answered = False
         self.handler = "no handler"
@@ -79,7 +80,7 @@ class _Delivery:
         msg = self.msg
         if msg is not None:
             self._bot.observer.message(msg.msg_type, msg.raw.get("Event", ""), msg.from_user_name, self.handler,
-                                       outcome, asyncio.get_running_loop().time() - self.arrived)
+                                       outcome, self._loop.time() - self.arrived)
 
     async def late(self, xml: str | None) -> None:
         """The deadline passed: answer now (the interim reply or "success"); a lost connection is no error."""
@@ -198,6 +199,8 @@ class Bot(Router):
         self._api = api
         self._api_base = api_base
         self._runtime = LoopBound(self._new_runtime)
+        self._api_getter = self._api_client  # bound once: every message's context holds them
+        self._enqueue_getter = self._enqueue_call
         self._rejections = Throttle()
         self.observer = Observer()
         """Outcome counters and the latency histogram behind the message log and ``metrics_path``."""
@@ -257,7 +260,10 @@ class Bot(Router):
     def context(self, msg: Message) -> Context:
         """A handler's context for ``msg``, routed: what the webhook builds per message, and what a worker
         that runs handlers outside an HTTP request (a job queue) builds too."""
-        ctx = Context(msg, self, self._runtime.get().background, self._api_client, enqueue=self._enqueue_call)
+        return self._context(msg, self._runtime.get())
+
+    def _context(self, msg: Message, runtime: _Runtime) -> Context:
+        ctx = Context(msg, self, runtime.background, self._api_getter, enqueue=self._enqueue_getter)
         self._dispatcher.route(ctx, msg)
         return ctx
 
@@ -366,7 +372,7 @@ class Bot(Router):
                            "lifespan=bot.lifespan? Then deferred replies and background work are lost at shutdown; "
                            "see the README, 'Mounted in Starlette or FastAPI'")
         if method == "POST":
-            delivery = _Delivery(self, send, asyncio.get_running_loop().time())
+            delivery = _Delivery(self, send, asyncio.get_running_loop())
             await self._post(scope, receive, delivery)
             return
         try:
@@ -409,17 +415,17 @@ class Bot(Router):
 
     async def _post(self, scope: Scope, receive: Receive, delivery: _Delivery) -> None:
         try:
-            document, delivery.sealed, nonce = await self._inbound.read(scope, receive)
+            document, delivery.sealed, nonce = await self._inbound.read(scope, receive, delivery.arrived)
             msg = delivery.msg = parse_message(document)
-            ctx = self.context(msg)
+            runtime = self._runtime.get()
+            ctx = self._context(msg, runtime)
             route = ctx.route
             if route is not None:
                 name, deadline = route.name, route.deadline if route.deadline is not None else self.deadline
             else:
                 name, deadline = "no handler", self.deadline
             delivery.handler = name
-            xml = await self._runtime.get().window.answer(msg, ctx, delivery.arrived + deadline, name, delivery.late,
-                                                          nonce)
+            xml = await runtime.window.answer(msg, ctx, delivery.arrived + deadline, name, delivery.late, nonce)
             if xml is ANSWERED:
                 return
             delivery.log(ctx.outcome)

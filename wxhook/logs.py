@@ -17,7 +17,8 @@ import sys
 import threading
 import time
 import weakref
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 logger = logging.getLogger("wxhook")
 MESSAGES = "wxhook.messages"
@@ -103,6 +104,9 @@ _PLAIN_FORMATTERS = frozenset({"logging.Formatter", "uvicorn.logging.DefaultForm
 _FIELD = re.compile(r"%\((\w+)\)")
 _FIXED_FIELDS = frozenset({"name", "levelname", "levelno", "levelprefix", "message"})
 _MARK = "\x00"
+_DEFERRED_SIZE = 100
+"""What a line held by ``add`` counts against ``limit`` before it is rendered (a message line is about that)."""
+_Deferred = tuple[Callable[..., str], tuple[Any, ...]]
 _UNFRAMED = object()
 _instances: weakref.WeakSet[BufferedStreamHandler] = weakref.WeakSet()
 
@@ -113,6 +117,7 @@ class BufferedStreamHandler(logging.Handler):
     Held lines are written by a background thread ``interval`` seconds after the first of them, at once when
     they pass ``limit`` characters, on ``flush()``, and at exit (``logging``'s exit hook flushes every handler).
     Any other record first writes what is held, then itself, so the order holds and a warning is never late.
+    A line handed over by ``add`` is rendered only when it is written, together with the others held.
     """
 
     def __init__(self, stream: TextIO | None = None, interval: float = 0.25, limit: int = 1 << 16) -> None:
@@ -121,7 +126,7 @@ class BufferedStreamHandler(logging.Handler):
         self.stream = sys.stderr if stream is None else stream
         self.interval = interval
         self.limit = limit
-        self._held: list[str] = []
+        self._held: list[str | _Deferred] = []
         self._size = 0
         self._closed = False
         self._due = threading.Event()
@@ -134,7 +139,7 @@ class BufferedStreamHandler(logging.Handler):
         try:
             line = self.format(record) + "\n"
             if record.name == MESSAGES and record.levelno <= logging.INFO:
-                self._hold(line)
+                self._hold(line, len(line))
             else:
                 with self._lock:
                     self._write("".join(self._take()) + line)
@@ -143,20 +148,20 @@ class BufferedStreamHandler(logging.Handler):
         except Exception:
             self.handleError(record)
 
-    def add(self, message: str) -> bool:
-        """Holds the line a ``wxhook.messages`` record at INFO with this message would be written as, without
-        building the record. False when the formatter writes more than the level and the logger's name around
-        the message (a time, a thread): then only a record gives the right line."""
+    def add(self, render: Callable[..., str], args: tuple[Any, ...]) -> bool:
+        """Holds the line a ``wxhook.messages`` record at INFO with the message ``render(*args)`` would be
+        written as, without building the record, and renders it only when it is written: with the other
+        held lines, off the request's path. False when the formatter writes more than the level and the
+        logger's name around the message (a time, a thread): then only a record gives the right line."""
         formatter = self.formatter
         if formatter is not self._framed_by:
-            self._frame = _frame(formatter or logging.Formatter())
-            self._framed_by = formatter
+            with self._lock:  # what is held goes out in the frame it was held for
+                self._write("".join(self._take()))
+                self._frame = _frame(formatter or logging.Formatter())
+                self._framed_by = formatter
         if self._frame is None:
             return False
-        try:
-            self._hold(self._frame[0] + message + self._frame[1])
-        except Exception:  # as logging does: a failing log must not fail the message
-            self.handleError(logging.makeLogRecord({"name": MESSAGES, "msg": message}))
+        self._hold((render, args), _DEFERRED_SIZE)
         return True
 
     def write_held(self) -> None:
@@ -177,21 +182,29 @@ class BufferedStreamHandler(logging.Handler):
             self._due.set()
         super().close()
 
-    def _hold(self, line: str) -> None:
+    def _hold(self, line: str | _Deferred, size: int) -> None:
         with self._lock:
-            if self._closed:  # after logging's exit hook: nothing would write it later
-                self._write(line)
-                return
             self._held.append(line)
-            self._size += len(line)
-            if self._size >= self.limit:
+            self._size += size
+            if self._closed or self._size >= self.limit:  # closed: after logging's exit hook, nothing writes later
                 self._write("".join(self._take()))
             elif len(self._held) == 1:
                 self._wake_writer()
 
     def _take(self) -> list[str]:
+        """The held lines, rendered; a line that fails to render is reported as a record would be."""
         held, self._held, self._size = self._held, [], 0
-        return held
+        before, after = self._frame or ("", "\n")
+        lines: list[str] = []
+        for line in held:
+            if isinstance(line, str):
+                lines.append(line)
+                continue
+            try:
+                lines.append(before + line[0](*line[1]) + after)
+            except Exception:  # as logging does: a failing log line must not lose the others
+                self.handleError(logging.makeLogRecord({"name": MESSAGES, "msg": "(a message line)"}))
+        return lines
 
     def _write(self, text: str) -> None:
         if text:

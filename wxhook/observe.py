@@ -19,6 +19,7 @@ import hashlib
 import logging
 import sys
 from collections import Counter
+from typing import Any
 
 from .logs import MESSAGES, BufferedStreamHandler, WriteHeldFirst, sole_buffered_handler
 
@@ -45,6 +46,16 @@ def follower_tag(openid: str) -> str:
     return tag
 
 
+def _line_args(msg_type: str, event: str, openid: str, handler: str, outcome: str,
+               seconds: float) -> tuple[str, str, str, str, str, float]:
+    return msg_type, event or "-", follower_tag(openid), handler.replace(" ", "_"), outcome, seconds * 1000
+
+
+def message_line(*args: Any) -> str:
+    """The line for ``Observer.message``'s arguments, rendered when it is written."""
+    return _LINE % _line_args(*args)
+
+
 class Observer:
     """Counts outcomes, keeps the latency histogram, and writes the line, for one bot."""
 
@@ -62,10 +73,10 @@ class Observer:
         self.latency_sum += seconds
         self.latency_count += 1
         if message_log.isEnabledFor(logging.INFO):
-            args = (msg_type, event or "-", follower_tag(openid), handler.replace(" ", "_"), outcome, seconds * 1000)
+            args = (msg_type, event, openid, handler, outcome, seconds)
             ours = sole_buffered_handler(message_log, logging.INFO)
-            if ours is None or not ours.add(_LINE % args):
-                message_log.info(_LINE, *args)
+            if ours is None or not ours.add(message_line, args):
+                message_log.info(_LINE, *_line_args(*args))
 
     def rejected(self) -> None:
         self.outcomes[REJECTED] += 1
@@ -73,7 +84,8 @@ class Observer:
 
 def show_info_logs() -> None:
     """Under plain ``uvicorn`` nothing configures wxhook's loggers, and Python's last-resort handler prints only
-    warnings: give wxhook a handler at INFO when nobody configured logging, so its lines show. An app that
+    warnings: give wxhook a handler when nobody configured logging, so its lines show, at uvicorn's level
+    (``--log-level``, INFO unless set) as ``wxhook run --log-level`` does, or at INFO outside uvicorn. An app that
     configures logging itself (``logging.basicConfig``, dictConfig, ``wxhook run``) is left alone. The handler
     holds the message lines back for a moment (see ``BufferedStreamHandler``); uvicorn's own lines on the same
     stream write them first (``WriteHeldFirst``)."""
@@ -87,4 +99,6 @@ def show_info_logs() -> None:
     if not any(isinstance(f, WriteHeldFirst) for f in server_log.filters):
         server_log.addFilter(WriteHeldFirst())
     if wxhook_log.level == logging.NOTSET:
-        wxhook_log.setLevel(logging.INFO)
+        # uvicorn's own loggers have handlers once it configured logging, and "uvicorn.error" its --log-level.
+        served = logging.getLogger("uvicorn").handlers
+        wxhook_log.setLevel(server_log.getEffectiveLevel() if served else logging.INFO)

@@ -104,9 +104,10 @@ class Inbound:
             raise Rejected(403, "signature mismatch: the request is not from WeChat, or WXHOOK_TOKEN differs "
                                 "from the Token in the Official Account's server configuration")
 
-    async def read(self, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bool, Nonce | None]:
+    async def read(self, scope: Scope, receive: Receive, arrived: float) -> tuple[dict[str, Any], bool, Nonce | None]:
         """The message's fields, verified and opened; whether it came sealed (the reply must be too); and the
-        nonce record the reply window keeps with its claim (a different body under the same nonce is refused)."""
+        nonce record the reply window keeps with its claim (a different body under the same nonce is refused).
+        ``arrived`` (loop time) starts the ``body_timeout``."""
         query = parse_query(scope, "signature", "timestamp", "nonce")
         self._verify(query)
         try:
@@ -119,7 +120,7 @@ class Inbound:
         if encrypt_type == "raw" and not self._allow_plaintext:
             raise Rejected(403, "plaintext message refused: safe mode is configured (WXHOOK_AES_KEY), so WeChat "
                                 "sends encrypt_type=aes; while switching the account's mode, Bot(allow_plaintext=True)")
-        body = await self._read_body(scope, receive)
+        body = await self._read_body(scope, receive, arrived + self._body_timeout)
         if encrypt_type == "aes":
             encrypted = self._encrypted_part(body)
             document = self._open(query, encrypted)
@@ -135,7 +136,7 @@ class Inbound:
             raise Rejected(400, f"message lacks {', '.join(missing)}")
         return document, encrypt_type == "aes", nonce
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+    async def _read_body(self, scope: Scope, receive: Receive, give_up: float) -> bytes:
         limit = self._max_body_size
         for name, value in scope["headers"]:
             if name == b"content-length":
@@ -145,8 +146,6 @@ class Inbound:
                 break
         chunks: list[bytes] = []
         size = 0
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + self._body_timeout
         while True:
             try:
                 message = await await_by(receive(), give_up)

@@ -61,11 +61,13 @@ async def test_one_line_per_message_with_its_outcome(caplog: pytest.LogCaptureFi
     assert bot.observer.outcomes == {"passive": 2, "error": 1, "deferred": 1, "coalesced": 1}
 
 
-def test_info_lines_show_under_plain_uvicorn(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("level", "shown"), [((), 3), (("--log-level", "warning"), 0), (("--log-level", "debug"), 3)],
+                         ids=["uvicorn's default", "--log-level warning", "--log-level debug"])
+def test_info_lines_follow_plain_uvicorn_s_log_level(level: tuple[str, ...], shown: int) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "examples.echo:bot", "--port", str(port)], cwd=ROOT,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "examples.echo:bot", "--port", str(port), *level],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_serving(url, server)
@@ -75,8 +77,9 @@ def test_info_lines_show_under_plain_uvicorn(tmp_path: Path) -> None:
         server.terminate()  # the lines held back for a moment are written as the server stops
         output = server.communicate(timeout=15)[0].decode()
     lines = [line for line in output.splitlines() if line.startswith("INFO:     wxhook.messages: ")]
-    assert len(lines) == 3, output
+    assert len(lines) == shown, output
     assert all("message type=text" in line and "outcome=passive" in line for line in lines)
+    assert "WARNING:     wxhook: no AppSecret" in output  # wxhook's warnings show at every one of these levels
 
 
 async def _send_safe(url: str, count: int) -> list[str | None]:
