@@ -1,10 +1,11 @@
 import base64
+import os
 import struct
 
 import pytest
 from Crypto.Cipher import AES
 
-from wxhook.crypto import AppIdMismatch, Envelope, EnvelopeError, decode_aes_key, sign, signature_matches
+from wxhook.crypto import AppIdMismatch, Envelope, EnvelopeError, decode_aes_key, random_bytes, sign, signature_matches
 
 KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 VECTOR_A_ENCRYPT = (
@@ -119,3 +120,23 @@ def test_successive_seals_match_a_fresh_cipher_each_time() -> None:
         fresh = AES.new(key, AES.MODE_CBC, key[:16]).encrypt(body + bytes((pad,)) * pad)
         assert envelope.seal(message, random) == base64.b64encode(fresh).decode()
         assert envelope.open(envelope.seal(message)) == message
+
+
+def test_random_bytes_never_repeat_across_pages() -> None:
+    drawn = [random_bytes.take(20) for _ in range(1000)]  # about five pages
+    assert all(len(chunk) == 20 for chunk in drawn) and len(set(drawn)) == len(drawn)
+    assert len(random_bytes.take(10_000)) == 10_000  # more than a page at once
+
+
+def test_a_forked_child_does_not_hand_out_its_parent_s_bytes() -> None:
+    random_bytes.take(16)  # a page is loaded: without the fork hook, the child would go on from the same place
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write_end, random_bytes.take(16))
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    child = os.read(read_end, 16)
+    os.close(read_end)
+    assert len(child) == 16 and child != random_bytes.take(16)

@@ -51,8 +51,11 @@ class LoopBound(Generic[T]):
         self._value: T | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def get(self) -> T:
-        loop = asyncio.get_running_loop()
+    def get(self, loop: asyncio.AbstractEventLoop | None = None) -> T:
+        """The resource of the running loop; ``loop`` is that loop when the caller has it at hand (looking it up
+        is a system call on Python 3.11)."""
+        if loop is None:
+            loop = asyncio.get_running_loop()
         if self._value is None or self._loop is not loop:
             self._value, self._loop = self._factory(), loop
         return self._value

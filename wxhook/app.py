@@ -53,12 +53,12 @@ class _Delivery:
     """One POST's way back to WeChat, answered once: by the request, or past the deadline by the window's
     ``late`` while the handler carries on."""
 
-    __slots__ = ("_bot", "_loop", "answered", "arrived", "handler", "msg", "sealed", "send")
+    __slots__ = ("_bot", "answered", "arrived", "handler", "loop", "msg", "sealed", "send")
 
     def __init__(self, bot: Bot, send: Send, loop: asyncio.AbstractEventLoop) -> None:
         self._bot = bot
         self.send = send
-        self._loop = loop
+        self.loop = loop
         self.arrived = loop.time()
         self.sealed = False
         self.answered = False
@@ -80,7 +80,7 @@ class _Delivery:
         msg = self.msg
         if msg is not None:
             self._bot.observer.message(msg.msg_type, msg.raw.get("Event", ""), msg.from_user_name, self.handler,
-                                       outcome, self._loop.time() - self.arrived)
+                                       outcome, self.loop.time() - self.arrived)
 
     async def late(self, xml: str | None) -> None:
         """The deadline passed: answer now (the interim reply or "success"); a lost connection is no error."""
@@ -417,7 +417,7 @@ class Bot(Router):
         try:
             document, delivery.sealed, nonce = await self._inbound.read(scope, receive, delivery.arrived)
             msg = delivery.msg = parse_message(document)
-            runtime = self._runtime.get()
+            runtime = self._runtime.get(delivery.loop)
             ctx = self._context(msg, runtime)
             route = ctx.route
             if route is not None:

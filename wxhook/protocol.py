@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ._util import await_by
-from .crypto import Envelope, EnvelopeError, sign, signature_matches
+from .crypto import Envelope, EnvelopeError, random_bytes, sign, signature_matches
 from .replay import Nonce, ReplayGuard, Stale
 from .xml import XMLError, cdata, parse_xml
 
@@ -111,7 +111,7 @@ class Inbound:
         query = parse_query(scope, "signature", "timestamp", "nonce")
         self._verify(query)
         try:
-            self._replay.check_time(query["timestamp"])
+            keep = self._replay.check_time(query["timestamp"])
         except Stale as exc:
             raise Rejected(403, str(exc)) from None
         encrypt_type = query.get("encrypt_type", "raw").lower()
@@ -124,9 +124,9 @@ class Inbound:
         if encrypt_type == "aes":
             encrypted = self._encrypted_part(body)
             document = self._open(query, encrypted)
-            nonce = self._replay.sealed_nonce(query["timestamp"], query["nonce"], query["msg_signature"])
+            nonce = self._replay.sealed_nonce(query["timestamp"], query["nonce"], keep, query["msg_signature"])
         else:
-            nonce = self._replay.nonce(query["timestamp"], query["nonce"], body)
+            nonce = self._replay.nonce(query["timestamp"], query["nonce"], keep, body)
             try:
                 document = parse_xml(body)
             except XMLError as exc:
@@ -197,7 +197,7 @@ def seal_reply(envelope: Envelope, token: str, xml: bytes, timestamp: str | None
     """The XML a bot answers a sealed message with: ``Encrypt``, ``MsgSignature``, ``TimeStamp``, ``Nonce``."""
     encrypted = envelope.seal(xml)
     timestamp = timestamp or str(int(time.time()))
-    nonce = nonce or str(int.from_bytes(os.urandom(4), "big"))
+    nonce = nonce or str(int.from_bytes(random_bytes.take(4), "big"))
     signature = sign(token, timestamp, nonce, encrypted)
     return (
         f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature>"

@@ -46,10 +46,11 @@ class ReplayGuard:
         self._keys = keys
         self.window = window
 
-    def check_time(self, timestamp: str) -> None:
-        """Before the body is read: a timestamp that is not a number, or too far from now, is refused."""
+    def check_time(self, timestamp: str) -> float:
+        """Before the body is read: a timestamp that is not a number, or too far from now, is refused. Returns
+        how long the push's nonce record is to be kept: until its timestamp leaves the window (0: checks off)."""
         if self.window is None:
-            return
+            return 0.0
         try:
             skew = time.time() - int(timestamp)
         except (ValueError, OverflowError):  # OverflowError: an integer too large for a float
@@ -60,18 +61,18 @@ class ReplayGuard:
                 f"{self.window:g}s window (Bot(timestamp_window=...)): a replayed request, or this server's clock "
                 "is wrong"
             )
+        return max(self.window - skew, 1.0)
 
-    def nonce(self, timestamp: str, nonce: str, body: bytes) -> Nonce | None:
-        """The record to keep for a plaintext push until its timestamp leaves the window (None: checks off)."""
-        window = self.window
-        return None if window is None else self._record(timestamp, nonce, window,
-                                                        hashlib.blake2b(body, digest_size=12).hexdigest())
+    def nonce(self, timestamp: str, nonce: str, keep: float, body: bytes) -> Nonce | None:
+        """The record to keep for a plaintext push for ``keep`` seconds (``check_time``'s answer; None: checks
+        off)."""
+        if self.window is None:
+            return None
+        return Nonce(self._keys.nonce(timestamp, nonce[:64]), hashlib.blake2b(body, digest_size=12).hexdigest(), keep)
 
-    def sealed_nonce(self, timestamp: str, nonce: str, msg_signature: str) -> Nonce | None:
+    def sealed_nonce(self, timestamp: str, nonce: str, keep: float, msg_signature: str) -> Nonce | None:
         """The same for a safe-mode push, whose checked ``msg_signature`` (hex SHA-1 over the token, timestamp,
         nonce and ``Encrypt`` value) already tells its body from any other: its first 96 bits are the digest."""
-        window = self.window
-        return None if window is None else self._record(timestamp, nonce, window, msg_signature[:24].lower())
-
-    def _record(self, timestamp: str, nonce: str, window: float, digest: str) -> Nonce:
-        return Nonce(self._keys.nonce(timestamp, nonce[:64]), digest, max(int(timestamp) + window - time.time(), 1.0))
+        if self.window is None:
+            return None
+        return Nonce(self._keys.nonce(timestamp, nonce[:64]), msg_signature[:24].lower(), keep)

@@ -235,10 +235,10 @@ class Window:
         try:
             suspended_on = work.send(None)
         except StopIteration as done:
-            value = self._outcome_of(msg, done.value)
-            await self._store.set(keys.state, _DONE + value, self._retention)
+            rendered = _render(msg, done.value)
+            await self._store.set(keys.state, _DONE + _kept(rendered), self._retention)
             ctx.release()
-            return self._passive(msg, value)
+            return rendered
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None  # an ASGI request always runs in a task
@@ -246,6 +246,7 @@ class Window:
         self._runs[key] = run
         self._watch(run, loop)
         value = _NO_REPLY
+        xml: str | None = None
         reply: Reply | None = None
         try:
             try:
@@ -261,7 +262,8 @@ class Window:
                 logger.error("the handler for %s ran past handler_timeout (%gs) and was cancelled; the follower gets "
                              "no reply", key, self._handler_timeout)
             run.settling = True
-            value = self._outcome_of(msg, reply)
+            xml = _render(msg, reply)
+            value = _kept(xml)
             # The outcome replaces the claim in one write: a retry that reads it needs no second key.
             await self._store.set(keys.state, _DONE + value, self._retention)
         finally:
@@ -276,18 +278,12 @@ class Window:
         # the alarm rings has still missed it, and the request was answered by ``late``.
         ctx.release()  # jobs start as tasks of their own, after every delivery already woken
         if not run.answered:
-            return self._passive(msg, value)
+            return xml
         if reply is not None:
             await self._deliver_late(msg, keys, reply)
         if run.fallback is not None:
             await run.fallback  # the ASGI call ends only after its response went out
         return ANSWERED
-
-    @staticmethod
-    def _outcome_of(msg: Message, reply: Reply | None) -> str:
-        """What the store keeps for a retry: the rendered reply, or the mark for none."""
-        return _NO_REPLY if reply is None else _REPLY + reply.render(msg.from_user_name, msg.to_user_name,
-                                                                     int(time.time()))
 
     def _watch(self, run: _Run, loop: asyncio.AbstractEventLoop) -> None:
         """Put the run on the deadline heap (arming the alarm when it is due first) and the lease tick."""
@@ -450,6 +446,15 @@ class Window:
 def _wake(waiter: asyncio.Future[str | None], outcome: asyncio.Future[str] | None) -> None:
     if not waiter.done():
         waiter.set_result(None if outcome is None else outcome.result())
+
+
+def _render(msg: Message, reply: Reply | None) -> str | None:
+    return None if reply is None else reply.render(msg.from_user_name, msg.to_user_name, int(time.time()))
+
+
+def _kept(xml: str | None) -> str:
+    """What the store keeps for a retry: the rendered reply, or the mark for none."""
+    return _NO_REPLY if xml is None else _REPLY + xml
 
 
 def _render_text(msg: Message, text: str) -> str:
