@@ -50,12 +50,14 @@ async def respond(send: Send, status: int, body: bytes, content_type: bytes = TE
     await send({"type": "http.response.body", "body": body})
 
 
+# A name and its value; a parameter without "=" names nothing WeChat sends, and is left out.
+_PARAMETER = re.compile(r"([^&=]*)=([^&]*)")
+
+
 def parse_query(scope: Scope, *required: str) -> dict[str, str]:
     text = scope["query_string"].decode("latin-1")
-    if "%" in text or "+" in text:
-        query = dict(parse_qsl(text))
-    else:  # WeChat's parameters are hex and digits: skip unquoting, which costs more than the rest
-        query = dict(pair.partition("=")[::2] for pair in text.split("&") if pair)
+    # WeChat's parameters are hex and digits: unquoting, which costs more than the rest, only when there is any
+    query = dict(parse_qsl(text)) if "%" in text or "+" in text else dict(_PARAMETER.findall(text))
     missing = [name for name in required if not query.get(name)]
     if missing:
         raise Rejected(400, f"missing query parameter(s): {', '.join(missing)}")
