@@ -197,9 +197,10 @@ class Inbound:
 def seal_reply(envelope: Envelope, token: str, xml: bytes, timestamp: str | None = None,
                nonce: str | None = None) -> bytes:
     """The XML a bot answers a sealed message with: ``Encrypt``, ``MsgSignature``, ``TimeStamp``, ``Nonce``."""
-    encrypted = envelope.seal(xml)
+    random = random_bytes.take(20)  # the envelope's prefix and the nonce, in one draw
+    encrypted = envelope.seal(xml, random[:16])
     timestamp = timestamp or str(int(time.time()))
-    nonce = nonce or str(int.from_bytes(random_bytes.take(4), "big"))
+    nonce = nonce or str(int.from_bytes(random[16:], "big"))
     signature = sign(token, timestamp, nonce, encrypted)
     return (
         f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature>"
