@@ -250,3 +250,14 @@ def test_the_follower_tag_is_the_hash_of_the_openid() -> None:
     tags = {follower_tag(f"o_{n}") for n in range(5000)}
     assert len(tags) == 5000
     assert follower_tag("o_7") == follower_tag("o_7") == hashlib.blake2b(b"o_7", digest_size=6).hexdigest()
+
+
+def test_a_line_that_fails_to_render_costs_no_other_line(wxhook_log: logging.Logger) -> None:
+    stream = ours(wxhook_log)
+    handler = wxhook_log.handlers[0]
+    assert isinstance(handler, BufferedStreamHandler)
+    first = observe(openid="o_before")
+    assert handler.add(lambda: str(1 / 0), ())  # held as the others are; fails only when rendered
+    second = observe(openid="o_after")
+    flush(wxhook_log)
+    assert stream.getvalue() == f"INFO:     wxhook.messages: {first}\nINFO:     wxhook.messages: {second}\n"

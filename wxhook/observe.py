@@ -51,7 +51,7 @@ def _line_args(msg_type: str, event: str, openid: str, handler: str, outcome: st
     return msg_type, event or "-", follower_tag(openid), handler.replace(" ", "_"), outcome, seconds * 1000
 
 
-def message_line(*args: Any) -> str:
+def _message_line(*args: Any) -> str:
     """The line for ``Observer.message``'s arguments, rendered when it is written."""
     return _LINE % _line_args(*args)
 
@@ -75,7 +75,7 @@ class Observer:
         if message_log.isEnabledFor(logging.INFO):
             args = (msg_type, event, openid, handler, outcome, seconds)
             ours = sole_buffered_handler(message_log, logging.INFO)
-            if ours is None or not ours.add(message_line, args):
+            if ours is None or not ours.add(_message_line, args):
                 message_log.info(_LINE, *_line_args(*args))
 
     def rejected(self) -> None:
