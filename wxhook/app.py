@@ -199,8 +199,6 @@ class Bot(Router):
         self._api = api
         self._api_base = api_base
         self._runtime = LoopBound(self._new_runtime)
-        self._api_getter = self._api_client  # bound once: every message's context holds them
-        self._enqueue_getter = self._enqueue_call
         self._rejections = Throttle()
         self.observer = Observer()
         """Outcome counters and the latency histogram behind the message log and ``metrics_path``."""
@@ -263,7 +261,7 @@ class Bot(Router):
         return self._context(msg, self._runtime.get())
 
     def _context(self, msg: Message, runtime: _Runtime) -> Context:
-        ctx = Context(msg, self, runtime.background, self._api_getter, enqueue=self._enqueue_getter)
+        ctx = Context(msg, self, runtime.background, self._api_client, enqueue=self._enqueue_call)
         self._dispatcher.route(ctx, msg)
         return ctx
 

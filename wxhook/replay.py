@@ -66,13 +66,13 @@ class ReplayGuard:
     def nonce(self, timestamp: str, nonce: str, keep: float, body: bytes) -> Nonce | None:
         """The record to keep for a plaintext push for ``keep`` seconds (``check_time``'s answer; None: checks
         off)."""
-        if self.window is None:
-            return None
-        return Nonce(self._keys.nonce(timestamp, nonce[:64]), hashlib.blake2b(body, digest_size=12).hexdigest(), keep)
+        return None if self.window is None else self._record(timestamp, nonce,
+                                                             hashlib.blake2b(body, digest_size=12).hexdigest(), keep)
 
     def sealed_nonce(self, timestamp: str, nonce: str, keep: float, msg_signature: str) -> Nonce | None:
         """The same for a safe-mode push, whose checked ``msg_signature`` (hex SHA-1 over the token, timestamp,
         nonce and ``Encrypt`` value) already tells its body from any other: its first 96 bits are the digest."""
-        if self.window is None:
-            return None
-        return Nonce(self._keys.nonce(timestamp, nonce[:64]), msg_signature[:24].lower(), keep)
+        return None if self.window is None else self._record(timestamp, nonce, msg_signature[:24].lower(), keep)
+
+    def _record(self, timestamp: str, nonce: str, digest: str, keep: float) -> Nonce:
+        return Nonce(self._keys.nonce(timestamp, nonce[:64]), digest, keep)
