@@ -16,7 +16,9 @@ def query(text: str, *required: str) -> dict[str, str]:
     ("flag&a=1&&", {"a": "1"}),
     ("a=1&a=2", {"a": "2"}),
     ("echostr=a%2Bb%3D&x=1+2", {"echostr": "a+b=", "x": "1 2"}),
-], ids=["wechat's form", "empty", "= in a value, empty value", "no =, empty pairs", "repeated", "escaped"])
+    ("flag&e%3D=&x=1+2&&", {"e=": "", "x": "1 2"}),
+], ids=["wechat's form", "empty", "= in a value, empty value", "no =, empty pairs", "repeated", "escaped",
+        "escaped: read as the unescaped form is"])
 def test_parameters(text: str, expected: dict[str, str]) -> None:
     assert query(text) == expected
 

@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from ._util import await_by
 from .crypto import Envelope, EnvelopeError, random_bytes, sign, signature_matches
@@ -56,8 +56,12 @@ _PARAMETER = re.compile(r"([^&=]*)=([^&]*)")
 
 def parse_query(scope: Scope, *required: str) -> dict[str, str]:
     text = scope["query_string"].decode("latin-1")
+    pairs = _PARAMETER.findall(text)
     # WeChat's parameters are hex and digits: unquoting, which costs more than the rest, only when there is any
-    query = dict(parse_qsl(text)) if "%" in text or "+" in text else dict(_PARAMETER.findall(text))
+    if "%" in text or "+" in text:
+        query = {unquote_plus(name): unquote_plus(value) for name, value in pairs}
+    else:
+        query = dict(pairs)
     missing = [name for name in required if not query.get(name)]
     if missing:
         raise Rejected(400, f"missing query parameter(s): {', '.join(missing)}")

@@ -192,7 +192,7 @@ class Window:
             if claim is not None:
                 self.stats["queued"] += 1
                 await self._store.set(keys.state, _QUEUED, self._retention)  # the queue owns it now
-            return None if self._timeout_reply is None else _render_text(msg, self._timeout_reply)
+            return self._interim(msg)
         if claim is not None:
             return await self._run_here(msg, ctx, key, keys, claim, deadline, handler, late)
         self.stats["coalesced"] += 1
@@ -315,17 +315,21 @@ class Window:
         run.answered = True
         run.ctx.outcome = DEFERRED
         self.stats["deadline_passed"] += 1
-        interim = None if self._timeout_reply is None else _render_text(run.msg, self._timeout_reply)
+        interim = self._interim(run.msg)
         run.fallback = loop.create_task(run.late(interim))
         if self._typing:
             self._background.watch(self._keep_typing(run.msg.from_user_name, run.waiter()),
                                    f"typing for {run.state}")
 
+    def _interim(self, msg: Message) -> str | None:
+        """What a delivery answers in place of a reply not yet there: ``timeout_reply``, or None ("success")."""
+        return None if self._timeout_reply is None else _render(msg, Text(self._timeout_reply))
+
     def _passive(self, msg: Message, value: str | None) -> str | None:
         """The answer for an outcome: its reply XML, nothing, or the interim text when none came in time."""
         if value is None:
             self.stats["deadline_passed"] += 1
-            return None if self._timeout_reply is None else _render_text(msg, self._timeout_reply)
+            return self._interim(msg)
         return None if value == _NO_REPLY else value[1:]
 
     async def _outcome(self, key: str, keys: MessageKeys, deadline: float) -> str | _Orphaned | None:
@@ -456,6 +460,3 @@ def _kept(xml: str | None) -> str:
     """What the store keeps for a retry: the rendered reply, or the mark for none."""
     return _NO_REPLY if xml is None else _REPLY + xml
 
-
-def _render_text(msg: Message, text: str) -> str:
-    return Text(text).render(msg.from_user_name, msg.to_user_name, int(time.time()))
