@@ -36,7 +36,7 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up before each")
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per contender and mode; the fastest counts")
     parser.add_argument("--only", default="",
-                        help="HTTP contenders to run, comma-separated names or name prefixes (default: all)")
+                        help="HTTP contenders to run, comma-separated names or parts of names (default: all)")
     parser.add_argument("--connections", type=int, default=32, help="wrk's open connections")
     parser.add_argument("--max-rate", type=int, default=20_000,
                         help="requests/s the pool of distinct pushes is sized for")

@@ -79,14 +79,14 @@ CONTENDERS = (
 
 
 def chosen(only: str) -> tuple[Contender, ...]:
-    """The contenders ``--only`` names (comma-separated; a name matches itself, else the names it begins);
-    all when empty."""
+    """The contenders ``--only`` names (comma-separated; a name matches itself, else the names it is part of, so
+    the store rows, whose names hold a comma, are picked by "SQLite store" or "store"); all when empty."""
     wanted = [name.strip().lower() for name in only.split(",") if name.strip()]
     if not wanted:
         return CONTENDERS
     names = {c.name.lower() for c in CONTENDERS}
     picked = tuple(c for c in CONTENDERS
-                   if any(c.name.lower() == w or (w not in names and c.name.lower().startswith(w)) for w in wanted))
+                   if any(c.name.lower() == w or (w not in names and w in c.name.lower()) for w in wanted))
     if not picked:
         raise SystemExit(f"--only {only!r} names no contender; choose from: {', '.join(c.name for c in CONTENDERS)}")
     return picked
