@@ -150,7 +150,8 @@ class Envelope:
         return plain[20:msg_end]
 
     def seal(self, message: bytes, random: bytes | None = None) -> str:
-        """Encrypt a reply; ``random`` (16 bytes) is fresh unless a test needs determinism."""
+        """Encrypt a reply; ``random`` is the 16-byte prefix when the caller drew it (``seal_reply``, in one draw
+        with the nonce; a test, for determinism), else it is drawn here."""
         prefix = random_bytes.take(16) if random is None else random
         body = b"".join((prefix, struct.pack(">I", len(message)), message, self._appid))
         pad = _BLOCK - len(body) % _BLOCK
