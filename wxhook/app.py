@@ -289,7 +289,15 @@ class Bot(Router):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            if not self._started:
+                self._started = True
+                logger.warning("a request arrived before the bot's startup ran: mounted in another app without "
+                               "lifespan=bot.lifespan? Then deferred replies and background work are lost at "
+                               "shutdown; see the README, 'Mounted in Starlette or FastAPI'")
+            if scope["method"] == "POST":  # a push: straight on, the one path that counts
+                await self._post(scope, receive, _Delivery(self, send, asyncio.get_running_loop()))
+            else:
+                await self._other(scope, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:
@@ -362,24 +370,15 @@ class Bot(Router):
         finally:
             await self.shutdown()
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _other(self, scope: Scope, send: Send) -> None:
+        """A GET (the handshake, health, metrics) or a method WeChat never uses."""
         method = scope["method"]
-        if not self._started:
-            self._started = True
-            logger.warning("a request arrived before the bot's startup ran: mounted in another app without "
-                           "lifespan=bot.lifespan? Then deferred replies and background work are lost at shutdown; "
-                           "see the README, 'Mounted in Starlette or FastAPI'")
-        if method == "POST":
-            delivery = _Delivery(self, send, asyncio.get_running_loop())
-            await self._post(scope, receive, delivery)
+        if method != "GET":
+            await respond(send, 405, b"method not allowed: WeChat uses GET and POST\n",
+                          extra=((b"allow", b"GET, POST"),))
             return
         try:
-            if method == "GET":
-                status, body, content_type = self._get(scope)
-            else:
-                await respond(send, 405, b"method not allowed: WeChat uses GET and POST\n",
-                               extra=((b"allow", b"GET, POST"),))
-                return
+            status, body, content_type = self._get(scope)
         except Rejected as exc:
             await self._reject(scope, method, exc, send)
             return
