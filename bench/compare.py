@@ -38,7 +38,7 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--only", default="",
                         help="HTTP contenders to run, comma-separated names or parts of names (default: all)")
     parser.add_argument("--connections", type=int, default=32, help="wrk's open connections")
-    parser.add_argument("--max-rate", type=int, default=20_000,
+    parser.add_argument("--max-rate", type=int, default=40_000,
                         help="requests/s the pool of distinct pushes is sized for")
     parser.add_argument("--messages", type=int, default=100_000, help="pushes per memory batch, memory store")
     parser.add_argument("--store-messages", type=int, default=5000,

@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -483,6 +484,44 @@ async def test_sqlite_sweeps_expired_rows(tmp_path: Path) -> None:
             await store.set("live", "z", ttl=60)
         assert rows() == 2
         assert await store.get("kept") == "y"
+    finally:
+        await store.close()
+
+
+async def test_a_sqlite_sweep_reads_the_next_slice_of_keys_and_goes_round_the_table(tmp_path: Path) -> None:
+    """Each sweep reads 4 × sweep_every keys after where the last one stopped, never the whole table (a sweep
+    over every row made each write of a busy bot slower as its windows filled); the next ones go on, then
+    start again from the first key."""
+    path = tmp_path / "state.db"
+    store = SQLiteStore(str(path), sweep_every=4)  # a sweep every 4 writes reads 16 keys
+
+    def keys() -> list[str]:
+        with sqlite3.connect(path) as conn:
+            return [key for (key,) in conn.execute("SELECT key FROM wxhook_kv ORDER BY key")]
+
+    dead = [f"dead{i:02}" for i in range(40)]
+    try:
+        assert await store.get("open") is None  # creates the file and its table
+        with sqlite3.connect(path) as conn:
+            conn.executemany("INSERT INTO wxhook_kv VALUES (?, 'x', ?)", [(key, time.time() - 10) for key in dead])
+
+        async def four_writes() -> None:
+            for _ in range(4):
+                await store.set("live", "y", ttl=60)
+
+        await four_writes()
+        assert keys() == [*dead[16:], "live"], "the first sweep reads the first 16 keys"
+        await four_writes()
+        assert keys() == [*dead[32:], "live"]
+        await four_writes()
+        assert keys() == ["live"], "the third reaches the last key"
+        with sqlite3.connect(path) as conn:
+            conn.execute("INSERT INTO wxhook_kv VALUES ('dead', 'x', ?)", (time.time() - 10,))
+        await four_writes()  # past the last key: nothing read, the next sweep starts from the first
+        assert keys() == ["dead", "live"]
+        await four_writes()
+        assert keys() == ["live"]
+        assert await store.get("live") == "y"
     finally:
         await store.close()
 

@@ -46,7 +46,15 @@ _SET_IF_ABSENT = f"{_UPSERT} WHERE wxhook_kv.expires_at IS NOT NULL AND wxhook_k
 _DELETE = "DELETE FROM wxhook_kv WHERE key = ?"
 _COMPARE_AND_DELETE = f"DELETE FROM wxhook_kv WHERE key = ? AND value = ? AND {_LIVE}"
 _RENEW = f"UPDATE wxhook_kv SET expires_at = ? WHERE key = ? AND value = ? AND {_LIVE}"
-_SWEEP = "DELETE FROM wxhook_kv WHERE expires_at <= ?"
+# A sweep reads the next slice of keys after the previous one's (in key order, through the primary key), not the
+# whole table: a sweep over every row, with no index on the expiry, made each write of a busy bot slower as its
+# retry and timestamp windows filled.
+_SLICE_END = "SELECT max(key) FROM (SELECT key FROM wxhook_kv WHERE key > ? ORDER BY key LIMIT ?)"
+_SWEEP = "DELETE FROM wxhook_kv WHERE key > ? AND key <= ? AND expires_at <= ?"
+_SLICE_PER_WRITE = 4
+"""Rows a sweep reads per write since the last one. A write adds at most two rows (a push's two writes add two),
+so the sweeps go round the table faster than it fills: expired rows not yet swept stay under half of the file
+(a quarter for pushes)."""
 
 
 def _expiry(ttl: float | None, now: float) -> float | None:
@@ -116,8 +124,9 @@ class SQLiteStore(Store):
     absolute. All disk work runs on one private thread per store, so the event loop never waits on the disk;
     the connection is opened there on first use. Calls that queue up while the thread is busy run together,
     in order, in one transaction: a busy bot pays one commit and one wake-up of its event loop per batch
-    instead of per call. Expired rows are invisible at once and deleted every few hundred writes, so the file
-    stays as small as the live keys.
+    instead of per call. Expired rows are invisible at once; every few hundred writes (``sweep_every``) a sweep
+    deletes those among the next few thousand keys, going round the table: the file stays within twice the live
+    keys' size, and a sweep costs the same however large the table is.
     """
 
     outage_errors = (sqlite3.Error, OSError)
@@ -141,6 +150,8 @@ class SQLiteStore(Store):
         self._sweep_every = sweep_every
         """Delete expired rows once per this many writes."""
         self._closed = False
+        self._swept_to = ""
+        """The last key the previous sweep read ("": start again from the first)."""
 
     def may_pass(self, exc: Exception) -> bool:
         text = str(exc)
@@ -272,10 +283,14 @@ class SQLiteStore(Store):
         return conn
 
     def _wrote(self, conn: sqlite3.Connection, now: float) -> None:
-        """Count a write; every so often delete expired rows that nobody will read again."""
+        """Count a write; every so often delete the expired rows of the next slice of keys."""
         self._writes += 1
         if self._writes % self._sweep_every == 0:
-            conn.execute(_SWEEP, (now,))
+            start = self._swept_to
+            end = conn.execute(_SLICE_END, (start, _SLICE_PER_WRITE * self._sweep_every)).fetchone()[0]
+            if end is not None:
+                conn.execute(_SWEEP, (start, end, now))
+            self._swept_to = end or ""  # past the last key: the next sweep starts again from the first
 
     def _get(self, conn: sqlite3.Connection, key: str) -> str | None:
         row = conn.execute(_GET, (key, time.time())).fetchone()
