@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from .._util import await_by
+from .._util import SharedTimeout
 from .base import Admission, Store, StoreUnavailable
 from .keys import health_key
 from .memory import MemoryStore
@@ -61,6 +61,7 @@ class ResilientStore(Store):
         self.fail_closed = fail_closed
         self.probe_interval = probe_interval
         self.outage_errors = (*shared.outage_errors, TimeoutError, asyncio.TimeoutError)
+        self._bound = SharedTimeout(timeout)
         self._local = MemoryStore()
         self._down_since: float | None = None
         self._probe: asyncio.Task[None] | None = None
@@ -81,7 +82,7 @@ class ResilientStore(Store):
         it on the local store instead (or raise, failing closed)."""
         if self.healthy or self.fail_closed:
             try:
-                value = await await_by(op(self.shared), asyncio.get_running_loop().time() + self.timeout)
+                value = await self._bound.run(op(self.shared))
             except self.outage_errors as exc:
                 self._went_down(exc)
                 if self.fail_closed:
