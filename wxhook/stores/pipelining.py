@@ -36,13 +36,14 @@ class Pipeliner:
         self._gate = gate
         self._open: _Batch | None = None
 
-    async def execute(self, *args: Any) -> Any:
-        """The reply to one command, parsed as ``redis.execute_command(*args)`` would return it."""
+    async def execute(self, loop: asyncio.AbstractEventLoop, *args: Any) -> Any:
+        """The reply to one command, parsed as ``redis.execute_command(*args)`` would return it; ``loop`` is
+        the running one (the caller has it at hand: looking it up is a system call on Python 3.11)."""
         batch = self._open
         if batch is None:
             batch = self._open = _Batch()
-            batch.task = asyncio.get_running_loop().create_task(self._send(batch))
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            batch.task = loop.create_task(self._send(batch))
+        future: asyncio.Future[Any] = loop.create_future()
         batch.commands.append(args)
         batch.futures.append(future)
         try:

@@ -229,9 +229,10 @@ class RedisStore(Store):
 
     async def _do(self, *args: Any) -> Any:
         """One command's reply, as ``redis.execute_command(*args)`` parses it."""
-        client = self._client.get()
+        loop = asyncio.get_running_loop()
+        client = self._client.get(loop)
         if client.pipeliner is not None:
-            return await client.pipeliner.execute(*args)
+            return await client.pipeliner.execute(loop, *args)
         async with client.gate:
             return await client.redis.execute_command(*args)
 
