@@ -1,4 +1,5 @@
-"""Small helpers shared across modules: how callbacks are called, and resources owned by one event loop."""
+"""Small helpers shared across modules: how callbacks are called, resources owned by one event loop, and awaits
+bounded in time."""
 
 from __future__ import annotations
 
