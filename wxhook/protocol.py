@@ -66,10 +66,12 @@ def parse_query(scope: Scope, *required: str) -> dict[str, str]:
             query = dict([part.split("=", 1) for part in text.split("&")])
         except ValueError:  # a part without "="
             query = dict(_PARAMETER.findall(text))
+    missing = ""  # built only when one is: no list per request
     for name in required:
         if not query.get(name):
-            missing = [name for name in required if not query.get(name)]
-            raise Rejected(400, f"missing query parameter(s): {', '.join(missing)}")
+            missing = f"{missing}, {name}" if missing else name
+    if missing:
+        raise Rejected(400, f"missing query parameter(s): {missing}")
     return query
 
 
@@ -142,11 +144,13 @@ class Inbound:
                 document = parse_xml(body)
             except XMLError as exc:
                 raise Rejected(400, str(exc)) from None
+        missing = ""
         for tag in _REQUIRED:
             value = document.get(tag)
-            if not value or type(value) is not str:
-                missing = [tag for tag in _REQUIRED if not isinstance(document.get(tag), str) or not document[tag]]
-                raise Rejected(400, f"message lacks {', '.join(missing)}")
+            if not value or not isinstance(value, str):
+                missing = f"{missing}, {tag}" if missing else tag
+        if missing:
+            raise Rejected(400, f"message lacks {missing}")
         return document, encrypt_type == "aes", nonce
 
     async def _read_body(self, scope: Scope, receive: Receive, give_up: float) -> bytes:

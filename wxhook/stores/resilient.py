@@ -57,7 +57,6 @@ class ResilientStore(Store):
             raise ValueError(f"the store timeout must be a positive number of seconds, got {timeout}")
         self.shared = shared
         self.name = name
-        self.timeout = timeout
         self.fail_closed = fail_closed
         self.probe_interval = probe_interval
         self.outage_errors = (*shared.outage_errors, TimeoutError, asyncio.TimeoutError)
@@ -68,6 +67,11 @@ class ResilientStore(Store):
 
     def __repr__(self) -> str:
         return f"ResilientStore({self.name!r})"
+
+    @property
+    def timeout(self) -> float:
+        """Seconds each call to the shared store may take."""
+        return self._bound.seconds
 
     @property
     def healthy(self) -> bool:
