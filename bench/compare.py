@@ -3,6 +3,7 @@
     python3 bench/compare.py                # the full comparison (20 to 30 minutes)
     python3 bench/compare.py --smoke        # a few seconds per target, as CI runs it
     python3 bench/compare.py --check        # exit 1 when a target is missed
+    python3 bench/compare.py --parts http --only wxhook,raw --inside    # where a request's time goes
 
 Needs only Python 3.10+ on Linux: the peers (wechatpy, WeRoBot, gunicorn, uvicorn[standard]) are installed into
 bench/.peers-venv on first use, together with this checkout of wxhook, and wrk from Debian's packages when it is
@@ -38,6 +39,9 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--only", default="",
                         help="HTTP contenders to run, comma-separated names or parts of names (default: all)")
     parser.add_argument("--connections", type=int, default=32, help="wrk's open connections")
+    parser.add_argument("--inside", action="store_true",
+                        help="serve each ASGI contender through a timing layer and report where a request's time goes "
+                             "(the layer costs about a microsecond a request: its req/s are not the comparison's)")
     parser.add_argument("--max-rate", type=int, default=40_000,
                         help="requests/s the pool of distinct pushes is sized for")
     parser.add_argument("--messages", type=int, default=100_000, help="pushes per memory batch, memory store")

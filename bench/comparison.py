@@ -65,7 +65,8 @@ def http(options: argparse.Namespace) -> list[Row]:
     best: dict[tuple[str, str], Row] = {}
     with tempfile.TemporaryDirectory() as directory, private_redis() as redis_url:
         size = int(options.max_rate * (options.warmup + options.duration + 1))
-        load = loadtest.Load(wrk, Path(directory), size, options.warmup, options.duration, options.connections)
+        load = loadtest.Load(wrk, Path(directory), size, options.warmup, options.duration, options.connections,
+                             options.inside)
         for number in range(1, options.rounds + 1):
             for contender in loadtest.chosen(options.only):
                 for mode in contender.modes:
@@ -158,6 +159,22 @@ def reference(rows: list[Row]) -> None:
                   f"{logged / ours:.2f} × its rate at --log-level warning")
 
 
+def inside(rows: list[Row]) -> None:
+    """With ``--inside``: where each request's time went, in microseconds. A request takes 1/(req/s) of the
+    server's core; the app's call holds its own work, its ASGI sends (the response through the server to the
+    socket) and receives (the body); the rest is the server's own (reading the request, the event loop)."""
+    timed = [row for row in rows if row.inside is not None and row.rate > 0]
+    if not timed:
+        return
+    print("\n| server | mode | µs per request | app call | its sends | its receives | app's own work | server's own |\n"
+          "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in timed:
+        assert row.inside is not None
+        per_request, call, send, receive = 1e6 / row.rate, row.inside["call"], row.inside["send"], row.inside["receive"]
+        print(f"| {row.contender} | {row.mode} | {per_request:.1f} | {call:.1f} | {send:.1f} | {receive:.1f} "
+              f"| {call - send - receive:.1f} | {per_request - call:.1f} |")
+
+
 def report(rows: list[Row], routes: Figures | None, held: dict[str, Figures], goals: list[Target]) -> None:
     if rows:
         print("\n| server | mode | req/s | p50 ms | p99 ms | errors | note |\n"
@@ -165,6 +182,7 @@ def report(rows: list[Row], routes: Figures | None, held: dict[str, Figures], go
         for row in rows:
             print(f"| {row.contender} | {row.mode} | {row.rate:,.0f} | {row.p50_ms:.1f} | {row.p99_ms:.1f} "
                   f"| {row.errors} | {row.problem or row.note} |")
+    inside(rows)
     if routes:
         print(f"\ndispatch: {routes['one_us']:.1f} µs per push with 1 keyword + 1 CLICK key, "
               f"{routes['many_us']:.1f} µs with 10,000 keywords + 1,000 CLICK keys")

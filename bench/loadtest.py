@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,22 +36,17 @@ _PROBE_FIRST = 10**9
 """Probe pushes are numbered far past any pool, so the measured runs never repeat one."""
 
 
-def _uvicorn(app: str, log_level: str = "warning") -> Callable[[int], list[str]]:
-    return lambda port: [sys.executable, "-m", "uvicorn", app, "--app-dir", str(PEERS), "--host", "127.0.0.1",
-                         "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--log-level", log_level,
-                         "--no-access-log"]
-
-
-def _gunicorn(app: str) -> Callable[[int], list[str]]:
-    # gthread keeps connections alive; the sync worker closes each one and measured half as fast, gevent slower.
-    return lambda port: [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread",
-                         "--bind", f"127.0.0.1:{port}", "--chdir", str(PEERS), "--log-level", "warning", app]
+TIMED = "timed_asgi:app"
+"""The timing layer of ``--inside`` (peers/timed_asgi.py), serving the app named by TIMED_APP."""
 
 
 @dataclass(frozen=True, slots=True)
 class Contender:
     name: str
-    command: Callable[[int], list[str]]
+    app: str
+    """``module:attribute`` in peers/: an ASGI app served by uvicorn, or with ``wsgi`` a WSGI app under gunicorn."""
+    wsgi: bool = False
+    log_level: str = "warning"
     modes: tuple[str, ...] = MODES
     check: str = "echo"
     store: str | None = None
@@ -67,15 +62,27 @@ WEROBOT = "WeRoBot (gunicorn)"
 BARE = "bare Starlette route"
 RAW = "minimal raw ASGI handler"
 CONTENDERS = (
-    Contender(WXHOOK, _uvicorn("wxhook_echo:bot")),
-    Contender(WXHOOK_LOGGED, _uvicorn("wxhook_echo:bot", "info")),  # uvicorn's default level: wxhook's lines too
-    Contender(WXHOOK_SQLITE, _uvicorn("wxhook_echo:bot"), modes=("plaintext",), store="sqlite"),
-    Contender(WXHOOK_REDIS, _uvicorn("wxhook_echo:bot"), modes=("plaintext",), store="redis"),
-    Contender(STARLETTE_WECHATPY, _uvicorn("starlette_wechatpy:app")),
-    Contender(WEROBOT, _gunicorn("werobot_echo:app")),
-    Contender(BARE, _uvicorn("starlette_constant:app"), modes=("plaintext",), check="constant"),
-    Contender(RAW, _uvicorn("raw_asgi:app")),
+    Contender(WXHOOK, "wxhook_echo:bot"),
+    Contender(WXHOOK_LOGGED, "wxhook_echo:bot", log_level="info"),  # uvicorn's default level: wxhook's lines too
+    Contender(WXHOOK_SQLITE, "wxhook_echo:bot", modes=("plaintext",), store="sqlite"),
+    Contender(WXHOOK_REDIS, "wxhook_echo:bot", modes=("plaintext",), store="redis"),
+    Contender(STARLETTE_WECHATPY, "starlette_wechatpy:app"),
+    Contender(WEROBOT, "werobot_echo:app", wsgi=True),
+    Contender(BARE, "starlette_constant:app", modes=("plaintext",), check="constant"),
+    Contender(RAW, "raw_asgi:app"),
 )
+
+
+def _command(contender: Contender, port: int, timed: bool) -> list[str]:
+    """uvicorn with uvloop and httptools for every ASGI contender (``timed``: through the timing layer); gunicorn
+    with one gthread worker for WeRoBot, which keeps connections alive (the sync worker closes each one and measured
+    half as fast, gevent slower)."""
+    if contender.wsgi:
+        return [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread",
+                "--bind", f"127.0.0.1:{port}", "--chdir", str(PEERS), "--log-level", "warning", contender.app]
+    return [sys.executable, "-m", "uvicorn", TIMED if timed else contender.app, "--app-dir", str(PEERS),
+            "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+            "--log-level", contender.log_level, "--no-access-log"]
 
 
 def chosen(only: str) -> tuple[Contender, ...]:
@@ -107,6 +114,8 @@ class Row:
     note: str = ""
     problem: str = ""
     """Why the contender could not be measured, or the wrong answer it gave to a checked push."""
+    inside: dict[str, float] | None = None
+    """With ``--inside``: microseconds per request of the app's ``call``, and within it its ``send`` and ``receive``."""
 
     @property
     def failed(self) -> bool:
@@ -127,6 +136,8 @@ class Load:
     warmup: float
     duration: float
     connections: int
+    inside: bool = False
+    """Serve each ASGI contender through the timing layer and report where its time goes (``--inside``)."""
     written: dict[str, float] = field(default_factory=dict)
     """When each mode's pool was written (time.monotonic())."""
 
@@ -177,8 +188,8 @@ def _wrk(load: Load, url: str, mode: str, check: str, first: int, seconds: float
 
 
 @contextmanager
-def _server(contender: Contender, mode: str, redis_url: str | None) -> Iterator[str]:
-    env = {**_environ(), **CREDENTIALS}
+def _server(contender: Contender, mode: str, redis_url: str | None, timed: bool) -> Iterator[str]:
+    env = {**_environ(), **CREDENTIALS, "TIMED_APP": contender.app}
     if mode != "plaintext":
         env["WXHOOK_AES_KEY"] = AES_KEY
     with ExitStack() as stack:
@@ -192,7 +203,7 @@ def _server(contender: Contender, mode: str, redis_url: str | None) -> Iterator[
                 client.flushdb()  # a fresh store, as the other contenders get
             env["WXHOOK_STORE"] = redis_url
         port = free_port()
-        yield stack.enter_context(http_server(contender.command(port), port, env, str(PEERS)))
+        yield stack.enter_context(http_server(_command(contender, port, timed), port, env, str(PEERS)))
 
 
 def _environ() -> dict[str, str]:
@@ -202,12 +213,16 @@ def _environ() -> dict[str, str]:
 def measure(contender: Contender, mode: str, load: Load, redis_url: str | None) -> Row:
     """One fresh server: probe, warm up, measure."""
     load.pool(mode)  # written again now if it is getting old, not between the warm-up and the measured run
+    timed = load.inside and not contender.wsgi
     try:
-        with _server(contender, mode, redis_url) as url:
+        with _server(contender, mode, redis_url, timed) as url:
             problem = _probe(url, mode, contender.check)
             check = contender.check if contender.check == "constant" or mode == "plaintext" else "sealed"
             warm = _wrk(load, url, mode, check, 0, load.warmup)
+            if timed:
+                httpx.get(url + TIMING).raise_for_status()  # the totals start again with the measured run
             run = _wrk(load, url, mode, check, warm["issued"], load.duration)
+            inside = _inside(httpx.get(url + TIMING).json()) if timed else None
     except (RuntimeError, subprocess.CalledProcessError, httpx.HTTPError) as exc:
         return Row(contender.name, mode, 0.0, 0.0, 0.0, 0, problem=f"failed: {str(exc).strip()[:300]}")
     wrong = run["non200"] + run["wrong"]
@@ -216,4 +231,14 @@ def measure(contender: Contender, mode: str, load: Load, redis_url: str | None) 
         note = ""  # the constant route reads nothing, so a repeated push changes nothing
     return Row(contender.name, mode, run["completed"] / (run["duration_us"] / 1e6), run["p50_us"] / 1000,
                run["p99_us"] / 1000, run["socket_errors"] + wrong, wrong, note,
-               f"wrong answer: {problem}" if problem else "")
+               f"wrong answer: {problem}" if problem else "", inside)
+
+
+TIMING = "/__timing__"
+"""The timing layer's totals since it was last asked (peers/timed_asgi.py)."""
+
+
+def _inside(totals: dict[str, float]) -> dict[str, float]:
+    """The timing layer's totals (seconds) as microseconds per request."""
+    count = max(totals["requests"], 1)
+    return {part: totals[part] / count * 1e6 for part in ("call", "send", "receive")}
