@@ -38,6 +38,8 @@ _PROBE_FIRST = 10**9
 
 TIMED = "timed_asgi:app"
 """The timing layer of ``--inside`` (peers/timed_asgi.py), serving the app named by TIMED_APP."""
+TIMING = "/__timing__"
+"""Where the timing layer answers its totals since it was last asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,10 +234,6 @@ def measure(contender: Contender, mode: str, load: Load, redis_url: str | None) 
     return Row(contender.name, mode, run["completed"] / (run["duration_us"] / 1e6), run["p50_us"] / 1000,
                run["p99_us"] / 1000, run["socket_errors"] + wrong, wrong, note,
                f"wrong answer: {problem}" if problem else "", inside)
-
-
-TIMING = "/__timing__"
-"""The timing layer's totals since it was last asked (peers/timed_asgi.py)."""
 
 
 def _inside(totals: dict[str, float]) -> dict[str, float]:
