@@ -4,10 +4,10 @@
     python bench/instructions.py --app wxhook --mode plaintext --pushes 5000
 
 On a shared machine req/s moves by 10 to 25 % from one run to the next, which hides any change smaller than that;
-an instruction count moves by well under 1 %. It is the tool for a before-and-after of one change to the hot path
-(run it on both commits), not a replacement for compare.py: it does not see cache misses, the server's own
-work or the system calls, and under valgrind pycryptodome cannot use the CPU's AES instructions, so the
-safe-mode figures overweight AES.
+an instruction count, under one string-hash seed (``--hash-seed``), by well under 0.1 %. It is the tool for a
+before-and-after of one change to the hot path (run it on both commits), not a replacement for compare.py: it
+does not see cache misses, the server's own work or the system calls, and under valgrind pycryptodome cannot use
+the CPU's AES instructions, so the safe-mode figures overweight AES.
 
 Each figure is two runs under ``valgrind --tool=cachegrind``: the same pushes prepared, then ``--pushes`` more of
 them sent through the ASGI app in-process than in the first run; the difference over ``--pushes`` leaves out
@@ -63,11 +63,13 @@ async def _send(app: Any, name: str, sealed: bool, counted: int, prepared: int, 
         await app.shutdown()
 
 
-def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int, level: str) -> int:
+def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int, level: str, seed: str) -> int:
     argv = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable,
             __file__, "--child", "--app", name, "--mode", mode, "--pushes", str(counted), "--prepared", str(prepared),
             "--log-level", level]
-    run = subprocess.run(argv, capture_output=True, text=True, check=False)
+    # One string-hash seed for every run: another seed lays out the dicts differently, which alone moved a push
+    # by up to 1 %, as much as a small change.
+    run = subprocess.run(argv, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONHASHSEED": seed})
     found = _REFS.search(run.stderr)
     if run.returncode != 0 or found is None:
         raise SystemExit(f"{' '.join(argv)} failed:\n{run.stderr.strip()[-2000:]}")
@@ -83,6 +85,8 @@ def main() -> None:
     parser.add_argument("--log-level", choices=("warning", "info"), default="warning",
                         help="wxhook's, as uvicorn's --log-level sets it: info counts the message line (default: "
                              "warning, as the comparison serves it)")
+    parser.add_argument("--hash-seed", default="0",
+                        help="PYTHONHASHSEED of the counted runs (default 0): keep it for a before-and-after")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--prepared", type=int, default=0, help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -96,8 +100,8 @@ def main() -> None:
     print("| app | mode | instructions per push |\n| --- | --- | ---: |")
     for name in options.app or ("wxhook", "raw"):
         for mode in options.mode or ("plaintext", "safe"):
-            base = _count(valgrind, name, mode, 0, options.pushes, options.log_level)
-            full = _count(valgrind, name, mode, options.pushes, options.pushes, options.log_level)
+            base = _count(valgrind, name, mode, 0, options.pushes, options.log_level, options.hash_seed)
+            full = _count(valgrind, name, mode, options.pushes, options.pushes, options.log_level, options.hash_seed)
             print(f"| {name} | {mode} | {(full - base) / options.pushes:,.0f} |", flush=True)
 
 
