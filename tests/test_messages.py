@@ -1,4 +1,7 @@
+import copy
 import dataclasses
+import json
+import pickle
 from typing import Any
 
 import pytest
@@ -579,6 +582,26 @@ def test_messages_are_immutable() -> None:
     with pytest.raises(TypeError):
         m.raw["EventKey"] = "other"  # type: ignore[index]
     assert m.event_key == "6" and m.raw["EventKey"] == "6"
+
+
+def test_messages_copy_pickle_and_turn_into_dicts_with_their_fields_still_read_only() -> None:
+    m = event("pic_weixin", pics("aaa", "bbb"))
+    for twin in (copy.copy(m), copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert twin == m and twin.send_pics_info == m.send_pics_info
+        with pytest.raises(TypeError, match="read-only"):
+            twin.raw["EventKey"] = "other"  # type: ignore[index]
+    as_dict = dataclasses.asdict(m)
+    assert as_dict["raw"] == dict(m.raw) and as_dict["event_key"] == "6"
+    assert json.loads(json.dumps(as_dict))["raw"]["SendPicsInfo"]["Count"] == "2"
+    for change in (lambda raw: raw.pop("EventKey"), lambda raw: raw.update(EventKey="x"), lambda raw: raw.clear(),
+                   lambda raw: raw.setdefault("New", "x"), lambda raw: raw.popitem()):
+        with pytest.raises(TypeError, match="read-only"):
+            change(m.raw)
+    with pytest.raises(TypeError, match="read-only"):
+        del m.raw["EventKey"]  # type: ignore[attr-defined]
+    editable = m.raw.copy()  # type: ignore[attr-defined]
+    editable["EventKey"] = "other"
+    assert m.raw["EventKey"] == "6"
 
 
 def test_equal_bodies_give_equal_hashable_messages() -> None:

@@ -26,7 +26,7 @@ import types
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, NoReturn, TypeVar, Union, get_args, get_origin, get_type_hints
 
 __all__ = [
     "ArticleUrlItem",
@@ -109,6 +109,23 @@ def _event(*names: str, aliases: bool = False) -> Callable[[_M], _M]:
         return cls
 
     return register
+
+
+class _Fields(dict[str, Any]):
+    """``raw`` of a message or a part: its parsed fields, read-only. A dict rather than a ``MappingProxyType``, so
+    that a message can be copied, pickled and turned into a dict by ``dataclasses.asdict`` (a mappingproxy
+    allows none of them); ``dict(msg.raw)`` or ``msg.raw.copy()`` gives a dict to change."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a message's fields are read-only: change a copy, dict(msg.raw)")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> tuple[type[_Fields], tuple[dict[str, Any]]]:
+        return type(self), (dict(self),)
 
 
 # --- nested elements ----------------------------------------------------------------------------------------
@@ -673,7 +690,7 @@ def _build(cls: type[_T], table: _Table, raw: dict[str, Any]) -> _T:
         known = slots[tag] if tag in slots else table.learn(tag)
         if known is not None:
             known[0](built, known[1](value))
-    table.raw(built, types.MappingProxyType(raw))
+    table.raw(built, _Fields(raw))
     return built
 
 
