@@ -14,7 +14,7 @@ becomes a tuple of them, named after that element, with one entry when the wrapp
 at one level is a tuple of its values (``fail_idx``). A missing list is an empty tuple. Anything else inside
 the holder (``article_detail/count``) is left to ``.raw``: the tuple's length says the same.
 
-Every object keeps ``.raw``, a read-only view of the parsed dict it was built from (nested values are the
+Every object keeps ``.raw``, a read-only copy of the parsed dict it was built from (nested values are the
 parsed dicts and lists themselves, shared: do not mutate them). Unknown message types parse into
 ``UnknownMessage`` and unknown events into ``UnknownEvent``, so they are still dispatchable by name.
 """
