@@ -113,8 +113,8 @@ def _event(*names: str, aliases: bool = False) -> Callable[[_M], _M]:
 
 class _Fields(dict[str, Any]):
     """``raw`` of a message or a part: its parsed fields, read-only. A dict rather than a ``MappingProxyType``, so
-    that a message can be copied, pickled and turned into a dict by ``dataclasses.asdict`` (a mappingproxy
-    allows none of them); ``dict(msg.raw)`` or ``msg.raw.copy()`` gives a dict to change."""
+    that a message can be deep-copied, pickled and turned into a dict by ``dataclasses.asdict`` (a mappingproxy
+    cannot be deep-copied or pickled); ``dict(msg.raw)`` or ``msg.raw.copy()`` gives a dict to change."""
 
     __slots__ = ()
 
