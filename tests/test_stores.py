@@ -233,6 +233,30 @@ async def test_a_custom_store_admits_with_the_default() -> None:
     assert await store.admit(None, "", 60, "other:state", "claim", 60) is Admission.CLAIMED
 
 
+async def check_hash(store: Store) -> None:
+    assert await store.hgetall("ledger") == {}
+    await store.hset("ledger", "a", "1")
+    await store.hset("ledger", "b:{x}:state", '{"json": "value"}')
+    await store.hset("ledger", "a", "2")
+    await store.hset("ledger-other", "c", "3")  # a key sharing the prefix is another hash
+    await store.set("ledger.a", "plain")
+    assert await store.hgetall("ledger") == {"a": "2", "b:{x}:state": '{"json": "value"}'}
+    await store.hdel("ledger", "a")
+    await store.hdel("ledger", "absent")
+    assert await store.hgetall("ledger") == {"b:{x}:state": '{"json": "value"}'}
+    assert await store.hgetall("ledger-other") == {"c": "3"}
+
+
+async def test_hash_fields_are_set_listed_and_deleted(store: Store) -> None:
+    await check_hash(store)
+
+
+async def test_a_custom_store_keeps_hashes_with_the_default() -> None:
+    store = PrimitivesOnly()
+    assert "hset" not in vars(PrimitivesOnly)
+    await check_hash(store)
+
+
 async def test_admit_falls_back_to_what_the_process_saw(tmp_path: Path) -> None:
     """An outage between a message and its retry (or a forgery of it): the local store answers from the nonce
     and the claim that ``admit`` mirrored while the shared store was up."""

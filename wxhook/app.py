@@ -10,28 +10,35 @@ followers never see "该公众号暂时无法提供服务".
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
 import logging
 import multiprocessing
 import os
+import random
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._util import LoopBound
+from .accounts import APPID, Account, AccountLookup, Load, Registry, ServedAccount
 from .api import Client
+from .api._client import TokenProvider
 from .background import Background
-from .config import ConfigError, load_settings, setting
+from .config import ConfigError, Settings, load_settings, setting
 from .context import Context
 from .crypto import Envelope, sign
 from .dispatch import Dispatcher, ErrorHandler, Middleware
+from .handover import Entry, Handover
 from .logs import Throttle, write_held_lines
 from .messages import Message, parse_message
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
 from .observe import DEFERRED, Observer, show_info_logs
+from .platform import EMPTY, NOT_A_TEST, PLATFORM_STORE, Platform, PlatformService
 from .protocol import JSON, SUCCESS, TEXT, XML, Inbound, Receive, Rejected, Scope, Send, respond
 from .replay import ReplayGuard, Stale
 from .replies import Reply
@@ -47,18 +54,20 @@ logger = logging.getLogger("wxhook")
 
 M = TypeVar("M", bound=Middleware)
 E = TypeVar("E", bound=ErrorHandler)
+P = TypeVar("P", bound=Callable[..., Any])
 
 
 class _Delivery:
     """One POST's way back to WeChat, answered once: by the request, or past the deadline by the window's
     ``late`` while the handler carries on."""
 
-    __slots__ = ("_bot", "answered", "arrived", "handler", "loop", "msg", "sealed", "send")
+    __slots__ = ("_bot", "answered", "arrived", "handler", "loop", "msg", "sealed", "send", "served")
 
-    def __init__(self, bot: Bot, send: Send, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, bot: Bot, send: Send, loop: asyncio.AbstractEventLoop, served: ServedAccount) -> None:
         self._bot = bot
         self.send = send
         self.loop = loop
+        self.served = served
         self.arrived = loop.time()
         self.sealed = False
         self.answered = False
@@ -74,13 +83,13 @@ class _Delivery:
             await respond(self.send, 200, SUCCESS, TEXT)
         else:
             body = xml.encode()
-            await respond(self.send, 200, self._bot._inbound.seal(body) if self.sealed else body, XML)
+            await respond(self.send, 200, self.served.inbound.seal(body) if self.sealed else body, XML)
 
     def log(self, outcome: str) -> None:
         msg = self.msg
         if msg is not None:
             self._bot.observer.message(msg.msg_type, msg.raw.get("Event", ""), msg.from_user_name, self.handler,
-                                       outcome, self.loop.time() - self.arrived)
+                                       outcome, self.loop.time() - self.arrived, self._bot._account_label(self.served))
 
     async def late(self, xml: str | None) -> None:
         """The deadline passed: answer now (the interim reply or "success"); a lost connection is no error."""
@@ -100,15 +109,21 @@ class _Runtime:
 class Bot(Router):
     """A WeChat Official Account webhook; serve it with ``uvicorn module:bot`` or mount it in any ASGI app.
 
-    Credentials fall back to environment variables: ``token`` → WXHOOK_TOKEN, ``appid`` → WXHOOK_APPID,
-    ``secret`` → WXHOOK_SECRET (API client only), ``aes_key`` → WXHOOK_AES_KEY (the EncodingAESKey, for safe
-    mode, which then needs ``appid`` too), ``store`` → WXHOOK_STORE (``memory://`` by default, or
-    ``sqlite:///path.db`` for several workers on one host), ``api_base`` → WXHOOK_API_BASE.
+    One account: credentials fall back to environment variables: ``token`` → WXHOOK_TOKEN, ``appid`` →
+    WXHOOK_APPID, ``secret`` → WXHOOK_SECRET (API client only), ``aes_key`` → WXHOOK_AES_KEY (the EncodingAESKey,
+    for safe mode, which then needs ``appid`` too). Many accounts (docs/accounts.md): ``accounts=`` a list of
+    ``Account`` or an async lookup by appid, each served at ``/{appid}``; ``platform=`` a third-party platform
+    (``Platform``), whose authorizers are served at ``/{appid}`` and its notifications at ``/events``. Then no
+    credential is read from the environment, and ``name`` names the bot's own state in the store (its job queue,
+    its handover ledger: two such bots sharing a store need two names). ``store`` → WXHOOK_STORE
+    (``memory://`` by default, ``sqlite:///path.db`` for several workers on one host; with a platform,
+    ``sqlite:///wxhook-platform.db``), ``api_base`` → WXHOOK_API_BASE.
 
     The reply window: a handler gets ``deadline`` seconds from the request's arrival (per handler with the
     decorators' ``deadline=``); past it the request is answered "success" (or ``timeout_reply``) and the
     handler's eventual reply goes out through the customer-service API, with a typing indicator meanwhile
-    when ``typing`` is set. Retries of one message within ``retry_window`` seconds share one handler run.
+    when ``typing`` is set. Retries of one message within ``retry_window`` seconds share one handler run (and
+    for as long as its timestamp stays in ``timestamp_window``, so a replay runs nothing).
     ``sessions`` keeps ``ctx.session`` per follower for ``session_ttl`` seconds. Background work runs at most
     ``background_limit`` jobs at once and gets ``shutdown_grace`` seconds to finish on shutdown.
     ``max_body_size`` caps request bodies (413 above it).
@@ -119,17 +134,18 @@ class Bot(Router):
     marked ``queue=True`` and ``ctx.enqueue``; ``wxhook worker module:bot`` runs them.
 
     Security (docs/security.md): ``signature`` is required; a ``timestamp`` more than ``timestamp_window``
-    seconds from this server's clock is refused, and so is a nonce that comes back with another body (None
-    turns both off); with an EncodingAESKey, plaintext pushes are refused unless ``allow_plaintext`` (while
-    switching the account's mode). A body not received within ``body_timeout`` seconds is answered 408.
+    seconds from this server's clock is refused, and so is a plaintext push's nonce that comes back with another
+    body (None turns both off); with an EncodingAESKey, plaintext pushes are refused unless ``allow_plaintext``
+    (while switching the account's mode). A body not received within ``body_timeout`` seconds is answered 408.
 
     Operations (docs/deployment.md): one INFO line per message on ``wxhook.messages``; ``health_path`` (or
     WXHOOK_HEALTH_PATH; ``wxhook run`` sets ``/healthz``) and ``metrics_path`` (or WXHOOK_METRICS_PATH,
     ``wxhook[metrics]``) add GET routes.
 
-    Faults: a message's claim is a lease of ``claim_lease`` seconds, renewed while its handler runs, so a
-    retry runs a message again when the worker running it died; a handler still running after
-    ``handler_timeout`` seconds is cancelled.
+    Faults (docs/reliability.md): a message's claim is a lease of ``claim_lease`` seconds, renewed while its
+    handler runs, so a retry runs a message again when the worker running it died; a message answered before
+    its handler finished is handed over in the store, and another worker runs it again should this one die. A
+    handler still running after ``handler_timeout`` seconds is cancelled.
     """
 
     def __init__(
@@ -139,6 +155,9 @@ class Bot(Router):
         secret: str | None = None,
         aes_key: str | None = None,
         *,
+        accounts: Sequence[Account] | AccountLookup | Load | None = None,
+        platform: Platform | None = None,
+        name: str | None = None,
         store: str | Store | None = None,
         fail_closed: bool | None = None,
         queue: str | None = None,
@@ -156,38 +175,79 @@ class Bot(Router):
         timestamp_window: float | None = 300.0,
         allow_plaintext: bool = False,
         body_timeout: float = 10.0,
-        claim_lease: float = 5.0,
+        claim_lease: float = 2.0,
         handler_timeout: float = 300.0,
         health_path: str | None = None,
         metrics_path: str | None = None,
     ) -> None:
         super().__init__()
-        self.settings = load_settings(token, appid, secret, aes_key, max_body_size)
         positive = (("deadline", deadline), ("retry_window", retry_window), ("session_ttl", session_ttl),
                     ("timestamp_window", timestamp_window), ("body_timeout", body_timeout),
                     ("claim_lease", claim_lease), ("handler_timeout", handler_timeout))
-        for name, value in positive:
+        for option, value in positive:
             if value is not None and value <= 0:
-                raise ConfigError(f"{name} must be a positive number of seconds, got {value}")
+                raise ConfigError(f"{option} must be a positive number of seconds, got {value}")
         if shutdown_grace < 0:
             raise ConfigError(f"shutdown_grace must be zero or more seconds, got {shutdown_grace}")
-        self.store = open_store(store if store is not None else os.environ.get("WXHOOK_STORE"),
-                                fail_closed=fail_closed)
+        if max_body_size < 1:
+            raise ConfigError(f"max_body_size must be a positive number of bytes, got {max_body_size}")
+        many = accounts is not None or platform is not None
+        if many and (token, appid, secret, aes_key) != (None, None, None, None):
+            raise ConfigError("Bot(accounts=... or platform=...) serves each account at /{appid} on its own "
+                              "credentials: give them to Account(...) (or Platform(...)), not token=, appid=, "
+                              "secret=, aes_key=")
+        if many and api is not None:
+            raise ConfigError("Bot(api=...) is the one account's client; a bot serving many accounts makes one per "
+                              "account: use api_base= to point them all elsewhere")
+        store_url = store if store is not None else os.environ.get("WXHOOK_STORE")
+        if store_url is None and platform is not None:
+            store_url = PLATFORM_STORE  # a lost refresh token means every merchant must authorize again
+        self.store = open_store(store_url, fail_closed=fail_closed)
         self.deadline = deadline
         self.timeout_reply = timeout_reply
         self.typing = typing
         self.retry_window = retry_window
         self.background_limit = background_limit
         self.shutdown_grace = shutdown_grace
-        self.keys = BotKeys(self.settings.appid or sign(self.settings.token)[:12])
-        """The names of this bot's keys in its store."""
-        key = self.settings.aes_key
-        envelope = Envelope(key, self.settings.appid or "") if key is not None else None
-        self._inbound = Inbound(self.settings.token, envelope, self.settings.max_body_size,
-                                ReplayGuard(self.keys, timestamp_window), allow_plaintext=allow_plaintext,
-                                body_timeout=body_timeout)
         self.claim_lease = claim_lease
         self.handler_timeout = handler_timeout
+        self._max_body_size = max_body_size
+        self._timestamp_window = timestamp_window
+        self._allow_plaintext = allow_plaintext
+        self._body_timeout = body_timeout
+        self._api_base = api_base
+        self._single: ServedAccount | None = None
+        self._settings: Settings | None = None
+        if many:
+            self.keys = BotKeys(name or (platform.component_appid if platform is not None else "accounts"))
+            """The names of this bot's keys in its store."""
+        else:
+            self._settings = load_settings(token, appid, secret, aes_key, max_body_size)
+            self.keys = BotKeys(self._settings.appid or sign(self._settings.token)[:12])
+        self._base_api = api if api is not None else None
+        self.platform: PlatformService | None = None
+        """The third-party platform's tokens, authorizers and APIs (``Bot(platform=...)``), else None."""
+        if platform is not None:
+            self.platform = PlatformService(platform, self.store, self._base_client, self._background,
+                                            functools.partial(self._new_inbound, platform=True))
+            if isinstance(self.store, MemoryStore) and store_url is not None:
+                logger.warning("this platform keeps its ticket and its authorizers' refresh tokens in memory "
+                               "(store=%r): a restart loses them and every merchant must authorize again; use "
+                               "sqlite:///… or redis://… outside tests", store_url)
+        if many:
+            lookup = accounts if isinstance(accounts, AccountLookup) else (
+                AccountLookup(accounts) if callable(accounts) else None)
+            configured: Sequence[Account] = accounts if isinstance(accounts, Sequence) else ()
+            if accounts is not None and lookup is None and not isinstance(accounts, Sequence):
+                raise ConfigError("accounts= takes a list of Account(...), or an async lookup appid -> Account | None")
+            self._registry: Registry | None = Registry(
+                self._served, configured, lookup,
+                authorizer=self.platform.authorizer if self.platform is not None else None)
+        else:
+            assert self._settings is not None
+            self._registry = None
+            self._single = self._served(_settings_account(self._settings), self.keys)
+            self._single.client = api
         queue_url = queue if queue is not None else os.environ.get("WXHOOK_QUEUE")
         self.queue: JobQueue | None = None
         """The job queue of ``queue=True`` handlers and ``ctx.enqueue`` (None: they run in-process)."""
@@ -195,10 +255,13 @@ class Bot(Router):
             from .queue import JobQueue  # taskiq is an optional dependency
 
             self.queue = JobQueue(queue_url, self.keys)
-        self._dispatcher = Dispatcher(self, self.store, self.keys, sessions=sessions, session_ttl=session_ttl)
-        self._api = api
-        self._api_base = api_base
+        self._dispatcher = Dispatcher(self, self.store, sessions=sessions, session_ttl=session_ttl)
+        # A handed-over message may be finished until its handler could have run out (handler_timeout), its
+        # claim lapsed, and its outcome (kept for the retry and replay windows) expired.
+        horizon = handler_timeout + claim_lease + max(retry_window, 2 * (timestamp_window or 0))
+        self._handover = Handover(self.store, self.keys.handover(), horizon)
         self._runtime = LoopBound(self._new_runtime)
+        self._sweeping: asyncio.Task[None] | None = None
         self._rejections = Throttle()
         self.observer = Observer()
         """Outcome counters and the latency histogram behind the message log and ``metrics_path``."""
@@ -209,7 +272,79 @@ class Bot(Router):
         self._started = False
         self.stats: Counter[str] = Counter()
         """Counters of the reply window: ``coalesced`` retries, ``deadline_passed``, late replies ``delivered``
-        through the API and ``delivery_failed``."""
+        through the API and ``delivery_failed``, messages ``taken_over`` from a dead worker."""
+
+    # accounts -------------------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The one account's settings (a bot serving many accounts has none: see ``account``)."""
+        if self._settings is None:
+            raise ConfigError("this bot serves many accounts and has no one-account settings: use "
+                              "`await bot.account(appid)` (or ctx.account in a handler)")
+        return self._settings
+
+    @property
+    def serves_many(self) -> bool:
+        """Whether accounts are served at ``/{appid}`` (``accounts=`` or ``platform=``)."""
+        return self._single is None
+
+    def _new_inbound(self, token: str, envelope: Envelope | None, keys: BotKeys, *, platform: bool = False) -> Inbound:
+        """The checks of one crypto identity (an account's, or a platform's: sealed only), on this bot's settings."""
+        return Inbound(token, envelope, self._max_body_size, ReplayGuard(keys, self._timestamp_window),
+                       allow_plaintext=self._allow_plaintext and not platform, body_timeout=self._body_timeout,
+                       sealed_by_default=platform)
+
+    def _served(self, account: Account, keys: BotKeys | None = None) -> ServedAccount:
+        """An account served on its own credentials (configured or looked up)."""
+        keys = keys if keys is not None else BotKeys(account.appid)
+        key = account.key
+        assert account.token is not None  # Account.checked() made sure
+        envelope = Envelope(key, account.appid) if key is not None else None
+        return ServedAccount(account, keys, self._new_inbound(account.token, envelope, keys), self._account_client)
+
+    def _base_client(self) -> Client:
+        """The client whose connection pool and API domains every account's client shares."""
+        if self._base_api is None:
+            # "" and not None: the base client of many accounts reads no WXHOOK_APPID or WXHOOK_SECRET
+            self._base_api = Client("", "", store=self.store, api_base=self._api_base)
+        return self._base_api
+
+    def _account_client(self, account: Account, token_provider: TokenProvider | None = None,
+                        token_kind: str = "token") -> Client:
+        """An account's API client: the one account's own, or one sharing the base client's connections."""
+        if self._settings is not None:
+            return Client(self._settings.appid, self._settings.secret, store=self.store, api_base=self._api_base)
+        return self._base_client().sibling(account.appid, account.secret, token_provider=token_provider,
+                                           store=self.store, token_kind=token_kind)
+
+    async def account(self, appid: str | None = None) -> ServedAccount:
+        """The account ``appid`` as this bot serves it, for its API client outside a push:
+        ``(await bot.account("wx…")).api``. A one-account bot's account needs no appid. LookupError when this
+        bot serves no such account (an unknown appid, a lookup that finds none, no platform)."""
+        if self._single is not None:
+            if appid is not None and appid != self._single.account.appid:
+                raise LookupError(f"this bot serves the one account {self._single.account.appid or '(no appid)'}, "
+                                  f"not {appid}")
+            return self._single
+        if appid is None:
+            raise LookupError("this bot serves many accounts: name one, bot.account('wx…')")
+        assert self._registry is not None
+        served = await self._registry.resolve(appid)
+        if served is None:
+            raise LookupError(f"this bot serves no account {appid}: not in accounts=, not found by the lookup, and "
+                              "no platform= whose authorizer it could be")
+        return served
+
+    def _account_label(self, served: ServedAccount) -> str:
+        """What the message log and metrics call the account: nothing for a one-account bot."""
+        return "" if self._single is not None else served.account.appid
+
+    def _served_accounts(self) -> list[ServedAccount]:
+        if self._single is not None:
+            return [self._single]
+        assert self._registry is not None
+        return self._registry.known()
 
     @property
     def sessions(self) -> bool:
@@ -222,48 +357,74 @@ class Bot(Router):
 
     @property
     def api(self) -> Client:
-        """The API client for this account, sharing the bot's store for its access token."""
-        return self._api_client()
+        """The one account's API client, sharing the bot's store for its access token. For a bot serving many
+        accounts, the client whose connections and API domains theirs share (use ``ctx.api`` or
+        ``(await bot.account(appid)).api`` for an account's own)."""
+        if self._single is not None:
+            return self._single.api
+        return self._base_client()
 
     @api.setter
     def api(self, client: Client) -> None:
         """Point the bot at another API client (a ``FakeWeChat``'s, in tests and the dev console) before it
-        serves; the one it replaces is left open for its owner to close."""
-        self._api = client
+        serves; the one it replaces is left open for its owner to close. Many accounts: their clients are made
+        again from this one, sharing its connections and API domains."""
+        if self._single is not None:
+            self._single.client = client
+            return
+        self._base_api = client
+        for served in self._served_accounts():
+            served.client = None
 
     @property
     def store_healthy(self) -> bool:
         """False while the shared store (Redis, SQLite) is out and this process serves on local state."""
         return self.store.healthy
 
-    def _api_client(self) -> Client:
-        if self._api is None:
-            self._api = Client(self.settings.appid, self.settings.secret, store=self.store, api_base=self._api_base)
-        return self._api
-
     def _new_runtime(self) -> _Runtime:
         """Per-event-loop machinery, created on first use so a bot can be built at import time."""
         background = Background(self.background_limit)
-        window = Window(self._dispatcher.handle, self._api_client, self.store, background, self.stats,
-                        keys=self.keys, retention=self.retry_window, timeout_reply=self.timeout_reply,
-                        typing=self.typing, lease=self.claim_lease, handler_timeout=self.handler_timeout,
-                        enqueue=self.queue.enqueue_message if self.queue else None)
+        window = Window(self._dispatcher.handle, self.store, background, self.stats, handover=self._handover,
+                        retention=self.retry_window, timeout_reply=self.timeout_reply, typing=self.typing,
+                        lease=self.claim_lease, handler_timeout=self.handler_timeout,
+                        enqueue=self._enqueue_message if self.queue else None)
         return _Runtime(background, window)
+
+    def _background(self) -> Background:
+        return self._runtime.get().background
+
+    async def _enqueue_message(self, msg: Message, ctx: Context, handler: str) -> bool:
+        assert self.queue is not None
+        return await self.queue.enqueue_message(msg, handler)
 
     async def _enqueue_call(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """``ctx.enqueue``: on the queue, or here when there is none or it cannot be reached."""
         if self.queue is None or not await self.queue.enqueue_call(func, args, kwargs):
             self._runtime.get().background.submit(func, *args, **kwargs)
 
-    def context(self, msg: Message) -> Context:
-        """A handler's context for ``msg``, routed: what the webhook builds per message, and what a worker
-        that runs handlers outside an HTTP request (a job queue) builds too."""
-        return self._context(msg, self._runtime.get())
+    def context(self, msg: Message, account: ServedAccount | None = None) -> Context:
+        """A handler's context for ``msg`` pushed to ``account`` (``await bot.account(appid)``; a one-account bot's
+        by default), routed: what the webhook builds per message, and what a worker that runs handlers outside an
+        HTTP request (a job queue) builds too."""
+        if account is None:
+            if self._single is None:
+                raise LookupError("this bot serves many accounts: pass the message's account, "
+                                  "bot.context(msg, await bot.account(appid))")
+            account = self._single
+        return self._context(msg, account, self._runtime.get())
 
-    def _context(self, msg: Message, runtime: _Runtime) -> Context:
-        ctx = Context(msg, self, runtime.background, self._api_client, enqueue=self._enqueue_call)
+    def _context(self, msg: Message, served: ServedAccount, runtime: _Runtime) -> Context:
+        ctx = Context(msg, self, runtime.background, served, enqueue=self._enqueue_call)
         self._dispatcher.route(ctx, msg)
         return ctx
+
+    async def _resume(self, entry: Entry, msg: Message) -> Context | None:
+        """The context of a handed-over message for its account (None: not one this bot serves)."""
+        try:
+            served = await self.account(entry.appid or None)
+        except LookupError:
+            return None
+        return self._context(msg, served, self._runtime.get())
 
     # registration -------------------------------------------------------------------------------------
 
@@ -284,6 +445,15 @@ class Bot(Router):
         self._dispatcher.add_error_handler(func)
         return func
 
+    def on_platform(self, info_type: str | None = None) -> Callable[[P], P]:
+        """Observe the third-party platform's notifications: ``@bot.on_platform("authorized")`` (or
+        ``unauthorized``, ``updateauthorized``, ``component_verify_ticket``…; no name: every one). The handler
+        gets the typed notification (``def h(event)``, or ``(event, bot)``), after wxhook stored what it carries
+        (the ticket, the authorizer's record); WeChat is answered ``success`` whatever it does."""
+        if self.platform is None:
+            raise ConfigError("on_platform needs a third-party platform: Bot(platform=Platform(...))")
+        return self.platform.on(info_type)
+
     # ASGI -----------------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -294,14 +464,41 @@ class Bot(Router):
                 logger.warning("a request arrived before the bot's startup ran: mounted in another app without "
                                "lifespan=bot.lifespan? Then deferred replies and background work are lost at "
                                "shutdown; see the README, 'Mounted in Starlette or FastAPI'")
-            if scope["method"] == "POST":  # a push: straight on, the one path that counts
-                await self._post(scope, receive, _Delivery(self, send, asyncio.get_running_loop()))
+            single = self._single
+            if single is None:
+                await self._route(scope, receive, send)
+            elif scope["method"] == "POST":  # a push: straight on, the one path that counts
+                await self._post(scope, receive, _Delivery(self, send, asyncio.get_running_loop(), single))
             else:
-                await self._other(scope, send)
+                await self._other(scope, send, single)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:
             raise RuntimeError(f"wxhook serves HTTP only, not {kind!r}")
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Many accounts: ``/{appid}`` is an account's push URL, ``/events`` and the pages the platform's."""
+        path = _relative(scope)
+        appid = path[1:].rstrip("/") if path.startswith("/") else ""
+        served = self._registry.cached(appid) if self._registry is not None else None
+        if served is None and self._registry is not None and APPID.fullmatch(appid):
+            try:
+                served = await self._registry.resolve(appid)
+            except Exception:
+                logger.exception("the account lookup for %s failed; answered 503 (WeChat retries)", appid)
+                await respond(send, 503, b"account lookup failed\n")
+                return
+        if served is not None:
+            if scope["method"] == "POST":
+                await self._post(scope, receive, _Delivery(self, send, asyncio.get_running_loop(), served))
+            else:
+                await self._other(scope, send, served)
+        elif self.platform is not None and await self.platform.serve(path, scope, receive, send):
+            return
+        elif scope["method"] == "GET" and path in (self.health_path, self.metrics_path):
+            await self._other(scope, send, None)
+        else:
+            await respond(send, 404, b"not found: this bot serves its accounts at /{appid}\n")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -322,38 +519,59 @@ class Bot(Router):
         """Called on ASGI lifespan startup (or by ``lifespan()`` when the bot is mounted).
 
         Writes, reads back and deletes a key, so a store that cannot be opened or written (a read-only SQLite
-        file, an unreachable Redis) stops the server now, not at the first message.
+        file, an unreachable Redis) stops the server now, not at the first message. Starts the sweep that
+        finishes what a dead worker handed over.
         """
-        self._runtime.get()
+        runtime = self._runtime.get()
         self._started = True
         show_info_logs()
         await self.store.check(self.keys.probe())
         self._warn_about_setup()
+        self._sweeping = asyncio.ensure_future(self._sweep(runtime.window))
+
+    async def _sweep(self, window: Window) -> None:
+        interval = max(2 * self.claim_lease, 1.0)
+        while True:
+            await asyncio.sleep(interval * random.uniform(0.75, 1.25))
+            try:
+                await window.sweep(self._resume)
+            except Exception as exc:  # the store is out: the next sweep tries again
+                logger.warning("could not read the handover ledger: %s", exc)
 
     def _warn_about_setup(self) -> None:
         if isinstance(self.store, MemoryStore) and (multiprocessing.parent_process() or "gunicorn" in sys.modules):
             logger.warning("this worker is one of several on the memory store: a WeChat retry that reaches another "
                            "worker runs its handler again; set WXHOOK_STORE=sqlite:///wxhook.db (one host) or "
                            "redis://… (several)")
-        if self._api is None and self.settings.secret is None and next(iter(self._all_routes()), None):
+        if not next(iter(self._all_routes()), None):
+            return
+        if self._single is not None and self._single.client is None and self.settings.secret is None:
             logger.warning("no AppSecret: a handler that misses the %gs deadline cannot send its reply late through "
                            "the customer-service API; set WXHOOK_SECRET (Bot(secret=...))", self.deadline)
+        for served in self._served_accounts() if self._single is None else ():
+            if served.account.source == "configured" and served.account.secret is None:
+                logger.warning("account %s has no AppSecret: a handler that misses the %gs deadline cannot send "
+                               "its reply late; give Account(secret=...)", served.account.appid, self.deadline)
 
     @property
     def token_fetches(self) -> int:
-        """Access tokens this bot's API client fetched from WeChat (0 before it makes a call)."""
-        return 0 if self._api is None else self._api.token_fetches
+        """Access tokens this bot's API clients fetched from WeChat (0 before they make a call)."""
+        return sum(served.client.token_fetches for served in self._served_accounts() if served.client is not None)
 
     async def shutdown(self) -> None:
         """Called on ASGI lifespan shutdown: lets pending work finish within ``shutdown_grace``, then closes
-        the API client and the store. Work that cannot finish in time is logged by name."""
+        the API clients and the store. Work that cannot finish in time is logged by name."""
         self._started = False
         try:
+            if self._sweeping is not None:
+                self._sweeping.cancel()
+                self._sweeping = None
             runtime = self._runtime.take()
             if runtime is not None:
                 await runtime.background.drain(self.shutdown_grace)
-            if self._api is not None:
-                await self._api.aclose()
+            owner = self._single.client if self._single is not None else self._base_api
+            if owner is not None:  # the clients of many accounts share its connections: it closes them
+                await owner.aclose()
             if self.queue is not None:
                 await self.queue.close()
             await self.store.close()
@@ -370,7 +588,7 @@ class Bot(Router):
         finally:
             await self.shutdown()
 
-    async def _other(self, scope: Scope, send: Send) -> None:
+    async def _other(self, scope: Scope, send: Send, served: ServedAccount | None) -> None:
         """A GET (the handshake, health, metrics) or a method WeChat never uses."""
         method = scope["method"]
         if method != "GET":
@@ -378,7 +596,7 @@ class Bot(Router):
                           extra=((b"allow", b"GET, POST"),))
             return
         try:
-            status, body, content_type = self._get(scope)
+            status, body, content_type = self._get(scope, served)
         except Rejected as exc:
             await self._reject(scope, method, exc, send)
             return
@@ -389,16 +607,17 @@ class Bot(Router):
         self._log_rejection(scope, method, exc)
         await respond(send, exc.status, exc.reason.encode() + b"\n")
 
-    def _get(self, scope: Scope) -> tuple[int, bytes, bytes]:
+    def _get(self, scope: Scope, served: ServedAccount | None) -> tuple[int, bytes, bytes]:
         """The handshake, or the health or metrics answer when the path is one of theirs."""
         if self.health_path or self.metrics_path:
-            path, root = scope["path"], scope.get("root_path", "")
-            path = path[len(root):] if root and path.startswith(root) else path
+            path = _relative(scope)
             if path == self.health_path:  # still 200 on local state: this process answers followers either way
                 return 200, b'{"status":"ok","store":"%s"}' % (b"shared" if self.store_healthy else b"local"), JSON
             if path == self.metrics_path:
                 return 200, metrics_exposition(self), METRICS_TYPE
-        return 200, self._inbound.handshake(scope), TEXT
+        if served is None:
+            return 404, b"not found\n", TEXT
+        return 200, served.inbound.handshake(scope), TEXT
 
     def _log_rejection(self, scope: Scope, method: str, exc: Rejected) -> None:
         """Once per source and kind of rejection a minute: junk from the internet must not fill the disk."""
@@ -411,11 +630,21 @@ class Bot(Router):
     # request pipeline ------------------------------------------------------------------------------------
 
     async def _post(self, scope: Scope, receive: Receive, delivery: _Delivery) -> None:
+        served = delivery.served
         try:
-            document, delivery.sealed, nonce = await self._inbound.read(scope, receive, delivery.arrived)
+            document, delivery.sealed, nonce = await served.inbound.read(scope, receive, delivery.arrived)
             msg = delivery.msg = parse_message(document)
             runtime = self._runtime.get(delivery.loop)
-            ctx = self._context(msg, runtime)
+            if served.account.source == "authorizer" and self.platform is not None:
+                answer = await self.platform.release_test(msg, served)
+                if answer == EMPTY:
+                    delivery.answered = True
+                    await respond(delivery.send, 200, b"", TEXT)
+                    return
+                if answer is not NOT_A_TEST:
+                    await delivery.reply(answer if isinstance(answer, str) else None)
+                    return
+            ctx = self._context(msg, served, runtime)
             route = ctx.route
             if route is not None:
                 name, deadline = route.name, route.deadline if route.deadline is not None else self.deadline
@@ -463,3 +692,17 @@ class Bot(Router):
     async def recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
         """What ``handle`` does with a handler's exception: log it, then the ``on_error`` handlers' reply."""
         return await self._dispatcher.recover(exc, msg, ctx)
+
+
+def _relative(scope: Scope) -> str:
+    """The request's path below the bot's mount point."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+def _settings_account(settings: Settings) -> Account:
+    """The one account a bot built from one-account settings serves."""
+    key = settings.aes_key
+    return Account(settings.appid or "", settings.token,
+                   base64.b64encode(key).decode().rstrip("=") if key is not None else None, settings.secret)

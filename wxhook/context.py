@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .accounts import Account, ServedAccount
     from .api import Client
     from .background import Background
     from .messages import Message
@@ -21,11 +22,12 @@ class Context:
     """Handed to handlers that declare a second parameter: ``def handler(msg, ctx)``.
 
     ``match`` is the regex match that selected the handler (``on_text(regex=...)`` or an event ``key``
-    pattern), else None. ``bot`` is the Bot that received the message.
+    pattern), else None. ``bot`` is the Bot that received the message, ``account`` the official account it is for.
     """
 
     __slots__ = (
-        "_api", "_background", "_enqueue", "_jobs", "_session", "bot", "match", "message", "outcome", "route", "routed",
+        "_background", "_enqueue", "_jobs", "_session", "bot", "match", "message", "outcome", "route", "routed",
+        "served",
     )
 
     def __init__(
@@ -33,13 +35,14 @@ class Context:
         message: Message,
         bot: Router,
         background: Background,
-        api: Callable[[], Client],
+        served: ServedAccount,
         session: Session | None = None,
         enqueue: Enqueue | None = None,
     ) -> None:
         self.message = message
         self.bot = bot
-        self._api = api
+        self.served = served
+        """The account's runtime: its keys in the store, its checks, its API client (internal)."""
         self.match: re.Match[str] | None = None
         self.route: Route | None = None
         """The handler chosen for ``message`` (None: no handler matches), resolved once per message."""
@@ -58,9 +61,15 @@ class Context:
         return self.message.from_user_name
 
     @property
+    def account(self) -> Account:
+        """The official account the message was pushed to (its appid, name, where the bot got it)."""
+        return self.served.account
+
+    @property
     def api(self) -> Client:
-        """The bot's API client (``bot.api``)."""
-        return self._api()
+        """The API client of the message's account: its own access token, or its authorizer token when the
+        account authorized the bot's third-party platform."""
+        return self.served.api
 
     @property
     def session(self) -> Session:

@@ -20,7 +20,6 @@ from .replies import Reply, coerce_reply
 from .routing import Router
 from .session import load_session
 from .stores import Store
-from .stores.keys import BotKeys
 
 logger = logging.getLogger("wxhook")
 
@@ -32,10 +31,9 @@ ErrorHandler = Callable[..., Any]
 class Dispatcher:
     """Middleware, the handler call and ``on_error``, for one router."""
 
-    def __init__(self, router: Router, store: Store, keys: BotKeys, *, sessions: bool, session_ttl: float) -> None:
+    def __init__(self, router: Router, store: Store, *, sessions: bool, session_ttl: float) -> None:
         self._router = router
         self._store = store
-        self._keys = keys
         self.sessions = sessions
         self.session_ttl = session_ttl
         self._middleware: list[tuple[Middleware, bool]] = []
@@ -54,8 +52,8 @@ class Dispatcher:
         self._ctx_everywhere = self._ctx_everywhere or positional_arity(func) >= 3
 
     def route(self, ctx: Context, msg: Message) -> None:
-        """Resolve the handler for ``msg`` into ``ctx.route`` and ``ctx.match``."""
-        found = self._router.resolve(msg)
+        """Resolve the handler for ``msg`` (to ``ctx``'s account) into ``ctx.route`` and ``ctx.match``."""
+        found = self._router.resolve(msg, ctx.served.account.appid)
         ctx.route, ctx.match = found if found is not None else (None, None)
         ctx.routed = msg
 
@@ -73,7 +71,7 @@ class Dispatcher:
         route = ctx.route
         wants_ctx = self._ctx_everywhere or (route is not None and route.wants_context)
         if self.sessions and wants_ctx and ctx.loaded_session is None:
-            ctx.attach_session(await load_session(self._store, self._keys.session(msg.from_user_name)))
+            ctx.attach_session(await load_session(self._store, ctx.served.keys.session(msg.from_user_name)))
         try:
             if not self._middleware:
                 reply = await self._call_handler(msg, ctx)

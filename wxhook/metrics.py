@@ -54,6 +54,13 @@ class _Collector:
         for outcome in OUTCOMES:
             messages.add_metric([outcome], observer.outcomes[outcome])
         yield messages
+        if observer.account_outcomes:  # a bot serving many accounts; at most MAX_ACCOUNT_LABELS of them by name
+            per_account = CounterMetricFamily("wxhook_account_messages", "Pushes by account and outcome",
+                                              labels=["account", "outcome"])
+            for account, counts in observer.account_outcomes.items():
+                for outcome in OUTCOMES:
+                    per_account.add_metric([account, outcome], counts[outcome])
+            yield per_account
         cumulative, buckets = 0, []
         for bound, count in zip((*map(str, BUCKETS), "+Inf"), observer.bucket_counts, strict=True):
             cumulative += count

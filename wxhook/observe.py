@@ -1,7 +1,8 @@
 """What an operator sees: one log line per message, counters and a latency histogram, and the health answer.
 
 The line is ``key=value`` pairs on the ``wxhook.messages`` logger at INFO, e.g.
-``message type=text event=- user=4be1c0d2a1f3 handler=echo outcome=passive ms=3.1``. The follower's openid
+``message type=text event=- user=4be1c0d2a1f3 handler=echo outcome=passive ms=3.1`` (a bot serving many accounts
+starts it ``message account=wx… …``). The follower's openid
 is hashed (a log is not the place for a personal identifier), and is stable, so one follower's messages
 can still be followed through the log. Where the only handler that would see the line is wxhook's own
 (``show_info_logs`` below, ``wxhook run``), the line goes to it without a ``LogRecord``; anything else configured
@@ -25,6 +26,10 @@ from .logs import MESSAGES, BufferedStreamHandler, WriteHeldFirst, sole_buffered
 
 message_log = logging.getLogger(MESSAGES)
 _LINE = "message type=%s event=%s user=%s handler=%s outcome=%s ms=%.1f"
+_ACCOUNT_LINE = "message account=%s type=%s event=%s user=%s handler=%s outcome=%s ms=%.1f"
+MAX_ACCOUNT_LABELS = 100
+"""Accounts counted by name in the metrics; the outcomes of any further ones are counted under ``other``."""
+OTHER_ACCOUNTS = "other"
 
 PASSIVE, DEFERRED, COALESCED, ERROR, REJECTED = "passive", "deferred", "coalesced", "error", "rejected"
 OUTCOMES = (PASSIVE, DEFERRED, COALESCED, ERROR, REJECTED)
@@ -53,30 +58,44 @@ def _line_args(msg_type: str, event: str, openid: str, handler: str, outcome: st
 
 def _message_line(*args: Any) -> str:
     """The line for ``Observer.message``'s arguments, rendered when it is written."""
-    return _LINE % _line_args(*args)
+    *fields, account = args
+    return _ACCOUNT_LINE % (account, *_line_args(*fields)) if account else _LINE % _line_args(*fields)
 
 
 class Observer:
     """Counts outcomes, keeps the latency histogram, and writes the line, for one bot."""
 
-    __slots__ = ("bucket_counts", "latency_count", "latency_sum", "outcomes")
+    __slots__ = ("account_outcomes", "bucket_counts", "latency_count", "latency_sum", "outcomes")
 
     def __init__(self) -> None:
         self.outcomes: Counter[str] = Counter()
+        self.account_outcomes: dict[str, Counter[str]] = {}
+        """Outcomes per account of a bot serving many (the first ``MAX_ACCOUNT_LABELS``, the rest as ``other``)."""
         self.bucket_counts = [0] * (len(BUCKETS) + 1)
         self.latency_sum = 0.0
         self.latency_count = 0
 
-    def message(self, msg_type: str, event: str, openid: str, handler: str, outcome: str, seconds: float) -> None:
+    def message(self, msg_type: str, event: str, openid: str, handler: str, outcome: str, seconds: float,
+                account: str = "") -> None:
+        """Count one message (``account``: its appid, when the bot serves many) and write its line."""
         self.outcomes[outcome] += 1
+        if account:
+            self._count_account(account, outcome)
         self.bucket_counts[bisect.bisect_left(BUCKETS, seconds)] += 1
         self.latency_sum += seconds
         self.latency_count += 1
         if message_log.isEnabledFor(logging.INFO):
-            args = (msg_type, event, openid, handler, outcome, seconds)
+            args = (msg_type, event, openid, handler, outcome, seconds, account)
             ours = sole_buffered_handler(message_log, logging.INFO)
             if ours is None or not ours.add(_message_line, args):
-                message_log.info(_LINE, *_line_args(*args))
+                message_log.info("%s", _message_line(*args))
+
+    def _count_account(self, account: str, outcome: str) -> None:
+        counts = self.account_outcomes.get(account)
+        if counts is None:
+            label = account if len(self.account_outcomes) < MAX_ACCOUNT_LABELS else OTHER_ACCOUNTS
+            counts = self.account_outcomes.setdefault(label, Counter())
+        counts[outcome] += 1
 
     def rejected(self) -> None:
         self.outcomes[REJECTED] += 1

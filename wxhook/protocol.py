@@ -31,7 +31,8 @@ SUCCESS = b"success"
 TEXT = b"text/plain; charset=utf-8"
 XML = b"application/xml; charset=utf-8"
 JSON = b"application/json"
-_REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+MESSAGE_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+"""What every message and event carries."""
 
 
 class Rejected(Exception):
@@ -95,16 +96,19 @@ class Inbound:
     a correctly signed envelope answers the same, so the answers say nothing about the plaintext.
     """
 
-    __slots__ = ("_allow_plaintext", "_body_timeout", "_envelope", "_max_body_size", "_replay", "_token")
+    __slots__ = ("_allow_plaintext", "_body_timeout", "_envelope", "_max_body_size", "_replay", "_sealed_by_default",
+                 "_token")
 
     def __init__(self, token: str, envelope: Envelope | None, max_body_size: int, replay: ReplayGuard,
-                 *, allow_plaintext: bool = False, body_timeout: float = 10.0) -> None:
+                 *, allow_plaintext: bool = False, body_timeout: float = 10.0, sealed_by_default: bool = False) -> None:
         self._token = token
         self._envelope = envelope
         self._max_body_size = max_body_size
         self._replay = replay
         self._body_timeout = body_timeout
         self._allow_plaintext = allow_plaintext or envelope is None
+        # A third-party platform's pushes are always sealed; a query without encrypt_type is read as aes.
+        self._sealed_by_default = sealed_by_default
 
     def handshake(self, scope: Scope) -> bytes:
         """The ``echostr`` to answer the verification WeChat does when the server URL is saved."""
@@ -117,17 +121,19 @@ class Inbound:
             raise Rejected(403, "signature mismatch: the request is not from WeChat, or WXHOOK_TOKEN differs "
                                 "from the Token in the Official Account's server configuration")
 
-    async def read(self, scope: Scope, receive: Receive, arrived: float) -> tuple[dict[str, Any], bool, Nonce | None]:
+    async def read(self, scope: Scope, receive: Receive, arrived: float,
+                   required: tuple[str, ...] = MESSAGE_FIELDS) -> tuple[dict[str, Any], bool, Nonce | None]:
         """The message's fields, verified and opened; whether it came sealed (the reply must be too); and the
-        nonce record the reply window keeps with its claim (a different body under the same nonce is refused).
-        ``arrived`` (loop time) starts the ``body_timeout``."""
+        replay record the reply window keeps with its claim (a different body under the same nonce is refused).
+        ``arrived`` (loop time) starts the ``body_timeout``; ``required`` are the fields a push without them is
+        refused for (a third-party platform's notifications carry others than messages)."""
         query = parse_query(scope, "signature", "timestamp", "nonce")
         self._verify(query)
         try:
             keep = self._replay.check_time(query["timestamp"])
         except Stale as exc:
             raise Rejected(403, str(exc)) from None
-        encrypt_type = query.get("encrypt_type", "raw").lower()
+        encrypt_type = query.get("encrypt_type", "aes" if self._sealed_by_default else "raw").lower()
         if encrypt_type not in ("raw", "aes"):
             raise Rejected(400, f"unknown encrypt_type {encrypt_type!r}: WeChat sends 'raw' or 'aes'")
         if encrypt_type == "raw" and not self._allow_plaintext:
@@ -137,7 +143,8 @@ class Inbound:
         if encrypt_type == "aes":
             encrypted = self._encrypted_part(body)
             document = self._open(query, encrypted)
-            nonce = self._replay.sealed_nonce(query["timestamp"], query["nonce"], keep, query["msg_signature"])
+            nonce = self._replay.sealed_nonce(query["timestamp"], query["nonce"], keep,
+                                              plaintext_allowed=self._allow_plaintext)
         else:
             nonce = self._replay.nonce(query["timestamp"], query["nonce"], keep, body)
             try:
@@ -145,7 +152,7 @@ class Inbound:
             except XMLError as exc:
                 raise Rejected(400, str(exc)) from None
         missing = ""
-        for tag in _REQUIRED:
+        for tag in required:
             value = document.get(tag)
             if not value or not isinstance(value, str):
                 missing = f"{missing}, {tag}" if missing else tag

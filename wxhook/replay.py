@@ -1,10 +1,15 @@
-"""Freshness of a push: its timestamp must be recent, and its nonce must not come back with another body.
+"""Freshness of a push: its timestamp must be recent, a replay of it must find its outcome, and in plaintext its
+nonce must not come back with another body.
 
 The plaintext ``signature`` covers only token, timestamp and nonce, never the body, so a URL seen once (in an
 access log, a proxy) would otherwise sign any body forever. Refusing stale timestamps bounds that to a
-window, and remembering each (timestamp, nonce) with a digest of its body for that window refuses a second,
-different body under the same signature. The same body again is WeChat's retry, and passes (the reply window
-coalesces it). The record lives in the bot's store, so it holds across workers and hosts.
+window, and remembering each plaintext (timestamp, nonce) with a digest of its body for that window refuses a
+second, different body under the same signature. The same body again is WeChat's retry (or a replay), and passes:
+the reply window keeps every message's outcome for as long as its timestamp stays in the window, so a replay finds
+the outcome and never runs the handler again. A sealed push needs no nonce record: its ``msg_signature`` covers the
+body, so a different body under the same (timestamp, nonce) is a genuine push that only the token's holder could
+sign (two genuine pushes share a nonce now and then: refusing the second would lose it). The records live in
+the bot's store, so they hold across workers and hosts.
 """
 
 from __future__ import annotations
@@ -20,14 +25,18 @@ class Stale(Exception):
 
 
 REUSED = "nonce already used with a different body: a replayed or forged request"
+SEALED = "sealed"
+"""The digest a sealed push records: any sealed body is authentic, a plaintext one under its nonce is not."""
 
 
 class Nonce:
-    """A push's (timestamp, nonce) record: its store key, a digest of what it carried, how long to keep it."""
+    """What replay protection keeps of one push: the (timestamp, nonce) record's store key (None: nothing to
+    record), a digest of what it carried, and ``ttl``, the seconds until its timestamp leaves the window, for which
+    the push could come back and its outcome must be kept."""
 
     __slots__ = ("digest", "key", "ttl")
 
-    def __init__(self, key: str, digest: str, ttl: float) -> None:
+    def __init__(self, key: str | None, digest: str, ttl: float) -> None:
         self.key = key
         self.digest = digest
         self.ttl = ttl
@@ -69,10 +78,15 @@ class ReplayGuard:
         return None if self.window is None else self._record(timestamp, nonce,
                                                              hashlib.blake2b(body, digest_size=12).hexdigest(), keep)
 
-    def sealed_nonce(self, timestamp: str, nonce: str, keep: float, msg_signature: str) -> Nonce | None:
-        """The same for a safe-mode push, whose checked ``msg_signature`` (hex SHA-1 over the token, timestamp,
-        nonce and ``Encrypt`` value) already tells its body from any other: its first 96 bits are the digest."""
-        return None if self.window is None else self._record(timestamp, nonce, msg_signature[:24].lower(), keep)
+    def sealed_nonce(self, timestamp: str, nonce: str, keep: float, *, plaintext_allowed: bool) -> Nonce | None:
+        """The same for a sealed push, whose checked ``msg_signature`` covers its body: no record unless plaintext
+        pushes are served too (``allow_plaintext``), whose nonce must then not be the sealed push's with another
+        body. Every sealed push records the same mark, so two genuine sealed pushes may share a nonce."""
+        if self.window is None:
+            return None
+        if not plaintext_allowed:
+            return Nonce(None, "", keep)
+        return self._record(timestamp, nonce, SEALED, keep)
 
     def _record(self, timestamp: str, nonce: str, digest: str, keep: float) -> Nonce:
         return Nonce(self._keys.nonce(timestamp, nonce[:64]), digest, keep)

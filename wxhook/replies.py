@@ -6,7 +6,7 @@ customer-service message (``custom_message``) when it answers too late and must 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -171,3 +171,39 @@ def coerce_reply(value: object) -> Reply | None:
         f"a handler returned {type(value).__name__}; return a str, None, or one of Text, Image, Voice, "
         "Video, Music, News, TransferCustomerService"
     )
+
+
+def _text(fields: Mapping[str, Any], tag: str) -> str | None:
+    value = fields.get(tag)
+    return value if isinstance(value, str) else None
+
+
+def _section(fields: Mapping[str, Any], tag: str) -> Mapping[str, Any]:
+    value = fields.get(tag)
+    return value if isinstance(value, Mapping) else {}
+
+
+def passive_reply(fields: Mapping[str, Any]) -> Reply | None:
+    """The Reply a passive reply's XML fields spell, or None for a MsgType no reply class renders: how a reply
+    kept as XML (a message's outcome in the store) is sent again through the API, and how tests read replies."""
+    msg_type = fields.get("MsgType")
+    if msg_type == "text":
+        return Text(_text(fields, "Content") or "")
+    if msg_type in ("image", "voice"):
+        media_id = _text(_section(fields, msg_type.capitalize()), "MediaId") or ""
+        return Image(media_id) if msg_type == "image" else Voice(media_id)
+    if msg_type == "video":
+        video = _section(fields, "Video")
+        return Video(_text(video, "MediaId") or "", _text(video, "Title"), _text(video, "Description"))
+    if msg_type == "music":
+        music = _section(fields, "Music")
+        return Music(_text(music, "Title"), _text(music, "Description"), _text(music, "MusicUrl"),
+                     _text(music, "HQMusicUrl"), _text(music, "ThumbMediaId"))
+    if msg_type == "news":
+        items = _section(fields, "Articles").get("item", [])
+        items = items if isinstance(items, list) else [items]
+        return News([Article(_text(item, "Title") or "", _text(item, "Description") or "", _text(item, "Url") or "",
+                             _text(item, "PicUrl") or "") for item in items])
+    if msg_type == "transfer_customer_service":
+        return TransferCustomerService(_text(_section(fields, "TransInfo"), "KfAccount"))
+    return None

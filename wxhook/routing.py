@@ -10,7 +10,8 @@ Precedence, for one incoming message (first match wins; a handler returning None
 5. ``on_default``.
 
 Handlers in included routers take part as if registered on the including router, in the order they were
-registered (a global sequence), so splitting handlers over modules never changes which one answers.
+registered (a global sequence), so splitting handlers over modules never changes which one answers. A handler
+limited to some accounts (``accounts=`` on a decorator or on ``include``) takes part only for pushes to them.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar, overload
 
 from ._util import is_async, job_name, positional_arity
+from .accounts import APPID
 from .messages import EVENT_NAMES, Event, Message, event_name, routing_name
 from .names import EventName
 
 Predicate = Callable[[Message], bool]
 F = TypeVar("F", bound=Callable[..., Any])
+Appids = str | Iterable[str]
+"""One appid or several: the accounts a handler or router serves."""
 
 _sequence = itertools.count()
 
@@ -53,6 +57,28 @@ class Route:
     wants_context: bool = False
     name: str = ""
     """The handler's name in logs (its qualified name)."""
+    accounts: frozenset[str] | None = None
+    """The appids it answers for (None: every account's)."""
+
+    def serves(self, appid: str) -> bool:
+        return self.accounts is None or appid in self.accounts
+
+
+def _appids(accounts: Appids | None) -> frozenset[str] | None:
+    """``accounts=`` as a set of appids; a typo'd appid is refused when registering, not ignored at every push."""
+    if accounts is None:
+        return None
+    found = frozenset((accounts,) if isinstance(accounts, str) else accounts)
+    bad = sorted(appid for appid in found if not isinstance(appid, str) or not APPID.fullmatch(appid))
+    if bad or not found:
+        raise ValueError(f"accounts= takes appids ('wx' and 16 hex digits), got {bad or 'none'}")
+    return found
+
+
+def _narrow(outer: frozenset[str] | None, inner: frozenset[str] | None) -> frozenset[str] | None:
+    if outer is None:
+        return inner
+    return outer if inner is None else outer & inner
 
 
 def _type_key(msg: Message) -> str:
@@ -95,22 +121,24 @@ class _Index:
         for routes_of_type in self.typed.values():
             routes_of_type.sort(key=lambda r: (r.tier, r.seq))
 
-    def find(self, msg: Message) -> tuple[Route, re.Match[str] | None] | None:
+    def find(self, msg: Message, appid: str) -> tuple[Route, re.Match[str] | None] | None:
         type_key = _type_key(msg)
         value = _match_value(msg)
         if value is not None:
             for route in self.exact.get((type_key, value), ()):
-                if route.when is None or route.when(msg):
+                if route.serves(appid) and (route.when is None or route.when(msg)):
                     return route, None
         for route in self.typed.get(type_key, ()):
             match = None
+            if not route.serves(appid):
+                continue
             if route.pattern is not None and (value is None or (match := route.pattern.search(value)) is None):
                 continue
             if route.when is None or route.when(msg):
                 return route, match
         general = "event" if msg.msg_type == "event" else "message"
         for route in itertools.chain(self.general.get(general, ()), self.default):
-            if route.when is None or route.when(msg):
+            if route.serves(appid) and (route.when is None or route.when(msg)):
                 return route, None
         return None
 
@@ -161,13 +189,13 @@ class _BoundOnType:
     @overload
     def __call__(
         self, func: None = None, /, *, when: Predicate | None = None, deadline: float | None = None,
-        queue: bool = False,
+        queue: bool = False, accounts: Appids | None = None,
     ) -> Callable[[F], F]: ...
     def __call__(
         self, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None,
-        queue: bool = False,
+        queue: bool = False, accounts: Appids | None = None,
     ) -> Any:
-        return self._router._typed(self._type_keys, func, when, deadline, queue, default=self._default)
+        return self._router._typed(self._type_keys, func, when, deadline, queue, accounts, default=self._default)
 
 
 class Router:
@@ -175,15 +203,16 @@ class Router:
 
     def __init__(self) -> None:
         self._routes: list[Route] = []
-        self._children: list[Router] = []
+        self._children: dict[Router, frozenset[str] | None] = {}
         self._parents: list[Router] = []
         self._index: _Index | None = None
 
-    def include(self, router: Router) -> None:
-        """Add another router's handlers (including ones it gets later) to this one."""
+    def include(self, router: Router, *, accounts: Appids | None = None) -> None:
+        """Add another router's handlers (including ones it gets later) to this one; with ``accounts=`` (an
+        appid or several) they answer only pushes to those accounts."""
         if router in self._ancestors_and_self() or router in self._children:
             raise ValueError("a router cannot be included in itself or twice")
-        self._children.append(router)
+        self._children[router] = _appids(accounts)
         router._parents.append(self)
         self._invalidate()
 
@@ -201,17 +230,20 @@ class Router:
         for router in self._ancestors_and_self():
             router._index = None
 
-    def _all_routes(self) -> Iterable[Route]:
-        yield from self._routes
-        for child in self._children:
-            yield from child._all_routes()
+    def _all_routes(self, accounts: frozenset[str] | None = None) -> Iterable[Route]:
+        """Every route of this router and the ones it includes, limited to ``accounts`` and to the accounts each
+        inclusion names."""
+        for route in self._routes:
+            yield route if accounts is None else replace(route, accounts=_narrow(accounts, route.accounts))
+        for child, limit in self._children.items():
+            yield from child._all_routes(_narrow(accounts, limit))
 
-    def resolve(self, msg: Message) -> tuple[Route, re.Match[str] | None] | None:
-        """The route that answers ``msg`` and the regex match that selected it, if any."""
+    def resolve(self, msg: Message, appid: str = "") -> tuple[Route, re.Match[str] | None] | None:
+        """The route that answers ``msg`` pushed to the account ``appid``, and the regex match that selected it."""
         index = self._index
         if index is None:
             index = self._index = _Index(self._all_routes())
-        return index.find(msg)
+        return index.find(msg, appid)
 
     def _register(
         self,
@@ -225,6 +257,7 @@ class Router:
         queue: bool = False,
         general: bool = False,
         default: bool = False,
+        accounts: frozenset[str] | None = None,
     ) -> None:
         if not callable(func):
             raise TypeError(f"a handler must be a function, got {type(func).__name__}")
@@ -242,7 +275,7 @@ class Router:
             Route(
                 func=func, type_keys=type_keys, tier=tier, exact=tuple(exact), pattern=pattern, when=when,
                 deadline=deadline, queue=queue, seq=next(_sequence), is_async=is_async(func),
-                wants_context=positional_arity(func) >= 2, name=job_name(func),
+                wants_context=positional_arity(func) >= 2, name=job_name(func), accounts=accounts,
             )
         )
         self._invalidate()
@@ -257,6 +290,7 @@ class Router:
             raise ValueError(f"deadline= must be a positive number of seconds, got {deadline}")
         if not isinstance(options.get("queue", False), bool):
             raise TypeError("queue= takes True (run in a wxhook worker off the job queue) or False")
+        options["accounts"] = _appids(options.get("accounts"))
 
         def decorator(f: F) -> F:
             self._register(f, type_keys, **options)
@@ -276,6 +310,7 @@ class Router:
         when: Predicate | None = None,
         deadline: float | None = None,
         queue: bool = False,
+        accounts: Appids | None = None,
     ) -> Callable[[F], F]: ...
     def on_text(
         self,
@@ -286,12 +321,14 @@ class Router:
         when: Predicate | None = None,
         deadline: float | None = None,
         queue: bool = False,
+        accounts: Appids | None = None,
     ) -> Any:
         """Text messages: exact keyword(s), a regex (searched; ``ctx.match`` holds the match), or all.
 
         Every decorator takes ``deadline=`` (this handler's reply window) and ``queue=True``: the handler runs
         in a ``wxhook worker`` off the bot's job queue (``Bot(queue=...)``), the webhook answers at once and
         the worker's reply goes out through the customer-service API. Without a queue it runs in-process.
+        ``accounts=`` (an appid or several) limits a handler of a bot serving many accounts to pushes to those.
         """
         if callable(keywords):
             return self._decorate(keywords, ("text",), deadline=None)
@@ -306,11 +343,12 @@ class Router:
             raise TypeError("on_text takes keywords or regex=, not both; register two handlers")
         pattern = re.compile(regex) if isinstance(regex, str) else regex
         return self._decorate(None, ("text",), exact=exact, pattern=pattern, when=when, deadline=deadline,
-                              queue=queue)
+                              queue=queue, accounts=accounts)
 
     def _typed(self, type_keys: tuple[str, ...], func: Any, when: Predicate | None, deadline: float | None,
-               queue: bool, **options: Any) -> Any:
-        return self._decorate(func, type_keys, when=when, deadline=deadline, queue=queue, **options)
+               queue: bool, accounts: Appids | None, **options: Any) -> Any:
+        return self._decorate(func, type_keys, when=when, deadline=deadline, queue=queue, accounts=accounts,
+                              **options)
 
     on_image = _OnType("image", doc="Image messages.")
     on_voice = _OnType("voice", doc="Voice messages.")
@@ -327,11 +365,11 @@ class Router:
     @overload
     def on_message(
         self, msg_type: str | None = None, /, *, when: Predicate | None = None, deadline: float | None = None,
-        queue: bool = False,
+        queue: bool = False, accounts: Appids | None = None,
     ) -> Callable[[F], F]: ...
     def on_message(
         self, msg_type: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None,
-        queue: bool = False,
+        queue: bool = False, accounts: Appids | None = None,
     ) -> Any:
         """Any message that is not an event, after the type-specific handlers.
 
@@ -341,8 +379,9 @@ class Router:
         if isinstance(msg_type, str):
             if msg_type == "event":
                 raise ValueError("events have on_event(...); on_message('event') would never be called")
-            return self._typed((msg_type,), None, when, deadline, queue)
-        return self._decorate(msg_type, ("message",), when=when, deadline=deadline, queue=queue, general=True)
+            return self._typed((msg_type,), None, when, deadline, queue, accounts)
+        return self._decorate(msg_type, ("message",), when=when, deadline=deadline, queue=queue, accounts=accounts,
+                              general=True)
 
     @overload
     def on_event(self, event: F, /) -> F: ...
@@ -356,6 +395,7 @@ class Router:
         when: Predicate | None = None,
         deadline: float | None = None,
         queue: bool = False,
+        accounts: Appids | None = None,
     ) -> Callable[[F], F]: ...
     def on_event(
         self,
@@ -366,6 +406,7 @@ class Router:
         when: Predicate | None = None,
         deadline: float | None = None,
         queue: bool = False,
+        accounts: Appids | None = None,
     ) -> Any:
         """Events by name (case-sensitive, as WeChat sends them), optionally by exact or regex ``key``.
 
@@ -376,11 +417,14 @@ class Router:
         if event is None:
             if key is not None:
                 raise TypeError("on_event(key=...) needs the event name too, e.g. on_event('CLICK', key=...)")
-            return self._decorate(None, ("event",), when=when, deadline=deadline, queue=queue, general=True)
+            return self._decorate(None, ("event",), when=when, deadline=deadline, queue=queue, accounts=accounts,
+                                  general=True)
         if not isinstance(event, str):
             raise TypeError(f"on_event takes an event name string, got {type(event).__name__}")
         type_keys = ("event:" + _check_event_name(event),)
         if isinstance(key, re.Pattern):
-            return self._decorate(None, type_keys, pattern=key, when=when, deadline=deadline, queue=queue)
+            return self._decorate(None, type_keys, pattern=key, when=when, deadline=deadline, queue=queue,
+                                  accounts=accounts)
         exact = (key,) if isinstance(key, str) else tuple(key or ())
-        return self._decorate(None, type_keys, exact=exact, when=when, deadline=deadline, queue=queue)
+        return self._decorate(None, type_keys, exact=exact, when=when, deadline=deadline, queue=queue,
+                              accounts=accounts)

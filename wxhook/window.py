@@ -41,19 +41,23 @@ from ._util import resume
 from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
 from .context import Context
-from .messages import Message, dedupe_key
+from .handover import Entry, Handover
+from .messages import Message, dedupe_key, parse_message
 from .observe import COALESCED, DEFERRED
 from .replay import REUSED, Nonce, Stale
-from .replies import Reply, Text
+from .replies import Reply, Text, passive_reply
 from .stores import Admission, Store
-from .stores.keys import BotKeys, MessageKeys
+from .stores.keys import MessageKeys
+from .xml import XMLError, parse_xml
 
 Handle = Callable[[Context], Coroutine[Any, Any, Reply | None]]
 Late = Callable[[str | None], Coroutine[Any, Any, None]]
 """Answers a request whose deadline passed while its handler ran: with the interim reply XML, or None
 ("success")."""
-Enqueue = Callable[[Message, str], Awaitable[bool]]
+Enqueue = Callable[[Message, Context, str], Awaitable[bool]]
 """Puts a message on the job queue for the named handler; False when the queue cannot be reached."""
+Resume = Callable[[Entry, Message], Awaitable["Context | None"]]
+"""The routed context of a handed-over message, for its account (None: the account is no longer served)."""
 
 logger = logging.getLogger("wxhook")
 
@@ -73,13 +77,15 @@ class _Run:
     the deadline, ``late`` answers the request from a task of its own while the handler carries on here.
     """
 
-    __slots__ = ("answered", "claim", "ctx", "deadline", "fallback", "finished", "late", "msg", "outcome", "renewing",
-                 "settling", "started", "state", "task", "timed_out")
+    __slots__ = ("answered", "claim", "ctx", "deadline", "fallback", "finished", "handler", "keys", "late", "msg",
+                 "outcome", "renewing", "settling", "started", "state", "task", "timed_out")
 
-    def __init__(self, task: asyncio.Task[Any], state: str, claim: str, started: float, deadline: float, msg: Message,
-                 ctx: Context, late: Late) -> None:
+    def __init__(self, task: asyncio.Task[Any], keys: MessageKeys, claim: str, started: float, deadline: float,
+                 msg: Message, ctx: Context, late: Late | None, handler: str) -> None:
         self.task = task
-        self.state = state
+        self.keys = keys
+        self.state = keys.state
+        self.handler = handler
         self.claim = claim
         self.started = started
         self.deadline = deadline
@@ -90,7 +96,7 @@ class _Run:
         self.timed_out = False
         self.settling = False  # its outcome is being written: no renewal or timeout may hit it now
         self.finished = False
-        self.answered = False  # the deadline passed first: its delivery was answered without the outcome
+        self.answered = late is None  # the deadline passed first: its delivery was answered without the outcome
         self.fallback: asyncio.Task[None] | None = None
         self.outcome: asyncio.Future[str] | None = None  # made only when a retry or the typing loop waits
 
@@ -122,35 +128,34 @@ ANSWERED = Answered.ANSWERED
 
 
 class Window:
-    """Deadline, deferral and retry coalescing for one bot.
+    """Deadline, deferral and retry coalescing for one bot and all the accounts it serves.
 
-    ``handle`` produces a message's reply (the dispatcher), ``api`` gives the client late replies go out
-    through (called only when one does, so a bot without an AppSecret works until then). ``enqueue`` (a job
-    queue) takes the messages of routes marked ``queue=True``.
+    ``handle`` produces a message's reply (the dispatcher); late replies go out through the API client of the
+    message's account (``ctx.api``, made only when one does, so a bot without an AppSecret works until then).
+    ``enqueue`` (a job queue) takes the messages of routes marked ``queue=True``. ``handover`` is the ledger of
+    messages answered before their handler finished.
     """
 
     def __init__(
         self,
         handle: Handle,
-        api: Callable[[], Client],
         store: Store,
         background: Background,
         stats: Counter[str],
         *,
-        keys: BotKeys,
+        handover: Handover,
         retention: float,
         timeout_reply: str | None,
         typing: bool,
-        lease: float = 5.0,
+        lease: float = 2.0,
         handler_timeout: float = 300.0,
         retry_delay: float = 1.0,
         enqueue: Enqueue | None = None,
     ) -> None:
         self._handle = handle
-        self._api = api
         self._store = store
         self._background = background
-        self._keys = keys
+        self._handover = handover
         self._retention = retention
         self._timeout_reply = timeout_reply
         self._typing = typing
@@ -174,11 +179,13 @@ class Window:
         deadline passed while its handler ran here and ``late`` answered the request meanwhile.
 
         ``deadline`` is the loop time by which this delivery must be answered; ``handler`` names the work in
-        the log should it be cut off. ``nonce``, the push's nonce record, is kept in the same store call that claims
-        the message; ``Stale`` when it came before with another body.
+        the log should it be cut off. ``nonce``, the push's replay record, is kept in the same store call that
+        claims the message; ``Stale`` when it came before with another body. The message's outcome is kept until
+        the push's timestamp leaves the replay window too (``nonce.ttl``), so a replay finds it and runs nothing.
         """
         key = dedupe_key(msg)
-        keys = self._keys.message(key)
+        keys = ctx.served.keys.message(key)
+        keep = self._retention if nonce is None else max(self._retention, nonce.ttl)
         fresh = self._new_claim()
         admission = await self._store.admit(None if nonce is None else nonce.key, "" if nonce is None else nonce.digest,
                                             1.0 if nonce is None else nonce.ttl, keys.state, fresh, self._lease)
@@ -188,13 +195,13 @@ class Window:
         # A queued handler: the first delivery enqueues it and every delivery answers at once; if the queue
         # cannot be reached, the claimed delivery falls through and runs it here.
         enqueue = self._enqueue if ctx.route is not None and ctx.route.queue else None
-        if enqueue is not None and (claim is None or await enqueue(msg, handler)):
+        if enqueue is not None and (claim is None or await enqueue(msg, ctx, handler)):
             if claim is not None:
                 self.stats["queued"] += 1
-                await self._store.set(keys.state, _QUEUED, self._retention)  # the queue owns it now
+                await self._store.set(keys.state, _QUEUED, keep)  # the queue owns it now
             return self._interim(msg)
         if claim is not None:
-            return await self._run_here(msg, ctx, key, keys, claim, deadline, handler, late)
+            return await self._run_here(msg, ctx, key, keys, claim, deadline, handler, late, keep)
         self.stats["coalesced"] += 1
         ctx.outcome = COALESCED
         waiter = secrets.token_hex(8)
@@ -205,9 +212,11 @@ class Window:
                 self.stats["taken_over"] += 1
                 logger.warning("message %s: its handler's worker stopped renewing its claim (it died?); running it "
                                "again here", key)
-                return await self._run_here(msg, ctx, key, keys, value.claim, deadline, handler, late)
-            if value is not None and value != _NO_REPLY:
-                claimed = await self._store.set_if_absent(keys.delivered, "passive", self._retention)
+                return await self._run_here(msg, ctx, key, keys, value.claim, deadline, handler, late, keep)
+            if value is None:  # answered without the outcome: should its runner die, another worker finishes it
+                await self._handover.record(keys, msg, ctx.account.appid, handler)
+            elif value != _NO_REPLY:
+                claimed = await self._store.set_if_absent(keys.delivered, "passive", keep)
                 if not claimed and await self._store.get(keys.delivered) != "passive":
                     return None  # the reply already went out through the API
             return self._passive(msg, value)
@@ -224,25 +233,29 @@ class Window:
         return claim if await self._store.set_if_absent(keys.state, claim, self._lease) else None
 
     async def _run_here(self, msg: Message, ctx: Context, key: str, keys: MessageKeys, claim: str, deadline: float,
-                        handler: str, late: Late) -> str | Answered | None:
+                        handler: str, late: Late | None, keep: float) -> str | Answered | None:
         """Run the handler in this request's task; answer passively if it returns in time, else through ``late``
         at the deadline and then, when it returns, through the API (unless a retry answered it meanwhile).
+        Without ``late`` the message was answered already (a handed-over message run again): its reply goes
+        out through the API.
 
         The handler is stepped by hand first: one that returns without waiting on anything (the usual echo,
         keyword or menu handler) let nothing else run meanwhile, so no retry or deadline can have seen it, and
         it needs none of the bookkeeping below."""
         work = self._handle(ctx)
-        try:
-            suspended_on = work.send(None)
-        except StopIteration as done:
-            rendered = _render(msg, done.value)
-            await self._store.set(keys.state, _DONE + _kept(rendered), self._retention)
-            ctx.release()
-            return rendered
+        suspended_on = None  # a handed-over message races no deadline: it is not stepped by hand
+        if late is not None:
+            try:
+                suspended_on = work.send(None)
+            except StopIteration as done:
+                rendered = _render(msg, done.value)
+                await self._store.set(keys.state, _DONE + _kept(rendered), keep)
+                ctx.release()
+                return rendered
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None  # an ASGI request always runs in a task
-        run = _Run(task, keys.state, claim, loop.time(), deadline, msg, ctx, late)
+        run = _Run(task, keys, claim, loop.time(), deadline, msg, ctx, late, handler)
         self._runs[key] = run
         self._watch(run, loop)
         value = _NO_REPLY
@@ -264,8 +277,10 @@ class Window:
             run.settling = True
             xml = _render(msg, reply)
             value = _kept(xml)
-            # The outcome replaces the claim in one write: a retry that reads it needs no second key.
-            await self._store.set(keys.state, _DONE + value, self._retention)
+            # The outcome replaces the claim in one write: a retry that reads it needs no second key. A handed-over
+            # message's outcome outlives its ledger entry, so a sweep never takes it for a dead worker's.
+            await self._store.set(keys.state, _DONE + value, max(keep, self._handover.horizon) if run.answered
+                                  else keep)
         finally:
             run.finished = True
             del self._runs[key]
@@ -280,19 +295,21 @@ class Window:
         if not run.answered:
             return xml
         if reply is not None:
-            await self._deliver_late(msg, keys, reply)
+            await self._deliver_late(msg, ctx, keys, reply, keep)
+        await self._handover.settle(keys)
         if run.fallback is not None:
             await run.fallback  # the ASGI call ends only after its response went out
         return ANSWERED
 
     def _watch(self, run: _Run, loop: asyncio.AbstractEventLoop) -> None:
         """Put the run on the deadline heap (arming the alarm when it is due first) and the lease tick."""
-        heapq.heappush(self._due, run)
-        if self._alarm is None or run.deadline < self._alarm_at:
-            if self._alarm is not None:
-                self._alarm.cancel()
-            self._alarm = loop.call_at(run.deadline, self._ring)
-            self._alarm_at = run.deadline
+        if not run.answered:
+            heapq.heappush(self._due, run)
+            if self._alarm is None or run.deadline < self._alarm_at:
+                if self._alarm is not None:
+                    self._alarm.cancel()
+                self._alarm = loop.call_at(run.deadline, self._ring)
+                self._alarm_at = run.deadline
         if self._ticking is None:
             self._ticking = loop.call_later(self._lease / 3, self._tick)
 
@@ -315,11 +332,16 @@ class Window:
         run.answered = True
         run.ctx.outcome = DEFERRED
         self.stats["deadline_passed"] += 1
-        interim = self._interim(run.msg)
-        run.fallback = loop.create_task(run.late(interim))
+        run.fallback = loop.create_task(self._hand_over(run, self._interim(run.msg)))
         if self._typing:
-            self._background.watch(self._keep_typing(run.msg.from_user_name, run.waiter()),
+            self._background.watch(self._keep_typing(run.ctx.api, run.msg.from_user_name, run.waiter()),
                                    f"typing for {run.state}")
+
+    async def _hand_over(self, run: _Run, interim: str | None) -> None:
+        """Record the message in the handover ledger, then answer its delivery without the outcome."""
+        await self._handover.record(run.keys, run.msg, run.ctx.account.appid, run.handler)
+        if run.late is not None:
+            await run.late(interim)
 
     def _interim(self, msg: Message) -> str | None:
         """What a delivery answers in place of a reply not yet there: ``timeout_reply``, or None ("success")."""
@@ -365,17 +387,72 @@ class Window:
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, _POLL_MAX)
 
-    async def _deliver_late(self, msg: Message, keys: MessageKeys, reply: Reply) -> None:
+    async def _deliver_late(self, msg: Message, ctx: Context, keys: MessageKeys, reply: Reply, keep: float) -> None:
         """Send a reply that missed its delivery's deadline through the API, unless a retry still waiting in
         some process answers it passively: ``delivered`` is claimed once, by one or the other."""
         delay = _POLL_MIN
         while await self._store.get(keys.delivered) is None:
             if await self._store.get(keys.waiter) is None:
-                if await self._store.set_if_absent(keys.delivered, "api", self._retention):
-                    await self._deliver(msg, reply)
+                if await self._store.set_if_absent(keys.delivered, "api", keep):
+                    await self._deliver(ctx.api, msg, reply)
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX)
+
+    # handed-over messages -----------------------------------------------------------------------------------
+
+    async def sweep(self, resume: Resume) -> None:
+        """Finish what dead workers left in the handover ledger: run again a message whose claim lapsed without an
+        outcome, send a ready reply that never went out, drop what is settled or too old to finish."""
+        now = time.time()
+        for entry in await self._handover.entries():
+            if entry.state in self._running_states():
+                continue
+            if now >= entry.until:
+                logger.error("message %s (handler %s) was handed over %.0fs ago and nobody finished it; dropped",
+                             entry.state, entry.handler, now - entry.since)
+                await self._handover.drop(entry.state)
+                continue
+            try:
+                msg = parse_message(entry.fields)
+                ctx = await resume(entry, msg)
+            except Exception as exc:
+                logger.error("could not resume the handed-over message %s: %s", entry.state, exc)
+                await self._handover.drop(entry.state)
+                continue
+            if ctx is None or ctx.served.keys.message(dedupe_key(msg)).state != entry.state:
+                logger.warning("dropped the handed-over message %s: its account %s is not served here, or the entry "
+                               "does not match its message", entry.state, entry.appid)
+                await self._handover.drop(entry.state)
+                continue
+            self._background.watch(self._finish(entry, msg, ctx, now), f"handed-over {entry.state}")
+
+    def _running_states(self) -> set[str]:
+        return {run.state for run in self._runs.values()}
+
+    async def _finish(self, entry: Entry, msg: Message, ctx: Context, now: float) -> None:
+        keys = ctx.served.keys.message(dedupe_key(msg))
+        state = await self._store.get(keys.state)
+        if state is None:  # its claim lapsed without an outcome: its worker died
+            claim = await self._claim(keys)
+            if claim is None:
+                return  # another process took it over meanwhile
+            self.stats["taken_over"] += 1
+            logger.warning("message %s: its worker died after answering it; running the handler %s again here",
+                           entry.state, entry.handler)
+            ctx.outcome = DEFERRED
+            await self._run_here(msg, ctx, dedupe_key(msg), keys, claim, 0.0, entry.handler, None, self._retention)
+            return
+        if state == _QUEUED or state.startswith(_DONE + _NO_REPLY):
+            await self._handover.settle(keys)
+        elif state.startswith(_DONE) and now - entry.since > self._lease * 3:
+            # ready, but maybe never sent: its runner died between the outcome and the send
+            reply = _reply_of(state[len(_DONE) + len(_REPLY):])
+            if reply is not None and await self._store.set_if_absent(keys.delivered, "api", self._retention):
+                await self._deliver(ctx.api, msg, reply)
+            await self._handover.settle(keys)
+
+    # leases -------------------------------------------------------------------------------------------------
 
     def _tick(self) -> None:
         """Every third of the lease while handlers run: renew the claims of those running longer, and cancel
@@ -403,7 +480,7 @@ class Window:
         finally:
             run.renewing = False
 
-    async def _deliver(self, msg: Message, reply: Reply) -> None:
+    async def _deliver(self, api: Client, msg: Message, reply: Reply) -> None:
         """Send a late reply through the customer-service API; retried only when the failure proves WeChat did
         not get it (a connection never made, no access token to be had, errcode -1, a token still refused after
         the client's own refetch), since a repeat would reach the follower twice."""
@@ -416,7 +493,7 @@ class Window:
             return
         for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
             try:
-                await self._api().message.send(openid, msgtype, payload)
+                await api.message.send(openid, msgtype, payload)
             except WeChatError as exc:
                 unsent = isinstance(exc, (SystemBusyError, InvalidCredentialError)) or (
                     isinstance(exc, WeChatNetworkError) and not exc.maybe_delivered)
@@ -436,15 +513,23 @@ class Window:
             self.stats["delivered"] += 1
             return
 
-    async def _keep_typing(self, openid: str, outcome: asyncio.Future[str]) -> None:
+    async def _keep_typing(self, api: Client, openid: str, outcome: asyncio.Future[str]) -> None:
         """Show "typing…" while a deferred handler works; WeChat drops the indicator after 15 s."""
         while not outcome.done():
             try:
-                await self._api().message.typing(openid, True)
+                await api.message.typing(openid, True)
             except Exception as exc:
                 logger.debug("typing indicator for %s failed: %s", openid, exc)
                 return
             await asyncio.wait([outcome], timeout=12)
+
+
+def _reply_of(xml: str) -> Reply | None:
+    """The reply kept as passive XML, to send through the API."""
+    try:
+        return passive_reply(parse_xml(xml.encode()))
+    except XMLError:
+        return None
 
 
 def _wake(waiter: asyncio.Future[str | None], outcome: asyncio.Future[str] | None) -> None:

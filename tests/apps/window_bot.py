@@ -1,7 +1,8 @@
 """A bot for multi-worker tests, served as ``uvicorn tests.apps.window_bot:app --workers 2``.
 
-Configured by WXHOOK_* variables; every handler run is appended to the file named by RUNS_FILE, and each
-response carries the answering worker's pid in ``x-worker``, so a test can see which process did what.
+Configured by WXHOOK_* variables (CLAIM_LEASE and DEADLINE override the bot's defaults); every handler run is
+appended to the file named by RUNS_FILE, and each response carries the answering worker's pid in ``x-worker``, so a
+test can see which process did what.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from wxhook import Bot, Message
 
-bot = Bot(claim_lease=float(os.environ.get("CLAIM_LEASE", "5")))
+options = {name.lower(): float(os.environ[name]) for name in ("CLAIM_LEASE", "DEADLINE") if name in os.environ}
+bot = Bot(**options)
 RUNS_FILE = os.environ["RUNS_FILE"]
 
 

@@ -1,7 +1,9 @@
-"""Faults in the reply window (issue D3, D4): a worker killed mid-handler, a late reply whose send timed out.
+"""Faults in the reply window (issue D3, D4, 23): a worker killed mid-handler, a late reply whose send timed out.
 
 What is promised: a message whose worker died is run again by a later delivery once its claim's lease lapses
-(at-least-once across crashes), and a late reply that may have reached WeChat is never sent a second time.
+(at-least-once across crashes), with the default settings, within the retry's own deadline; a message already
+answered when its worker died is run again by another worker from the handover ledger, its reply sent through
+the API; and a late reply that may have reached WeChat is never sent a second time.
 """
 
 from __future__ import annotations
@@ -23,13 +25,24 @@ from .test_echo_example import free_port, wait_until_serving
 from .test_workers import TOKEN, _start
 
 
-async def test_a_retry_runs_the_message_again_after_its_worker_was_killed(tmp_path: Path) -> None:
+def store_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_a_retry_runs_the_message_again_after_its_worker_was_killed(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """With the default claim lease: the retry that comes at once after the cut takes the dead worker's claim over
+    when it lapses, and answers with the reply inside its own deadline (not "success" for a message never run)."""
     runs = tmp_path / "runs.txt"
     runs.touch()
     base = {
         **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
-        "WXHOOK_TOKEN": TOKEN, "WXHOOK_STORE": f"sqlite:///{tmp_path / 'state.db'}",
-        "RUNS_FILE": str(runs), "CLAIM_LEASE": "1",
+        "WXHOOK_TOKEN": TOKEN, "WXHOOK_STORE": store_url(kind, tmp_path, request), "RUNS_FILE": str(runs),
     }
     ports = [free_port(), free_port()]
     doomed = _start(ports[0], {**base, "HANDLER_SECONDS": "60"})
@@ -56,6 +69,44 @@ async def test_a_retry_runs_the_message_again_after_its_worker_was_killed(tmp_pa
             if host.poll() is None:
                 host.terminate()
                 host.wait(15)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_a_message_answered_before_its_worker_died_is_finished_by_another(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The handler outlives the deadline, the push is answered "success" (WeChat will not send it again), then its
+    worker is killed: another worker finds it in the handover ledger, runs it and sends the reply through the API."""
+    runs = tmp_path / "runs.txt"
+    runs.touch()
+    ports = [free_port(), free_port()]
+    with FakeWeChat() as fake:
+        base = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
+            "WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
+            "WXHOOK_API_BASE": fake.url, "WXHOOK_STORE": store_url(kind, tmp_path, request),
+            "RUNS_FILE": str(runs), "DEADLINE": "0.5",
+        }
+        doomed = _start(ports[0], {**base, "HANDLER_SECONDS": "60"})
+        survivor = _start(ports[1], {**base, "HANDLER_SECONDS": "0.1"})
+        try:
+            for port, host in zip(ports, [doomed, survivor], strict=True):
+                await asyncio.to_thread(wait_until_serving, f"http://127.0.0.1:{port}/", host)
+            async with BotClient(f"http://127.0.0.1:{ports[0]}/", token=TOKEN, fake=fake) as wechat:
+                answer = await wechat.send_text("answered, then orphaned", "o_orphan")
+                assert answer.body == b"success", "answered at the deadline while the handler still runs"
+                doomed.send_signal(signal.SIGKILL)
+                doomed.wait(10)
+                late = await wechat.next_deferred(timeout=20)
+        finally:
+            for host in (doomed, survivor):
+                if host.poll() is None:
+                    host.terminate()
+                    host.wait(15)
+    assert (late.openid, late.content) == ("o_orphan", "echo: answered, then orphaned")
+    ran = Counter(line.split()[1] for line in runs.read_text().splitlines())
+    assert len(ran) == 2 and set(ran.values()) == {1}, "run once by each worker: at-least-once, not lost"
+    assert len(fake.calls("/cgi-bin/message/custom/send")) == 1
 
 
 async def test_a_late_reply_whose_send_timed_out_is_not_sent_again(caplog: pytest.LogCaptureFixture) -> None:

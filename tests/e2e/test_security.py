@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from wxhook import Bot, Message
-from wxhook.crypto import sign
+from wxhook.crypto import Envelope, decode_aes_key, sign
+from wxhook.protocol import seal_request, sign_query
 from wxhook.testing import BotClient, message_xml, serve
 
 TOKEN = "security-token"
@@ -81,6 +82,54 @@ def test_the_nonce_record_is_shared_by_every_server_on_the_store(tmp_path: Path)
         assert httpx.post(a, params=signed, content=text("first", 1)).status_code == 200
         replay = httpx.post(b, params=signed, content=text("replayed elsewhere", 2))
     assert replay.status_code == 403 and runs == ["first"]
+
+
+def sealed(content: str, msg_id: int, timestamp: str, nonce: str) -> tuple[dict[str, str], bytes]:
+    """A safe-mode push as WeChat sends it: the query (msg_signature over this body) and the sealed body."""
+    encrypted, body = seal_request(Envelope(decode_aes_key(AES_KEY), APPID), "gh", text(content, msg_id))
+    return sign_query(TOKEN, encrypted, timestamp, nonce), body
+
+
+@pytest.mark.parametrize("mode", ["plaintext", "safe"])
+def test_a_push_replayed_after_the_retry_window_runs_nothing(mode: str) -> None:
+    runs: list[str] = []
+    stamp = str(int(time.time()))
+    signed, body = (query(stamp, "4242"), text("pay 10", 77)) if mode == "plaintext" else \
+        sealed("pay 10", 77, stamp, "4242")
+    with serve(counting_bot(runs, retry_window=0.5, aes_key=AES_KEY if mode == "safe" else None)) as url:
+        first = httpx.post(url, params=signed, content=body)
+        time.sleep(1.0)  # past the retry window, well inside the 300 s timestamp window
+        replay = httpx.post(url, params=signed, content=body)
+    assert first.status_code == replay.status_code == 200
+    assert runs == ["pay 10"], "the replay found the outcome and ran nothing"
+
+
+def test_two_sealed_pushes_sharing_a_nonce_are_both_served() -> None:
+    """Two genuine pushes may share (timestamp, nonce) (a few a day at 1,000 pushes/s): in safe mode each carries
+    its own msg_signature, which only the token's holder can make, so neither is refused."""
+    runs: list[str] = []
+    stamp = str(int(time.time()))
+    with serve(counting_bot(runs, aes_key=AES_KEY)) as url:
+        for content, msg_id in (("first", 1), ("second", 2)):
+            signed, body = sealed(content, msg_id, stamp, "1234567890")
+            assert httpx.post(url, params=signed, content=body).status_code == 200
+    assert runs == ["first", "second"]
+
+
+def test_a_plaintext_body_under_a_sealed_pushs_nonce_is_refused_while_switching() -> None:
+    """With allow_plaintext, a sealed push's query (whose signature covers no body) could carry a forged plaintext
+    body: the nonce record refuses it, while sealed pushes still share nonces freely."""
+    runs: list[str] = []
+    stamp = str(int(time.time()))
+    with serve(counting_bot(runs, aes_key=AES_KEY, allow_plaintext=True)) as url:
+        signed, body = sealed("genuine", 1, stamp, "99")
+        assert httpx.post(url, params=signed, content=body).status_code == 200
+        other, other_body = sealed("also genuine", 2, stamp, "99")
+        assert httpx.post(url, params=other, content=other_body).status_code == 200
+        forged = httpx.post(url, params={k: v for k, v in signed.items() if k in ("signature", "timestamp", "nonce")},
+                            content=text("forged", 3))
+    assert forged.status_code == 403 and "nonce already used" in forged.text
+    assert runs == ["genuine", "also genuine"]
 
 
 def test_timestamp_window_none_turns_the_checks_off() -> None:

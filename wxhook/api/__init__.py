@@ -3,11 +3,15 @@
 from ._articles import BatchPage, NewsItem
 from ._client import Client, TokenProvider
 from ._comment import Comment, CommentPage
+from ._component import Authorization, AuthorizerInfo, ComponentAPI, ComponentOAuthAPI, ListedAuthorizer
 from ._custom import Article
 from ._customer_service import KfAccount, KfOnline, KfRecord, KfRecordPage, KfSession, WaitingCase, WaitingList
 from ._datacube import StatRow
 from ._draft import DraftArticle, DraftItem
 from ._errors import (
+    AuthorizationCodeError,
+    AuthorizerRefusedError,
+    ComponentTicketError,
     ConfigurationError,
     DuplicateSendError,
     InvalidCredentialError,
@@ -62,12 +66,19 @@ __all__ = [
     "OFFICIAL_DOMAINS",
     "AccessToken",
     "Article",
+    "Authorization",
+    "AuthorizationCodeError",
+    "AuthorizerInfo",
+    "AuthorizerRefusedError",
     "AutoReplyInfo",
     "BatchPage",
     "CallbackCheck",
     "Client",
     "Comment",
     "CommentPage",
+    "ComponentAPI",
+    "ComponentOAuthAPI",
+    "ComponentTicketError",
     "ConfigurationError",
     "DraftArticle",
     "DraftItem",
@@ -82,6 +93,7 @@ __all__ = [
     "KfRecord",
     "KfRecordPage",
     "KfSession",
+    "ListedAuthorizer",
     "MassCard",
     "MassContent",
     "MassImage",

@@ -79,10 +79,15 @@ class Credentials:
 
 
 class Caller:
-    def __init__(self, transport: Transport, token: CachedCredential, credentials: Credentials) -> None:
+    """``token_param`` names the query parameter the token travels in (``component_access_token`` for a third-party
+    platform's own calls)."""
+
+    def __init__(self, transport: Transport, token: CachedCredential, credentials: Credentials,
+                 token_param: str = "access_token") -> None:
         self.transport = transport
         self.token = token
         self.credentials = credentials
+        self.token_param = token_param
 
     async def call(
         self,
@@ -118,13 +123,18 @@ class Caller:
         except WeChatNetworkError as exc:
             exc.maybe_delivered = False  # the call itself was never sent: a send may be retried
             raise
-        answer = await send(params=_with_token(token, params))
+        answer = await send(params=self._with_token(token, params))
         if token is not None and answer.errcode in InvalidCredentialError.codes:
             await self.token.invalidate(token)
-            answer = await send(params=_with_token(await self.token.get(), params))
+            answer = await send(params=self._with_token(await self.token.get(), params))
         if answer.errcode:
             raise api_error(answer.errcode, str(answer.data.get("errmsg", "") if answer.data else ""), path)
         return answer
+
+    def _with_token(self, token: str | None, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """None rather than {}: an empty mapping would make httpx drop a query already in the URL."""
+        query = {**({self.token_param: token} if token else {}), **(params or {})}
+        return query or None
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None, **options: Any) -> Fields:
         return _json(await self.call("GET", path, params=params, **options), path)
@@ -139,10 +149,6 @@ class Caller:
         return _json(await self.call("POST", path, files=files, **options), path)
 
 
-def _with_token(token: str | None, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """None rather than {}: an empty mapping would make httpx drop a query already in the URL."""
-    query = {**({"access_token": token} if token else {}), **(params or {})}
-    return query or None
 
 
 def _json(answer: Answer, path: str) -> Fields:

@@ -14,6 +14,7 @@ from ..stores import Store, open_store
 from ..stores.keys import credential_key
 from ._caller import Caller, Credentials
 from ._comment import CommentAPI
+from ._component import ComponentAPI
 from ._customer_service import CustomerServiceAPI
 from ._datacube import DatacubeAPI
 from ._draft import DraftAPI
@@ -95,9 +96,10 @@ class Client:
             raise ValueError(f"token_mode must be 'stable' (default) or 'basic', got {token_mode!r}")
         self.store = open_store(store if store is not None else setting(None, "WXHOOK_STORE"))
         self._owns_store = not isinstance(store, Store)
-        self._credentials = Credentials(
-            setting(appid, "WXHOOK_APPID"), setting(secret, "WXHOOK_SECRET")
-        )
+        self._owns_transport = True
+        self._token_mode = token_mode
+        self._token_margin = token_margin
+        self._lock_wait = lock_wait
         self._transport = Transport(
             _domains(api_base, domains),
             setting(mp_base, "WXHOOK_MP_BASE") or MP_BASE,
@@ -106,9 +108,16 @@ class Client:
             RetryPolicy(max_retries, backoff, backoff_max, retry_deadline),
             max_response_size,
         )
-        fetch = token_provider or (self._stable_token if token_mode == "stable" else self._basic_token)
-        token = self._cache("token", fetch, token_margin, lock_wait)
-        self._caller = Caller(self._transport, token, self._credentials)
+        self._assemble(setting(appid, "WXHOOK_APPID"), setting(secret, "WXHOOK_SECRET"), token_provider, "token")
+
+    def _assemble(self, appid: str | None, secret: str | None, token_provider: TokenProvider | None, kind: str,
+                  token_param: str = "access_token", oauth: Callable[[Caller], OAuthAPI] = OAuthAPI) -> None:
+        """The credentials, the token cache (under the store key ``wxhook:<kind>:<appid>``) and the API groups."""
+        self._credentials = Credentials(appid, secret)
+        fetch = token_provider or (self._stable_token if self._token_mode == "stable" else self._basic_token)
+        token_margin, lock_wait = self._token_margin, self._lock_wait
+        token = self._cache(kind, fetch, token_margin, lock_wait)
+        self._caller = Caller(self._transport, token, self._credentials, token_param)
         self.template = TemplateAPI(self._caller)
         self.qrcode = QRCodeAPI(self._caller)
         self.user = UserAPI(self._caller)
@@ -118,7 +127,7 @@ class Client:
         self.tags = TagsAPI(self._caller)
         self.misc = MiscAPI(self._caller)
         self.shorturl = ShortURLAPI(self._caller)
-        self.oauth = OAuthAPI(self._caller)
+        self.oauth = oauth(self._caller)
         self.draft = DraftAPI(self._caller)
         self.publish = PublishAPI(self._caller)
         self.material = MaterialAPI(self._caller)
@@ -131,6 +140,50 @@ class Client:
             self._caller,
             lambda kind, fetcher: self._cache(f"ticket:{kind}", fetcher, token_margin, lock_wait),
         )
+
+    def sibling(
+        self,
+        appid: str,
+        secret: str | None = None,
+        *,
+        token_provider: TokenProvider | None = None,
+        store: Store | None = None,
+        token_kind: str = "token",
+        oauth: Callable[[Caller], OAuthAPI] = OAuthAPI,
+    ) -> Client:
+        """A client for another account that shares this one's connection pool, domains, timeouts and retries:
+        what a bot serving many accounts makes per account. ``store`` defaults to this client's; ``token_kind``
+        names the cached credential (``authorizer_token`` for a platform's authorizers, whose ``oauth`` is the
+        platform's variant). Closing a sibling leaves the shared pool open: close the client it came from."""
+        return self._sibling(appid, secret, token_provider, store, token_kind, "access_token", oauth)
+
+    def _sibling(self, appid: str, secret: str | None, token_provider: TokenProvider | None, store: Store | None,
+                 token_kind: str, token_param: str, oauth: Callable[[Caller], OAuthAPI]) -> Client:
+        client = object.__new__(Client)
+        client.store = store if store is not None else self.store
+        client._owns_store = False
+        client._owns_transport = False
+        client._token_mode = self._token_mode
+        client._token_margin = self._token_margin
+        client._lock_wait = self._lock_wait
+        client._transport = self._transport
+        client._assemble(appid, secret, token_provider, token_kind, token_param, oauth)
+        return client
+
+    def component(self, appid: str, secret: str, ticket: Callable[[], Awaitable[str | None]],
+                  no_ticket: Callable[[], Exception]) -> ComponentAPI:
+        """A third-party platform's own API on this client's connections, its ``component_access_token`` cached in
+        this client's store and fetched with what ``ticket`` reads (``no_ticket`` makes the error when there is
+        none yet)."""
+        api: ComponentAPI | None = None
+
+        async def fetch(stale: str | None) -> AccessToken:
+            assert api is not None
+            return await api.component_token(stale)
+
+        client = self._sibling(appid, secret, fetch, None, "component_token", "component_access_token", OAuthAPI)
+        api = ComponentAPI(client._caller, client._credentials.secret, ticket, no_ticket)
+        return api
 
     def _cache(self, kind: str, fetch: Fetcher, margin: float, lock_wait: float) -> CachedCredential:
         def key() -> str:
@@ -204,7 +257,8 @@ class Client:
     async def aclose(self) -> None:
         """Close the connection pool, and the store when this client opened it from a URL (a ``Store``
         passed in belongs to whoever passed it and stays open)."""
-        await self._transport.aclose()
+        if self._owns_transport:
+            await self._transport.aclose()
         if self._owns_store:
             await self.store.close()
 

@@ -115,6 +115,34 @@ class DuplicateSendError(WeChatAPIError):
     )
 
 
+class ComponentTicketError(WeChatAPIError):
+    """A third-party platform's ``component_verify_ticket`` was refused: expired (61005) or invalid (61006)."""
+
+    codes = frozenset({61005, 61006})
+    hint = (
+        "WeChat pushes a fresh component_verify_ticket every 10 minutes to the platform's authorization-event URL "
+        "(https://your.host/mount/events): check that it reaches the bot and is answered success, or restart the "
+        "pushes with bot.platform.api.start_push_ticket()."
+    )
+
+
+class AuthorizationCodeError(WeChatAPIError):
+    """An authorization code was invalid or already used (61009) or expired (61010)."""
+
+    codes = frozenset({61009, 61010})
+    hint = "An authorization code works once, within about 10 minutes; the merchant can authorize again."
+
+
+class AuthorizerRefusedError(WeChatAPIError):
+    """The account has not authorized the platform (61003), or its refresh token is no longer valid (61023)."""
+
+    codes = frozenset({61003, 61023})
+    hint = (
+        "The account de-authorized the platform or authorized it again elsewhere: rebuild the records with "
+        "bot.platform.resync_authorizers(), or ask the merchant to authorize again."
+    )
+
+
 ConfigurationError = ConfigError
 """The API client's name for :class:`wxhook.ConfigError` (appid or secret missing)."""
 
@@ -127,6 +155,9 @@ _FAMILIES: tuple[type[WeChatAPIError], ...] = (
     ReplyWindowError,
     UserRefusedError,
     DuplicateSendError,
+    ComponentTicketError,
+    AuthorizationCodeError,
+    AuthorizerRefusedError,
 )
 _BY_CODE = {code: family for family in _FAMILIES for code in family.codes}
 

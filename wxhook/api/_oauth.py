@@ -59,25 +59,32 @@ class OAuthAPI(Group):
         """Where to send the browser; WeChat comes back to ``redirect_uri`` with ``?code=…&state=…``."""
         if not _STATE.fullmatch(state):
             raise ValueError("state must be at most 128 characters of a-z, A-Z and 0-9")
-        query = {
+        query = self._authorize_query(redirect_uri, scope, state)
+        if force_popup:
+            query["forcePopup"] = "true"
+        return f"{self._caller.transport.open_base}{AUTHORIZE_PATH}?{urlencode(query)}#wechat_redirect"
+
+    def _authorize_query(self, redirect_uri: str, scope: str, state: str) -> dict[str, str]:
+        """The consent link's parameters, in the order WeChat documents them."""
+        return {
             "appid": self._caller.credentials.appid(),
             "redirect_uri": redirect_uri,
             "response_type": "code",
             "scope": scope,
             "state": state,
         }
-        if force_popup:
-            query["forcePopup"] = "true"
-        return f"{self._caller.transport.open_base}{AUTHORIZE_PATH}?{urlencode(query)}#wechat_redirect"
+
+    def _secret_for_signing(self) -> bytes:
+        return self._caller.credentials.secret().encode()
 
     def signing_key(self, purpose: str) -> bytes:
-        """A key for signing this app's own values (e.g. login states), derived from the AppSecret.
+        """A key for signing this app's own values (e.g. login states), derived from the AppSecret (a platform's
+        authorizer: from the platform's secret).
 
         One key per ``purpose``, and the secret itself never leaves the client nor becomes guessable
         from a signature.
         """
-        secret = self._caller.credentials.secret().encode()
-        return hmac.new(secret, f"wxhook:{purpose}".encode(), hashlib.sha256).digest()
+        return hmac.new(self._secret_for_signing(), f"wxhook:{purpose}".encode(), hashlib.sha256).digest()
 
     async def _token(self, path: str, params: dict[str, str]) -> OAuthToken:
         params = {"appid": self._caller.credentials.appid(), **params}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import enum
+import json
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,6 +58,11 @@ class Store(abc.ABC):
         """Whether an outage error may go away by itself soon (a lock held, a server starting): the start-up
         check waits those out for a few seconds instead of failing at once."""
         return isinstance(exc, (TimeoutError, asyncio.TimeoutError, ConnectionError))
+
+    def durable(self) -> Store:
+        """This store for data that must not live only in this process (a platform's refresh tokens): a store
+        that would fall back to process-local state during an outage raises instead (``StoreUnavailable``)."""
+        return self
 
     @property
     def healthy(self) -> bool:
@@ -109,6 +115,33 @@ class Store(abc.ABC):
         ):
             return Admission.REPLAYED
         return Admission.CLAIMED if await self.set_if_absent(state_key, claim, lease) else Admission.HELD
+
+    async def hset(self, key: str, field: str, value: str) -> None:
+        """Store ``field`` → ``value`` in the hash ``key`` (kept until deleted): a small set of records every
+        process can list (``hgetall``), such as the messages handed over for another worker to finish.
+
+        The default keeps the hash as one JSON value under a store lock; the built-in backends override the three
+        hash operations with native ones."""
+        async with self.lock(key):
+            fields = await self.hgetall(key)
+            fields[field] = value
+            await self.set(key, json.dumps(fields))
+
+    async def hdel(self, key: str, field: str) -> None:
+        """Remove ``field`` from the hash ``key``; an absent one is fine."""
+        async with self.lock(key):
+            fields = await self.hgetall(key)
+            if fields.pop(field, None) is not None:
+                await self.set(key, json.dumps(fields))
+
+    async def hgetall(self, key: str) -> dict[str, str]:
+        """Every field of the hash ``key`` (empty when there is none)."""
+        stored = await self.get(key)
+        try:
+            fields = json.loads(stored) if stored else {}
+        except ValueError:
+            return {}
+        return {str(k): v for k, v in fields.items() if isinstance(v, str)} if isinstance(fields, dict) else {}
 
     async def close(self) -> None:  # noqa: B027 - backends without resources need no close
         """Release connections; called on ASGI lifespan shutdown."""

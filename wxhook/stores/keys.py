@@ -1,7 +1,8 @@
 """Every store key wxhook writes, named in one place so backends, tools and operators see one scheme.
 
-``wxhook:<namespace>:…`` for a bot's state (the namespace is the appid, or a hash of the token when there is
-none), ``wxhook:<kind>:<appid>`` for the API client's credentials, ``lock:<name>`` for store locks.
+``wxhook:<namespace>:…`` for an account's state (the namespace is the appid, or a hash of the token when a one-account
+bot has none) and for a bot's own (a bot serving many accounts: its ``name``, or its platform's appid),
+``wxhook:<kind>:<appid>`` for API credentials, ``lock:<name>`` for store locks.
 
 One message's keys share a Redis Cluster hash tag (``wxhook:{<namespace>:<key>}:state``): the reply window
 touches them together, and a tag keeps them in one slot, so a cluster never splits what one message needs.
@@ -57,6 +58,10 @@ class BotKeys:
     def probe(self) -> str:
         return f"{self.prefix}startup"
 
+    def handover(self) -> str:
+        """The hash of messages answered before their handler finished (``wxhook.handover``)."""
+        return f"{self.prefix}handover"
+
     def jobs(self) -> str:
         """The job queue's stream, shared by every instance and worker of this bot."""
         return f"{self.prefix}jobs"
@@ -65,6 +70,11 @@ class BotKeys:
 def credential_key(kind: str, appid: str) -> str:
     """An access token or ticket, shared by every process of every bot and client of the appid."""
     return f"wxhook:{kind}:{appid}"
+
+
+def platform_key(appid: str, name: str) -> str:
+    """A third-party platform's durable data: its ticket, its authorizers' records (never expired by a TTL)."""
+    return f"wxhook:platform:{appid}:{name}"
 
 
 def lock_key(name: str) -> str:

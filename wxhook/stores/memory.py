@@ -33,6 +33,7 @@ class MemoryStore(Store):
         """When the earliest slot lies wholly in the past."""
         self._filed = 0
         """Keys filed in slots, stale ones included: past twice the live keys, the slots are rebuilt."""
+        self._hashes: dict[str, dict[str, str]] = {}
 
     def _live(self, key: str, now: float) -> str | None:
         item = self._data.get(key)
@@ -133,6 +134,19 @@ class MemoryStore(Store):
             return Admission.HELD
         self._put(state_key, claim, lease, now)
         return Admission.CLAIMED
+
+    async def hset(self, key: str, field: str, value: str) -> None:
+        self._hashes.setdefault(key, {})[field] = value
+
+    async def hdel(self, key: str, field: str) -> None:
+        fields = self._hashes.get(key)
+        if fields is not None:
+            fields.pop(field, None)
+            if not fields:
+                del self._hashes[key]
+
+    async def hgetall(self, key: str) -> dict[str, str]:
+        return dict(self._hashes.get(key, {}))
 
     def __len__(self) -> int:
         return len(self._data)

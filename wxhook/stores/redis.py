@@ -170,7 +170,7 @@ def connect(target: RedisTarget, socket_timeout: float | None = _DEFAULT_TIMEOUT
         return RedisCluster(startup_nodes=nodes, decode_responses=True, **options)
     if target.kind == "sentinel":
         timeouts = {name: options[name] for name in _TIMEOUTS}  # Sentinels often have no password of their own
-        sentinel = Sentinel(list(target.nodes), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call]
+        sentinel = Sentinel(list(target.nodes), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call, unused-ignore]
         return sentinel.master_for(target.service, db=target.db, decode_responses=True, **options)
     pool = aioredis.ConnectionPool.from_url(
         target.url, decode_responses=True, max_connections=_MAX_CONNECTIONS, **options
@@ -284,6 +284,19 @@ class RedisStore(Store):
             return Admission.CLAIMED if claimed else Admission.HELD
         code = await self._script(_ADMIT, 2, nonce_key, state_key, digest, _ms(nonce_ttl), claim, _ms(lease))
         return _ADMISSIONS[int(code)]
+
+    async def hset(self, key: str, field: str, value: str) -> None:
+        await self._do("HSET", key, field, value)
+
+    async def hdel(self, key: str, field: str) -> None:
+        await self._do("HDEL", key, field)
+
+    async def hgetall(self, key: str) -> dict[str, str]:
+        fields = await self._do("HGETALL", key)
+        if isinstance(fields, dict):
+            return {str(k): str(v) for k, v in fields.items()}
+        pairs = list(fields or ())  # a reply the client left unparsed: name, value, name, value…
+        return {str(pairs[i]): str(pairs[i + 1]) for i in range(0, len(pairs) - 1, 2)}
 
     async def close(self) -> None:
         client = self._client.take()

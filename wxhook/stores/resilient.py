@@ -68,6 +68,12 @@ class ResilientStore(Store):
     def __repr__(self) -> str:
         return f"ResilientStore({self.name!r})"
 
+    def durable(self) -> Store:
+        if self.fail_closed:
+            return self
+        return ResilientStore(self.shared, name=self.name, timeout=self.timeout, fail_closed=True,
+                              probe_interval=self.probe_interval)
+
     @property
     def timeout(self) -> float:
         """Seconds each call to the shared store may take."""
@@ -178,6 +184,18 @@ class ResilientStore(Store):
         return await self._call(
             lambda store: store.admit(nonce_key, digest, nonce_ttl, state_key, claim, lease), mirror
         )
+
+    async def hset(self, key: str, field: str, value: str) -> None:
+        await self._call(lambda store: store.hset(key, field, value), lambda _: self._local.hset(key, field, value))
+
+    async def hdel(self, key: str, field: str) -> None:
+        await self._call(lambda store: store.hdel(key, field), lambda _: self._local.hdel(key, field))
+
+    async def hgetall(self, key: str) -> dict[str, str]:
+        async def keep(_: dict[str, str]) -> None:
+            return None
+
+        return await self._call(lambda store: store.hgetall(key), keep)
 
     async def check(self, key: str) -> None:
         """The start-up check runs on the shared store and never falls back: a store that cannot be written

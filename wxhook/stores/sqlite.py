@@ -46,6 +46,9 @@ _SET_IF_ABSENT = f"{_UPSERT} WHERE wxhook_kv.expires_at IS NOT NULL AND wxhook_k
 _DELETE = "DELETE FROM wxhook_kv WHERE key = ?"
 _COMPARE_AND_DELETE = f"DELETE FROM wxhook_kv WHERE key = ? AND value = ? AND {_LIVE}"
 _RENEW = f"UPDATE wxhook_kv SET expires_at = ? WHERE key = ? AND value = ? AND {_LIVE}"
+# A hash's fields are rows keyed "<hash key>\x1f<field>" without an expiry, listed by a range of the primary key.
+_HASH_SEPARATOR, _HASH_END = "\x1f", "\x20"
+_FIELDS = "SELECT key, value FROM wxhook_kv WHERE key > ? AND key < ?"
 # A sweep reads the next slice of keys after the previous one's (in key order, through the primary key), not the
 # whole table: a sweep over every row, with no index on the expiry, made each write of a busy bot slower as its
 # retry and timestamp windows filled.
@@ -333,6 +336,11 @@ class SQLiteStore(Store):
         self._wrote(conn, now)
         return Admission.CLAIMED if claimed else Admission.HELD
 
+    def _fields(self, conn: sqlite3.Connection, key: str) -> dict[str, str]:
+        start = key + _HASH_SEPARATOR
+        rows = conn.execute(_FIELDS, (start, key + _HASH_END)).fetchall()
+        return {str(row[0])[len(start):]: str(row[1]) for row in rows}
+
     def _disconnect(self) -> None:
         if self._conn is not None:
             self._conn.close()
@@ -360,6 +368,15 @@ class SQLiteStore(Store):
         self, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str, claim: str, lease: float
     ) -> Admission:
         return await self._run(_WRITES, self._admit, nonce_key, digest, nonce_ttl, state_key, claim, lease)
+
+    async def hset(self, key: str, field: str, value: str) -> None:
+        await self.set(key + _HASH_SEPARATOR + field, value)
+
+    async def hdel(self, key: str, field: str) -> None:
+        await self.delete(key + _HASH_SEPARATOR + field)
+
+    async def hgetall(self, key: str) -> dict[str, str]:
+        return await self._run(_READ, self._fields, key)
 
     async def close(self) -> None:
         """Let the thread finish the calls queued so far and close the connection; closing twice is fine."""

@@ -16,11 +16,11 @@ import httpx
 
 from ..crypto import Envelope, EnvelopeError, decode_aes_key
 from ..protocol import open_reply, render_message, seal_request, sign_query
-from ..replies import Reply
+from ..replies import Reply, passive_reply
 from ..xml import parse_xml
 from ._asgi import ResponseFirstTransport
 from ._in_process import DeferredInbox, InProcess
-from ._replies import DeferredReply, passive_reply
+from ._replies import DeferredReply
 
 if TYPE_CHECKING:
     from ..app import Bot

@@ -8,45 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api import Article
-from ..replies import Image, Music, News, Reply, Text, TransferCustomerService, Video, Voice
+from ..replies import Image, Music, News, Reply, Text, Video, Voice
 from ._fake_state import RecordedCall
 
 CUSTOM_SEND = "/cgi-bin/message/custom/send"
-
-
-def _text(fields: Mapping[str, Any], tag: str) -> str | None:
-    value = fields.get(tag)
-    return value if isinstance(value, str) else None
-
-
-def _section(fields: Mapping[str, Any], tag: str) -> Mapping[str, Any]:
-    value = fields.get(tag)
-    return value if isinstance(value, Mapping) else {}
-
-
-def passive_reply(fields: Mapping[str, Any]) -> Reply | None:
-    """The Reply a passive reply's XML fields spell, or None for a MsgType no reply class renders."""
-    msg_type = fields.get("MsgType")
-    if msg_type == "text":
-        return Text(_text(fields, "Content") or "")
-    if msg_type in ("image", "voice"):
-        media_id = _text(_section(fields, msg_type.capitalize()), "MediaId") or ""
-        return Image(media_id) if msg_type == "image" else Voice(media_id)
-    if msg_type == "video":
-        video = _section(fields, "Video")
-        return Video(_text(video, "MediaId") or "", _text(video, "Title"), _text(video, "Description"))
-    if msg_type == "music":
-        music = _section(fields, "Music")
-        return Music(_text(music, "Title"), _text(music, "Description"), _text(music, "MusicUrl"),
-                     _text(music, "HQMusicUrl"), _text(music, "ThumbMediaId"))
-    if msg_type == "news":
-        items = _section(fields, "Articles").get("item", [])
-        items = items if isinstance(items, list) else [items]
-        return News([Article(_text(item, "Title") or "", _text(item, "Description") or "", _text(item, "Url") or "",
-                             _text(item, "PicUrl") or "") for item in items])
-    if msg_type == "transfer_customer_service":
-        return TransferCustomerService(_text(_section(fields, "TransInfo"), "KfAccount"))
-    return None
 
 
 def custom_reply(msg_type: str, payload: Mapping[str, Any]) -> Reply | None:
