@@ -2,6 +2,7 @@
 
     python bench/instructions.py                    # wxhook (default settings) and the minimal raw handler
     python bench/instructions.py --app wxhook --mode plaintext --pushes 5000
+    python bench/instructions.py --app wxhook --app accounts    # one account, and one of 1,000 on one bot
 
 On a shared machine req/s moves by 10 to 25 % from one run to the next, which hides any change smaller than that;
 an instruction count, under one string-hash seed (``--hash-seed``), by well under 0.1 %. It is the tool for a
@@ -45,21 +46,26 @@ def _app(name: str, sealed: bool) -> Any:
         import wxhook_echo
 
         return wxhook_echo.bot
+    if name == "accounts":
+        import wxhook_accounts
+
+        return wxhook_accounts.bot
     import raw_asgi
 
     return raw_asgi.app
 
 
 async def _send(app: Any, name: str, sealed: bool, counted: int, prepared: int, level: str) -> None:
-    pushes = list(Signer(sealed=sealed).texts(_WARM + prepared))[:_WARM + counted]
-    if name == "wxhook":
+    path = f"/{APPID}" if name == "accounts" else "/"
+    pushes = list(Signer(sealed=sealed, path=path).texts(_WARM + prepared))[:_WARM + counted]
+    if name in ("wxhook", "accounts"):
         await app.startup()
         logging.getLogger("wxhook").setLevel(level.upper())  # as uvicorn's --log-level sets it
     for push in pushes:
         status, _ = await call(app, push)
         if status != 200:
             raise SystemExit(f"{name} answered {status}")
-    if name == "wxhook":
+    if name in ("wxhook", "accounts"):
         await app.shutdown()
 
 
@@ -78,8 +84,10 @@ def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int, lev
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--app", choices=("wxhook", "raw"), action="append",
-                        help="wxhook (Bot() echoing text) or raw (bench/peers/raw_asgi.py); both by default")
+    parser.add_argument("--app", choices=("wxhook", "accounts", "raw"), action="append",
+                        help="wxhook (Bot() echoing text), accounts (one of 1,000 accounts on one bot: "
+                             "bench/peers/wxhook_accounts.py) or raw (bench/peers/raw_asgi.py); wxhook and raw by "
+                             "default")
     parser.add_argument("--mode", choices=("plaintext", "safe"), action="append", help="both by default")
     parser.add_argument("--pushes", type=int, default=2000, help="pushes counted (default 2000)")
     parser.add_argument("--log-level", choices=("warning", "info"), default="warning",

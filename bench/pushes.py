@@ -56,10 +56,12 @@ def click_fields(n: int, key: str) -> dict[str, str | int]:
 
 
 class Signer:
-    """Signs pushes for the benchmark account; seals them too when built with ``sealed=True``."""
+    """Signs pushes for the benchmark account; seals them too when built with ``sealed=True``. ``path`` is where
+    they go (``/{appid}`` for a bot serving many accounts)."""
 
-    def __init__(self, sealed: bool) -> None:
+    def __init__(self, sealed: bool, path: str = "/") -> None:
         self._envelope = Envelope(decode_aes_key(AES_KEY), APPID) if sealed else None
+        self._path = path
 
     def push(self, n: int, fields: Fields) -> Push:
         timestamp, nonce = str(fields["CreateTime"]), str(1_000_000_000 + n)
@@ -70,7 +72,7 @@ class Signer:
             encrypted = self._envelope.seal(body.encode())
             query.update(encrypt_type="aes", msg_signature=sign(TOKEN, timestamp, nonce, encrypted))
             body = xml({"ToUserName": ACCOUNT, "Encrypt": encrypted})
-        return Push(f"/?{urlencode(query)}", body.encode())
+        return Push(f"{self._path}?{urlencode(query)}", body.encode())
 
     def texts(self, count: int, first: int = 0) -> Iterator[Push]:
         """``count`` distinct text pushes, numbered from ``first``."""

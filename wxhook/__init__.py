@@ -42,12 +42,14 @@ from .api import (
     WeChatError,
     WeChatNetworkError,
 )
+from .accounts import Account, AccountLookup, AccountSource, ServedAccount
 from .app import Bot
 from .config import ConfigError
 from .context import Context
 from .messages import *  # noqa: F403 - one class per message and event type, listed in messages.__all__
 from .messages import __all__ as _message_names
 from .names import EventName, EventType, QRAction, QRActionName, SubscribeScene, SubscribeSceneName
+from .platform import Authorizer, Platform, PlatformEvent
 from .replies import (
     Image,
     Music,
@@ -63,7 +65,11 @@ from .stores import LockTimeout, MemoryStore, ResilientStore, SQLiteStore, Store
 from .weblogin import WebLogin
 
 __all__ = [
+    "Account",
+    "AccountLookup",
+    "AccountSource",
     "Article",
+    "Authorizer",
     "AutoReplyInfo",
     "Bot",
     "Client",
@@ -97,6 +103,8 @@ __all__ = [
     "QRAction",
     "QRActionName",
     "News",
+    "Platform",
+    "PlatformEvent",
     "PublishState",
     "RateLimitError",
     "Reply",
@@ -106,6 +114,7 @@ __all__ = [
     "Router",
     "SQLiteStore",
     "SelfMenu",
+    "ServedAccount",
     "StatRow",
     "SystemBusyError",
     "Store",

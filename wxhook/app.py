@@ -336,6 +336,21 @@ class Bot(Router):
                               "no platform= whose authorizer it could be")
         return served
 
+    def configured_account(self, appid: str) -> ServedAccount | None:
+        """A configured account (``accounts=[...]``, or the one account), without a lookup; None otherwise."""
+        if self._single is not None:
+            return self._single if appid == self._single.account.appid else None
+        assert self._registry is not None
+        return self._registry.configured.get(appid)
+
+    @property
+    def configured_accounts(self) -> list[ServedAccount]:
+        """The accounts this bot serves on credentials given up front (the one account, or ``accounts=[...]``)."""
+        if self._single is not None:
+            return [self._single]
+        assert self._registry is not None
+        return list(self._registry.configured.values())
+
     def _account_label(self, served: ServedAccount) -> str:
         """What the message log and metrics call the account: nothing for a one-account bot."""
         return "" if self._single is not None else served.account.appid

@@ -78,7 +78,9 @@ class BotClient:
     token=…)`` talks to a served bot over HTTP; give it ``fake=`` (the FakeWeChat that bot uses) to catch them.
 
     With an AES key, messages go out in safe mode and replies are checked and opened, so a test sees exactly
-    the bytes a follower's WeChat would. ``async with`` it in async code; ``with`` it in plain code for a
+    the bytes a follower's WeChat would. A bot serving many accounts takes the account's ``appid``:
+    ``BotClient(bot, appid="wx…")`` pushes to ``/{appid}`` with that configured account's credentials, or with the
+    platform's for one of its authorizers (a looked-up account's need ``token=`` and ``aes_key=``). ``async with`` it in async code; ``with`` it in plain code for a
     :class:`SyncBotClient` (its own event loop on a thread).
     """
 
@@ -105,11 +107,15 @@ class BotClient:
         else:
             self._in_process = InProcess(target, fake)
             self.url = "http://bot.wxhook.test/"
-            settings = target.settings
-            token, appid, key = token or settings.token, appid or settings.appid, key or settings.aes_key
+            if target.serves_many:
+                self.url += _account_path(target, appid)
+                token, appid, key = _account_credentials(target, appid, token, key)
+            else:
+                settings = target.settings
+                token, appid, key = token or settings.token, appid or settings.appid, key or settings.aes_key
             if transport is None:
                 transport = self._calls = ResponseFirstTransport(target)
-        self.token = token
+        self.token: str = token
         self.appid = appid
         self.account = account
         self.fake = fake
@@ -278,3 +284,27 @@ class SyncBotClient:
 
     def next_deferred(self, timeout: float = 5.0) -> DeferredReply:
         return self._run(self.client.next_deferred(timeout))
+
+
+def _account_path(bot: Bot, appid: str | None) -> str:
+    if not appid:
+        raise TypeError("BotClient(bot) of a bot serving many accounts needs appid=: the account to push to")
+    return appid
+
+
+def _account_credentials(bot: Bot, appid: str | None, token: str | None,
+                         key: bytes | None) -> tuple[str, str | None, bytes | None]:
+    """Token, envelope appid and AES key of one account of a bot serving many: a configured account's own, an
+    authorizer's (any other appid, with a platform) the platform's."""
+    served = bot.configured_account(appid or "")
+    if served is not None:
+        account = served.account
+        assert account.token is not None  # a configured account has one
+        return token or account.token, appid, key or account.key
+    if bot.platform is not None:
+        config = bot.platform.config
+        return token or config.component_token, config.component_appid, key or decode_aes_key(config.encoding_aes_key)
+    if token is None:
+        raise TypeError(f"BotClient(bot, appid={appid!r}): not a configured account of the bot; give token= (and "
+                        "aes_key= for safe mode) of the looked-up account")
+    return token, appid, key
