@@ -170,7 +170,9 @@ def connect(target: RedisTarget, socket_timeout: float | None = _DEFAULT_TIMEOUT
         return RedisCluster(startup_nodes=nodes, decode_responses=True, **options)
     if target.kind == "sentinel":
         timeouts = {name: options[name] for name in _TIMEOUTS}  # Sentinels often have no password of their own
-        sentinel = Sentinel(list(target.nodes), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call]
+        # redis-py types Sentinel() from 8.2 on; before, the call is untyped
+        sentinels = list(target.nodes)
+        sentinel = Sentinel(sentinels, sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call, unused-ignore]
         return sentinel.master_for(target.service, db=target.db, decode_responses=True, **options)
     pool = aioredis.ConnectionPool.from_url(
         target.url, decode_responses=True, max_connections=_MAX_CONNECTIONS, **options
