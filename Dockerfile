@@ -33,7 +33,7 @@ print("\n".join(p["dependencies"] + p["optional-dependencies"]["queue"] + p["opt
 # The code: wxhook itself (its dependencies are already installed), then the examples.
 COPY README.md ./
 COPY wxhook ./wxhook
-RUN pip install --no-deps . && rm -rf build wxhook.egg-info
+RUN pip install --no-deps . && rm -rf build *.egg-info
 COPY examples ./examples
 
 # A non-root user, and the data directory it can write (a named volume inherits this ownership; chown a bind

@@ -202,7 +202,7 @@ class _Client:
 
 
 class RedisStore(Store):
-    """A store for several hosts. Needs redis-py: ``pip install 'wxhook[redis]'``.
+    """A store for several hosts. Needs redis-py: ``pip install 'wxhook-mp[redis]'``.
 
     The connection pool belongs to the event loop that first uses it; a store used from a new loop (a test
     serving the same bot twice) opens a new pool there.
@@ -217,7 +217,7 @@ class RedisStore(Store):
             import redis.exceptions
         except ImportError:
             raise ImportError(
-                f"WXHOOK_STORE={url!r} needs the redis package: pip install 'wxhook[redis]'"
+                f"WXHOOK_STORE={url!r} needs the redis package: pip install 'wxhook-mp[redis]'"
             ) from None
         self.target = parse_redis_url(url)
         self.url = url
