@@ -31,7 +31,7 @@ print("\n".join(p["dependencies"] + p["optional-dependencies"]["queue"] + p["opt
  && rm /tmp/requirements.txt
 
 # The code: wxhook itself (its dependencies are already installed), then the examples.
-COPY README.md ./
+COPY README.md LICENSE ./
 COPY wxhook ./wxhook
 RUN pip install --no-deps . && rm -rf build *.egg-info
 COPY examples ./examples
