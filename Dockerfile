@@ -31,9 +31,9 @@ print("\n".join(p["dependencies"] + p["optional-dependencies"]["queue"] + p["opt
  && rm /tmp/requirements.txt
 
 # The code: wxhook itself (its dependencies are already installed), then the examples.
-COPY README.md ./
+COPY README.md LICENSE ./
 COPY wxhook ./wxhook
-RUN pip install --no-deps . && rm -rf build wxhook.egg-info
+RUN pip install --no-deps . && rm -rf build *.egg-info
 COPY examples ./examples
 
 # A non-root user, and the data directory it can write (a named volume inherits this ownership; chown a bind

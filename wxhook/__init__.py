@@ -1,7 +1,10 @@
 """wxhook: WeChat Official Account (公众号) webhooks as decorated functions.
 
-Everything public is importable from here; the modules behind it are internal.
+Everything public is importable from here; the modules behind it are internal. The distribution that installs
+this package is wxhook-mp (``wxhook`` on the package index is another project).
 """
+
+from importlib import metadata as _metadata
 
 from .api import (
     Article,
@@ -137,4 +140,8 @@ __all__ = [
     "open_store",
     *_message_names,
 ]
-__version__ = "0.1.0"
+
+try:  # the installed distribution's version, so pyproject.toml holds the only copy
+    __version__ = _metadata.version("wxhook-mp")
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"

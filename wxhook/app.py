@@ -140,7 +140,7 @@ class Bot(Router):
 
     Operations (docs/deployment.md): one INFO line per message on ``wxhook.messages``; ``health_path`` (or
     WXHOOK_HEALTH_PATH; ``wxhook run`` sets ``/healthz``) and ``metrics_path`` (or WXHOOK_METRICS_PATH,
-    ``wxhook[metrics]``) add GET routes.
+    ``wxhook-mp[metrics]``) add GET routes.
 
     Faults (docs/reliability.md): a message's claim is a lease of ``claim_lease`` seconds, renewed while its
     handler runs, so a retry runs a message again when the worker running it died; a message answered before
@@ -268,7 +268,7 @@ class Bot(Router):
         self.health_path = health_path or setting(None, "WXHOOK_HEALTH_PATH")
         """GET here answers ``{"status":"ok"}`` (for load balancers and HEALTHCHECK); None: no health route."""
         self.metrics_path = metrics_path or setting(None, "WXHOOK_METRICS_PATH")
-        """GET here answers Prometheus metrics (``wxhook[metrics]``); None: no metrics route."""
+        """GET here answers Prometheus metrics (``wxhook-mp[metrics]``); None: no metrics route."""
         self._started = False
         self.stats: Counter[str] = Counter()
         """Counters of the reply window: ``coalesced`` retries, ``deadline_passed``, late replies ``delivered``

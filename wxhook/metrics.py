@@ -1,4 +1,4 @@
-"""Prometheus metrics for a bot, read from the counters it keeps anyway: ``pip install 'wxhook[metrics]'``.
+"""Prometheus metrics for a bot, read from the counters it keeps anyway: ``pip install 'wxhook-mp[metrics]'``.
 
 Nothing is counted twice: a scrape reads the bot's outcome counters, latency histogram and window statistics
 (``bot.stats``) and the API client's token fetches, so metrics cost nothing between scrapes. Each worker
@@ -36,7 +36,7 @@ def metrics_exposition(bot: Observed) -> bytes:
     try:
         from prometheus_client import CollectorRegistry, generate_latest
     except ImportError:
-        raise ConfigError("Bot(metrics_path=...) needs prometheus-client: pip install 'wxhook[metrics]'") from None
+        raise ConfigError("Bot(metrics_path=...) needs prometheus-client: pip install 'wxhook-mp[metrics]'") from None
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector(bot))
     return generate_latest(registry)

@@ -1,6 +1,6 @@
 """Slow handlers and background jobs on a job queue, run by ``wxhook worker module:bot`` on any host.
 
-The queue is taskiq with taskiq-redis' stream broker (``pip install 'wxhook[queue]'``): async-native like the
+The queue is taskiq with taskiq-redis' stream broker (``pip install 'wxhook-mp[queue]'``): async-native like the
 rest of wxhook, and its Redis stream keeps a job pending until a worker acknowledges it after running it, so
 a job survives the restart of the instance that enqueued it and of the worker that ran it: a live worker
 renews its claim on a running job, and a job whose claim went unrenewed for ``redeliver_after`` seconds (its
@@ -52,7 +52,7 @@ class JobQueue:
         try:
             from . import _taskiq  # noqa: F401 - taskiq and taskiq-redis are optional
         except ImportError:
-            raise ImportError(f"the job queue {url!r} needs taskiq: pip install 'wxhook[queue]'") from None
+            raise ImportError(f"the job queue {url!r} needs taskiq: pip install 'wxhook-mp[queue]'") from None
         scheme = url.split("://", 1)[0] if "://" in url else ""
         if scheme not in ("redis", "rediss", "unix"):
             raise ConfigError(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from ..api import WeChatError
 from ..config import ConfigError
 from . import _account, _dev, _run, _send, _verify, _worker
@@ -29,6 +30,7 @@ __all__ = ["main"]
 def _parser() -> Parser:
     parser = Parser(prog="wxhook", description=summary(__doc__),
                     epilog="Run 'wxhook COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     bot_options(parser, owner=True)
     appid_option(parser, owner=True)
     api_options(parser, owner=True)

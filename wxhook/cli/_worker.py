@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
         worker = importlib.import_module("wxhook.worker")
     except ImportError as exc:
         raise UsageError(f"wxhook worker needs the job queue's packages ({exc.name}): "
-                         "pip install 'wxhook[queue]'") from None
+                         "pip install 'wxhook-mp[queue]'") from None
     export_settings(args)
     worker.run_worker(args.target, concurrency=args.concurrency)
     return 0

@@ -170,7 +170,9 @@ def connect(target: RedisTarget, socket_timeout: float | None = _DEFAULT_TIMEOUT
         return RedisCluster(startup_nodes=nodes, decode_responses=True, **options)
     if target.kind == "sentinel":
         timeouts = {name: options[name] for name in _TIMEOUTS}  # Sentinels often have no password of their own
-        sentinel = Sentinel(list(target.nodes), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call, unused-ignore]
+        # redis-py types Sentinel() from 8.2 on; before, the call is untyped
+        sentinels = list(target.nodes)
+        sentinel = Sentinel(sentinels, sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call, unused-ignore]
         return sentinel.master_for(target.service, db=target.db, decode_responses=True, **options)
     pool = aioredis.ConnectionPool.from_url(
         target.url, decode_responses=True, max_connections=_MAX_CONNECTIONS, **options
@@ -200,7 +202,7 @@ class _Client:
 
 
 class RedisStore(Store):
-    """A store for several hosts. Needs redis-py: ``pip install 'wxhook[redis]'``.
+    """A store for several hosts. Needs redis-py: ``pip install 'wxhook-mp[redis]'``.
 
     The connection pool belongs to the event loop that first uses it; a store used from a new loop (a test
     serving the same bot twice) opens a new pool there.
@@ -215,7 +217,7 @@ class RedisStore(Store):
             import redis.exceptions
         except ImportError:
             raise ImportError(
-                f"WXHOOK_STORE={url!r} needs the redis package: pip install 'wxhook[redis]'"
+                f"WXHOOK_STORE={url!r} needs the redis package: pip install 'wxhook-mp[redis]'"
             ) from None
         self.target = parse_redis_url(url)
         self.url = url
