@@ -6,6 +6,7 @@ this package is wxhook-mp (``wxhook`` on the package index is another project).
 
 from importlib import metadata as _metadata
 
+from .accounts import Account, AccountLookup, AccountSource, ServedAccount
 from .api import (
     Article,
     AutoReplyInfo,
@@ -45,7 +46,6 @@ from .api import (
     WeChatError,
     WeChatNetworkError,
 )
-from .accounts import Account, AccountLookup, AccountSource, ServedAccount
 from .app import Bot
 from .config import ConfigError
 from .context import Context

@@ -34,6 +34,11 @@ def handshake(url: str, token: str) -> httpx.Response:
                                   "echostr": "hello"})
 
 
+async def post(url: str, body: bytes = b"") -> int:
+    async with httpx.AsyncClient() as http:
+        return (await http.post(url, content=body)).status_code
+
+
 async def test_two_accounts_each_on_its_own_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WXHOOK_AES_KEY", SAFE.aes_key or "")  # never read for accounts: PLAIN stays plaintext
     monkeypatch.setenv("WXHOOK_TOKEN", "token-from-the-environment")
@@ -55,7 +60,7 @@ async def test_two_accounts_each_on_its_own_credentials(monkeypatch: pytest.Monk
         async with BotClient(f"{url}{PLAIN.appid}", token="token-from-the-environment") as from_env:
             assert (await from_env.send_text("forged")).status == 403
         for path in ("", "wx3333333333333333", "not-an-appid", f"{SAFE.appid}/more"):
-            assert httpx.post(f"{url}{path}", content=b"<xml/>").status_code == 404
+            assert await post(f"{url}{path}", b"<xml/>") == 404
 
 
 async def test_accounts_in_process_and_mounted() -> None:
@@ -93,9 +98,9 @@ async def test_accounts_looked_up_while_serving() -> None:
         unknown = f"{url}{PLAIN.appid}"
         assert handshake(unknown, "token-of-plain").status_code == 404
         for _ in range(20):  # a flood of pushes for an unknown appid: one lookup per miss_ttl
-            assert httpx.post(unknown, content=b"").status_code == 404
+            assert await post(unknown) == 404
         assert lookups == [PLAIN.appid]
-        assert httpx.post(f"{url}not-an-appid", content=b"").status_code == 404 and len(lookups) == 1
+        assert await post(f"{url}not-an-appid") == 404 and len(lookups) == 1
         database[PLAIN.appid] = PLAIN  # added: served within miss_ttl
         await asyncio.sleep(2.05)
         assert handshake(unknown, "token-of-plain").text == "hello"

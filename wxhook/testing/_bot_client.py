@@ -80,8 +80,8 @@ class BotClient:
     With an AES key, messages go out in safe mode and replies are checked and opened, so a test sees exactly
     the bytes a follower's WeChat would. A bot serving many accounts takes the account's ``appid``:
     ``BotClient(bot, appid="wx…")`` pushes to ``/{appid}`` with that configured account's credentials, or with the
-    platform's for one of its authorizers (a looked-up account's need ``token=`` and ``aes_key=``). ``async with`` it in async code; ``with`` it in plain code for a
-    :class:`SyncBotClient` (its own event loop on a thread).
+    platform's for one of its authorizers (a looked-up account's need ``token=`` and ``aes_key=``). ``async with`` it
+    in async code; ``with`` it in plain code for a :class:`SyncBotClient` (its own event loop on a thread).
     """
 
     def __init__(
