@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from taskiq import AckableMessage, AsyncBroker, Context, SimpleRetryMiddleware, TaskiqDepends
+from taskiq import (
+    AckableMessage,
+    AsyncBroker,
+    AsyncTaskiqDecoratedTask,
+    Context,
+    SimpleRetryMiddleware,
+    TaskiqDepends,
+)
 from taskiq.api import run_receiver_task
 from taskiq.kicker import AsyncKicker
 from taskiq_redis import RedisStreamBroker
@@ -24,8 +31,9 @@ _RENEW_FOR = 3600.0
 logger = logging.getLogger("wxhook")
 _POLL_MS = 1000
 
-MessageJob = Callable[[dict[str, Any], int], Awaitable[None]]
-CallJob = Callable[[str, list[Any], dict[str, Any], int], Awaitable[None]]
+RunJob = Callable[[str, tuple[Any, ...], dict[str, Any], Mapping[str, Any] | None], Awaitable[None]]
+"""Checks and runs one job: its task name, then its arguments, keywords and labels as they came from Redis (the
+labels None when a keyword of the job took the place of taskiq's context)."""
 
 
 class _StreamBroker(RedisStreamBroker):
@@ -57,6 +65,11 @@ class _StreamBroker(RedisStreamBroker):
                 for entry_id, fields in [*entries, *claimed]:
                     if fields:  # an entry trimmed from the stream while pending has no fields left
                         yield self._claimed(entry_id, fields[b"data"])
+
+    def find_task(self, task_name: str) -> AsyncTaskiqDecoratedTask[Any, Any] | None:
+        """Only the tasks registered on this broker: upstream also runs any task of taskiq's process-wide
+        registry (``async_shared_broker``), which a job from Redis could name."""
+        return self.local_task_registry.get(task_name)
 
     def _claimed(self, entry_id: Any, data: bytes) -> AckableMessage:
         """The job, with its claim renewed until it is acknowledged (or for an hour at most)."""
@@ -100,26 +113,22 @@ async def kick(broker: AsyncBroker, task: str, max_attempts: int, *args: Any) ->
     await kicker.kiq(*args)
 
 
-def register(broker: AsyncBroker, names: tuple[str, str], on_message: MessageJob, on_call: CallJob) -> None:
-    """Register the two wxhook tasks; each gets its attempt number (1 for the first run) from taskiq."""
-
-    async def run_message(raw: dict[str, Any], context: Context = TaskiqDepends()) -> None:  # noqa: B008
-        await on_message(raw, _attempt(context))
-
-    async def run_call(
-        name: str, args: list[Any], kwargs: dict[str, Any], context: Context = TaskiqDepends()  # noqa: B008
-    ) -> None:
-        await on_call(name, args, kwargs, _attempt(context))
-
-    broker.register_task(run_message, task_name=names[0])
-    broker.register_task(run_call, task_name=names[1])
+def register(broker: AsyncBroker, names: Iterable[str], run_job: RunJob) -> None:
+    """Register wxhook's tasks: each hands its job, whatever it holds, to ``run_job``."""
+    for name in names:
+        broker.register_task(_task(name, run_job), task_name=name)
 
 
-def _attempt(context: Context) -> int:
-    return int(context.message.labels.get("_retries", 0)) + 1
+def _task(name: str, run_job: RunJob) -> Callable[..., Awaitable[None]]:
+    async def task(*args: Any, context: Context = TaskiqDepends(), **kwargs: Any) -> None:  # noqa: B008
+        labels = context.message.labels if isinstance(context, Context) else None  # taskiq lets a keyword replace it
+        await run_job(name, args, kwargs, labels)
+
+    return task
 
 
 async def receive(broker: AsyncBroker, concurrency: int) -> None:
-    """Run jobs from ``broker``, ``concurrency`` at once, until cancelled."""
+    """Run jobs from ``broker``, ``concurrency`` at once, until cancelled. taskiq's coercion of arguments to
+    the tasks' type hints is off: a job's payload reaches wxhook as it was in Redis, to be checked there."""
     broker.is_worker_process = True
-    await run_receiver_task(broker, max_async_tasks=concurrency)
+    await run_receiver_task(broker, max_async_tasks=concurrency, validate_params=False)

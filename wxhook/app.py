@@ -250,9 +250,9 @@ class Bot(Router):
                         enqueue=self.queue.enqueue_message if self.queue else None)
         return _Runtime(background, window)
 
-    async def _enqueue_call(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    async def _enqueue_call(self, name: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """``ctx.enqueue``: on the queue, or here when there is none or it cannot be reached."""
-        if self.queue is None or not await self.queue.enqueue_call(func, args, kwargs):
+        if self.queue is None or not await self.queue.enqueue_call(name, args, kwargs):
             self._runtime.get().background.submit(func, *args, **kwargs)
 
     def context(self, msg: Message) -> Context:

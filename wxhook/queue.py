@@ -11,6 +11,12 @@ customer-service send is guarded by a short lease, so two workers never both sen
 A job that raises is retried by taskiq (``SimpleRetryMiddleware``) up to ``max_attempts`` runs in all; the
 last run hands the exception to the bot's ``on_error`` handlers and logs the job with the message and handler.
 
+A job is one JSON payload (a dict, so fields can be added) under one of two task names: a message for a
+``queue=True`` handler, or a job registered with ``@bot.job`` by name. Whoever can write to the queue's Redis
+can write any job, so a worker takes nothing from it but data: it runs a message only through a ``queue=True``
+route of its bot and a call only by a registered name, and refuses anything else (logged, acknowledged, never
+retried).
+
 Queue URL options (stripped before the URL reaches Redis): ``redeliver_after`` (seconds, default 45) and
 ``max_attempts`` (default 3).
 """
@@ -22,12 +28,12 @@ import importlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from ._util import LoopBound, job_name
+from ._util import LoopBound
 from .config import ConfigError
 from .messages import Message
 from .stores.keys import BotKeys
@@ -43,6 +49,12 @@ MESSAGE_TASK = "wxhook.message"
 CALL_TASK = "wxhook.call"
 _ENQUEUE_TIMEOUT = 1.0
 _RETRY_AFTER_OUTAGE = 2.0
+_COUNTERS = ("_retries", "max_retries")
+"""The labels taskiq's retry middleware reads with ``int()``: a job whose are not numbers is refused."""
+
+
+class Refused(Exception):
+    """A job this worker does not run: logged with the reason, acknowledged, never retried."""
 
 
 class JobQueue:
@@ -90,7 +102,7 @@ class JobQueue:
                 self._broker.take()
             raise
 
-    async def _kick(self, task: str, name: str, *args: Any) -> bool:
+    async def _kick(self, task: str, name: str, payload: dict[str, Any]) -> bool:
         """Enqueue one job; False (logged) when the queue cannot be reached in time."""
         from ._taskiq import kick
 
@@ -99,7 +111,7 @@ class JobQueue:
             return False  # out a moment ago: do not make every message wait for the timeout again
         try:
             broker = await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
-            await asyncio.wait_for(kick(broker, task, self.max_attempts, *args), _ENQUEUE_TIMEOUT)
+            await asyncio.wait_for(kick(broker, task, self.max_attempts, payload), _ENQUEUE_TIMEOUT)
         except Exception as exc:
             self._retry_at = loop.time() + _RETRY_AFTER_OUTAGE
             if not self._down:  # one warning per outage, as for the store
@@ -115,10 +127,23 @@ class JobQueue:
 
     async def enqueue_message(self, msg: Message, handler: str) -> bool:
         """Put a message on the queue for its handler to run in a worker."""
-        return await self._kick(MESSAGE_TASK, handler, _plain(msg.raw))
+        return await self._kick(MESSAGE_TASK, handler, {"message": _plain(msg.raw)})
 
-    async def enqueue_call(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-        return await self._kick(CALL_TASK, job_name(func), importable_name(func), list(args), kwargs)
+    async def enqueue_call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """Put the job registered as ``name`` on the queue, with its arguments."""
+        return await self._kick(CALL_TASK, name, {"job": name, "args": list(args), "kwargs": kwargs})
+
+    def open(self, args: tuple[Any, ...], kwargs: dict[str, Any], labels: Mapping[str, Any] | None
+             ) -> tuple[dict[str, Any], int]:
+        """The payload of a job as it came from Redis, and which run of it this is; ``Refused`` when it is not
+        in the form wxhook writes (one payload, no keywords; ``labels`` None: a keyword replaced taskiq's own)."""
+        if labels is None or kwargs or len(args) != 1 or not isinstance(args[0], dict):
+            raise Refused("it is not a job wxhook wrote (one payload dict, no keyword arguments)")
+        try:
+            retries = [int(labels.get(label, 0)) for label in _COUNTERS]
+        except (TypeError, ValueError):
+            raise Refused("its retry labels are not numbers") from None
+        return args[0], retries[0] + 1
 
     async def close(self) -> None:
         starting = self._broker.take()
@@ -130,27 +155,17 @@ class JobQueue:
             await starting.result().shutdown()
 
 
-def importable_name(func: Callable[..., Any]) -> str:
-    """``module:qualname`` for a function a worker can import; TypeError naming the fix otherwise."""
-    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", "")
-    if not module or "<" in qualname or module == "__main__":
-        raise TypeError(
-            f"ctx.enqueue({job_name(func)}): a queued job must be a function defined at the top level of an "
-            "importable module (not a lambda, a nested function or __main__), so a worker can import it by name"
-        )
-    return f"{module}:{qualname}"
-
-
-def check_arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def check_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     try:
         json.dumps([args, kwargs])
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"ctx.enqueue({job_name(func)}): arguments must be JSON-serialisable ({exc}); pass ids "
-                        "and strings and load the rest in the job") from None
+        raise TypeError(f"ctx.enqueue({name}): arguments must be JSON-serialisable ({exc}); pass ids and strings "
+                        "and load the rest in the job") from None
 
 
 def load(target: str) -> Any:
-    """The object ``module:attribute`` names (the working directory importable, as uvicorn does)."""
+    """The object ``module:attribute`` names (the working directory importable, as uvicorn does): the bot a
+    worker runs, named on its command line, never anything a job names."""
     module_name, _, attribute = target.partition(":")
     if not module_name or not attribute:
         raise ConfigError(f"{target!r} is not module:attribute, e.g. 'app:bot'")
