@@ -69,7 +69,8 @@ class _StreamBroker(RedisStreamBroker):
     def find_task(self, task_name: str) -> AsyncTaskiqDecoratedTask[Any, Any] | None:
         """Only the tasks registered on this broker: upstream also runs any task of taskiq's process-wide
         registry (``async_shared_broker``), which a job from Redis could name."""
-        return self.local_task_registry.get(task_name)
+        task = super().find_task(task_name)
+        return task if task is not None and task.broker is self else None
 
     def _claimed(self, entry_id: Any, data: bytes) -> AckableMessage:
         """The job, with its claim renewed until it is acknowledged (or for an hour at most)."""
