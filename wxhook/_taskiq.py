@@ -108,10 +108,12 @@ def new_broker(url: str, stream: str, *, redeliver_after: float, max_attempts: i
     return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=max_attempts))
 
 
-async def kick(broker: AsyncBroker, task: str, max_attempts: int, *args: Any) -> None:
-    labels: dict[str, Any] = {"retry_on_error": True, "max_retries": max_attempts}
-    kicker: AsyncKicker[Any, Any] = AsyncKicker(task, broker, labels)
-    await kicker.kiq(*args)
+async def kick(broker: AsyncBroker, task: str, max_attempts: int, payload: dict[str, Any],
+               labels: dict[str, str]) -> None:
+    """Enqueue one job: its payload as the one argument, ``labels`` (a signature) beside taskiq's own."""
+    kicker: AsyncKicker[Any, Any] = AsyncKicker(task, broker, {**labels, "retry_on_error": True,
+                                                               "max_retries": max_attempts})
+    await kicker.kiq(payload)
 
 
 def register(broker: AsyncBroker, names: Iterable[str], run_job: RunJob) -> None:

@@ -116,7 +116,8 @@ class Bot(Router):
     ``store`` is a ``Store`` or a URL; a Redis or SQLite store rides out an outage on process-local state
     (``bot.store_healthy`` says which) unless ``fail_closed`` (or ``?fail_closed=true`` in the URL), when the
     webhook answers 503 instead. ``queue`` → WXHOOK_QUEUE names a job queue (``redis://…``) for handlers
-    marked ``queue=True`` and ``ctx.enqueue``; ``wxhook worker module:bot`` runs them.
+    marked ``queue=True`` and ``ctx.enqueue``; ``wxhook worker module:bot`` runs them. ``job_key`` →
+    WXHOOK_JOB_KEY signs every job, and a worker with the key runs only jobs signed with it (docs/scaling.md).
 
     Security (docs/security.md): ``signature`` is required; a ``timestamp`` more than ``timestamp_window``
     seconds from this server's clock is refused, and so is a nonce that comes back with another body (None
@@ -142,6 +143,7 @@ class Bot(Router):
         store: str | Store | None = None,
         fail_closed: bool | None = None,
         queue: str | None = None,
+        job_key: str | None = None,
         api: Client | None = None,
         api_base: str | None = None,
         deadline: float = 4.5,
@@ -194,7 +196,7 @@ class Bot(Router):
         if queue_url:
             from .queue import JobQueue  # taskiq is an optional dependency
 
-            self.queue = JobQueue(queue_url, self.keys)
+            self.queue = JobQueue(queue_url, self.keys, setting(job_key, "WXHOOK_JOB_KEY"))
         self._dispatcher = Dispatcher(self, self.store, self.keys, sessions=sessions, session_ttl=session_ttl)
         self._api = api
         self._api_base = api_base

@@ -15,7 +15,9 @@ A job is one JSON payload (a dict, so fields can be added) under one of two task
 ``queue=True`` handler, or a job registered with ``@bot.job`` by name. Whoever can write to the queue's Redis
 can write any job, so a worker takes nothing from it but data: it runs a message only through a ``queue=True``
 route of its bot and a call only by a registered name, and refuses anything else (logged, acknowledged, never
-retried).
+retried). With a job key (``Bot(job_key=...)`` / WXHOOK_JOB_KEY) every job is signed, HMAC-SHA256 over the
+canonical JSON of its task name and payload, in a taskiq label; a worker with the key refuses a job that is
+unsigned or signed otherwise, so writing to Redis no longer chooses what a registered job or handler gets.
 
 Queue URL options (stripped before the URL reaches Redis): ``redeliver_after`` (seconds, default 45) and
 ``max_attempts`` (default 3).
@@ -24,6 +26,8 @@ Queue URL options (stripped before the URL reaches Redis): ``redeliver_after`` (
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import importlib
 import json
 import logging
@@ -49,6 +53,8 @@ MESSAGE_TASK = "wxhook.message"
 CALL_TASK = "wxhook.call"
 _ENQUEUE_TIMEOUT = 1.0
 _RETRY_AFTER_OUTAGE = 2.0
+_SIGNATURE = "wxhook_signature"
+_MIN_KEY = 16
 _COUNTERS = ("_retries", "max_retries")
 """The labels taskiq's retry middleware reads with ``int()``: a job whose are not numbers is refused."""
 
@@ -60,7 +66,7 @@ class Refused(Exception):
 class JobQueue:
     """The job queue a ``Bot(queue=...)`` / WXHOOK_QUEUE URL names, for one bot's jobs."""
 
-    def __init__(self, url: str, keys: BotKeys) -> None:
+    def __init__(self, url: str, keys: BotKeys, job_key: str | None = None) -> None:
         try:
             from . import _taskiq  # noqa: F401 - taskiq and taskiq-redis are optional
         except ImportError:
@@ -77,6 +83,10 @@ class JobQueue:
         self.max_attempts = int(_number(url, "max_attempts", options.pop("max_attempts", "3")))
         self.url = f"{base}?{urlencode(options)}" if options else base
         self.stream = keys.jobs()
+        if job_key is not None and len(job_key) < _MIN_KEY:
+            raise ConfigError(f"job_key (WXHOOK_JOB_KEY) signs the queue's jobs: use at least {_MIN_KEY} random "
+                              "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        self._job_key = job_key.encode() if job_key is not None else None
         self._broker: LoopBound[asyncio.Future[AsyncBroker]] = LoopBound(
             lambda: asyncio.ensure_future(self._start())
         )
@@ -109,9 +119,11 @@ class JobQueue:
         loop = asyncio.get_running_loop()
         if self._down and loop.time() < self._retry_at:
             return False  # out a moment ago: do not make every message wait for the timeout again
+        payload = json.loads(json.dumps(payload))  # as a worker will decode it (lists, string keys), to sign that
+        labels = {} if self._job_key is None else {_SIGNATURE: _signature(self._job_key, task, payload)}
         try:
             broker = await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
-            await asyncio.wait_for(kick(broker, task, self.max_attempts, payload), _ENQUEUE_TIMEOUT)
+            await asyncio.wait_for(kick(broker, task, self.max_attempts, payload, labels), _ENQUEUE_TIMEOUT)
         except Exception as exc:
             self._retry_at = loop.time() + _RETRY_AFTER_OUTAGE
             if not self._down:  # one warning per outage, as for the store
@@ -133,17 +145,36 @@ class JobQueue:
         """Put the job registered as ``name`` on the queue, with its arguments."""
         return await self._kick(CALL_TASK, name, {"job": name, "args": list(args), "kwargs": kwargs})
 
-    def open(self, args: tuple[Any, ...], kwargs: dict[str, Any], labels: Mapping[str, Any] | None
+    def open(self, task: str, args: tuple[Any, ...], kwargs: dict[str, Any], labels: Mapping[str, Any] | None
              ) -> tuple[dict[str, Any], int]:
         """The payload of a job as it came from Redis, and which run of it this is; ``Refused`` when it is not
-        in the form wxhook writes (one payload, no keywords; ``labels`` None: a keyword replaced taskiq's own)."""
+        in the form wxhook writes (one payload, no keywords; ``labels`` None: a keyword replaced taskiq's own),
+        or, with a job key, not signed with it."""
         if labels is None or kwargs or len(args) != 1 or not isinstance(args[0], dict):
             raise Refused("it is not a job wxhook wrote (one payload dict, no keyword arguments)")
+        payload, key = args[0], self._job_key
+        if key is not None:
+            signature = labels.get(_SIGNATURE)
+            if signature is None:
+                raise Refused("it is not signed, and this worker's job_key (WXHOOK_JOB_KEY) runs signed jobs only: "
+                              "give every web process of the bot the same key")
+            try:
+                expected = _signature(key, task, payload)
+            except (TypeError, ValueError, RecursionError):
+                raise Refused("its payload is not plain JSON") from None
+            if not (isinstance(signature, str) and signature.isascii() and hmac.compare_digest(signature, expected)):
+                raise Refused("its signature does not match this worker's job_key (WXHOOK_JOB_KEY): forged, or "
+                              "signed with another key; the web processes and workers must share one key")
         try:
             retries = [int(labels.get(label, 0)) for label in _COUNTERS]
         except (TypeError, ValueError):
             raise Refused("its retry labels are not numbers") from None
-        return args[0], retries[0] + 1
+        return payload, retries[0] + 1
+
+    @property
+    def signed(self) -> bool:
+        """Whether jobs are signed when enqueued and checked before they run (a job key is set)."""
+        return self._job_key is not None
 
     async def close(self) -> None:
         starting = self._broker.take()
@@ -155,9 +186,15 @@ class JobQueue:
             await starting.result().shutdown()
 
 
+def _signature(key: bytes, task: str, payload: dict[str, Any]) -> str:
+    """HMAC-SHA256 of the task name and the whole payload in canonical JSON (sorted keys, ASCII, no spaces)."""
+    canonical = json.dumps([task, payload], sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
 def check_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     try:
-        json.dumps([args, kwargs])
+        json.dumps([args, kwargs], allow_nan=False)  # taskiq would write NaN as null
     except (TypeError, ValueError) as exc:
         raise TypeError(f"ctx.enqueue({name}): arguments must be JSON-serialisable ({exc}); pass ids and strings "
                         "and load the rest in the job") from None

@@ -43,7 +43,7 @@ class Worker:
         """Run one job as it came from Redis, if it asks for something the bot registered; refuse it otherwise
         (logged, then acknowledged: a refused job is never retried)."""
         try:
-            payload, attempt = self.queue.open(args, kwargs, labels)
+            payload, attempt = self.queue.open(task, args, kwargs, labels)
             if task == MESSAGE_TASK:
                 await self.run_message(payload, attempt)
             else:
@@ -129,7 +129,8 @@ class Worker:
             broker = await self.queue.broker()
             register(broker, (MESSAGE_TASK, CALL_TASK), self.run_job)
             logger.info("wxhook worker: running jobs from %s (stream %s): queue=True handlers and %d registered "
-                        "job(s)", self.queue.url, self.queue.stream, len(self.bot.jobs))
+                        "job(s), %s", self.queue.url, self.queue.stream, len(self.bot.jobs),
+                        "signed with job_key only" if self.queue.signed else "unsigned (no job_key)")
             await receive(broker, concurrency)
         finally:
             await self.bot.shutdown()

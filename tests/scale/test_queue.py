@@ -196,6 +196,55 @@ def test_a_forged_message_job_runs_only_a_queue_handler(deployment: Deployment) 
     assert "which is not marked queue=True" in deployment.worker_logs()
 
 
+async def test_with_a_job_key_a_worker_runs_only_jobs_signed_with_it(private_redis: RedisServer,
+                                                                     processes: Processes,
+                                                                     tmp_path: Path) -> None:
+    """Jobs enqueued by a bot with the worker's job key run; an unsigned job, one signed with another key and a
+    signed job whose payload was changed in Redis are refused, message and call jobs alike."""
+    from wxhook import parse_message
+
+    runs = tmp_path / "runs.txt"
+    runs.touch()
+    url, key = private_redis.url(1), "the-job-key-of-this-test-0123456789"
+    job = "tests.apps.scale_bot:enqueued_job"
+
+    def report(msg_id: int) -> dict[str, Any]:
+        return {"ToUserName": "gh_bot", "FromUserName": f"o_signed_{msg_id}", "CreateTime": "1700000000",
+                "MsgType": "text", "Content": "report", "MsgId": str(msg_id)}
+
+    with FakeWeChat() as fake:
+        sender = Bot(TOKEN, fake.appid, queue=url, job_key=key)
+        impostor = Bot(TOKEN, fake.appid, queue=url, job_key="another-key-0123456789")
+        assert sender.queue is not None and impostor.queue is not None
+        try:
+            assert await sender.queue.enqueue_call(job, ("signed",), {})
+            assert await sender.queue.enqueue_message(parse_message(report(1)), "report")
+            assert await impostor.queue.enqueue_call(job, ("other key",), {})
+            assert await impostor.queue.enqueue_message(parse_message(report(2)), "report")
+        finally:
+            await sender.queue.close()
+            await impostor.queue.close()
+        forge(url, fake.appid, "wxhook.call", [{"job": job, "args": ["unsigned"], "kwargs": {}}])
+        forge(url, fake.appid, "wxhook.message", [{"message": report(3)}])
+        with redis.Redis.from_url(url) as conn:  # the signed call job, its signature kept, its argument changed
+            (_, fields), = conn.xrange(f"wxhook:{fake.appid}:jobs", count=1)
+            tampered = json.loads(fields[b"data"])
+            tampered["args"][0]["args"] = ["tampered"]
+            conn.xadd(f"wxhook:{fake.appid}:jobs", {"data": json.dumps(tampered)})
+        processes.worker("worker", bot_env(fake.url, fake.appid, fake.secret, runs, WXHOOK_QUEUE=url,
+                                           WXHOOK_JOB_KEY=key, JOB_SECONDS="0"))
+        eventually(lambda: len(runs_of(runs, "job")) >= 1 and len(runs_of(runs, "report")) >= 1, 30,
+                   "the signed jobs ran")
+        _settle()
+        sent = [call.json["touser"] for call in fake.calls("/cgi-bin/message/custom/send")]
+    assert [label for label, _ in runs_of(runs, "job")] == ["signed"]
+    assert [msg_id for msg_id, _ in runs_of(runs, "report")] == ["1"] and sent == ["o_signed_1"]
+    log = processes.log("worker")
+    assert "signed with job_key only" in log
+    assert log.count("its signature does not match this worker's job_key (WXHOOK_JOB_KEY)") == 3
+    assert log.count("it is not signed, and this worker's job_key (WXHOOK_JOB_KEY) runs signed jobs only") == 2
+
+
 async def test_a_queue_that_cannot_be_reached_runs_the_handler_in_process(processes: Processes,
                                                                         tmp_path: Path) -> None:
     """No worker and no Redis behind the queue URL: the message is still answered, by the web process."""
@@ -219,6 +268,8 @@ def test_queue_urls_are_checked_at_construction() -> None:
     assert "never redeliver" in str(info.value)
     with pytest.raises(ConfigError, match="redeliver_after"):
         Bot("t", queue="redis://h/0?redeliver_after=-1")
+    with pytest.raises(ConfigError, match=r"at least 16 random characters.*secrets\.token_urlsafe"):
+        Bot("t", queue="redis://h/0", job_key="secret")
     bot = Bot("t", queue="redis://h/0?redeliver_after=20&max_attempts=5&socket_timeout=2")
     assert bot.queue is not None
     assert (bot.queue.redeliver_after, bot.queue.max_attempts, bot.queue.url) == (
