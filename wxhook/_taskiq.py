@@ -20,10 +20,14 @@ from taskiq import (
     Context,
     SimpleRetryMiddleware,
     TaskiqDepends,
+    TaskiqMessage,
+    TaskiqMiddleware,
 )
 from taskiq.api import run_receiver_task
 from taskiq.kicker import AsyncKicker
 from taskiq_redis import RedisStreamBroker
+
+from .queue import SIGNATURE
 
 _STREAM_MAXLEN = 100_000
 _RENEW_FOR = 3600.0
@@ -97,6 +101,17 @@ class _StreamBroker(RedisStreamBroker):
                 logger.debug("could not renew the claim on job %s: %s", entry_id, exc)
 
 
+class _OwnLabels(TaskiqMiddleware):
+    """Drops the labels wxhook never sets before taskiq reads a job's: one from Redis could carry an ``ack_type``
+    taskiq raises on before any task runs (the job then stays pending, redelivered forever) or a ``timeout``."""
+
+    _KEPT = frozenset({"retry_on_error", "max_retries", "_retries", SIGNATURE})
+
+    def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
+        message.labels = {name: value for name, value in message.labels.items() if name in self._KEPT}
+        return message
+
+
 def new_broker(url: str, stream: str, *, redeliver_after: float, max_attempts: int) -> AsyncBroker:
     """A Redis stream broker: jobs stay pending until acknowledged after they ran, and a job left
     unacknowledged for ``redeliver_after`` seconds (its worker died) is claimed by another worker."""
@@ -105,7 +120,7 @@ def new_broker(url: str, stream: str, *, redeliver_after: float, max_attempts: i
         idle_timeout=int(redeliver_after * 1000), xread_block=_POLL_MS, maxlen=_STREAM_MAXLEN,
         socket_connect_timeout=1.0, socket_timeout=_POLL_MS / 1000 + 4,  # a hung Redis fails, never blocks
     )
-    return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=max_attempts))
+    return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=max_attempts), _OwnLabels())
 
 
 async def kick(broker: AsyncBroker, task: str, max_attempts: int, payload: dict[str, Any],

@@ -53,7 +53,8 @@ MESSAGE_TASK = "wxhook.message"
 CALL_TASK = "wxhook.call"
 _ENQUEUE_TIMEOUT = 1.0
 _RETRY_AFTER_OUTAGE = 2.0
-_SIGNATURE = "wxhook_signature"
+SIGNATURE = "wxhook_signature"
+"""The label a signed job carries its signature in."""
 _MIN_KEY = 16
 _COUNTERS = ("_retries", "max_retries")
 """The labels taskiq's retry middleware reads with ``int()``: a job whose are not numbers is refused."""
@@ -120,7 +121,7 @@ class JobQueue:
         if self._down and loop.time() < self._retry_at:
             return False  # out a moment ago: do not make every message wait for the timeout again
         payload = json.loads(json.dumps(payload))  # as a worker will decode it (lists, string keys), to sign that
-        labels = {} if self._job_key is None else {_SIGNATURE: _signature(self._job_key, task, payload)}
+        labels = {} if self._job_key is None else {SIGNATURE: _signature(self._job_key, task, payload)}
         try:
             broker = await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
             await asyncio.wait_for(kick(broker, task, self.max_attempts, payload, labels), _ENQUEUE_TIMEOUT)
@@ -154,7 +155,7 @@ class JobQueue:
             raise Refused("it is not a job wxhook wrote (one payload dict, no keyword arguments)")
         payload, key = args[0], self._job_key
         if key is not None:
-            signature = labels.get(_SIGNATURE)
+            signature = labels.get(SIGNATURE)
             if signature is None:
                 raise Refused("it is not signed, and this worker's job_key (WXHOOK_JOB_KEY) runs signed jobs only: "
                               "give every web process of the bot the same key")

@@ -78,12 +78,21 @@ def runs_for(deployment: Deployment, what: str, msg_id: object) -> list[str]:
 
 
 def forge(redis_url: str, appid: str, task: str, args: list[Any], *, kwargs: dict[str, Any] | None = None,
-          labels: dict[str, Any] | None = None) -> None:
-    """Write a job straight into the bot's stream, as anyone who can write to its Redis can: taskiq's JSON."""
+          labels: dict[str, Any] | None = None) -> bytes:
+    """Write a job straight into the bot's stream, as anyone who can write to its Redis can (taskiq's JSON);
+    its entry id."""
     job = {"task_id": uuid.uuid4().hex, "task_name": task, "labels": labels or {}, "args": args,
            "kwargs": kwargs or {}}
     with redis.Redis.from_url(redis_url) as conn:
-        conn.xadd(f"wxhook:{appid}:jobs", {"data": json.dumps(job)})
+        entry: bytes = conn.xadd(f"wxhook:{appid}:jobs", {"data": json.dumps(job)})
+    return entry
+
+
+def pending(redis_url: str, appid: str) -> set[bytes]:
+    """The entry ids of the jobs a worker took and has not acknowledged."""
+    with redis.Redis.from_url(redis_url) as conn:
+        entries = conn.xpending_range(f"wxhook:{appid}:jobs", "wxhook", min="-", max="+", count=1000)
+    return {entry["message_id"] for entry in entries}
 
 
 def _settle() -> None:
@@ -159,12 +168,17 @@ def test_a_forged_job_runs_no_code_the_bot_did_not_register(deployment: Deployme
     the jobs wxhook writes and in the one it wrote before it had a registry: none runs; a registered job does."""
     pwned = tmp_path / "pwned"
     url, appid = deployment.redis_url, deployment.fake.appid
-    forge(url, appid, "wxhook.call", ["os:system", [f"touch {pwned}"], {}])
-    forge(url, appid, "wxhook.call", ["tests.apps.scale_bot:record", ["forbidden", "old"], {}])
-    forge(url, appid, "wxhook.call", [{"job": "os:system", "args": [f"touch {pwned}"], "kwargs": {}}])
-    forge(url, appid, "wxhook.call", [{"job": "tests.apps.scale_bot:record", "args": ["forbidden", "new"],
-                                       "kwargs": {}}])
-    forge(url, appid, "scale_bot.shared", ["taskiq"])
+    forged = [
+        forge(url, appid, "wxhook.call", ["os:system", [f"touch {pwned}"], {}]),
+        forge(url, appid, "wxhook.call", ["tests.apps.scale_bot:record", ["forbidden", "old"], {}]),
+        forge(url, appid, "wxhook.call", [{"job": "os:system", "args": [f"touch {pwned}"], "kwargs": {}}]),
+        forge(url, appid, "wxhook.call", [{"job": "tests.apps.scale_bot:record", "args": ["forbidden", "new"],
+                                           "kwargs": {}}]),
+        forge(url, appid, "scale_bot.shared", ["taskiq"]),
+        # A label taskiq itself raises on, before any task: the job must still be refused and acknowledged.
+        forge(url, appid, "wxhook.call", [{"job": "os:system", "args": [f"touch {pwned}"], "kwargs": {}}],
+              labels={"ack_type": "bogus", "timeout": "x"}),
+    ]
     forge(url, appid, "wxhook.call", [{"job": "tests.apps.scale_bot:enqueued_job", "args": ["forged-ok"],
                                        "kwargs": {}}])
     eventually(lambda: "forged-ok" in [label for label, _ in runs_of(deployment.runs, "job")], 30,
@@ -172,6 +186,7 @@ def test_a_forged_job_runs_no_code_the_bot_did_not_register(deployment: Deployme
     _settle()
     assert not pwned.exists(), "os:system ran"
     assert runs_of(deployment.runs, "forbidden") == [], "a function the bot did not register ran"
+    assert pending(url, appid) & set(forged) == set(), "a refused job was left pending, to be redelivered"
     log = deployment.worker_logs()
     assert "refused a wxhook.call job: job 'os:system' is not registered" in log
     assert "a worker runs only the jobs its bot registered with @bot.job" in log
