@@ -303,3 +303,41 @@ def test_every_decorator_takes_queue() -> None:
         assert found is not None and found[0].queue, msg
     found = router.resolve(text("hello"))
     assert found is not None and not found[0].queue
+
+
+def send_report(openid: str) -> None: ...
+
+
+def archive(openid: str) -> None: ...
+
+
+def test_jobs_are_registered_by_name_across_included_routers(bot: Bot) -> None:
+    """``@router.job`` registers what ``ctx.enqueue`` may queue and a worker may run: under ``module:qualname``
+    or a name of its own, flattened through ``include`` (later registrations included), never two functions
+    under one name."""
+    reports = Router()
+    reports.job(send_report)
+    bot.include(reports)
+    reports.job(name="reports.archive")(archive)
+    assert dict(bot.jobs) == {"tests.test_routing:send_report": send_report, "reports.archive": archive}
+    assert bot.resolve_job(send_report) == ("tests.test_routing:send_report", send_report)
+    assert bot.resolve_job("reports.archive") == ("reports.archive", archive)
+    assert dict(reports.jobs) == dict(bot.jobs) and dict(Router().jobs) == {}
+    with pytest.raises(TypeError, match=r"print is not a registered job; register it with @bot\.job"):
+        bot.resolve_job(print)
+    with pytest.raises(TypeError, match="no job is registered as 'os:system'"):
+        bot.resolve_job("os:system")
+
+    with pytest.raises(ValueError, match=r"two jobs are registered as 'reports.archive' \(archive and send_report\)"):
+        bot.job(name="reports.archive")(send_report)
+    clashing = Router()
+    clashing.job(name="reports.archive")(send_report)
+    with pytest.raises(ValueError, match="give one another name"):
+        bot.include(clashing)
+    assert bot.resolve_job("reports.archive")[1] is archive
+    bot.job(send_report)  # the same function under the same name again: nothing changes
+
+    with pytest.raises(TypeError, match=r"no name that is the same in the web process and the worker.*name="):
+        bot.job(lambda: None)
+    with pytest.raises(TypeError, match="non-empty string"):
+        bot.job(name="")

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from taskiq import AckableMessage, AsyncBroker, Context, SimpleRetryMiddleware, TaskiqDepends
+from taskiq import (
+    AckableMessage,
+    AsyncBroker,
+    AsyncTaskiqDecoratedTask,
+    Context,
+    SimpleRetryMiddleware,
+    TaskiqDepends,
+    TaskiqMessage,
+    TaskiqMiddleware,
+)
 from taskiq.api import run_receiver_task
 from taskiq.kicker import AsyncKicker
 from taskiq_redis import RedisStreamBroker
+
+from .queue import SIGNATURE
 
 _STREAM_MAXLEN = 100_000
 _RENEW_FOR = 3600.0
@@ -24,8 +35,9 @@ _RENEW_FOR = 3600.0
 logger = logging.getLogger("wxhook")
 _POLL_MS = 1000
 
-MessageJob = Callable[[dict[str, Any], int], Awaitable[None]]
-CallJob = Callable[[str, list[Any], dict[str, Any], int], Awaitable[None]]
+RunJob = Callable[[str, tuple[Any, ...], dict[str, Any], Mapping[str, Any] | None], Awaitable[None]]
+"""Checks and runs one job: its task name, then its arguments, keywords and labels as they came from Redis (the
+labels None when a keyword of the job took the place of taskiq's context)."""
 
 
 class _StreamBroker(RedisStreamBroker):
@@ -58,6 +70,12 @@ class _StreamBroker(RedisStreamBroker):
                     if fields:  # an entry trimmed from the stream while pending has no fields left
                         yield self._claimed(entry_id, fields[b"data"])
 
+    def find_task(self, task_name: str) -> AsyncTaskiqDecoratedTask[Any, Any] | None:
+        """Only the tasks registered on this broker: upstream also runs any task of taskiq's process-wide
+        registry (``async_shared_broker``), which a job from Redis could name."""
+        task = super().find_task(task_name)
+        return task if task is not None and task.broker is self else None
+
     def _claimed(self, entry_id: Any, data: bytes) -> AckableMessage:
         """The job, with its claim renewed until it is acknowledged (or for an hour at most)."""
         renewing = asyncio.ensure_future(self._renew(entry_id))
@@ -83,6 +101,17 @@ class _StreamBroker(RedisStreamBroker):
                 logger.debug("could not renew the claim on job %s: %s", entry_id, exc)
 
 
+class _OwnLabels(TaskiqMiddleware):
+    """Drops the labels wxhook never sets before taskiq reads a job's: one from Redis could carry an ``ack_type``
+    taskiq raises on before any task runs (the job then stays pending, redelivered forever) or a ``timeout``."""
+
+    _KEPT = frozenset({"retry_on_error", "max_retries", "_retries", SIGNATURE})
+
+    def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
+        message.labels = {name: value for name, value in message.labels.items() if name in self._KEPT}
+        return message
+
+
 def new_broker(url: str, stream: str, *, redeliver_after: float, max_attempts: int) -> AsyncBroker:
     """A Redis stream broker: jobs stay pending until acknowledged after they ran, and a job left
     unacknowledged for ``redeliver_after`` seconds (its worker died) is claimed by another worker."""
@@ -91,35 +120,33 @@ def new_broker(url: str, stream: str, *, redeliver_after: float, max_attempts: i
         idle_timeout=int(redeliver_after * 1000), xread_block=_POLL_MS, maxlen=_STREAM_MAXLEN,
         socket_connect_timeout=1.0, socket_timeout=_POLL_MS / 1000 + 4,  # a hung Redis fails, never blocks
     )
-    return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=max_attempts))
+    return broker.with_middlewares(SimpleRetryMiddleware(default_retry_count=max_attempts), _OwnLabels())
 
 
-async def kick(broker: AsyncBroker, task: str, max_attempts: int, *args: Any) -> None:
-    labels: dict[str, Any] = {"retry_on_error": True, "max_retries": max_attempts}
-    kicker: AsyncKicker[Any, Any] = AsyncKicker(task, broker, labels)
-    await kicker.kiq(*args)
+async def kick(broker: AsyncBroker, task: str, max_attempts: int, payload: dict[str, Any],
+               labels: dict[str, str]) -> None:
+    """Enqueue one job: its payload as the one argument, ``labels`` (a signature) beside taskiq's own."""
+    kicker: AsyncKicker[Any, Any] = AsyncKicker(task, broker, {**labels, "retry_on_error": True,
+                                                               "max_retries": max_attempts})
+    await kicker.kiq(payload)
 
 
-def register(broker: AsyncBroker, names: tuple[str, str], on_message: MessageJob, on_call: CallJob) -> None:
-    """Register the two wxhook tasks; each gets its attempt number (1 for the first run) from taskiq."""
-
-    async def run_message(raw: dict[str, Any], context: Context = TaskiqDepends()) -> None:  # noqa: B008
-        await on_message(raw, _attempt(context))
-
-    async def run_call(
-        name: str, args: list[Any], kwargs: dict[str, Any], context: Context = TaskiqDepends()  # noqa: B008
-    ) -> None:
-        await on_call(name, args, kwargs, _attempt(context))
-
-    broker.register_task(run_message, task_name=names[0])
-    broker.register_task(run_call, task_name=names[1])
+def register(broker: AsyncBroker, names: Iterable[str], run_job: RunJob) -> None:
+    """Register wxhook's tasks: each hands its job, whatever it holds, to ``run_job``."""
+    for name in names:
+        broker.register_task(_task(name, run_job), task_name=name)
 
 
-def _attempt(context: Context) -> int:
-    return int(context.message.labels.get("_retries", 0)) + 1
+def _task(name: str, run_job: RunJob) -> Callable[..., Awaitable[None]]:
+    async def task(*args: Any, context: Context = TaskiqDepends(), **kwargs: Any) -> None:  # noqa: B008
+        labels = context.message.labels if isinstance(context, Context) else None  # taskiq lets a keyword replace it
+        await run_job(name, args, kwargs, labels)
+
+    return task
 
 
 async def receive(broker: AsyncBroker, concurrency: int) -> None:
-    """Run jobs from ``broker``, ``concurrency`` at once, until cancelled."""
+    """Run jobs from ``broker``, ``concurrency`` at once, until cancelled. taskiq's coercion of arguments to
+    the tasks' type hints is off: a job's payload reaches wxhook as it was in Redis, to be checked there."""
     broker.is_worker_process = True
-    await run_receiver_task(broker, max_async_tasks=concurrency)
+    await run_receiver_task(broker, max_async_tasks=concurrency, validate_params=False)

@@ -131,7 +131,8 @@ class Bot(Router):
     ``store`` is a ``Store`` or a URL; a Redis or SQLite store rides out an outage on process-local state
     (``bot.store_healthy`` says which) unless ``fail_closed`` (or ``?fail_closed=true`` in the URL), when the
     webhook answers 503 instead. ``queue`` → WXHOOK_QUEUE names a job queue (``redis://…``) for handlers
-    marked ``queue=True`` and ``ctx.enqueue``; ``wxhook worker module:bot`` runs them.
+    marked ``queue=True`` and ``ctx.enqueue``; ``wxhook worker module:bot`` runs them. ``job_key`` →
+    WXHOOK_JOB_KEY signs every job, and a worker with the key runs only jobs signed with it (docs/scaling.md).
 
     Security (docs/security.md): ``signature`` is required; a ``timestamp`` more than ``timestamp_window``
     seconds from this server's clock is refused, and so is a plaintext push's nonce that comes back with another
@@ -161,6 +162,7 @@ class Bot(Router):
         store: str | Store | None = None,
         fail_closed: bool | None = None,
         queue: str | None = None,
+        job_key: str | None = None,
         api: Client | None = None,
         api_base: str | None = None,
         deadline: float = 4.5,
@@ -254,7 +256,7 @@ class Bot(Router):
         if queue_url:
             from .queue import JobQueue  # taskiq is an optional dependency
 
-            self.queue = JobQueue(queue_url, self.keys)
+            self.queue = JobQueue(queue_url, self.keys, setting(job_key, "WXHOOK_JOB_KEY"))
         self._dispatcher = Dispatcher(self, self.store, sessions=sessions, session_ttl=session_ttl)
         # A handed-over message may be finished until its handler could have run out (handler_timeout), its
         # claim lapsed, and its outcome (kept for the retry and replay windows) expired.
@@ -409,12 +411,13 @@ class Bot(Router):
         return self._runtime.get().background
 
     async def _enqueue_message(self, msg: Message, ctx: Context, handler: str) -> bool:
+        """A queued handler's message on the queue, with the appid of its account (never its credentials)."""
         assert self.queue is not None
-        return await self.queue.enqueue_message(msg, handler)
+        return await self.queue.enqueue_message(msg, handler, self._account_label(ctx.served))
 
-    async def _enqueue_call(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    async def _enqueue_call(self, name: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """``ctx.enqueue``: on the queue, or here when there is none or it cannot be reached."""
-        if self.queue is None or not await self.queue.enqueue_call(func, args, kwargs):
+        if self.queue is None or not await self.queue.enqueue_call(name, args, kwargs):
             self._runtime.get().background.submit(func, *args, **kwargs)
 
     def context(self, msg: Message, account: ServedAccount | None = None) -> Context:

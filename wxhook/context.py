@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from .routing import Route, Router
     from .session import Session
 
-Enqueue = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Awaitable[None]]
-"""Puts ``func(*args, **kwargs)`` on the bot's job queue (or runs it here when there is none)."""
+Enqueue = Callable[[str, Callable[..., Any], tuple[Any, ...], dict[str, Any]], Awaitable[None]]
+"""Puts the job registered as ``name`` (``func``) with its arguments on the bot's job queue (or runs it here when
+there is none)."""
 
 
 class Context:
@@ -96,20 +97,21 @@ class Context:
         else:
             self._jobs.append((func, args, kwargs))
 
-    def enqueue(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-        """Like ``background``, but on the bot's job queue: a ``wxhook worker`` runs ``func(*args, **kwargs)``,
-        retried if it fails, even if this process restarts. ``func`` must be importable by name (defined at
-        the top level of a module) and the arguments JSON-serialisable; both are checked here. Without a
-        queue (or while it cannot be reached) the job runs in this process as ``background`` would run it.
+    def enqueue(self, job: Callable[..., Any] | str, /, *args: Any, **kwargs: Any) -> None:
+        """Like ``background``, but on the bot's job queue: a ``wxhook worker`` runs ``job(*args, **kwargs)``,
+        retried if it fails, even if this process restarts. ``job`` is a function registered with ``@bot.job``
+        (or ``@router.job`` on an included router), or its registered name: the queue carries only the name, and
+        a worker runs only registered jobs. The arguments must be JSON-serialisable; both are checked here.
+        Without a queue (or while it cannot be reached) the job runs in this process as ``background`` would.
         """
-        from .queue import check_arguments, importable_name
+        from .queue import check_arguments
 
-        importable_name(func)
-        check_arguments(func, args, kwargs)
+        name, func = self.bot.resolve_job(job)
+        check_arguments(name, args, kwargs)
         if self._enqueue is None:
             self.background(func, *args, **kwargs)
         else:
-            self.background(self._enqueue, func, args, kwargs)
+            self.background(self._enqueue, name, func, args, kwargs)
 
     def release(self) -> None:
         """Start the queued background jobs; later ones start at once."""

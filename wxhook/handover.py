@@ -14,11 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .messages import Message
+from .messages import Message, plain
 from .stores import Store
 from .stores.keys import MessageKeys
 
@@ -52,7 +51,7 @@ class Handover:
         """Hand ``msg`` over before its delivery is answered without its outcome. Never raises: an answer that
         cannot be recorded still goes out (WeChat would only retry into the same outage); the failure is logged."""
         now = time.time()
-        entry = {"appid": appid, "fields": _plain(msg.raw), "handler": handler, "since": now,
+        entry = {"appid": appid, "fields": plain(msg.raw), "handler": handler, "since": now,
                  "until": now + self.horizon}
         try:
             await self._store.hset(self._key, keys.state, json.dumps(entry, ensure_ascii=False))
@@ -97,12 +96,3 @@ def _entry(state: str, value: str) -> Entry | None:
             and isinstance(since, (int, float)) and isinstance(until, (int, float))):
         return None
     return Entry(state, appid, fields, handler, float(since), float(until))
-
-
-def _plain(value: Any) -> Any:
-    """A message's ``raw`` view as plain JSON-ready dicts and lists."""
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value

@@ -754,3 +754,12 @@ def dedupe_key(msg: Message) -> str:
     if msg.event_key:
         key += f":{msg.event_key}"
     return key
+
+
+def plain(value: Any) -> Any:
+    """A message's ``raw`` fields as plain JSON-ready dicts and lists (for a job or a record in the store)."""
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value

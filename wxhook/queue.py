@@ -11,6 +11,14 @@ customer-service send is guarded by a short lease, so two workers never both sen
 A job that raises is retried by taskiq (``SimpleRetryMiddleware``) up to ``max_attempts`` runs in all; the
 last run hands the exception to the bot's ``on_error`` handlers and logs the job with the message and handler.
 
+A job is one JSON payload (a dict, so fields can be added) under one of two task names: a message for a
+``queue=True`` handler, or a job registered with ``@bot.job`` by name. Whoever can write to the queue's Redis
+can write any job, so a worker takes nothing from it but data: it runs a message only through a ``queue=True``
+route of its bot and a call only by a registered name, and refuses anything else (logged, acknowledged, never
+retried). With a job key (``Bot(job_key=...)`` / WXHOOK_JOB_KEY) every job is signed, HMAC-SHA256 over the
+canonical JSON of its task name and payload, in a taskiq label; a worker with the key refuses a job that is
+unsigned or signed otherwise, so writing to Redis no longer chooses what a registered job or handler gets.
+
 Queue URL options (stripped before the URL reaches Redis): ``redeliver_after`` (seconds, default 45) and
 ``max_attempts`` (default 3).
 """
@@ -18,18 +26,20 @@ Queue URL options (stripped before the URL reaches Redis): ``redeliver_after`` (
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import importlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from ._util import LoopBound, job_name
+from ._util import LoopBound
 from .config import ConfigError
-from .messages import Message
+from .messages import Message, plain
 from .stores.keys import BotKeys
 
 if TYPE_CHECKING:
@@ -43,12 +53,21 @@ MESSAGE_TASK = "wxhook.message"
 CALL_TASK = "wxhook.call"
 _ENQUEUE_TIMEOUT = 1.0
 _RETRY_AFTER_OUTAGE = 2.0
+SIGNATURE = "wxhook_signature"
+"""The label a signed job carries its signature in."""
+_MIN_KEY = 16
+_COUNTERS = ("_retries", "max_retries")
+"""The labels taskiq's retry middleware reads with ``int()``: a job whose are not numbers is refused."""
+
+
+class Refused(Exception):
+    """A job this worker does not run: logged with the reason, acknowledged, never retried."""
 
 
 class JobQueue:
     """The job queue a ``Bot(queue=...)`` / WXHOOK_QUEUE URL names, for one bot's jobs."""
 
-    def __init__(self, url: str, keys: BotKeys) -> None:
+    def __init__(self, url: str, keys: BotKeys, job_key: str | None = None) -> None:
         try:
             from . import _taskiq  # noqa: F401 - taskiq and taskiq-redis are optional
         except ImportError:
@@ -65,6 +84,10 @@ class JobQueue:
         self.max_attempts = int(_number(url, "max_attempts", options.pop("max_attempts", "3")))
         self.url = f"{base}?{urlencode(options)}" if options else base
         self.stream = keys.jobs()
+        if job_key is not None and len(job_key) < _MIN_KEY:
+            raise ConfigError(f"job_key (WXHOOK_JOB_KEY) signs the queue's jobs: use at least {_MIN_KEY} random "
+                              "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        self._job_key = job_key.encode() if job_key is not None else None
         self._broker: LoopBound[asyncio.Future[AsyncBroker]] = LoopBound(
             lambda: asyncio.ensure_future(self._start())
         )
@@ -90,16 +113,18 @@ class JobQueue:
                 self._broker.take()
             raise
 
-    async def _kick(self, task: str, name: str, *args: Any) -> bool:
+    async def _kick(self, task: str, name: str, payload: dict[str, Any]) -> bool:
         """Enqueue one job; False (logged) when the queue cannot be reached in time."""
         from ._taskiq import kick
 
         loop = asyncio.get_running_loop()
         if self._down and loop.time() < self._retry_at:
             return False  # out a moment ago: do not make every message wait for the timeout again
+        payload = json.loads(json.dumps(payload))  # as a worker will decode it (lists, string keys), to sign that
+        labels = {} if self._job_key is None else {SIGNATURE: _signature(self._job_key, task, payload)}
         try:
             broker = await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
-            await asyncio.wait_for(kick(broker, task, self.max_attempts, *args), _ENQUEUE_TIMEOUT)
+            await asyncio.wait_for(kick(broker, task, self.max_attempts, payload, labels), _ENQUEUE_TIMEOUT)
         except Exception as exc:
             self._retry_at = loop.time() + _RETRY_AFTER_OUTAGE
             if not self._down:  # one warning per outage, as for the store
@@ -113,12 +138,44 @@ class JobQueue:
             logger.info("job queue %s answers again", self.url)
         return True
 
-    async def enqueue_message(self, msg: Message, handler: str) -> bool:
+    async def enqueue_message(self, msg: Message, handler: str, appid: str = "") -> bool:
         """Put a message on the queue for its handler to run in a worker."""
-        return await self._kick(MESSAGE_TASK, handler, _plain(msg.raw))
+        return await self._kick(MESSAGE_TASK, handler, {"message": plain(msg.raw), "appid": appid})
 
-    async def enqueue_call(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-        return await self._kick(CALL_TASK, job_name(func), importable_name(func), list(args), kwargs)
+    async def enqueue_call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """Put the job registered as ``name`` on the queue, with its arguments."""
+        return await self._kick(CALL_TASK, name, {"job": name, "args": list(args), "kwargs": kwargs})
+
+    def open(self, task: str, args: tuple[Any, ...], kwargs: dict[str, Any], labels: Mapping[str, Any] | None
+             ) -> tuple[dict[str, Any], int]:
+        """The payload of a job as it came from Redis, and which run of it this is; ``Refused`` when it is not
+        in the form wxhook writes (one payload, no keywords; ``labels`` None: a keyword replaced taskiq's own),
+        or, with a job key, not signed with it."""
+        if labels is None or kwargs or len(args) != 1 or not isinstance(args[0], dict):
+            raise Refused("it is not a job wxhook wrote (one payload dict, no keyword arguments)")
+        payload, key = args[0], self._job_key
+        if key is not None:
+            signature = labels.get(SIGNATURE)
+            if signature is None:
+                raise Refused("it is not signed, and this worker's job_key (WXHOOK_JOB_KEY) runs signed jobs only: "
+                              "give every web process of the bot the same key")
+            try:
+                expected = _signature(key, task, payload)
+            except (TypeError, ValueError, RecursionError):
+                raise Refused("its payload is not plain JSON") from None
+            if not (isinstance(signature, str) and signature.isascii() and hmac.compare_digest(signature, expected)):
+                raise Refused("its signature does not match this worker's job_key (WXHOOK_JOB_KEY): forged, or "
+                              "signed with another key; the web processes and workers must share one key")
+        try:
+            retries = [int(labels.get(label, 0)) for label in _COUNTERS]
+        except (TypeError, ValueError):
+            raise Refused("its retry labels are not numbers") from None
+        return payload, retries[0] + 1
+
+    @property
+    def signed(self) -> bool:
+        """Whether jobs are signed when enqueued and checked before they run (a job key is set)."""
+        return self._job_key is not None
 
     async def close(self) -> None:
         starting = self._broker.take()
@@ -130,27 +187,23 @@ class JobQueue:
             await starting.result().shutdown()
 
 
-def importable_name(func: Callable[..., Any]) -> str:
-    """``module:qualname`` for a function a worker can import; TypeError naming the fix otherwise."""
-    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", "")
-    if not module or "<" in qualname or module == "__main__":
-        raise TypeError(
-            f"ctx.enqueue({job_name(func)}): a queued job must be a function defined at the top level of an "
-            "importable module (not a lambda, a nested function or __main__), so a worker can import it by name"
-        )
-    return f"{module}:{qualname}"
+def _signature(key: bytes, task: str, payload: dict[str, Any]) -> str:
+    """HMAC-SHA256 of the task name and the whole payload in canonical JSON (sorted keys, ASCII, no spaces)."""
+    canonical = json.dumps([task, payload], sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def check_arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def check_arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     try:
-        json.dumps([args, kwargs])
+        json.dumps([args, kwargs], allow_nan=False)  # taskiq would write NaN as null
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"ctx.enqueue({job_name(func)}): arguments must be JSON-serialisable ({exc}); pass ids "
-                        "and strings and load the rest in the job") from None
+        raise TypeError(f"ctx.enqueue({name}): arguments must be JSON-serialisable ({exc}); pass ids and strings "
+                        "and load the rest in the job") from None
 
 
 def load(target: str) -> Any:
-    """The object ``module:attribute`` names (the working directory importable, as uvicorn does)."""
+    """The object ``module:attribute`` names (the working directory importable, as uvicorn does): the bot a
+    worker runs, named on its command line, never anything a job names."""
     module_name, _, attribute = target.partition(":")
     if not module_name or not attribute:
         raise ConfigError(f"{target!r} is not module:attribute, e.g. 'app:bot'")
@@ -159,15 +212,6 @@ def load(target: str) -> Any:
     value: Any = importlib.import_module(module_name)
     for part in attribute.split("."):
         value = getattr(value, part)
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """A message's ``raw`` view as plain JSON-ready dicts and lists."""
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
     return value
 
 

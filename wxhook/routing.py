@@ -11,15 +11,17 @@ Precedence, for one incoming message (first match wins; a handler returning None
 
 Handlers in included routers take part as if registered on the including router, in the order they were
 registered (a global sequence), so splitting handlers over modules never changes which one answers. A handler
-limited to some accounts (``accounts=`` on a decorator or on ``include``) takes part only for pushes to them.
+limited to some accounts (``accounts=`` on a decorator or on ``include``) takes part only for pushes to them. So do
+the jobs registered for ``ctx.enqueue`` (``@router.job``): a worker runs a queued job only by its registered name.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
 from ._util import is_async, job_name, positional_arity
@@ -143,6 +145,33 @@ class _Index:
         return None
 
 
+class _Jobs:
+    """The jobs of a router tree, flattened: by name for a worker, by function for ``ctx.enqueue``."""
+
+    __slots__ = ("by_func", "by_name")
+
+    def __init__(self, jobs: Iterable[tuple[str, Callable[..., Any]]]) -> None:
+        self.by_name: dict[str, Callable[..., Any]] = {}
+        self.by_func: dict[Callable[..., Any], str] = {}
+        for name, func in jobs:
+            known = self.by_name.setdefault(name, func)
+            if known != func:
+                raise ValueError(f"two jobs are registered as {name!r} ({job_name(known)} and {job_name(func)}); "
+                                 "give one another name: @router.job(name='...')")
+            self.by_func.setdefault(func, name)
+
+
+def _default_job_name(func: Callable[..., Any]) -> str:
+    """``module:qualname``, a name every process that imports the bot gives the function; TypeError otherwise."""
+    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", "")
+    if not module or not qualname or "<" in qualname or module == "__main__":
+        raise TypeError(
+            f"@job {job_name(func)}: a lambda, a nested function or a function in __main__ has no name that is "
+            "the same in the web process and the worker; name it: @bot.job(name='reports.build')"
+        )
+    return f"{module}:{qualname}"
+
+
 def _check_event_name(event: str) -> str:
     if event != event.strip() or not event:
         raise ValueError(f"on_event({event!r}): event names have no surrounding spaces and are not empty")
@@ -206,13 +235,17 @@ class Router:
         self._children: dict[Router, frozenset[str] | None] = {}
         self._parents: list[Router] = []
         self._index: _Index | None = None
+        self._jobs: dict[str, Callable[..., Any]] = {}
+        self._job_index: _Jobs | None = None
 
     def include(self, router: Router, *, accounts: Appids | None = None) -> None:
-        """Add another router's handlers (including ones it gets later) to this one; with ``accounts=`` (an
-        appid or several) they answer only pushes to those accounts."""
+        """Add another router's handlers and jobs (including ones it gets later) to this one; with ``accounts=``
+        (an appid or several) its handlers answer only pushes to those accounts."""
         if router in self._ancestors_and_self() or router in self._children:
             raise ValueError("a router cannot be included in itself or twice")
-        self._children[router] = _appids(accounts)
+        limit = _appids(accounts)
+        self._check_jobs(router._all_jobs())
+        self._children[router] = limit
         router._parents.append(self)
         self._invalidate()
 
@@ -229,6 +262,7 @@ class Router:
     def _invalidate(self) -> None:
         for router in self._ancestors_and_self():
             router._index = None
+            router._job_index = None
 
     def _all_routes(self, accounts: frozenset[str] | None = None) -> Iterable[Route]:
         """Every route of this router and the ones it includes, limited to ``accounts`` and to the accounts each
@@ -237,6 +271,67 @@ class Router:
             yield route if accounts is None else replace(route, accounts=_narrow(accounts, route.accounts))
         for child, limit in self._children.items():
             yield from child._all_routes(_narrow(accounts, limit))
+
+    def _all_jobs(self) -> Iterable[tuple[str, Callable[..., Any]]]:
+        yield from self._jobs.items()
+        for child in self._children:
+            yield from child._all_jobs()
+
+    def _check_jobs(self, new: Iterable[tuple[str, Callable[..., Any]]]) -> None:
+        """ValueError if ``new`` jobs would give a name two functions in this router or any that includes it."""
+        added = list(new)
+        for router in self._ancestors_and_self():
+            _Jobs([*router._all_jobs(), *added])
+
+    def _job_registry(self) -> _Jobs:
+        if self._job_index is None:
+            self._job_index = _Jobs(self._all_jobs())
+        return self._job_index
+
+    @overload
+    def job(self, func: F, /) -> F: ...
+    @overload
+    def job(self, func: None = None, /, *, name: str | None = None) -> Callable[[F], F]: ...
+    def job(self, func: Any = None, /, *, name: str | None = None) -> Any:
+        """Register a function for ``ctx.enqueue``, under ``name`` (default ``module:qualname``).
+
+        A queued job carries only that name, and a worker runs only the jobs (and ``queue=True`` handlers) of the
+        bot it loaded, whatever else its Redis holds. Jobs of included routers count as the bot's own.
+        """
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError("job(name=...) takes a non-empty string, e.g. @bot.job(name='reports.build')")
+
+        def decorator(f: F) -> F:
+            if not callable(f):
+                raise TypeError(f"a job must be a function, got {type(f).__name__}")
+            registered = name if name is not None else _default_job_name(f)
+            self._check_jobs([(registered, f)])
+            self._jobs[registered] = f
+            self._invalidate()
+            return f
+
+        return decorator if func is None else decorator(func)
+
+    @property
+    def jobs(self) -> Mapping[str, Callable[..., Any]]:
+        """The registered jobs by name, this router's and its included routers': all a worker runs by name."""
+        return MappingProxyType(self._job_registry().by_name)
+
+    def resolve_job(self, job: Callable[..., Any] | str) -> tuple[str, Callable[..., Any]]:
+        """The registered name and function of ``job`` (either); TypeError naming the fix when it is not one."""
+        registry = self._job_registry()
+        if isinstance(job, str):
+            func = registry.by_name.get(job)
+            if func is not None:
+                return job, func
+            what = f"no job is registered as {job!r}"
+        else:
+            name = registry.by_func.get(job)
+            if name is not None:
+                return name, job
+            what = f"{job_name(job)} is not a registered job"
+        raise TypeError(f"ctx.enqueue: {what}; register it with @bot.job (or @router.job on a router the bot "
+                        "includes): a worker runs only the jobs its bot registered")
 
     def resolve(self, msg: Message, appid: str = "") -> tuple[Route, re.Match[str] | None] | None:
         """The route that answers ``msg`` pushed to the account ``appid``, and the regex match that selected it."""

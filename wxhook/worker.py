@@ -1,5 +1,6 @@
 """The worker side of the job queue: ``wxhook worker module:bot`` or ``python -m wxhook.worker module:bot`` runs
-a bot's ``queue=True`` handlers and ``ctx.enqueue`` jobs (see ``wxhook.queue`` for the guarantees)."""
+a bot's ``queue=True`` handlers and the jobs it registered for ``ctx.enqueue`` (see ``wxhook.queue`` for the
+guarantees). Everything else a job in Redis asks for is refused."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 import secrets
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +20,7 @@ from .api import WeChatError
 from .app import Bot
 from .config import ConfigError
 from .messages import Message, dedupe_key, parse_message
-from .queue import CALL_TASK, MESSAGE_TASK, load
+from .queue import CALL_TASK, MESSAGE_TASK, Refused, load
 
 logger = logging.getLogger("wxhook")
 
@@ -37,15 +38,40 @@ class Worker:
         self.bot = bot
         self.queue = bot.queue
 
-    async def run_message(self, raw: dict[str, Any], attempt: int) -> None:
-        """Run a queued message's handler and send its reply through the customer-service API, once."""
+    async def run_job(self, task: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                      labels: Mapping[str, Any] | None) -> None:
+        """Run one job as it came from Redis, if it asks for something the bot registered; refuse it otherwise
+        (logged, then acknowledged: a refused job is never retried)."""
+        try:
+            payload, attempt = self.queue.open(task, args, kwargs, labels)
+            if task == MESSAGE_TASK:
+                await self.run_message(payload, attempt)
+            else:
+                await self.run_call(payload, attempt)
+        except Refused as exc:
+            logger.error("refused a %s job: %s; dropped without running anything", task, exc)
+
+    async def run_message(self, payload: dict[str, Any], attempt: int) -> None:
+        """Run a queued message's handler and send its reply through the customer-service API, once; ``Refused``
+        unless the bot routes the message to a ``queue=True`` handler (the others run only in the webhook)."""
         bot = self.bot
+        raw, appid = payload.get("message"), payload.get("appid", "")
+        if not isinstance(raw, dict) or not isinstance(appid, str):
+            raise Refused("a message job is {'message': {its fields}, 'appid': its account}")
+        try:
+            account = await bot.account(appid or None)
+        except LookupError as exc:
+            raise Refused(f"its account is not one this bot serves ({exc})") from None
         msg = parse_message(raw)
-        keys = bot.keys.message(dedupe_key(msg))
+        ctx = bot.context(msg, account)
+        route = ctx.route
+        handler = route.name if route is not None else "no handler"
+        if route is None or not route.queue:
+            raise Refused(f"its {msg.msg_type} from {msg.from_user_name!r} goes to {handler}, which is not marked "
+                          "queue=True: a worker runs only queue=True handlers")
+        keys = account.keys.message(dedupe_key(msg))
         if await bot.store.get(keys.delivered) == _SENT:
             return  # an earlier run (before a crash or a redelivery) finished it
-        ctx = bot.context(msg)
-        handler = ctx.route.name if ctx.route is not None else "no handler"
         try:
             try:
                 reply = await bot.handle(msg, ctx, raise_errors=True)
@@ -62,8 +88,8 @@ class Worker:
             if not await bot.store.set_if_absent(keys.delivered, lease, _LEASE):
                 return  # sent already, or another worker is sending it right now
             try:
-                msgtype, payload = reply.custom_message()
-                await bot.api.message.send(msg.from_user_name, msgtype, payload)
+                msgtype, content = reply.custom_message()
+                await ctx.api.message.send(msg.from_user_name, msgtype, content)
             except WeChatError as exc:
                 await bot.store.compare_and_delete(keys.delivered, lease)
                 if exc.transient:
@@ -79,8 +105,15 @@ class Worker:
         finally:
             ctx.release()
 
-    async def run_call(self, name: str, args: list[Any], kwargs: dict[str, Any], attempt: int) -> None:
-        func = load(name)
+    async def run_call(self, payload: dict[str, Any], attempt: int) -> None:
+        """Run a job the bot registered with ``@bot.job``, by its name; ``Refused`` for any other name."""
+        name, args, kwargs = payload.get("job"), payload.get("args"), payload.get("kwargs")
+        if not isinstance(name, str) or not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise Refused("a call job is {'job': name, 'args': [...], 'kwargs': {...}}")
+        func = self.bot.jobs.get(name)
+        if func is None:
+            raise Refused(f"job {name!r} is not registered: a worker runs only the jobs its bot registered with "
+                          "@bot.job (or @router.job on an included router)")
         try:
             if is_async(func):
                 await func(*args, **kwargs)
@@ -98,8 +131,10 @@ class Worker:
         await self.bot.startup()
         try:
             broker = await self.queue.broker()
-            register(broker, (MESSAGE_TASK, CALL_TASK), self.run_message, self.run_call)
-            logger.info("wxhook worker: running jobs from %s (stream %s)", self.queue.url, self.queue.stream)
+            register(broker, (MESSAGE_TASK, CALL_TASK), self.run_job)
+            logger.info("wxhook worker: running jobs from %s (stream %s): queue=True handlers and %d registered "
+                        "job(s), %s", self.queue.url, self.queue.stream, len(self.bot.jobs),
+                        "signed with job_key only" if self.queue.signed else "unsigned (no job_key)")
             await receive(broker, concurrency)
         finally:
             await self.bot.shutdown()

@@ -12,6 +12,8 @@ import asyncio
 import os
 from typing import Any
 
+from taskiq import async_shared_broker
+
 from wxhook import Bot, Context, Message
 
 bot = Bot(timeout_reply=os.environ.get("TIMEOUT_REPLY"), deadline=float(os.environ.get("DEADLINE", "4.5")))
@@ -43,8 +45,15 @@ async def always_fails(msg: Message) -> str:
     raise RuntimeError("the report service is down")
 
 
+@bot.job
 def enqueued_job(label: str) -> None:
     record("job", label)
+
+
+@async_shared_broker.task(task_name="scale_bot.shared")
+def shared_task(label: str) -> None:
+    """A taskiq task of the bot's module, not wxhook's: a job from Redis must not reach it either."""
+    record("forbidden", label)
 
 
 @bot.on_text("later")

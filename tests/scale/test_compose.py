@@ -35,6 +35,7 @@ def test_compose_declares_two_bots_a_worker_redis_and_nginx() -> None:
         assert env["WXHOOK_STORE"].startswith("redis://redis:6379/")
         assert env["WXHOOK_QUEUE"].startswith("redis://redis:6379/")
         assert env["WXHOOK_STORE"] != env["WXHOOK_QUEUE"]
+        assert env["WXHOOK_JOB_KEY"].startswith("${WXHOOK_JOB_KEY:?")  # required: the worker runs signed jobs only
     assert services["worker"]["command"] == ["wxhook", "worker", "bot:bot"]
     upstreams = re.findall(r"server\s+(\w+):(\d+)", (COMPOSE / "nginx.conf").read_text())
     ports = {name: services[name]["command"][services[name]["command"].index("--port") + 1]
@@ -70,7 +71,8 @@ async def test_compose_processes_serve_without_docker(processes: Processes, tmp_
                               "--dir", str(tmp_path)], {})
     eventually(lambda: (tmp_path / "appendonlydir").exists(), 10, "redis-server started with its AOF")
     with FakeWeChat() as fake:
-        secrets = {"WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret}
+        secrets = {"WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
+                   "WXHOOK_JOB_KEY": "the-compose-job-key-0123456789"}
         urls = []
         for name in ("bot1", "bot2", "worker"):
             service = services[name]

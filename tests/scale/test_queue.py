@@ -3,7 +3,9 @@ even when the worker is killed mid-job; failing jobs are retried a bounded numbe
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,14 @@ INTERIM = "Working on it…"
 class Deployment:
     """One bot instance, a worker, the FakeWeChat they call and the file their runs are recorded in."""
 
-    def __init__(self, processes: Processes, fake: FakeWeChat, env: dict[str, str], runs: Path) -> None:
+    def __init__(self, processes: Processes, fake: FakeWeChat, env: dict[str, str], runs: Path, redis_url: str
+                 ) -> None:
         self.processes = processes
         self.fake = fake
         self.env = env
         self.runs = runs
+        self.redis_url = redis_url
+        """The queue's Redis, as anyone who can write to it reaches it."""
         self.url = processes.bot("web", env)
         self.worker_name = "worker-1"
         processes.worker(self.worker_name, env)
@@ -61,7 +66,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             env = bot_env(fake.url, fake.appid, fake.secret, runs, WXHOOK_STORE=server.url(0),
                           WXHOOK_QUEUE=server.url(1) + "?redeliver_after=3&max_attempts=2",
                           TIMEOUT_REPLY=INTERIM, JOB_SECONDS="2")
-            yield Deployment(processes, fake, env, runs)
+            yield Deployment(processes, fake, env, runs, server.url(1))
     finally:
         processes.stop_all()
         server.stop()
@@ -70,6 +75,24 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 def runs_for(deployment: Deployment, what: str, msg_id: object) -> list[str]:
     """The pids that ran ``what`` for one message."""
     return [pid for ran, pid in runs_of(deployment.runs, what) if ran == str(msg_id)]
+
+
+def forge(redis_url: str, appid: str, task: str, args: list[Any], *, kwargs: dict[str, Any] | None = None,
+          labels: dict[str, Any] | None = None) -> bytes:
+    """Write a job straight into the bot's stream, as anyone who can write to its Redis can (taskiq's JSON);
+    its entry id."""
+    job = {"task_id": uuid.uuid4().hex, "task_name": task, "labels": labels or {}, "args": args,
+           "kwargs": kwargs or {}}
+    with redis.Redis.from_url(redis_url) as conn:
+        entry: bytes = conn.xadd(f"wxhook:{appid}:jobs", {"data": json.dumps(job)})
+    return entry
+
+
+def pending(redis_url: str, appid: str) -> set[bytes]:
+    """The entry ids of the jobs a worker took and has not acknowledged."""
+    with redis.Redis.from_url(redis_url) as conn:
+        entries = conn.xpending_range(f"wxhook:{appid}:jobs", "wxhook", min="-", max="+", count=1000)
+    return {entry["message_id"] for entry in entries}
 
 
 def _settle() -> None:
@@ -140,6 +163,103 @@ async def test_ctx_enqueue_runs_the_job_in_the_worker(deployment: Deployment) ->
     assert label.startswith("later-") and pid != reply.headers["x-worker"], "run by the worker"
 
 
+def test_a_forged_job_runs_no_code_the_bot_did_not_register(deployment: Deployment, tmp_path: Path) -> None:
+    """Jobs naming os:system, or a function of the bot's own module that was never registered, in the format of
+    the jobs wxhook writes and in the one it wrote before it had a registry: none runs; a registered job does."""
+    pwned = tmp_path / "pwned"
+    url, appid = deployment.redis_url, deployment.fake.appid
+    forged = [
+        forge(url, appid, "wxhook.call", ["os:system", [f"touch {pwned}"], {}]),
+        forge(url, appid, "wxhook.call", ["tests.apps.scale_bot:record", ["forbidden", "old"], {}]),
+        forge(url, appid, "wxhook.call", [{"job": "os:system", "args": [f"touch {pwned}"], "kwargs": {}}]),
+        forge(url, appid, "wxhook.call", [{"job": "tests.apps.scale_bot:record", "args": ["forbidden", "new"],
+                                           "kwargs": {}}]),
+        forge(url, appid, "scale_bot.shared", ["taskiq"]),
+        # A label taskiq itself raises on, before any task: the job must still be refused and acknowledged.
+        forge(url, appid, "wxhook.call", [{"job": "os:system", "args": [f"touch {pwned}"], "kwargs": {}}],
+              labels={"ack_type": "bogus", "timeout": "x"}),
+    ]
+    forge(url, appid, "wxhook.call", [{"job": "tests.apps.scale_bot:enqueued_job", "args": ["forged-ok"],
+                                       "kwargs": {}}])
+    eventually(lambda: "forged-ok" in [label for label, _ in runs_of(deployment.runs, "job")], 30,
+               "the registered job ran")
+    _settle()
+    assert not pwned.exists(), "os:system ran"
+    assert runs_of(deployment.runs, "forbidden") == [], "a function the bot did not register ran"
+    assert pending(url, appid) & set(forged) == set(), "a refused job was left pending, to be redelivered"
+    log = deployment.worker_logs()
+    assert "refused a wxhook.call job: job 'os:system' is not registered" in log
+    assert "a worker runs only the jobs its bot registered with @bot.job" in log
+
+
+def test_a_forged_message_job_runs_only_a_queue_handler(deployment: Deployment) -> None:
+    """A message job sent for a handler that runs in the web process (not queue=True) is refused, in either
+    format; one for a queue=True handler runs (without a job key, that is what Redis access can do)."""
+    url, appid = deployment.redis_url, deployment.fake.appid
+
+    def text(content: str, msg_id: int) -> dict[str, Any]:
+        return {"ToUserName": "gh_bot", "FromUserName": "o_forged", "CreateTime": "1700000000", "MsgType": "text",
+                "Content": content, "MsgId": str(msg_id)}
+
+    forge(url, appid, "wxhook.message", [text("hello", 91)])
+    forge(url, appid, "wxhook.message", [{"message": text("hello", 92)}])
+    forge(url, appid, "wxhook.message", [{"message": text("report", 93)}])
+    eventually(lambda: len(deployment.sent("o_forged")) >= 1, 30, "the queue handler's reply")
+    _settle()
+    assert [msg_id for msg_id, _ in runs_of(deployment.runs, "echo") if msg_id in ("91", "92")] == []
+    assert runs_for(deployment, "report", 93) != []
+    assert "which is not marked queue=True" in deployment.worker_logs()
+
+
+async def test_with_a_job_key_a_worker_runs_only_jobs_signed_with_it(private_redis: RedisServer,
+                                                                     processes: Processes,
+                                                                     tmp_path: Path) -> None:
+    """Jobs enqueued by a bot with the worker's job key run; an unsigned job, one signed with another key and a
+    signed job whose payload was changed in Redis are refused, message and call jobs alike."""
+    from wxhook import parse_message
+
+    runs = tmp_path / "runs.txt"
+    runs.touch()
+    url, key = private_redis.url(1), "the-job-key-of-this-test-0123456789"
+    job = "tests.apps.scale_bot:enqueued_job"
+
+    def report(msg_id: int) -> dict[str, Any]:
+        return {"ToUserName": "gh_bot", "FromUserName": f"o_signed_{msg_id}", "CreateTime": "1700000000",
+                "MsgType": "text", "Content": "report", "MsgId": str(msg_id)}
+
+    with FakeWeChat() as fake:
+        sender = Bot(TOKEN, fake.appid, queue=url, job_key=key)
+        impostor = Bot(TOKEN, fake.appid, queue=url, job_key="another-key-0123456789")
+        assert sender.queue is not None and impostor.queue is not None
+        try:
+            assert await sender.queue.enqueue_call(job, ("signed",), {})
+            assert await sender.queue.enqueue_message(parse_message(report(1)), "report")
+            assert await impostor.queue.enqueue_call(job, ("other key",), {})
+            assert await impostor.queue.enqueue_message(parse_message(report(2)), "report")
+        finally:
+            await sender.queue.close()
+            await impostor.queue.close()
+        forge(url, fake.appid, "wxhook.call", [{"job": job, "args": ["unsigned"], "kwargs": {}}])
+        forge(url, fake.appid, "wxhook.message", [{"message": report(3)}])
+        with redis.Redis.from_url(url) as conn:  # the signed call job, its signature kept, its argument changed
+            (_, fields), = conn.xrange(f"wxhook:{fake.appid}:jobs", count=1)
+            tampered = json.loads(fields[b"data"])
+            tampered["args"][0]["args"] = ["tampered"]
+            conn.xadd(f"wxhook:{fake.appid}:jobs", {"data": json.dumps(tampered)})
+        processes.worker("worker", bot_env(fake.url, fake.appid, fake.secret, runs, WXHOOK_QUEUE=url,
+                                           WXHOOK_JOB_KEY=key, JOB_SECONDS="0"))
+        eventually(lambda: len(runs_of(runs, "job")) >= 1 and len(runs_of(runs, "report")) >= 1, 30,
+                   "the signed jobs ran")
+        _settle()
+        sent = [call.json["touser"] for call in fake.calls("/cgi-bin/message/custom/send")]
+    assert [label for label, _ in runs_of(runs, "job")] == ["signed"]
+    assert [msg_id for msg_id, _ in runs_of(runs, "report")] == ["1"] and sent == ["o_signed_1"]
+    log = processes.log("worker")
+    assert "signed with job_key only" in log
+    assert log.count("its signature does not match this worker's job_key (WXHOOK_JOB_KEY)") == 3
+    assert log.count("it is not signed, and this worker's job_key (WXHOOK_JOB_KEY) runs signed jobs only") == 2
+
+
 async def test_a_queue_that_cannot_be_reached_runs_the_handler_in_process(processes: Processes,
                                                                         tmp_path: Path) -> None:
     """No worker and no Redis behind the queue URL: the message is still answered, by the web process."""
@@ -163,6 +283,8 @@ def test_queue_urls_are_checked_at_construction() -> None:
     assert "never redeliver" in str(info.value)
     with pytest.raises(ConfigError, match="redeliver_after"):
         Bot("t", queue="redis://h/0?redeliver_after=-1")
+    with pytest.raises(ConfigError, match=r"at least 16 random characters.*secrets\.token_urlsafe"):
+        Bot("t", queue="redis://h/0", job_key="secret")
     bot = Bot("t", queue="redis://h/0?redeliver_after=20&max_attempts=5&socket_timeout=2")
     assert bot.queue is not None
     assert (bot.queue.redeliver_after, bot.queue.max_attempts, bot.queue.url) == (
@@ -171,16 +293,38 @@ def test_queue_urls_are_checked_at_construction() -> None:
         bot.on_text("x", queue="yes")  # type: ignore[arg-type]
 
 
-def test_ctx_enqueue_refuses_what_a_worker_could_not_import_or_decode() -> None:
-    from wxhook.queue import check_arguments, importable_name
+async def test_ctx_enqueue_takes_only_registered_jobs_with_json_arguments() -> None:
+    """A function or name the bot did not register is refused when the handler enqueues it, naming the fix (a
+    worker would refuse to run it); registered jobs are taken by function and by name."""
+    from wxhook import Context, Message
 
-    def nested() -> None: ...
+    bot = Bot("jobs")
+    outcomes: list[str] = []
+    ran: list[str] = []
 
-    with pytest.raises(TypeError, match="top level of an importable module"):
-        importable_name(nested)
-    with pytest.raises(TypeError, match="JSON-serialisable"):
-        check_arguments(print, (object(),), {})
-    assert importable_name(redis.from_url) == "redis.utils:from_url"
+    @bot.job(name="reports.build")
+    def build(label: str) -> None:
+        ran.append(label)
+
+    @bot.on_text
+    def enqueue(msg: Message, ctx: Context) -> str:
+        for job, argument in ((build, "by function"), ("reports.build", "by name"), (record_job, "unregistered"),
+                              ("os:system", "id"), (build, object())):
+            try:
+                ctx.enqueue(job, argument)
+                outcomes.append("queued")
+            except TypeError as exc:
+                outcomes.append(str(exc))
+        return "done"
+
+    async with BotClient(bot) as wechat:
+        assert (await wechat.send_text("go")).content == "done"
+    assert outcomes[:2] == ["queued", "queued"]
+    assert outcomes[2] == ("ctx.enqueue: record_job is not a registered job; register it with @bot.job (or "
+                           "@router.job on a router the bot includes): a worker runs only the jobs its bot registered")
+    assert outcomes[3].startswith("ctx.enqueue: no job is registered as 'os:system'; register it with @bot.job")
+    assert outcomes[4].startswith("ctx.enqueue(reports.build): arguments must be JSON-serialisable")
+    assert ran == ["by function", "by name"]  # no queue: run here, after the reply
 
 
 async def test_without_a_queue_queued_handlers_and_jobs_run_in_process() -> None:
@@ -190,6 +334,7 @@ async def test_without_a_queue_queued_handlers_and_jobs_run_in_process() -> None
 
     bot = Bot("inproc")
     jobs: list[str] = []
+    bot.job(record_job)
 
     @bot.on_event("subscribe", queue=True)
     async def welcome(msg: Message, ctx: Context) -> str:
