@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar, overload
 from urllib.parse import urlencode, urlsplit
 
@@ -74,7 +74,7 @@ class StateSigner:
     ``next`` path, so a state copied into another browser finds no cookie and fails.
     """
 
-    key: bytes
+    key: bytes = field(repr=False)
     ttl: int
 
     def _mac(self, nonce: str, expires: str, next_path: str) -> str:
