@@ -1,7 +1,8 @@
 """Every store key wxhook writes, named in one place so backends, tools and operators see one scheme.
 
 ``wxhook:<namespace>:…`` for a bot's state (the namespace is the appid, or a hash of the token when there is
-none), ``wxhook:<kind>:<appid>`` for the API client's credentials, ``lock:<name>`` for store locks.
+none), ``wxhook:<kind>:<appid>`` for the API client's credentials, ``wxhook:login:<nonce>`` for web-login states
+already used, ``lock:<name>`` for store locks.
 
 One message's keys share a Redis Cluster hash tag (``wxhook:{<namespace>:<key>}:state``): the reply window
 touches them together, and a tag keeps them in one slot, so a cluster never splits what one message needs.
@@ -65,6 +66,12 @@ class BotKeys:
 def credential_key(kind: str, appid: str) -> str:
     """An access token or ticket, shared by every process of every bot and client of the appid."""
     return f"wxhook:{kind}:{appid}"
+
+
+def login_state_key(nonce: str) -> str:
+    """A web-login state already used (``WebLogin``), kept until the state expires, so that it works once. The
+    nonce is 128 random bits: no two states share one, whichever app or account issued them."""
+    return f"wxhook:login:{nonce}"
 
 
 def lock_key(name: str) -> str:
