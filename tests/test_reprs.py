@@ -31,7 +31,7 @@ from wxhook.api import AccessToken, OAuthToken
 from wxhook.api._caller import Credentials
 from wxhook.config import Settings, load_settings
 from wxhook.crypto import Envelope, decode_aes_key
-from wxhook.stores import open_store
+from wxhook.stores import ResilientStore, open_store
 from wxhook.stores.redis import RedisStore, RedisTarget, parse_redis_url
 from wxhook.testing import BotClient, FakeWeChat, RecordedCall
 from wxhook.weblogin import StateSigner
@@ -94,8 +94,7 @@ HOLDERS = [
     Holder(RedisTarget, lambda: parse_redis_url(f"redis+sentinel://user:{PASSWORD}@127.0.0.1:26379/primary"),
            (PASSWORD,)),
     Holder(RedisStore, lambda: RedisStore(f"redis://user:{PASSWORD}@127.0.0.1:6379/0"), (PASSWORD,)),
-    Holder(type(open_store("sqlite:///:memory:")), lambda: open_store(f"redis://:{PASSWORD}@127.0.0.1:6379/0"),
-           (PASSWORD,)),
+    Holder(ResilientStore, lambda: open_store(f"redis://:{PASSWORD}@127.0.0.1:6379/0"), (PASSWORD,)),
 ]
 
 
