@@ -15,8 +15,6 @@ from ..testing._load import load_bot
 from ._console import BOT_PATH, create_console
 
 _GRACE = 1  # seconds: an open page's event stream would otherwise hold shutdown until the tab closes
-
-
 _WILDCARDS = ("0.0.0.0", "::", "")
 
 
@@ -35,7 +33,7 @@ def _own_hosts(host: str, port: int, allowed_hosts: Iterable[str]) -> list[str]:
 
 
 def _serve(app: Starlette, host: str, port: int) -> None:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = "127.0.0.1" if host in _WILDCARDS else host
     print(f"wxhook dev console: http://{shown}:{port}/  (the bot itself at {BOT_PATH})", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=_GRACE)
 
