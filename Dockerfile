@@ -1,4 +1,5 @@
-# The bot's webhook server: `wxhook run` serves the bot named by WXHOOK_APP (module:attribute).
+# The bot's webhook server: `wxhook run` serves the bot named by WXHOOK_APP (module:attribute). Not plain uvicorn:
+# `wxhook run` closes connections that trickle their request head in (slowloris), uvicorn alone keeps them open.
 #
 #   docker build -t mybot .
 #   docker run -d -p 8000:8000 --stop-timeout 30 -v wxhook-data:/data \

@@ -7,7 +7,7 @@ follower's message with a 403 nobody reads.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .crypto import decode_aes_key
 
@@ -21,10 +21,12 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    token: str
+    """The checked settings; the repr leaves out the credentials, so a traceback or a debugger never shows them."""
+
+    token: str = field(repr=False)
     appid: str | None
-    secret: str | None
-    aes_key: bytes | None
+    secret: str | None = field(repr=False)
+    aes_key: bytes | None = field(repr=False)
     max_body_size: int
 
 

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 logger = logging.getLogger("wxhook")
@@ -26,11 +26,9 @@ MESSAGES = "wxhook.messages"
 
 # Whole parameter names, optionally after a prefix and an underscore (msg_signature=, component_access_token=);
 # errcode= is another parameter and stays.
-_SECRET_PARAMS = re.compile(
-    r"((?<![A-Za-z0-9])(?:[A-Za-z0-9_]*_)?(?:access_token|refresh_token|secret|appsecret|code|ticket|signature)=)"
-    r"[^&\s\"']+",
-    re.IGNORECASE,
-)
+_SECRET_NAME = r"(?:[A-Za-z0-9_]*_)?(?:access_token|refresh_token|secret|appsecret|code|ticket|signature)"
+_SECRET_PARAMS = re.compile(rf"((?<![A-Za-z0-9]){_SECRET_NAME}=)[^&\s\"']+", re.IGNORECASE)
+_SECRET_KEY = re.compile(_SECRET_NAME, re.IGNORECASE)
 # httpcore logs from child loggers, which a filter on the parent would not see.
 _HTTP_LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")
 
@@ -78,6 +76,16 @@ class RedactSecrets(logging.Filter):
 def redact(text: str) -> str:
     """``text`` with the values of credential query parameters (``access_token=``, ``secret=``, …) masked."""
     return _SECRET_PARAMS.sub(r"\1***", text)
+
+
+def masked(value: Any) -> Any:
+    """A query or JSON value with the values of the same credential names masked, at any depth: for a repr."""
+    if isinstance(value, Mapping):
+        return {key: "***" if isinstance(key, str) and _SECRET_KEY.fullmatch(key) else masked(item)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
 
 
 def _redact(value: object) -> object:

@@ -1,8 +1,9 @@
 """Web-page login (网页授权) for a site served beside the bot: two routes and a signed, browser-bound state.
 
 ``/login`` sends the browser to WeChat's consent page; ``/callback`` checks that the state WeChat brings
-back was issued by this app, to this browser, recently, then trades the code for the user and hands it to
-the application's own function, whose response ends the login.
+back was issued by this app, to this browser, recently, and never used before, then trades the code for the user
+and hands it to the application's own function, whose response ends the login. Whatever goes wrong ends on the
+login's error page, with the state's cookie cleared.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import binascii
 import hashlib
 import hmac
 import html
+import logging
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, overload
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, overload
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
@@ -25,7 +27,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from .api import Client, OAuthToken, OAuthUserInfo, WeChatAPIError
+from .api import (
+    Client,
+    OAuthToken,
+    OAuthUserInfo,
+    ResponseTooLargeError,
+    UnexpectedAnswerError,
+    WeChatAPIError,
+    WeChatError,
+    WeChatNetworkError,
+)
+from .stores import Store, StoreUnavailable
+from .stores.keys import login_state_key
 
 U = TypeVar("U", OAuthUserInfo, OAuthToken)
 Scopes = Literal["snsapi_base", "snsapi_userinfo"]
@@ -38,10 +51,28 @@ _MAC_HEX = 64
 _STATE = re.compile(rf"([0-9a-f]{{{_NONCE_HEX}}})([0-9]{{10}})([0-9a-f]{{{_MAC_HEX}}})")
 _MAX_NEXT = 1024
 _NO_STORE = {"cache-control": "no-store"}
+logger = logging.getLogger("wxhook")
 
 
 class LoginRefused(Exception):
-    """Why a login cannot go on; the message is shown to the browser on a 400 page."""
+    """Why a login cannot go on; the message is shown to the browser on the error page, with ``status``: 400 for
+    what the browser brought, 502 when WeChat failed, 503 when the store did."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class VerifiedState(NamedTuple):
+    """A state that checked out: its nonce, when it expires (epoch seconds) and the ``next`` path it carries."""
+
+    nonce: str
+    expires: int
+    next_path: str
+
+    @property
+    def cookie(self) -> str:
+        return COOKIE_PREFIX + self.nonce
 
 
 def safe_next(value: str) -> str:
@@ -74,7 +105,7 @@ class StateSigner:
     ``next`` path, so a state copied into another browser finds no cookie and fails.
     """
 
-    key: bytes
+    key: bytes = field(repr=False)
     ttl: int
 
     def _mac(self, nonce: str, expires: str, next_path: str) -> str:
@@ -88,8 +119,8 @@ class StateSigner:
         state = nonce + expires + self._mac(nonce, expires, next_path)
         return state, COOKIE_PREFIX + nonce, base64.urlsafe_b64encode(next_path.encode()).decode().rstrip("=")
 
-    def verify(self, state: str, cookies: dict[str, str], now: float) -> tuple[str, str]:
-        """The cookie name and ``next`` path of a valid state; :class:`LoginRefused` says what is wrong."""
+    def verify(self, state: str, cookies: dict[str, str], now: float) -> VerifiedState:
+        """A valid state's nonce, expiry and ``next`` path; :class:`LoginRefused` says what is wrong."""
         match = _STATE.fullmatch(state)
         if match is None:
             raise LoginRefused("the login state is missing or malformed: start the login again")
@@ -109,7 +140,7 @@ class StateSigner:
             raise LoginRefused("the login state does not match its signature (it was altered): start again")
         if int(expires) <= now:
             raise LoginRefused(f"the login expired (it has to finish within {self.ttl} seconds): start again")
-        return cookie, next_path
+        return VerifiedState(nonce, int(expires), next_path)
 
 
 class WebLogin(Generic[U]):
@@ -124,7 +155,9 @@ class WebLogin(Generic[U]):
     ``redirect_uri`` defaults to this app's own ``/callback`` as the request reached it (scheme and host
     from the ASGI scope, so behind a proxy run uvicorn with ``--proxy-headers``); its domain must be the
     account's web-authorisation domain (网页授权域名). States are signed with ``secret`` or, without one,
-    a key derived from the AppSecret, and expire after ``ttl`` seconds.
+    a key derived from the AppSecret, and expire after ``ttl`` seconds. A state works once: the callback records
+    it in the client's store (``client.store``) for the rest of its lifetime, so give every process the same
+    shared store (SQLite, Redis) and a state spent on one is spent on all.
     """
 
     @overload
@@ -209,7 +242,7 @@ class WebLogin(Generic[U]):
         try:
             next_path = safe_next(request.query_params.get("next", "/"))
         except LoginRefused as refused:
-            return _refused(str(refused))
+            return _refused(refused)
         state, cookie, value = self._state_signer().issue(next_path, time.time())
         callback_url = self._callback_url(request)
         callback = urlsplit(callback_url)
@@ -227,43 +260,81 @@ class WebLogin(Generic[U]):
         return response
 
     async def callback(self, request: Request) -> Response:
-        """Check the state, then log the user in; the state's cookie is spent either way."""
+        """Check the state and spend it, then log the user in; the state's cookie is cleared either way."""
         again = request.scope.get("root_path", "") + "/login"
         try:
             state = request.query_params.get("state", "")
-            cookie, next_path = self._state_signer().verify(state, dict(request.cookies), time.time())
+            verified = self._state_signer().verify(state, dict(request.cookies), time.time())
         except LoginRefused as refused:
-            return _refused(str(refused), again)
+            return _refused(refused, again)
         try:
-            response = await self._log_in(request, request.query_params.get("code"), next_path)
+            await self._spend(verified)
+            response = await self._log_in(request, request.query_params.get("code"), verified.next_path)
         except LoginRefused as refused:
-            response = _refused(str(refused), f"{again}?{urlencode({'next': next_path})}")
+            response = _refused(refused, f"{again}?{urlencode({'next': verified.next_path})}")
         cookie_path = urlsplit(self._callback_url(request)).path or "/"
-        response.delete_cookie(cookie, path=cookie_path, httponly=True, samesite="lax")
+        response.delete_cookie(verified.cookie, path=cookie_path, httponly=True, samesite="lax")
         return response
+
+    async def _spend(self, state: VerifiedState) -> None:
+        """Record the state as used until it expires: the same state and cookie again (both captured, with a new
+        code) is refused, on every process sharing the store."""
+        store: Store = self.client.store
+        outage: tuple[type[Exception], ...] = (StoreUnavailable, *store.outage_errors)
+        try:
+            first = await store.set_if_absent(login_state_key(state.nonce), "used", max(state.expires - time.time(), 1))
+        except outage as exc:
+            logger.warning("web login: the store could not record a login state: %s", exc)
+            raise LoginRefused("the login cannot be checked right now (its store is unavailable): try again shortly",
+                               status=503) from None
+        if not first:
+            raise LoginRefused("this login was already used (each login link works once): start the login again")
 
     async def _log_in(self, request: Request, code: str | None, next_path: str) -> Response:
         if not code:
             raise LoginRefused("WeChat sent no code: the user declined the authorisation (or the link was cut)")
         try:
             token = await self.client.oauth.exchange(code)
-        except WeChatAPIError as exc:
-            raise LoginRefused(
-                f"WeChat refused the login code (errcode {exc.errcode}: {exc.errmsg}); a code works once, "
-                f"within 5 minutes"
-            ) from exc
+        except WeChatError as exc:
+            if isinstance(exc, WeChatAPIError) and not exc.transient:
+                raise LoginRefused(
+                    f"WeChat refused the login code (errcode {exc.errcode}: {exc.errmsg}); a code works once, "
+                    f"within 5 minutes"
+                ) from exc
+            raise _upstream(exc) from exc
         request.state.next = next_path
         request.state.oauth_token = token
         user: OAuthUserInfo | OAuthToken = token
         if self.scope == "snsapi_userinfo":
-            user = await self.client.oauth.user_info(token.access_token, token.openid, self.lang)
+            try:
+                user = await self.client.oauth.user_info(token.access_token, token.openid, self.lang)
+            except WeChatError as exc:
+                raise _upstream(exc) from exc
         return await self.on_login(request, user)
 
 
-def _refused(reason: str, again: str | None = None) -> HTMLResponse:
+def _upstream(exc: WeChatError) -> LoginRefused:
+    """A call WeChat (or the way to it) failed: 502, naming the call and what came back; the detail an operator
+    acts on (which domain, which setting) goes to the log, not to the browser."""
+    logger.warning("web login failed: %s", exc)
+    if isinstance(exc, WeChatAPIError):
+        what = f"errcode {exc.errcode}: {exc.errmsg}"
+    elif isinstance(exc, UnexpectedAnswerError):
+        what = "an unexpected answer"
+    elif isinstance(exc, ResponseTooLargeError):
+        what = "an answer too large"
+    elif isinstance(exc, WeChatNetworkError) and exc.status is not None:
+        what = f"HTTP {exc.status}"
+    else:
+        what = "no answer"
+    call = getattr(exc, "path", "a call")
+    return LoginRefused(f"WeChat's {call} failed ({what}), so the login could not finish: try again", status=502)
+
+
+def _refused(refused: LoginRefused, again: str | None = None) -> HTMLResponse:
     link = f'<p><a href="{html.escape(again)}">Log in again</a></p>' if again else ""
     body = (
         "<!doctype html><meta charset=utf-8><title>Login failed</title>"
-        f"<h1>Login failed</h1><p>{html.escape(reason)}</p>{link}"
+        f"<h1>Login failed</h1><p>{html.escape(str(refused))}</p>{link}"
     )
-    return HTMLResponse(body, status_code=400, headers=_NO_STORE)
+    return HTMLResponse(body, status_code=refused.status, headers=_NO_STORE)

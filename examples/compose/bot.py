@@ -1,6 +1,6 @@
 """The bot of the compose example: quick answers in the web instances, the slow report on the job queue.
 
-Served by two uvicorn instances (``uvicorn bot:bot``) and worked by ``wxhook worker bot:bot``; all three read
+Served by two instances (``wxhook run bot:bot``) and worked by ``wxhook worker bot:bot``; all three read
 WXHOOK_STORE, WXHOOK_QUEUE and WXHOOK_JOB_KEY from docker-compose.yml and share one Redis.
 """
 

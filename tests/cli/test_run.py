@@ -194,7 +194,8 @@ def test_dev_hands_the_bot_to_the_console(monkeypatch: pytest.MonkeyPatch) -> No
     console.run = lambda *args, **kwargs: calls.append((args, kwargs))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "wxhook.dev", console)
     assert main(["dev", "examples.echo:bot", "--port", "9001", "--menu", "menu.json", "--token", "dev-token"]) == 0
-    assert calls == [(("examples.echo:bot",), {"menu_file": "menu.json", "host": "127.0.0.1", "port": 9001})]
+    assert calls == [(("examples.echo:bot",), {"menu_file": "menu.json", "host": "127.0.0.1", "port": 9001,
+                                               "allowed_hosts": []})]
     assert os.environ["WXHOOK_TOKEN"] == "dev-token"  # for the bot the console imports
 
 

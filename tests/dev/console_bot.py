@@ -25,6 +25,8 @@ from wxhook import (
 TOKEN = "console-token"
 APPID = "wx2c2769f8efd9abc2"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>parent.__pwned = 1</script></svg>'
+"""An "image" whose script, run on the console's origin, marks the page that framed it."""
 PUBLISHED_MENU = [{"type": "click", "name": "Published", "key": "PUBLISHED"}]
 
 
@@ -76,6 +78,18 @@ def make_bot() -> Bot:
     @bot.on_event("VIEW")
     def view(event: ViewEvent) -> None:
         return None
+
+    return bot
+
+
+def recording_bot(runs: list[str]) -> Bot:
+    """A bot whose one handler notes each text it gets: what a request that drove the console leaves behind."""
+    bot = Bot(token=TOKEN)
+
+    @bot.on_text
+    def record(msg: TextMessage) -> str:
+        runs.append(msg.content or "")
+        return "ran"
 
     return bot
 

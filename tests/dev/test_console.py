@@ -135,7 +135,7 @@ def test_rich_replies_come_back_as_bubbles(console: str) -> None:
     ({"kind": "scan"}, "'scan' needs a non-empty 'scene'"),
     ({"kind": "location", "latitude": "north", "longitude": 1}, "'location' needs a number 'latitude'"),
     ({"kind": "image", "data": "not base64!"}, "'image' needs 'data'"),
-    ({"kind": "image", "data": "PGI+", "content_type": "text/html"}, "'image' needs an image content_type"),
+    ({"kind": "image", "data": "PGI+", "content_type": "text/html"}, "'image' needs a picture's content_type"),
     ({"kind": "menu", "button": "PING"}, "'menu' needs 'button'"),
     ({"kind": "text", "text": "hi", "openid": ""}, "needs a non-empty 'openid'"),
 ])

@@ -1,6 +1,8 @@
 """The console page in headless Chromium: type → the reply appears; a menu button → its reply; a slow handler's
 reply arrives live after the deadline; safe mode shows the sealed wire; a hostile reply stays text. A screenshot
-of the page is saved in the test's tmp dir.
+of the page is saved in the test's tmp dir. Then what another site's page can do to the console: nothing, whether
+it posts across origins or rebinds its own name to 127.0.0.1; and an SVG's script does not run on the console's
+origin.
 
 Needs Debian's ``chromium`` and the ``playwright`` package (driving that binary; no browser download). Skipped
 without them, unless WXHOOK_REQUIRE_BROWSER=1 (CI), which makes their absence a failure.
@@ -8,23 +10,31 @@ without them, unless WXHOOK_REQUIRE_BROWSER=1 (CI), which makes their absence a 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from wxhook.dev import create_console
 from wxhook.testing import serve
 
-from .console_bot import MENU, make_bot
+from .console_bot import MENU, SVG, make_bot, recording_bot
 
+ATTACKER = "attacker.test"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    f"--host-resolver-rules=MAP {ATTACKER} 127.0.0.1",  # a hostile name that resolves to loopback, as rebinding has it
 ]
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 
@@ -121,3 +131,101 @@ def test_chatting_in_the_console(page: Any, tmp_path: Path) -> None:
             page.close()  # ends the page's event stream, so the server can stop
     assert (tmp_path / "console.png").stat().st_size > 10_000
     assert errors == []
+
+
+ACTION = {"openid": "o_mallory", "mode": "plain", "kind": "text"}
+ATTACKS = """
+async ([target, fields]) => {
+  const action = (text) => JSON.stringify({...fields, text});
+  const outcomes = {};
+  const attempt = async (name, request) => {
+    try { outcomes[name] = (await request()).status; } catch (error) { outcomes[name] = "failed"; }
+  };
+  await attempt("text/plain", () => fetch(target, {method: "POST", mode: "no-cors",
+                                                    headers: {"content-type": "text/plain"}, body: action("plain")}));
+  await attempt("json", () => fetch(target, {method: "POST", headers: {"content-type": "application/json"},
+                                             body: action("json")}));
+  const frame = document.createElement("iframe");
+  frame.name = "sink";
+  document.body.append(frame);
+  const form = document.createElement("form");
+  Object.assign(form, {method: "POST", action: target, enctype: "text/plain", target: "sink"});
+  const field = document.createElement("input");
+  field.name = action("form").slice(0, -1) + ', "pad": "';
+  field.value = '"}';
+  form.append(field);
+  document.body.append(form);
+  await new Promise((done) => { frame.onload = done; form.submit(); });
+  outcomes.form = "submitted";
+  return outcomes;
+}
+"""
+
+
+def attacker_site() -> Starlette:
+    async def page(request: Request) -> HTMLResponse:
+        return HTMLResponse("<!doctype html><title>a page the developer happens to visit</title><body>")
+
+    return Starlette(routes=[Route("/", page)])
+
+
+def test_a_page_on_another_site_cannot_drive_the_console(page: Any) -> None:
+    """Cross-origin: a text/plain fetch (no preflight), a JSON fetch and a text/plain form, all from another site."""
+    runs: list[str] = []
+    with serve(create_console(recording_bot(runs))) as console, serve(attacker_site()) as elsewhere:
+        try:
+            page.goto(f"http://{ATTACKER}:{urlsplit(elsewhere).port}/")
+            outcomes = page.evaluate(ATTACKS, [console + "api/send", ACTION])
+        finally:
+            page.close()
+    assert outcomes == {"text/plain": 0, "json": "failed", "form": "submitted"}  # opaque; CORS-refused; sent
+    assert runs == []
+
+
+def test_a_rebound_name_cannot_drive_the_console(page: Any) -> None:
+    """DNS rebinding: the attacker's page was served for attacker.test:PORT (here: by the attacker's own server,
+    at the console's port), then the name resolves to 127.0.0.1, so the page's same-origin requests reach the
+    console, under the attacker's name."""
+    runs: list[str] = []
+    with serve(create_console(recording_bot(runs))) as console, serve(attacker_site()) as elsewhere:
+        rebound = f"http://{ATTACKER}:{urlsplit(console).port}/"
+        try:
+            page.route(rebound, lambda route: route.continue_(url=elsewhere))
+            page.goto(rebound)
+            page.unroute(rebound)
+            outcomes = page.evaluate(ATTACKS, [rebound + "api/send", ACTION])
+            info = page.evaluate("async () => { const r = await fetch('/api/info'); "
+                                 "return [r.status, await r.text()]; }")
+        finally:
+            page.close()
+    assert outcomes == {"text/plain": 403, "json": 403, "form": "submitted"}  # same-origin now: each read back
+    assert info[0] == 403 and "--allow-host" in info[1] and "appid" not in info[1]
+    assert runs == []
+
+
+def test_a_script_in_an_svg_does_not_run(page: Any) -> None:
+    """Uploaded as a follower's picture it is refused; put in the fake (as the bot can, through the API) it is
+    served as bytes, in a sandbox: framed by the console's own page, its script never reaches it."""
+    app = create_console(make_bot())
+    with serve(app) as url:
+        try:
+            page.goto(url)
+            page.wait_for_selector("body[data-ready]")
+            upload = page.evaluate("""async (data) => {
+                const body = JSON.stringify({openid: "o_a", mode: "plain", kind: "image", data,
+                                             content_type: "image/svg+xml"});
+                const headers = {"content-type": "application/json"};
+                const r = await fetch("/api/send", {method: "POST", headers, body});
+                return [r.status, (await r.json()).error || ""];
+            }""", base64.b64encode(SVG).decode())
+            media_id = app.state.console.fake.add_media("image", SVG, "image/svg+xml")
+            page.evaluate("""(src) => new Promise((done) => {
+                const frame = Object.assign(document.createElement("iframe"), {src, onload: done});
+                document.body.append(frame);
+                setTimeout(done, 2000);  // a download fires no load event
+            })""", f"/media/{media_id}")
+            pwned = page.evaluate("window.__pwned")
+        finally:
+            page.close()
+    assert pwned is None
+    assert upload[0] == 400 and "image/svg+xml" in upload[1]

@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,12 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 
-from wxhook import WebLogin
+from wxhook import Client, WebLogin
 from wxhook.api import OAuthToken, OAuthUserInfo
 from wxhook.testing import FakeWeChat
 from wxhook.weblogin import COOKIE_PREFIX, StateSigner
 
 from ..conftest import serve
+from .test_echo_example import free_port
 
 SECRET = "site-signing-secret"
 STATE = re.compile(r"[0-9a-f]{32}[0-9]{10}[0-9a-f]{64}")
@@ -39,8 +41,8 @@ def fake() -> Iterator[FakeWeChat]:
 class Site:
     """An app with the login mounted at /auth; records what on_login received."""
 
-    def __init__(self, fake: FakeWeChat, **options: Any) -> None:
-        self.client = fake.client()
+    def __init__(self, fake: FakeWeChat, client: Client | None = None, **options: Any) -> None:
+        self.client = client or fake.client()
         self.seen: list[tuple[Any, str, OAuthToken]] = []
         self.login: WebLogin[Any] = WebLogin(self.client, self.on_login, secret=SECRET, **options)
         self.app = Starlette(routes=[Mount("/auth", self.login)], lifespan=self.lifespan)
@@ -249,3 +251,116 @@ def test_settings_are_checked(fake: FakeWeChat) -> None:
         WebLogin(client, on_login, ttl=0)
     with pytest.raises(ValueError, match="redirect_uri must be the callback's full URL"):
         WebLogin(client, on_login, redirect_uri="/auth/callback")
+
+
+async def consented_callback(http: httpx.AsyncClient, base: str) -> str:
+    """Start a login and pass WeChat's consent page: the callback URL WeChat sends the browser to."""
+    login, _ = await start(http, base, "/me")
+    consent = await http.get(login.headers["location"])
+    assert consent.status_code == 302
+    return str(consent.headers["location"])
+
+
+def failed(answer: httpx.Response, status: int, reason: str) -> None:
+    """The login's own error page, the cookie cleared, no traceback."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("text/html") and answer.headers["cache-control"] == "no-store"
+    assert reason in answer.text and "Traceback" not in answer.text
+    assert 'href="/auth/login?next=%2Fme"' in answer.text
+    assert f"{COOKIE_PREFIX}" in answer.headers["set-cookie"] and "Max-Age=0" in answer.headers["set-cookie"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        ({"errcode": -1}, "/sns/userinfo failed (errcode -1"),
+        ({"errcode": 40001}, "/sns/userinfo failed (errcode 40001"),
+        ({"status": 502}, "/sns/userinfo failed (HTTP 502)"),
+    ],
+)
+async def test_a_failing_userinfo_call_ends_on_the_error_page(
+    fake: FakeWeChat, site: Site, failure: dict[str, int], reason: str
+) -> None:
+    fake.fail("/sns/userinfo", times=None, **failure)
+    with serve(site.app) as base:
+        async with browser() as http:
+            callback = await consented_callback(http, base)
+            answer = await http.get(callback)
+            failed(answer, 502, reason)
+            assert not http.cookies
+    assert site.seen == [] and fake.count(EXCHANGE) == 1
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        ({"status": 503}, "/sns/oauth2/access_token failed (HTTP 503)"),
+        ({"status": 404}, "/sns/oauth2/access_token failed (HTTP 404)"),
+        ({"delay": 2.0}, "/sns/oauth2/access_token failed (no answer)"),
+    ],
+)
+async def test_a_code_exchange_that_fails_upstream_ends_on_the_error_page(
+    fake: FakeWeChat, failure: dict[str, float], reason: str
+) -> None:
+    site = Site(fake, fake.client(timeout=0.5, retry_deadline=1.0, max_retries=1))
+    fake.fail(EXCHANGE, times=None, **failure)
+    with serve(site.app) as base:
+        async with browser() as http:
+            failed(await http.get(await consented_callback(http, base)), 502, reason)
+            assert not http.cookies
+    assert site.seen == []
+
+
+async def test_an_unexpected_exchange_answer_ends_on_the_error_page(fake: FakeWeChat, site: Site) -> None:
+    """An answer without the user's token (a proxy's page, a changed API): UnexpectedAnswerError, not a 500."""
+    fake.fail(EXCHANGE, errcode=0, errmsg="ok")
+    with serve(site.app) as base:
+        async with browser() as http:
+            failed(await http.get(await consented_callback(http, base)), 502,
+                   "/sns/oauth2/access_token failed (an unexpected answer)")
+    assert site.seen == []
+
+
+async def test_a_state_works_once(fake: FakeWeChat, site: Site) -> None:
+    """The same state and cookie again, with a new code (say both were captured): refused, on every process
+    sharing the client's store."""
+    with serve(site.app) as base:
+        async with browser() as http:
+            login, state = await start(http, base, "/me")
+            cookie = f"{COOKIE_PREFIX}{state[:32]}"
+            value = http.cookies[cookie]
+            consent = await http.get(login.headers["location"])
+            assert (await http.get(consent.headers["location"])).status_code == 200
+
+            http.cookies.set(cookie, value, "127.0.0.1", "/auth/callback")
+            code = fake.oauth_code("o_ming", "snsapi_userinfo")
+            again = await http.get(f"{base}auth/callback", params={"code": code, "state": state})
+            failed(again, 400, "this login was already used")
+            assert not http.cookies
+    assert len(site.seen) == 1 and fake.count(EXCHANGE) == 1
+
+
+async def test_a_state_is_spent_in_the_shared_store(fake: FakeWeChat, tmp_path: Path) -> None:
+    """Two sites (two processes' worth of WebLogin) on one SQLite store: a state spent on one is spent on both."""
+    store = f"sqlite:///{tmp_path / 'state.db'}"
+    first, second = Site(fake, fake.client(store=store)), Site(fake, fake.client(store=store))
+    with serve(first.app) as base, serve(second.app) as other:
+        async with browser() as http:
+            login, state = await start(http, base, "/me")
+            value = http.cookies[f"{COOKIE_PREFIX}{state[:32]}"]
+            consent = await http.get(login.headers["location"])
+            assert (await http.get(consent.headers["location"])).status_code == 200
+            http.cookies.set(f"{COOKIE_PREFIX}{state[:32]}", value, "127.0.0.1", "/auth/callback")
+            code = fake.oauth_code("o_ming", "snsapi_userinfo")
+            failed(await http.get(f"{other}auth/callback", params={"code": code, "state": state}), 400,
+                   "this login was already used")
+    assert len(first.seen) == 1 and second.seen == []
+
+
+async def test_a_store_that_cannot_record_the_state_ends_on_the_error_page(fake: FakeWeChat) -> None:
+    """A fail-closed store that is down: the state cannot be spent, so the login does not go on (503)."""
+    site = Site(fake, fake.client(store=f"redis://127.0.0.1:{free_port()}/0?fail_closed=true&timeout=0.5"))
+    with serve(site.app) as base:
+        async with browser() as http:
+            failed(await http.get(await consented_callback(http, base)), 503, "its store is unavailable")
+    assert site.seen == [] and fake.count(EXCHANGE) == 0

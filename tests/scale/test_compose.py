@@ -37,7 +37,11 @@ def test_compose_declares_two_bots_a_worker_redis_and_nginx() -> None:
         assert env["WXHOOK_STORE"] != env["WXHOOK_QUEUE"]
         assert env["WXHOOK_JOB_KEY"].startswith("${WXHOOK_JOB_KEY:?")  # required: the worker runs signed jobs only
     assert services["worker"]["command"] == ["wxhook", "worker", "bot:bot"]
-    upstreams = re.findall(r"server\s+(\w+):(\d+)", (COMPOSE / "nginx.conf").read_text())
+    for name in ("bot1", "bot2"):  # plain uvicorn keeps connections that trickle their request head open
+        assert services[name]["command"][:3] == ["wxhook", "run", "bot:bot"]
+    nginx = (COMPOSE / "nginx.conf").read_text()
+    assert "client_header_timeout 10s;" in nginx and "client_body_timeout 10s;" in nginx
+    upstreams = re.findall(r"server\s+(\w+):(\d+)", nginx)
     ports = {name: services[name]["command"][services[name]["command"].index("--port") + 1]
              for name in ("bot1", "bot2")}
     assert sorted(upstreams) == sorted(ports.items())

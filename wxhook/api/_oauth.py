@@ -19,12 +19,13 @@ _INVALID_OPENID = 40003
 
 @dataclass(frozen=True)
 class OAuthToken:
-    """The user's token: not the account's access token, and only usable for /sns calls about this user."""
+    """The user's token: not the account's access token, and only usable for /sns calls about this user. The repr
+    leaves out both tokens."""
 
-    access_token: str
+    access_token: str = field(repr=False)
     openid: str
     expires_in: int = 7200
-    refresh_token: str = ""
+    refresh_token: str = field(default="", repr=False)
     scope: str = ""
     unionid: str | None = None
     is_snapshotuser: int = 0

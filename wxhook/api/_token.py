@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .._util import LoopBound
 from ..stores import Store
@@ -20,9 +20,10 @@ from ._transport import Fields
 
 @dataclass(frozen=True)
 class AccessToken:
-    """A credential and its lifetime in seconds, as WeChat (or a ``token_provider``) hands it out."""
+    """A credential and its lifetime in seconds, as WeChat (or a ``token_provider``) hands it out; the repr
+    leaves out the value."""
 
-    value: str
+    value: str = field(repr=False)
     expires_in: float
 
 

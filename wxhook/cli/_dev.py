@@ -15,6 +15,9 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     dev.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     dev.add_argument("--port", type=int, default=8000, help="default: 8000")
     dev.add_argument("--menu", metavar="FILE", help="a menu file to show, as menu push takes it")
+    dev.add_argument("--allow-host", action="append", default=[], metavar="NAME[:PORT]",
+                     help="another name the browser may reach the console by (a tunnel, a LAN name), on any port "
+                          "or only on PORT; repeat for more (default: 127.0.0.1, localhost and the --host address)")
     settings_options(dev)
     dev.set_defaults(handler=run)
 
@@ -27,5 +30,5 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise UsageError("the dev console (wxhook.dev) is not part of this installation of wxhook") from None
     export_settings(args)
-    console.run(args.target, menu_file=args.menu, host=args.host, port=args.port)
+    console.run(args.target, menu_file=args.menu, host=args.host, port=args.port, allowed_hosts=args.allow_host)
     return 0

@@ -12,6 +12,10 @@ from typing import Any
 from ..replies import Reply
 from ..testing import BotClient
 
+PICTURES = ("image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp")
+"""What a follower's picture may be: the raster types WeChat takes. Nothing in them runs; an SVG would, served
+from the console's origin, so it is refused at upload."""
+
 
 class ActionError(ValueError):
     """The page asked for something no follower can do; the message says what to fix."""
@@ -29,6 +33,11 @@ def _number(action: Mapping[str, Any], key: str) -> float:
         return float(action[key])
     except (KeyError, TypeError, ValueError):
         raise ActionError(f"{action.get('kind')!r} needs a number {key!r}") from None
+
+
+def media_type(content_type: str) -> str:
+    """``type/subtype`` of a Content-Type, in lower case, without its parameters."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def _ticket() -> str:
@@ -74,9 +83,10 @@ def follower_message(client: BotClient, action: Mapping[str, Any], add_image: Ca
             content = base64.b64decode(_text(action, "data"), validate=True)
         except binascii.Error:
             raise ActionError("'image' needs 'data': the picture, base64-encoded") from None
-        content_type = _text(action, "content_type", required=False) or "image/jpeg"
-        if not content_type.startswith("image/"):
-            raise ActionError(f"'image' needs an image content_type (image/png, image/jpeg…), not {content_type!r}")
+        content_type = media_type(_text(action, "content_type", required=False) or "image/jpeg")
+        if content_type not in PICTURES:
+            raise ActionError(f"'image' needs a picture's content_type ({', '.join(PICTURES)}), not "
+                              f"{content_type!r}: other types can carry script")
         media_id = add_image(content, content_type)
         return client.message("image", openid, PicUrl=media_url(media_id), MediaId=media_id)
     if kind == "location":

@@ -13,12 +13,13 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -28,14 +29,22 @@ from ..app import Bot
 from ..protocol import render_message
 from ..testing import BotClient, DeferredReply, FakeWeChat, RecordedCall, ReplyError
 from ..xml import XMLError
-from ._actions import ActionError, bubble, follower_message
+from ._actions import PICTURES, ActionError, bubble, follower_message, media_type
+from ._guard import ConsoleGuard, allowed_host
 
 STATIC = Path(__file__).parent / "static"
 BOT_PATH = "/wechat/"
 _MENU_CREATE = "/cgi-bin/menu/create"
 _TYPING = "/cgi-bin/message/custom/typing"
 _KEEPALIVE = 15.0
-_PLAYABLE = ("image/", "audio/", "video/")
+_PLAYABLE = ("audio/", "video/")
+_MEDIA_HEADERS = {
+    "x-content-type-options": "nosniff",
+    # Opened by itself, as a page of the console's origin, media still runs nothing: no script, no plugin.
+    "content-security-policy": "sandbox; default-src 'none'",
+}
+_PAGE_HEADERS = {"cache-control": "no-store", "x-frame-options": "DENY",
+                 "content-security-policy": "frame-ancestors 'none'"}  # no other page can frame it and steer clicks
 
 
 def load_menu(path: str | Path) -> list[dict[str, Any]]:
@@ -148,6 +157,10 @@ class Console:
         })
 
     async def send(self, request: Request) -> Response:
+        if media_type(request.headers.get("content-type", "")) != "application/json":
+            # A form or a text/plain fetch from another page needs no CORS preflight; JSON does.
+            return JSONResponse({"error": "POST /api/send takes a JSON body with Content-Type: application/json"},
+                                status_code=415)
         try:
             action = await request.json()
         except ValueError:
@@ -193,26 +206,34 @@ class Console:
         found = self.fake.media(request.path_params["media_id"])
         if found is None:
             return Response(b"no such media_id in the FakeWeChat", status_code=404, media_type="text/plain")
-        content_type, content = found
-        if not content_type.startswith(_PLAYABLE):  # served from the page's origin: nothing it could run
-            content_type = "application/octet-stream"
-        return Response(content, media_type=content_type, headers={"x-content-type-options": "nosniff"})
+        declared, content = found
+        content_type, disposition = media_type(declared), "inline"
+        if content_type not in PICTURES and not content_type.startswith(_PLAYABLE):
+            # Anything else (an SVG or HTML page the bot uploaded through the fake API) may carry script: bytes.
+            content_type, disposition = "application/octet-stream", "attachment"
+        return Response(content, media_type=content_type,
+                        headers={**_MEDIA_HEADERS, "content-disposition": disposition})
 
     async def index(self, request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", headers={"cache-control": "no-store"})
+        return FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS)
 
 
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def create_console(bot: Bot, menu_file: str | Path | None = None) -> Starlette:
+def create_console(bot: Bot, menu_file: str | Path | None = None, *, allowed_hosts: Iterable[str] = ()) -> Starlette:
     """The console as an ASGI app: the page at ``/``, the bot at ``/wechat/``, a FakeWeChat as the bot's API.
 
     ``menu_file`` is a menu JSON (as ``menu/create`` takes it) to draw under the chat; without one, the page
     shows the menu the bot creates through the API, if it does. Serve it with any ASGI server (one process:
     the page's live events come from this process's fake).
+
+    Every route answers only requests to the address the server listens on, or ``localhost``, ``127.0.0.1``,
+    ``[::1]`` on its port, and the ``allowed_hosts`` (``NAME`` on any port, ``NAME:PORT``), and only from the
+    console's own page: see ``wxhook.dev._guard``.
     """
+    allowed = [allowed_host(entry) for entry in allowed_hosts]
     console = Console(bot, load_menu(menu_file) if menu_file is not None else None)
     routes = [
         Route("/", console.index),
@@ -223,6 +244,6 @@ def create_console(bot: Bot, menu_file: str | Path | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC)),
         Mount(BOT_PATH.rstrip("/"), bot),
     ]
-    app = Starlette(routes=routes, lifespan=console.lifespan)
+    app = Starlette(routes=routes, lifespan=console.lifespan, middleware=[Middleware(ConsoleGuard, allowed=allowed)])
     app.state.console = console
     return app

@@ -2,7 +2,8 @@
 
 ``wxhook:<namespace>:…`` for an account's state (the namespace is the appid, or a hash of the token when a one-account
 bot has none) and for a bot's own (a bot serving many accounts: its ``name``, or its platform's appid),
-``wxhook:<kind>:<appid>`` for API credentials, ``lock:<name>`` for store locks.
+``wxhook:<kind>:<appid>`` for API credentials, ``wxhook:platform:<appid>:…`` for a platform's durable data,
+``wxhook:login:<nonce>`` for web-login states already used, ``lock:<name>`` for store locks.
 
 One message's keys share a Redis Cluster hash tag (``wxhook:{<namespace>:<key>}:state``): the reply window
 touches them together, and a tag keeps them in one slot, so a cluster never splits what one message needs.
@@ -75,6 +76,12 @@ def credential_key(kind: str, appid: str) -> str:
 def platform_key(appid: str, name: str) -> str:
     """A third-party platform's durable data: its ticket, its authorizers' records (never expired by a TTL)."""
     return f"wxhook:platform:{appid}:{name}"
+
+
+def login_state_key(nonce: str) -> str:
+    """A web-login state already used (``WebLogin``), kept until the state expires, so that it works once. The
+    nonce is 128 random bits: no two states share one, whichever app or account issued them."""
+    return f"wxhook:login:{nonce}"
 
 
 def lock_key(name: str) -> str:

@@ -86,12 +86,12 @@ class RedisTarget:
     a Cluster's seed nodes; the store and the job queue connect from the same parsed form."""
 
     kind: str
-    url: str
+    url: str = field(repr=False)  # it may carry the password
     nodes: tuple[tuple[str, int], ...] = ()
     service: str = ""
     db: int = 0
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     timeouts: dict[str, float] = field(default_factory=dict)
 
     def connection_options(self, socket_timeout: float | None = _DEFAULT_TIMEOUT) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ..logs import masked
+
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -29,6 +31,12 @@ class RecordedCall:
     json: Any
     body: bytes
     headers: dict[str, str]
+
+    def __repr__(self) -> str:
+        """Credentials masked (the AppSecret of a token fetch, an access token, a login code): a failing test's
+        output, or a log of it, does not carry them."""
+        return (f"RecordedCall(method={self.method!r}, path={self.path!r}, query={masked(self.query)!r}, "
+                f"json={masked(self.json)!r}, body=<{len(self.body)} bytes>)")
 
 
 @dataclass
@@ -91,9 +99,10 @@ class Issued:
     revoked: bool = False
 
 
-@dataclass
+@dataclass(repr=False)
 class FakeState:
-    """All data of the fake account. Endpoints run under the fake's lock, so plain dicts suffice."""
+    """All data of the fake account. Endpoints run under the fake's lock, so plain dicts suffice. No repr of its
+    own: it holds the secret and every token the fake issued."""
 
     appid: str
     secret: str
