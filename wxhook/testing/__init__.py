@@ -5,6 +5,7 @@ fixtures."""
 
 from ..protocol import render_message as message_xml
 from ._bot_client import BotClient, BotReply, ReplyError, SyncBotClient
+from ._fake_account import FakeAccount
 from ._fake_state import RecordedCall
 from ._replies import DeferredReply
 from ._serve import serve
@@ -14,6 +15,7 @@ __all__ = [
     "BotClient",
     "BotReply",
     "DeferredReply",
+    "FakeAccount",
     "FakeWeChat",
     "RecordedCall",
     "ReplyError",

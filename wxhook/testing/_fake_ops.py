@@ -64,7 +64,7 @@ def quota_get(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     path = str(req.body().get("cgi_path", ""))
     if path.startswith("/sns"):
         raise Fault(76022, "could not use this cgi_path，no permission")
-    if path not in st.paths:
+    if path not in st.shared.paths:
         raise Fault(76021, "cgi_path not found, please check")
     used = st.counts.get(path, 0)
     return {
