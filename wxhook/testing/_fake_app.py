@@ -7,7 +7,6 @@ import email.parser
 import email.policy
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -22,6 +21,8 @@ from . import (
     _fake_assets,
     _fake_auth,
     _fake_comments,
+    _fake_component_api,
+    _fake_component_web,
     _fake_kf,
     _fake_mass,
     _fake_menus,
@@ -35,8 +36,8 @@ from ._fake_state import FakeRequest, FakeState, Fault, RecordedCall, Rule, coll
 
 # Every module whose endpoints the fake serves: a new API group's fake is a module and a name here.
 ENDPOINTS = collect(
-    _fake_articles, _fake_assets, _fake_auth, _fake_comments, _fake_kf, _fake_mass, _fake_menus, _fake_messages,
-    _fake_ops, _fake_stats, _fake_subscription, _fake_users,
+    _fake_articles, _fake_assets, _fake_auth, _fake_comments, _fake_component_api, _fake_component_web, _fake_kf,
+    _fake_mass, _fake_menus, _fake_messages, _fake_ops, _fake_stats, _fake_subscription, _fake_users,
 )
 
 _ESCAPED = (40033, "invalid charset. please check your request, if include \\uxxxx will create fail!")
@@ -80,11 +81,11 @@ class FakeApp:
         self.state = state
         self.shared = state.shared
         self.shared.paths = frozenset(ENDPOINTS)
-        self.lock = threading.Lock()
+        self.lock = self.shared.lock
         self.calls: list[RecordedCall] = []
         self.rules: list[Rule] = []
         self.listeners: list[Callable[[RecordedCall], None]] = []
-        self.background: set[asyncio.Task[None]] = set()
+        self.background: set[asyncio.Task[object]] = set()
         self.asgi = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST"])])
 
     async def _handle(self, request: Request) -> Response:
@@ -121,7 +122,7 @@ class FakeApp:
             listener(call)
         return response
 
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, work: Coroutine[Any, Any, object]) -> None:
         """Run ``work`` in the background on the server's loop; the server's shutdown ends what is left."""
         task = asyncio.get_running_loop().create_task(work)
         self.background.add(task)

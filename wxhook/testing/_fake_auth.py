@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import RedirectResponse, Response
 
+from ._fake_component import platform_named
 from ._fake_state import FakeRequest, FakeState, Fault, endpoint, random_id
 
 FORCE_REFRESH_PER_DAY = 20
@@ -66,11 +67,16 @@ def new_oauth_code(st: FakeState, openid: str, scope: str, component: str | None
 def oauth_authorize(st: FakeState, req: FakeRequest) -> Response:
     """The consent page, decided at once for the signed-in user: back to redirect_uri with code and state.
 
-    A user who declines comes back with the state alone, as WeChat does.
+    A user who declines comes back with the state alone, as WeChat does. With ``component_appid`` a platform
+    starts the login for one of its authorizers: the redirect carries ``appid`` too, and only that platform can
+    exchange the code (``/sns/oauth2/component/access_token``).
     """
     query = req.query
     req.need(query.get("appid"), 10012, "appid can not be empty")
     st.check_app(query.get("appid"), with_secret=False)
+    component = query.get("component_appid")
+    if component is not None:
+        platform_named(st, component).live(st.appid)  # 40013 for an unknown platform, 61003 for others' accounts
     redirect_uri = req.need(query.get("redirect_uri"), 10011, "redirect_uri can not be empty")
     scope = req.need(query.get("scope"), 10010, "scope can not be empty")
     if scope not in OAUTH_SCOPES:
@@ -86,7 +92,9 @@ def oauth_authorize(st: FakeState, req: FakeRequest) -> Response:
             status_code=403,
         )
     openid, consents = st.shared.browser_user
-    answer = {"code": new_oauth_code(st, openid, scope), "state": state} if consents else {"state": state}
+    answer = {"code": new_oauth_code(st, openid, scope, component), "state": state} if consents else {"state": state}
+    if component is not None:
+        answer["appid"] = st.appid
     separator = "&" if "?" in redirect_uri else "?"
     return RedirectResponse(f"{redirect_uri}{separator}{urlencode(answer)}", status_code=302)
 
@@ -139,6 +147,32 @@ def _refresh_grant(st: FakeState, refresh_token: str, component: str | None) -> 
     if grant is None or grant[2] != component:
         raise Fault(40030, "invalid refresh_token")
     return grant
+
+
+def _component(st: FakeState, req: FakeRequest) -> str:
+    """The component exchanging a login it started, by its component token: 48001 for any other token (a common
+    mistake is the authorizer's own)."""
+    st.check_app(req.query.get("appid"), with_secret=False)
+    component = platform_named(st, req.query.get("component_appid"))
+    token = req.query.get("component_access_token")
+    if token and token not in component.tokens and token in st.shared.owners:
+        raise Fault(48001, "api unauthorized: this API takes the component_access_token")
+    st.shared.check(component.tokens, token)
+    return component.appid
+
+
+@endpoint("GET", "/sns/oauth2/component/access_token", token=False)
+def component_oauth_exchange(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    component = _component(st, req)
+    _grant(req.query.get("grant_type"), "authorization_code")
+    return _user_token(st, *_take_code(st, req.query.get("code", ""), component))
+
+
+@endpoint("GET", "/sns/oauth2/component/refresh_token", token=False)
+def component_oauth_refresh(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    component = _component(st, req)
+    _grant(req.query.get("grant_type"), "refresh_token")
+    return _user_token(st, *_refresh_grant(st, req.query.get("refresh_token", ""), component))
 
 
 def _user_grant(st: FakeState, req: FakeRequest) -> tuple[str, str]:

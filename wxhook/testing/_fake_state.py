@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from ._fake_component import Component
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -31,7 +35,9 @@ class RecordedCall:
     body: bytes
     headers: dict[str, str]
     appid: str | None = None
-    """The account the call was made for: the one its access token was issued to, else the one it names."""
+    """The account the call was made for: the one its access token was issued to (an authorizer token's
+    authorizer), else the one it names: ``authorizer_appid``, ``appid``, then the component (a component token's
+    holder, ``component_appid``)."""
 
 
 @dataclass
@@ -71,7 +77,7 @@ class FakeRequest:
     client_ip: str
     base_url: str
     files: dict[str, tuple[str, str, bytes]]
-    after: list[tuple[Callable[[], Coroutine[Any, Any, None]], bool]] = field(default_factory=list)
+    after: list[tuple[Callable[[], Coroutine[Any, Any, object]], bool]] = field(default_factory=list)
     """Work the endpoint left for after the lock (see :meth:`then`), and whether the answer waits for it."""
 
     @property
@@ -89,7 +95,7 @@ class FakeRequest:
             raise Fault(errcode, errmsg)
         return value
 
-    def then(self, work: Callable[[], Coroutine[Any, Any, None]], *, wait: bool) -> None:
+    def then(self, work: Callable[[], Coroutine[Any, Any, object]], *, wait: bool) -> None:
         """Run ``work`` (I/O, such as a push to a bot) once the fake's lock is released: before the answer goes
         out when ``wait``, else in the background. Endpoints run under the lock, so they cannot await."""
         self.after.append((work, wait))
@@ -106,16 +112,18 @@ class Issued:
 
 @dataclass(eq=False)
 class Shared:
-    """What the accounts of one fake share: the clock, the browser, the platforms, and who holds which token
-    (a call is attributed to the account its token was issued to). Guarded by the fake's lock."""
+    """What the accounts of one fake share: the clock, the browser, the platforms, who holds which token (a call
+    is attributed to the account its token was issued to), and the lock that guards all of the fake's data."""
 
     accounts: dict[str, FakeState] = field(default_factory=dict)
+    platforms: dict[str, Component] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
     """Every access token issued (an account's, an authorizer's, a component's) → the appid that holds it."""
     paths: frozenset[str] = frozenset()
     """Every path the fake serves (the quota API answers only for those)."""
     clock_offset: float = 0.0
     browser_user: tuple[str, bool] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def now(self) -> float:
         return time.monotonic() + self.clock_offset
@@ -152,15 +160,16 @@ class Shared:
     def owner(self, query: dict[str, str], body: Any) -> str | None:
         """The appid a call is for (see ``RecordedCall.appid``); None when it carries and names none."""
         fields = body if isinstance(body, dict) else {}
-        token = query.get("access_token") or ""
+        token = query.get("access_token") or query.get("component_access_token") or ""
         holder = self.owners.get(token)
-        if holder is not None:
+        if holder is not None and holder not in self.platforms:
             return holder
-        if token:  # a follower's web-login token
+        if token and holder is None:  # a follower's web-login token
             found = next((st.appid for st in self.accounts.values() if token in st.user_tokens), None)
             if found is not None:
                 return found
-        for named in (query.get("appid"), fields.get("appid")):
+        for named in (fields.get("authorizer_appid"), query.get("appid"), fields.get("appid"), holder,
+                      fields.get("component_appid"), query.get("component_appid")):
             if isinstance(named, str) and named:
                 return named
         return None

@@ -11,12 +11,19 @@ from types import TracebackType
 
 import uvicorn
 
+from ..crypto import decode_aes_key
 from ._fake_account import AccountData, FakeAccount
 from ._fake_app import FakeApp
+from ._fake_component import Component
+from ._fake_platform import FakePlatform
 from ._fake_state import FakeState, RecordedCall, Rule, random_id
 
 DEFAULT_APPID = "wxf4ce0000000fa4e0"
 DEFAULT_SECRET = "fa4e5ec2e7000000000000000000fa4e"
+COMPONENT_APPID = "wxc0c0000000c0c0c0"
+COMPONENT_SECRET = "c0c05ec2e7000000000000000000c0c0"
+COMPONENT_TOKEN = "wxhookcomponent"
+COMPONENT_AES_KEY = "c0mp0nentEncodingAESKeyOfTheFakeWeChat00000"
 _START_TIMEOUT = 10.0
 _DRAIN_STEPS = 400  # 2 s for in-flight answers (a scripted delay) and background pushes to finish
 
@@ -76,6 +83,10 @@ class FakeWeChat(AccountData):
     ``fake.calls(path)`` and script trouble with ``fake.fail(...)``. It serves the mp host's
     ``/cgi-bin/showqrcode`` and the open host's OAuth consent page (``/connect/oauth2/authorize``, see
     :meth:`sign_in`) too, so use ``fake.url`` as ``mp_base`` and ``open_base`` as well.
+
+    It serves one official account (``appid``/``secret``, whose data the helpers below seed) and any more added
+    with :meth:`add_account`; every call is recorded with the account it was for (``RecordedCall.appid``). With
+    :meth:`platform` it plays the open platform for a third-party platform too (:class:`FakePlatform`).
     """
 
     def __init__(
@@ -262,6 +273,26 @@ class FakeWeChat(AccountData):
                            "with a platform)")
         return FakeAccount(self, state, self._app.lock)
 
+    def platform(self, appid: str = COMPONENT_APPID, secret: str | None = None, token: str | None = None,
+                 aes_key: str | None = None) -> FakePlatform:
+        """Play the open platform for the third-party platform (component) ``appid``, with these credentials (a
+        test component's unless given): the same platform again when it exists and the credentials given match."""
+        with self._app.lock:
+            shared = self.state.shared
+            component = shared.platforms.get(appid)
+            if component is None:
+                if appid in shared.accounts:
+                    raise ValueError(f"{appid} is an official account of this fake; a platform needs an appid of "
+                                     "its own")
+                decode_aes_key(aes_key or COMPONENT_AES_KEY)  # a ValueError saying what is wrong with it
+                component = Component(appid, secret or COMPONENT_SECRET, token or COMPONENT_TOKEN,
+                                      aes_key or COMPONENT_AES_KEY, self.state)
+                shared.platforms[appid] = component
+            elif any(given not in (None, held) for given, held in
+                     ((secret, component.secret), (token, component.token), (aes_key, component.aes_key))):
+                raise ValueError(f"platform {appid} exists with other credentials")
+        return FakePlatform(self, component, self._app.lock)
+
     def sign_in(self, openid: str, *, consent: bool = True) -> None:
         """Who is using WeChat when a browser opens the authorize URL (``open_base`` = ``fake.url``).
 
@@ -272,11 +303,12 @@ class FakeWeChat(AccountData):
             self.state.shared.browser_user = (openid, consent)
 
     def revoke_tokens(self) -> None:
-        """Revoke every access token issued (every account's), as a force refresh elsewhere would: calls get
-        40001."""
+        """Revoke every access token issued (every account's, and the platforms' component and authorizer tokens), as
+        a force refresh elsewhere would: calls get 40001."""
         with self._app.lock:
-            for account in self.state.shared.accounts.values():
-                for issued in account.tokens.values():
+            shared = self.state.shared
+            for tokens in [a.tokens for a in shared.accounts.values()] + [p.tokens for p in shared.platforms.values()]:
+                for issued in tokens.values():
                     issued.revoked = True
 
     def advance(self, seconds: float) -> None:
