@@ -1,6 +1,6 @@
 """FakeWeChat as the open platform: pushes sealed with the component's credentials, the component APIs with WeChat's
-rules, the authorization pages, authorizer tokens on the official-account APIs and component web login — all over
-real HTTP against a small component bot (``component_bot``)."""
+rules, the authorization pages, authorizer tokens on the official-account APIs, component web login, and the
+全网发布 check — all over real HTTP against a small component bot (``component_bot``)."""
 
 from __future__ import annotations
 
@@ -339,6 +339,40 @@ async def test_messages_for_an_authorizer_are_sealed_with_the_component_credenti
     assert world.bot.messages[-1][0] == SHOP and world.bot.messages[-1][1]["ToUserName"] == SHOP_GH
     with pytest.raises(ValueError, match="no live authorization"):
         platform.bot_client(f"{world.url}/wechat/$APPID$", "wx0000000000000000")
+
+
+@pytest.mark.parametrize("group", [1, 2, 3, 4, 5])
+async def test_the_release_check_passes_against_a_right_bot(world: World, group: int) -> None:
+    report = await world.platform.release_test(f"{world.url}/wechat/$APPID$", group=group, within=5)
+    assert report.passed, report
+    assert all(case.ok for case in report.cases), report
+    assert [case.name for case in report.cases] == [
+        "ticket", "authorized", "text reply", "api reply", "event reply", "unauthorized"]
+    appid = report.appid
+    assert world.bot.messages[0][0] == appid and world.platform.authorizations[appid].revoked
+    assert world.fake.calls(SEND)[-1].appid == appid
+
+
+@pytest.mark.parametrize(("release", "reason"), [
+    ("passive", "must answer an empty string"),
+    ("refreshed", "with the authorizer token from that exchange"),
+])
+async def test_the_release_check_fails_a_wrong_bot_and_says_why(world: World, release: str, reason: str) -> None:
+    world.bot.release = release
+    report = await world.platform.release_test(f"{world.url}/wechat/$APPID$", group=3, within=1)
+    assert not report.passed and report.appid == "wx8e1097c5bc82cde9"
+    failed = [case for case in report.cases if not case.ok]
+    assert [case.name for case in failed] == ["api reply"] and reason in failed[0].detail, report
+    assert "FAILED" in str(report) and reason in str(report)
+
+
+async def test_the_release_check_wants_the_literal_success_and_a_reachable_bot(world: World) -> None:
+    world.bot.event_answer = b"ok"
+    report = await world.platform.release_test(f"{world.url}/wechat/$APPID$")
+    assert not report.passed and not report.case("ticket").ok and "not the literal success" in str(report)
+    assert report.group in range(1, 6)
+    report = await world.platform.release_test("http://127.0.0.1:9/wechat/$APPID$", events_url="http://127.0.0.1:9/")
+    assert [case.ok for case in report.cases] == [False] * 6 and "no answer" in report.case("ticket").detail
 
 
 async def test_one_platform_per_appid_with_checked_credentials() -> None:

@@ -9,6 +9,7 @@ from ._bot_client import BotClient, BotReply, ReplyError, SyncBotClient
 from ._fake_account import FakeAccount
 from ._fake_component import AuthorizationRecord, EventPush
 from ._fake_platform import Authorized, FakePlatform
+from ._fake_release import ReleaseCase, ReleaseReport
 from ._fake_state import RecordedCall
 from ._replies import DeferredReply
 from ._serve import serve
@@ -25,6 +26,8 @@ __all__ = [
     "FakePlatform",
     "FakeWeChat",
     "RecordedCall",
+    "ReleaseCase",
+    "ReleaseReport",
     "ReplyError",
     "SyncBotClient",
     "message_xml",

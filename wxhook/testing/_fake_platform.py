@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import _bot_client
+from . import _bot_client, _fake_release
 from ._fake_component import CODE_TTL, DEFAULT_FUNC_INFO, AuthorizationRecord, Component, EventPush, Merchant
 from ._fake_push import deliver
 from ._fake_state import Fault
 
 if TYPE_CHECKING:
     from ._bot_client import BotClient
+    from ._fake_release import ReleaseReport
     from .fake_wechat import FakeWeChat
 
 
@@ -205,3 +206,11 @@ class FakePlatform:
             original_id = self._component.shared.accounts[appid].original_id
         return _bot_client.BotClient(message_url.replace("$APPID$", appid), token=self.token, appid=self.appid,
                                      aes_key=self.aes_key, account=original_id, **{"fake": self._fake, **options})
+
+    async def release_test(self, message_url: str, *, events_url: str | None = None, group: int | None = None,
+                           within: float = 10.0) -> ReleaseReport:
+        """Run WeChat's 全网发布 check against the bot (see ``_fake_release``): ``group`` 1–5 picks the test
+        account (None: one at random, as WeChat does), ``within`` is how long the bot has to send the
+        customer-service reply of the QUERY_AUTH_CODE case."""
+        return await _fake_release.run(self, self._fake, self._component, message_url, self._url(events_url), group,
+                                       within)
