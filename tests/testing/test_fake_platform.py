@@ -5,6 +5,7 @@ rules, the authorization pages, authorizer tokens on the official-account APIs, 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -390,3 +391,21 @@ async def test_one_platform_per_appid_with_checked_credentials() -> None:
             await platform.push_ticket()
         second = fake.platform("wx0000000000000002", "s" * 32, "t2", "b" * 43)
         assert (second.secret, second.token) == ("s" * 32, "t2") and second.ticket is None
+
+
+def test_a_threaded_fake_pushes_from_its_own_loop() -> None:
+    """Served from a thread (for other processes to call), the fake's background pushes run on its loop."""
+    with FakeWeChat() as fake:
+        platform = fake.platform()
+        bot = ComponentBot(fake.url, platform)
+        with serve(bot.app) as url:
+            platform.events_url = f"{url}events"
+            assert asyncio.run(platform.authorize(SHOP)).push is not None
+            body = {"component_appid": platform.appid, "component_secret": platform.secret}
+            assert httpx.post(f"{fake.url}{COMPONENT}api_start_push_ticket", json=body).json()["errcode"] == 0
+            for _ in range(400):
+                if len(platform.pushes) == 2:
+                    break
+                threading.Event().wait(0.01)
+    assert [e["InfoType"] for e in bot.events] == ["authorized", "component_verify_ticket"]
+    assert [p.ok for p in platform.pushes] == [True, True] and not bot.errors
