@@ -248,6 +248,10 @@ async def test_start_push_ticket_pushes_a_fresh_ticket_in_the_background(world: 
     platform = world.platform
     body = {"component_secret": platform.secret}
     assert (await world.component("api_start_push_ticket", {**body, "component_secret": "x"}))["errcode"] == 40125
+    platform.events_url, url = None, platform.events_url
+    assert (await world.component("api_start_push_ticket", body))["errcode"] == 0
+    assert platform.ticket is None and not platform.pushes
+    platform.events_url = url
     assert (await world.component("api_start_push_ticket", body))["errcode"] == 0
     for _ in range(200):
         if world.bot.events:

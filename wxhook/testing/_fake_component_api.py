@@ -171,9 +171,10 @@ def clear_quota(st: FakeState, req: FakeRequest) -> dict[str, Any]:
 
 @endpoint("POST", _BASE + "api_start_push_ticket", token=False)
 def start_push_ticket(st: FakeState, req: FakeRequest) -> dict[str, Any]:
-    """Pushes a fresh ticket to the platform's ``events_url`` right after answering."""
+    """Pushes a fresh ticket to the platform's ``events_url`` right after answering (nothing while none is set)."""
     body = req.body()
     component = platform_named(st, req.need(body.get("component_appid"), 41002, "appid missing"))
     _secret(component, body.get("component_secret"))
-    req.then(functools.partial(deliver, component, component.events_url, component.ticket_event()), wait=False)
+    if component.events_url is not None:
+        req.then(functools.partial(deliver, component, component.events_url, component.ticket_event()), wait=False)
     return OK
