@@ -7,9 +7,8 @@ import email.parser
 import email.policy
 import json
 import secrets
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,6 +21,8 @@ from . import (
     _fake_assets,
     _fake_auth,
     _fake_comments,
+    _fake_component_api,
+    _fake_component_web,
     _fake_kf,
     _fake_mass,
     _fake_menus,
@@ -35,8 +36,8 @@ from ._fake_state import FakeRequest, FakeState, Fault, RecordedCall, Rule, coll
 
 # Every module whose endpoints the fake serves: a new API group's fake is a module and a name here.
 ENDPOINTS = collect(
-    _fake_articles, _fake_assets, _fake_auth, _fake_comments, _fake_kf, _fake_mass, _fake_menus, _fake_messages,
-    _fake_ops, _fake_stats, _fake_subscription, _fake_users,
+    _fake_articles, _fake_assets, _fake_auth, _fake_comments, _fake_component_api, _fake_component_web, _fake_kf,
+    _fake_mass, _fake_menus, _fake_messages, _fake_ops, _fake_stats, _fake_subscription, _fake_users,
 )
 
 _ESCAPED = (40033, "invalid charset. please check your request, if include \\uxxxx will create fail!")
@@ -70,31 +71,35 @@ def _parse_files(content_type: str, body: bytes) -> dict[str, tuple[str, str, by
 
 
 class FakeApp:
-    """Shared between the server's loop and the test's thread; ``lock`` guards every piece of state."""
+    """Shared between the server's loop and the test's thread; ``lock`` guards every piece of state.
+
+    ``state`` is the default account's data; each call is answered with the data of the account it is for
+    (``RecordedCall.appid``), or the default account's when it is for no account the fake knows.
+    """
 
     def __init__(self, state: FakeState) -> None:
         self.state = state
-        state.paths = frozenset(ENDPOINTS)
-        self.lock = threading.Lock()
+        self.shared = state.shared
+        self.shared.paths = frozenset(ENDPOINTS)
+        self.lock = self.shared.lock
         self.calls: list[RecordedCall] = []
         self.rules: list[Rule] = []
         self.listeners: list[Callable[[RecordedCall], None]] = []
+        self.background: set[asyncio.Task[object]] = set()
         self.asgi = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST"])])
 
     async def _handle(self, request: Request) -> Response:
         body = await request.body()
         files = _parse_files(request.headers.get("content-type", ""), body)
-        call = RecordedCall(
-            method=request.method,
-            path=request.url.path,
-            query=dict(request.query_params),
-            json=None if files else _parse_json(body),
-            body=body,
-            headers=dict(request.headers),
-        )
+        query = dict(request.query_params)
+        data = None if files else _parse_json(body)
         with self.lock:
+            appid = self.shared.owner(query, data)
+            call = RecordedCall(request.method, request.url.path, query, data, body, dict(request.headers), appid)
+            st = self.shared.accounts.get(appid or "", self.state)
             self.calls.append(call)
-            self.state.counts[call.path] = self.state.counts.get(call.path, 0) + 1
+            if appid in (None, st.appid):
+                st.counts[call.path] = st.counts.get(call.path, 0) + 1
             rule = next((r for r in self.rules if r.matches(call)), None)
             if rule is not None and rule.times is not None:
                 rule.times -= 1
@@ -104,15 +109,36 @@ class FakeApp:
         fake_request = FakeRequest(call, client_ip, str(request.base_url).rstrip("/"), files)
         with self.lock:
             try:
-                response = self._answer(fake_request, rule)
+                response = self._answer(st, fake_request, rule)
             except Fault as fault:
-                response = self._error(fault, fake_request)
+                response = self._error(st, fault, fake_request)
             listeners = list(self.listeners)
+        for work, wait in fake_request.after:
+            if wait:
+                await work()
+            else:
+                self.spawn(work())
         for listener in listeners:
             listener(call)
         return response
 
-    def _answer(self, req: FakeRequest, rule: Rule | None) -> Response:
+    def spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run ``work`` in the background on the server's loop; the server's shutdown ends what is left."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def settle(self, steps: int, step: float) -> None:
+        """Give background work (pushes to a bot) ``steps`` × ``step`` seconds to finish, then cancel the rest."""
+        for _ in range(steps):
+            if not self.background:
+                return
+            await asyncio.sleep(step)
+        for task in list(self.background):
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+
+    def _answer(self, st: FakeState, req: FakeRequest, rule: Rule | None) -> Response:
         call = req.call
         if rule is not None and rule.status is not None:
             return Response(f"scripted HTTP {rule.status}".encode(), status_code=rule.status)
@@ -126,14 +152,14 @@ class FakeApp:
         if call.json is not None and b"\\u" in call.body:
             raise Fault(*_ESCAPED)
         if found.needs_token:
-            self.state.check_token(call.query.get("access_token"))
-        result = found.handler(self.state, req)
+            st.check_token(call.query.get("access_token"))
+        result = found.handler(st, req)
         return result if isinstance(result, Response) else _json_response(result)
 
-    def _error(self, fault: Fault, req: FakeRequest) -> Response:
+    def _error(self, st: FakeState, fault: Fault, req: FakeRequest) -> Response:
         rid = "-".join(secrets.token_hex(4) for _ in range(3))
         answer = {"errcode": fault.errcode, "errmsg": f"{fault.errmsg} rid: {rid}"}
-        self.state.rids[rid] = {
+        st.rids[rid] = {
             "invoke_time": int(time.time()),
             "cost_in_ms": 1,
             "request_url": f"{req.call.path}?{'&'.join(f'{k}={v}' for k, v in req.query.items())}",

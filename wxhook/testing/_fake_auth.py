@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import RedirectResponse, Response
 
+from ._fake_component import platform_named
 from ._fake_state import FakeRequest, FakeState, Fault, endpoint, random_id
 
 FORCE_REFRESH_PER_DAY = 20
@@ -56,9 +57,9 @@ def ticket(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     return {"errcode": 0, "errmsg": "ok", "ticket": value, "expires_in": st.token_ttl}
 
 
-def new_oauth_code(st: FakeState, openid: str, scope: str) -> str:
+def new_oauth_code(st: FakeState, openid: str, scope: str, component: str | None = None) -> str:
     code = random_id(32, "0123456789abcdef")
-    st.oauth_codes[code] = (openid, scope)
+    st.oauth_codes[code] = (openid, scope, component)
     return code
 
 
@@ -66,11 +67,16 @@ def new_oauth_code(st: FakeState, openid: str, scope: str) -> str:
 def oauth_authorize(st: FakeState, req: FakeRequest) -> Response:
     """The consent page, decided at once for the signed-in user: back to redirect_uri with code and state.
 
-    A user who declines comes back with the state alone, as WeChat does.
+    A user who declines comes back with the state alone, as WeChat does. With ``component_appid`` a platform
+    starts the login for one of its authorizers: the redirect carries ``appid`` too, and only that platform can
+    exchange the code (``/sns/oauth2/component/access_token``).
     """
     query = req.query
     req.need(query.get("appid"), 10012, "appid can not be empty")
     st.check_app(query.get("appid"), with_secret=False)
+    component = query.get("component_appid")
+    if component is not None:
+        platform_named(st, component).live(st.appid)  # 40013 for an unknown platform, 61003 for others' accounts
     redirect_uri = req.need(query.get("redirect_uri"), 10011, "redirect_uri can not be empty")
     scope = req.need(query.get("scope"), 10010, "scope can not be empty")
     if scope not in OAUTH_SCOPES:
@@ -80,21 +86,23 @@ def oauth_authorize(st: FakeState, req: FakeRequest) -> Response:
     state = query.get("state", "")
     if not _STATE.fullmatch(state):
         raise Fault(40097, "invalid args: state must be at most 128 characters of a-zA-Z0-9")
-    if st.browser_user is None:
+    if st.shared.browser_user is None:
         return Response(
             "FakeWeChat: no WeChat user in this browser; call fake.sign_in(openid) before the login",
             status_code=403,
         )
-    openid, consents = st.browser_user
-    answer = {"code": new_oauth_code(st, openid, scope), "state": state} if consents else {"state": state}
+    openid, consents = st.shared.browser_user
+    answer = {"code": new_oauth_code(st, openid, scope, component), "state": state} if consents else {"state": state}
+    if component is not None:
+        answer["appid"] = st.appid
     separator = "&" if "?" in redirect_uri else "?"
     return RedirectResponse(f"{redirect_uri}{separator}{urlencode(answer)}", status_code=302)
 
 
-def _user_token(st: FakeState, openid: str, scope: str) -> dict[str, Any]:
+def _user_token(st: FakeState, openid: str, scope: str, component: str | None) -> dict[str, Any]:
     access, refresh = random_id(96), random_id(96)
     st.user_tokens[access] = (openid, scope)
-    st.refresh_tokens[refresh] = (openid, scope)
+    st.refresh_tokens[refresh] = (openid, scope, component)
     return {
         "access_token": access,
         "expires_in": st.token_ttl,
@@ -114,23 +122,57 @@ def _user_token(st: FakeState, openid: str, scope: str) -> dict[str, Any]:
 def oauth_exchange(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     st.check_app(req.query.get("appid"), req.query.get("secret"))
     _grant(req.query.get("grant_type"), "authorization_code")
-    code = req.query.get("code", "")
+    return _user_token(st, *_take_code(st, req.query.get("code", ""), None))
+
+
+def _take_code(st: FakeState, code: str, component: str | None) -> tuple[str, str, str | None]:
+    """A login's code, used once; a code of a login a component started is exchanged only by that component."""
     if code in st.used_codes:
         raise Fault(40163, "code been used")
-    if code not in st.oauth_codes:
+    if code not in st.oauth_codes or st.oauth_codes[code][2] != component:
         raise Fault(40029, "invalid code")
     st.used_codes.add(code)
-    return _user_token(st, *st.oauth_codes.pop(code))
+    return st.oauth_codes.pop(code)
 
 
 @endpoint("GET", "/sns/oauth2/refresh_token", token=False)
 def oauth_refresh(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     st.check_app(req.query.get("appid"), with_secret=False)
     _grant(req.query.get("grant_type"), "refresh_token")
-    grant = st.refresh_tokens.get(req.query.get("refresh_token", ""))
-    if grant is None:
+    return _user_token(st, *_refresh_grant(st, req.query.get("refresh_token", ""), None))
+
+
+def _refresh_grant(st: FakeState, refresh_token: str, component: str | None) -> tuple[str, str, str | None]:
+    grant = st.refresh_tokens.get(refresh_token)
+    if grant is None or grant[2] != component:
         raise Fault(40030, "invalid refresh_token")
-    return _user_token(st, *grant)
+    return grant
+
+
+def _component(st: FakeState, req: FakeRequest) -> str:
+    """The component exchanging a login it started, by its component token: 48001 for any other token (a common
+    mistake is the authorizer's own)."""
+    st.check_app(req.query.get("appid"), with_secret=False)
+    component = platform_named(st, req.query.get("component_appid"))
+    token = req.query.get("component_access_token")
+    if token and token not in component.tokens and token in st.shared.owners:
+        raise Fault(48001, "api unauthorized: this API takes the component_access_token")
+    st.shared.check(component.tokens, token)
+    return component.appid
+
+
+@endpoint("GET", "/sns/oauth2/component/access_token", token=False)
+def component_oauth_exchange(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    component = _component(st, req)
+    _grant(req.query.get("grant_type"), "authorization_code")
+    return _user_token(st, *_take_code(st, req.query.get("code", ""), component))
+
+
+@endpoint("GET", "/sns/oauth2/component/refresh_token", token=False)
+def component_oauth_refresh(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    component = _component(st, req)
+    _grant(req.query.get("grant_type"), "refresh_token")
+    return _user_token(st, *_refresh_grant(st, req.query.get("refresh_token", ""), component))
 
 
 def _user_grant(st: FakeState, req: FakeRequest) -> tuple[str, str]:

@@ -33,7 +33,8 @@ def callback_check(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     return {"dns": dns if action != "ping" else [], "ping": ping if action != "dns" else []}
 
 
-def _clear_quota(st: FakeState) -> dict[str, Any]:
+def clear_account_quota(st: FakeState) -> dict[str, Any]:
+    """Reset an account's call counts, ten times a month."""
     if st.clear_quota_count >= CLEAR_QUOTA_PER_MONTH:
         raise Fault(48006, "forbid to clear quota because of reaching the limit")
     st.clear_quota_count += 1
@@ -44,7 +45,7 @@ def _clear_quota(st: FakeState) -> dict[str, Any]:
 @endpoint("POST", "/cgi-bin/clear_quota")
 def clear_quota(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     st.check_app(req.body().get("appid"), with_secret=False)
-    return _clear_quota(st)
+    return clear_account_quota(st)
 
 
 @endpoint("POST", "/cgi-bin/clear_quota/v2", token=False)
@@ -56,7 +57,7 @@ def clear_quota_v2(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     req.need(appid, 41002, "appid missing")
     req.need(secret, 41004, "appsecret missing")
     st.check_app(appid, secret)
-    return _clear_quota(st)
+    return clear_account_quota(st)
 
 
 @endpoint("POST", "/cgi-bin/openapi/quota/get")
@@ -64,7 +65,7 @@ def quota_get(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     path = str(req.body().get("cgi_path", ""))
     if path.startswith("/sns"):
         raise Fault(76022, "could not use this cgi_path，no permission")
-    if path not in st.paths:
+    if path not in st.shared.paths:
         raise Fault(76021, "cgi_path not found, please check")
     used = st.counts.get(path, 0)
     return {

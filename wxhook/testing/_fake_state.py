@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import string
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
 from ..logs import masked
+
+if TYPE_CHECKING:
+    from ._fake_component import Component
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -31,12 +36,16 @@ class RecordedCall:
     json: Any
     body: bytes
     headers: dict[str, str]
+    appid: str | None = None
+    """The account the call was made for: the one its access token was issued to (an authorizer token's
+    authorizer), else the one it names: ``authorizer_appid``, ``appid``, then the component (a component token's
+    holder, ``component_appid``)."""
 
     def __repr__(self) -> str:
         """Credentials masked (the AppSecret of a token fetch, an access token, a login code): a failing test's
         output, or a log of it, does not carry them."""
         return (f"RecordedCall(method={self.method!r}, path={self.path!r}, query={masked(self.query)!r}, "
-                f"json={masked(self.json)!r}, body=<{len(self.body)} bytes>)")
+                f"json={masked(self.json)!r}, body=<{len(self.body)} bytes>, appid={self.appid!r})")
 
 
 @dataclass
@@ -50,9 +59,10 @@ class Rule:
     times: int | None
     openid: str | None
     errmsg: str | None
+    appid: str | None = None
 
     def matches(self, call: RecordedCall) -> bool:
-        if call.path != self.path or self.times == 0:
+        if call.path != self.path or self.times == 0 or self.appid not in (None, call.appid):
             return False
         if self.openid is None:
             return True
@@ -75,6 +85,8 @@ class FakeRequest:
     client_ip: str
     base_url: str
     files: dict[str, tuple[str, str, bytes]]
+    after: list[tuple[Callable[[], Coroutine[Any, Any, object]], bool]] = field(default_factory=list)
+    """Work the endpoint left for after the lock (see :meth:`then`), and whether the answer waits for it."""
 
     @property
     def query(self) -> dict[str, str]:
@@ -91,17 +103,89 @@ class FakeRequest:
             raise Fault(errcode, errmsg)
         return value
 
+    def then(self, work: Callable[[], Coroutine[Any, Any, object]], *, wait: bool) -> None:
+        """Run ``work`` (I/O, such as a push to a bot) once the fake's lock is released: before the answer goes
+        out when ``wait``, else in the background. Endpoints run under the lock, so they cannot await."""
+        self.after.append((work, wait))
+
 
 @dataclass
 class Issued:
     kind: str
     expires_at: float
     revoked: bool = False
+    issuer: str | None = None
+    """The component that issued an authorizer token (its revocation ends the token)."""
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
+class Shared:
+    """What the accounts of one fake share: the clock, the browser, the platforms, who holds which token (a call
+    is attributed to the account its token was issued to), and the lock that guards all of the fake's data."""
+
+    accounts: dict[str, FakeState] = field(default_factory=dict)
+    platforms: dict[str, Component] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    """Every access token issued (an account's, an authorizer's, a component's) → the appid that holds it."""
+    paths: frozenset[str] = frozenset()
+    """Every path the fake serves (the quota API answers only for those)."""
+    clock_offset: float = 0.0
+    browser_user: tuple[str, bool] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> float:
+        return time.monotonic() + self.clock_offset
+
+    def wall(self) -> int:
+        """Unix time on the fake's clock, for the CreateTime and expiry times a push carries."""
+        return int(time.time() + self.clock_offset)
+
+    def issue(self, tokens: dict[str, Issued], owner: str, kind: str, ttl: float, *, overlap: float | None,
+              issuer: str | None = None) -> str:
+        """A new token in ``tokens``; with ``overlap``, older ones of its kind (and issuer) stay usable that long."""
+        now = self.now()
+        if overlap is not None:
+            for issued in tokens.values():
+                if issued.kind == kind and issued.issuer == issuer:
+                    issued.expires_at = min(issued.expires_at, now + overlap)
+        token = random_id(136)
+        tokens[token] = Issued(kind, now + ttl, issuer=issuer)
+        self.owners[token] = owner
+        return token
+
+    def check(self, tokens: dict[str, Issued], token: str | None) -> Issued:
+        if not token:
+            raise Fault(41001, "access_token missing")
+        issued = tokens.get(token)
+        if issued is None:
+            raise Fault(40014, "invalid access_token")
+        if issued.revoked:
+            raise Fault(40001, "invalid credential, access_token is invalid or not latest")
+        if self.now() >= issued.expires_at:
+            raise Fault(42001, "access_token expired")
+        return issued
+
+    def owner(self, query: dict[str, str], body: Any) -> str | None:
+        """The appid a call is for (see ``RecordedCall.appid``); None when it carries and names none."""
+        fields = body if isinstance(body, dict) else {}
+        token = query.get("access_token") or query.get("component_access_token") or ""
+        holder = self.owners.get(token)
+        if holder is not None and holder not in self.platforms:
+            return holder
+        if token and holder is None:  # a follower's web-login token
+            found = next((st.appid for st in self.accounts.values() if token in st.user_tokens), None)
+            if found is not None:
+                return found
+        for named in (fields.get("authorizer_appid"), query.get("appid"), fields.get("appid"), holder,
+                      fields.get("component_appid"), query.get("component_appid")):
+            if isinstance(named, str) and named:
+                return named
+        return None
+
+
+@dataclass(eq=False, repr=False)
 class FakeState:
-    """All data of the fake account. Endpoints run under the fake's lock, so plain dicts suffice. No repr of its
+    """All data of one fake account. Endpoints run under the fake's lock, so plain dicts suffice. No repr of its
     own: it holds the secret and every token the fake issued."""
 
     appid: str
@@ -109,9 +193,10 @@ class FakeState:
     token_ttl: int
     overlap: int
     page_size: int
-    paths: frozenset[str] = frozenset()
-    """Every path the fake serves (the quota API answers only for those)."""
-    clock_offset: float = 0.0
+    original_id: str = ""
+    """The account's gh_ id, ToUserName of its pushes; derived from the appid unless given."""
+    name: str = ""
+    shared: Shared = field(default_factory=Shared, repr=False)
     tokens: dict[str, Issued] = field(default_factory=dict)
     stable: str | None = None
     force_refreshes: int = 0
@@ -128,11 +213,11 @@ class FakeState:
     menu: dict[str, Any] | None = None
     media: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
     short_keys: dict[str, tuple[str, int, int]] = field(default_factory=dict)
-    oauth_codes: dict[str, tuple[str, str]] = field(default_factory=dict)
-    browser_user: tuple[str, bool] | None = None
+    oauth_codes: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
+    """code → (openid, scope, the component that started the login or None)"""
     used_codes: set[str] = field(default_factory=set)
     user_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
-    refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
+    refresh_tokens: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     rids: dict[str, dict[str, Any]] = field(default_factory=dict)
     # articles and broadcasts: drafts, publish jobs and published articles, permanent material, mass sends,
     # subscription-notification templates (ids from next_content_id)
@@ -159,30 +244,28 @@ class FakeState:
     autoreply: dict[str, Any] = field(default_factory=dict)
     shorturl_retired: bool = True
 
+    def __post_init__(self) -> None:
+        if self.appid in self.shared.accounts:
+            raise ValueError(f"FakeWeChat already has an account {self.appid}")
+        self.original_id = self.original_id or "gh_" + hashlib.sha1(self.appid.encode()).hexdigest()[:12]
+        self.name = self.name or f"公众号 {self.appid}"
+        self.shared.accounts[self.appid] = self
+
+    def sibling(self, appid: str, secret: str, original_id: str | None, name: str | None) -> FakeState:
+        """Another account of the same fake: the same settings, clock and token registry, data of its own."""
+        return FakeState(appid, secret, self.token_ttl, self.overlap, self.page_size, original_id or "", name or "",
+                         shared=self.shared)
+
     def now(self) -> float:
-        return time.monotonic() + self.clock_offset
+        return self.shared.now()
 
     def issue_token(self, kind: str) -> str:
         """A new token; a new basic token leaves older basic ones usable for ``overlap`` seconds."""
-        now = self.now()
-        if kind == "basic":
-            for issued in self.tokens.values():
-                if issued.kind == "basic":
-                    issued.expires_at = min(issued.expires_at, now + self.overlap)
-        token = random_id(136)
-        self.tokens[token] = Issued(kind, now + self.token_ttl)
-        return token
+        overlap = self.overlap if kind == "basic" else None
+        return self.shared.issue(self.tokens, self.appid, kind, self.token_ttl, overlap=overlap)
 
     def check_token(self, token: str | None) -> None:
-        if not token:
-            raise Fault(41001, "access_token missing")
-        issued = self.tokens.get(token)
-        if issued is None:
-            raise Fault(40014, "invalid access_token")
-        if issued.revoked:
-            raise Fault(40001, "invalid credential, access_token is invalid or not latest")
-        if self.now() >= issued.expires_at:
-            raise Fault(42001, "access_token expired")
+        self.shared.check(self.tokens, token)
 
     def check_app(self, appid: Any, secret: Any = None, *, with_secret: bool = True) -> None:
         if appid != self.appid:

@@ -6,24 +6,26 @@ import asyncio
 import contextlib
 import socket
 import threading
-import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator
 from types import TracebackType
-from typing import Any
 
 import uvicorn
 
-from ..api import Client
+from ..crypto import decode_aes_key
+from ._fake_account import AccountData, FakeAccount
 from ._fake_app import FakeApp
-from ._fake_auth import new_oauth_code
-from ._fake_comments import add_comment
-from ._fake_messages import add_template
+from ._fake_component import Component
+from ._fake_platform import FakePlatform
 from ._fake_state import FakeState, RecordedCall, Rule, random_id
 
 DEFAULT_APPID = "wxf4ce0000000fa4e0"
 DEFAULT_SECRET = "fa4e5ec2e7000000000000000000fa4e"
+COMPONENT_APPID = "wxc0c0000000c0c0c0"
+COMPONENT_SECRET = "c0c05ec2e7000000000000000000c0c0"
+COMPONENT_TOKEN = "wxhookcomponent"
+COMPONENT_AES_KEY = "c0mp0nentEncodingAESKeyOfTheFakeWeChat00000"
 _START_TIMEOUT = 10.0
-_DRAIN_STEPS = 400  # 2 s for in-flight answers (a scripted delay) to finish
+_DRAIN_STEPS = 400  # 2 s for in-flight answers (a scripted delay) and background pushes to finish
 
 
 class _Server(uvicorn.Server):
@@ -35,6 +37,10 @@ class _Server(uvicorn.Server):
 
     _loop: asyncio.AbstractEventLoop | None = None
     _stopping: asyncio.Event | None = None
+
+    def __init__(self, config: uvicorn.Config, app: FakeApp) -> None:
+        super().__init__(config)
+        self._app = app
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -57,6 +63,7 @@ class _Server(uvicorn.Server):
             await asyncio.sleep(0.005)
         for task in self.server_state.tasks:
             task.cancel()
+        await self._app.settle(_DRAIN_STEPS, 0.005)
         for server in self.servers:
             await server.wait_closed()
 
@@ -67,7 +74,7 @@ class _Server(uvicorn.Server):
             self._loop.call_soon_threadsafe(self._stopping.set)
 
 
-class FakeWeChat:
+class FakeWeChat(AccountData):
     """A fake WeChat API server: real HTTP on 127.0.0.1, real tokens, documented validation and errcodes.
 
     Start it inside a test's event loop with ``async with FakeWeChat() as fake:``, or from synchronous
@@ -76,6 +83,10 @@ class FakeWeChat:
     ``fake.calls(path)`` and script trouble with ``fake.fail(...)``. It serves the mp host's
     ``/cgi-bin/showqrcode`` and the open host's OAuth consent page (``/connect/oauth2/authorize``, see
     :meth:`sign_in`) too, so use ``fake.url`` as ``mp_base`` and ``open_base`` as well.
+
+    It serves one official account (``appid``/``secret``, whose data the helpers below seed) and any more added
+    with :meth:`add_account`; every call is recorded with the account it was for (``RecordedCall.appid``). With
+    :meth:`platform` it plays the open platform for a third-party platform too (:class:`FakePlatform`).
     """
 
     def __init__(
@@ -87,10 +98,9 @@ class FakeWeChat:
         overlap: int = 300,
         page_size: int = 10_000,
     ) -> None:
-        self.appid = appid
-        self.secret = secret
         self.state = FakeState(appid, secret, token_ttl=token_ttl, overlap=overlap, page_size=page_size)
         self._app = FakeApp(self.state)
+        self._lock = self._app.lock
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
@@ -105,12 +115,6 @@ class FakeWeChat:
             )
         return self._url
 
-    def client(self, **options: Any) -> Client:
-        """A :class:`wxhook.api.Client` for this fake: its appid/secret, ``api_base``, ``mp_base`` and
-        ``open_base``."""
-        options = {"api_base": self.url, "mp_base": self.url, "open_base": self.url, **options}
-        return Client(self.appid, self.secret, **options)
-
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def _new_server(self) -> _Server:
@@ -123,7 +127,7 @@ class FakeWeChat:
             access_log=False,
             timeout_graceful_shutdown=2,
         )
-        self._server = _Server(config)
+        self._server = _Server(config, self._app)
         return self._server
 
     def _bound(self, server: _Server) -> None:
@@ -181,14 +185,15 @@ class FakeWeChat:
 
     # -- what happened ---------------------------------------------------------------------------------
 
-    def calls(self, path: str | None = None) -> list[RecordedCall]:
-        """Every request received (or those to ``path``), oldest first."""
+    def calls(self, path: str | None = None, *, appid: str | None = None) -> list[RecordedCall]:
+        """Every request received (or those to ``path``, those for the account ``appid``), oldest first."""
         with self._app.lock:
-            return [c for c in self._app.calls if path is None or c.path == path]
+            return [c for c in self._app.calls
+                    if (path is None or c.path == path) and (appid is None or c.appid == appid)]
 
-    def count(self, path: str) -> int:
-        """How many requests ``path`` received."""
-        return len(self.calls(path))
+    def count(self, path: str, *, appid: str | None = None) -> int:
+        """How many requests ``path`` received (for the account ``appid``)."""
+        return len(self.calls(path, appid=appid))
 
     @property
     def counts(self) -> dict[str, int]:
@@ -228,74 +233,65 @@ class FakeWeChat:
         delay: float | None = None,
         errmsg: str | None = None,
         openid: str | None = None,
+        appid: str | None = None,
     ) -> None:
         """Make the next ``times`` calls to ``path`` (``None``: all of them) misbehave.
 
         ``errcode`` answers ``{"errcode": …}`` (40164's errmsg names the caller's IP as WeChat does),
         ``status`` answers that HTTP status instead, ``delay`` waits that many seconds first (alone, it
         only slows the normal answer). ``openid`` limits the rule to calls about that user (``touser`` or
-        ``openid`` in the body or query). Earlier rules win while they last.
+        ``openid`` in the body or query), ``appid`` to calls for that account. Earlier rules win while they last.
         """
         if errcode is None and status is None and delay is None:
             raise ValueError("fail() needs errcode=, status= or delay=")
         with self._app.lock:
-            self._app.rules.append(Rule(path, errcode, status, delay, times, openid, errmsg))
+            self._app.rules.append(Rule(path, errcode, status, delay, times, openid, errmsg, appid))
 
     def clear_failures(self) -> None:
         with self._app.lock:
             self._app.rules.clear()
 
-    # -- account data ----------------------------------------------------------------------------------
+    # -- accounts ------------------------------------------------------------------------------------------
 
-    def add_follower(self, openid: str, **profile: Any) -> None:
-        """A follower user/info, batchget, paging, tags and OAuth know; ``profile`` overrides fields."""
+    def add_account(
+        self, appid: str, secret: str | None = None, *, original_id: str | None = None, name: str | None = None
+    ) -> FakeAccount:
+        """Another official account served by this fake, with tokens and data of its own: its token endpoints
+        answer for its appid and secret (a random one unless given), and calls made with its tokens are recorded
+        with its ``appid``. ``original_id`` is its gh_ id (derived from the appid unless given)."""
         with self._app.lock:
-            self.state.followers[openid] = {
-                "subscribe": 1,
-                "openid": openid,
-                "language": "zh_CN",
-                "subscribe_time": 1_700_000_000,
-                "remark": "",
-                "groupid": 0,
-                "subscribe_scene": "ADD_SCENE_QR_CODE",
-                "qr_scene": 0,
-                "qr_scene_str": "",
-                **profile,
-            }
+            state = self.state.sibling(appid, secret or random_id(32, "0123456789abcdef"), original_id, name)
+        return FakeAccount(self, state, self._app.lock)
 
-    def add_followers(self, openids: Sequence[str]) -> None:
-        for openid in openids:
-            self.add_follower(openid)
-
-    def add_template(self, short_id: str = "TM00001", keywords: Sequence[str] = ("first", "remark")) -> str:
-        """A template of this account, as ``api_add_template`` would create; returns its template_id."""
+    def account(self, appid: str) -> FakeAccount:
+        """The account ``appid`` — the default one, one added with :meth:`add_account`, or a platform's
+        authorizer — to seed or read its data."""
         with self._app.lock:
-            return add_template(self.state, short_id, list(keywords))
+            state = self.state.shared.accounts.get(appid)
+        if state is None:
+            raise KeyError(f"FakeWeChat has no account {appid}: add it with fake.add_account(appid) (or authorize it "
+                           "with a platform)")
+        return FakeAccount(self, state, self._app.lock)
 
-    def add_media(self, kind: str, content: bytes, content_type: str) -> str:
-        """Temporary media as a follower's upload leaves it (``kind`` image, voice, video or thumb); returns the
-        media_id that ``media/get`` then serves, as an image message's MediaId refers to."""
+    def platform(self, appid: str = COMPONENT_APPID, secret: str | None = None, token: str | None = None,
+                 aes_key: str | None = None) -> FakePlatform:
+        """Play the open platform for the third-party platform (component) ``appid``, with these credentials (a
+        test component's unless given): the same platform again when it exists and the credentials given match."""
         with self._app.lock:
-            media_id = random_id(64)
-            self.state.media[media_id] = (kind, content_type, content)
-            return media_id
-
-    def media(self, media_id: str) -> tuple[str, bytes] | None:
-        """``(content_type, content)`` of uploaded or added media, or None for an unknown media_id."""
-        with self._app.lock:
-            found = self.state.media.get(media_id)
-        return None if found is None else (found[1], found[2])
-
-    @property
-    def menu(self) -> dict[str, Any] | None:
-        """The custom menu last created through ``menu/create`` (its ``button`` list), or None."""
-        with self._app.lock:
-            return None if self.state.menu is None else dict(self.state.menu)
-
-    def oauth_code(self, openid: str, scope: str = "snsapi_base") -> str:
-        """A single-use code, as WeChat appends to the redirect_uri after the user authorises."""
-        with self._app.lock:
-            return new_oauth_code(self.state, openid, scope)
+            shared = self.state.shared
+            component = shared.platforms.get(appid)
+            if component is None:
+                if appid in shared.accounts:
+                    raise ValueError(f"{appid} is an official account of this fake; a platform needs an appid of "
+                                     "its own")
+                decode_aes_key(aes_key or COMPONENT_AES_KEY)  # a ValueError saying what is wrong with it
+                component = Component(appid, secret or COMPONENT_SECRET, token or COMPONENT_TOKEN,
+                                      aes_key or COMPONENT_AES_KEY, self.state)
+                shared.platforms[appid] = component
+            elif any(given not in (None, held) for given, held in
+                     ((secret, component.secret), (token, component.token), (aes_key, component.aes_key))):
+                raise ValueError(f"platform {appid} exists with other credentials")
+        return FakePlatform(self, component, self._app.lock)
 
     def sign_in(self, openid: str, *, consent: bool = True) -> None:
         """Who is using WeChat when a browser opens the authorize URL (``open_base`` = ``fake.url``).
@@ -304,46 +300,19 @@ class FakeWeChat:
         or, with ``consent=False`` (the user declined), with the ``state`` alone.
         """
         with self._app.lock:
-            self.state.browser_user = (openid, consent)
-
-    def set_ticket(self, kind: str, ticket: str) -> None:
-        """Fix the ``jsapi`` or ``wx_card`` ticket getticket hands out (e.g. to check a known signature)."""
-        with self._app.lock:
-            self.state.tickets[kind] = ticket
+            self.state.shared.browser_user = (openid, consent)
 
     def revoke_tokens(self) -> None:
-        """Revoke every issued access token, as a force refresh elsewhere would: calls get 40001."""
+        """Revoke every access token issued (every account's, and the platforms' component and authorizer tokens), as
+        a force refresh elsewhere would: calls get 40001."""
         with self._app.lock:
-            for issued in self.state.tokens.values():
-                issued.revoked = True
-
-    def kf_online(self, kf_account: str, status: int = 1) -> None:
-        """The agent accepts its invitation (or is bound to ``kf_<prefix>``) and goes online (``status`` 1,
-        the web client) or offline (0), so sessions can be opened with it."""
-        with self._app.lock:
-            account = self.state.kf_accounts[kf_account]
-            if not account["kf_wx"]:
-                account["kf_wx"] = account["invite_wx"] or f"kf_{kf_account.split('@')[0]}"
-                account.update(invite_wx="", invite_status="", invite_expire_time=0)
-            account["status"] = status
-
-    def add_waiting(self, openid: str, latest_time: int | None = None) -> None:
-        """A follower who asked for an agent and waits (getwaitcase)."""
-        with self._app.lock:
-            self.state.kf_waiting[openid] = int(time.time()) if latest_time is None else latest_time
-
-    def add_kf_record(self, openid: str, worker: str, text: str, at: int, opercode: int = 2003) -> None:
-        """A chat line for msgrecord/getmsglist: 2002 sent by the agent ``worker``, 2003 received."""
-        with self._app.lock:
-            record = {"openid": openid, "opercode": opercode, "text": text, "time": at, "worker": worker}
-            self.state.kf_records.append(record)
-
-    def add_comment(self, msg_data_id: int, openid: str, content: str, *, index: int = 0) -> int:
-        """A follower's comment on a published article; returns its user_comment_id."""
-        with self._app.lock:
-            return add_comment(self.state, msg_data_id, index, openid, content)
+            shared = self.state.shared
+            for tokens in [a.tokens for a in shared.accounts.values()] + [p.tokens for p in shared.platforms.values()]:
+                for issued in tokens.values():
+                    issued.revoked = True
 
     def advance(self, seconds: float) -> None:
-        """Move the fake's clock forward: tokens expire (42001) without the test sleeping."""
+        """Move the fake's clock forward: tokens, tickets and codes expire (42001, 61005…) without the test
+        sleeping."""
         with self._app.lock:
-            self.state.clock_offset += seconds
+            self.state.shared.clock_offset += seconds
