@@ -25,19 +25,22 @@ from starlette.responses import Response
 
 import wxhook
 import wxhook.api
+import wxhook.platform
 import wxhook.testing
-from wxhook import Bot, Client, WebLogin
-from wxhook.api import AccessToken, OAuthToken
+from wxhook import Account, Bot, Client, Platform, WebLogin
+from wxhook.api import AccessToken, Authorization, ComponentAPI, ComponentOAuthAPI, ListedAuthorizer, OAuthToken
 from wxhook.api._caller import Credentials
 from wxhook.config import Settings, load_settings
 from wxhook.crypto import Envelope, decode_aes_key
 from wxhook.stores import ResilientStore, open_store
 from wxhook.stores.redis import RedisStore, RedisTarget, parse_redis_url
+from wxhook.platform import Authorized, Authorizer, VerifyTicket
 from wxhook.testing import BotClient, FakeWeChat, RecordedCall
+from wxhook.testing._fake_component import AuthorizationRecord
 from wxhook.weblogin import StateSigner
 
 TOKEN = "TOKEN-no-repr-1f3a"
-APPID = "wx00000000repr0001"
+APPID = "wx0000000000e9401a"
 SECRET = "SECRET-no-repr-7c2e9b"
 AES_KEY = "ReprTestKeyReprTestKeyReprTestKeyReprTestK0"
 AES_BYTES = decode_aes_key(AES_KEY)
@@ -47,7 +50,7 @@ SIGNING = "SIGNING-no-repr-e5b7"
 PASSWORD = "PASSWORD-no-repr-03f6"
 CODE = "CODE-no-repr-8b2d"
 
-MODULES: tuple[ModuleType, ...] = (wxhook, wxhook.api, wxhook.testing)
+MODULES: tuple[ModuleType, ...] = (wxhook, wxhook.api, wxhook.platform, wxhook.testing)
 SECRET_NAME = re.compile(r"(?:.*_)?(?:token|secret|password|key|ticket)")
 SECRET_CLASS = re.compile(r"Token|Secret|Credential|Password|Signer")
 NOT_SECRETS = {
@@ -73,6 +76,18 @@ def _web_login() -> WebLogin[Any]:
     return login
 
 
+async def _no_ticket() -> str | None:
+    return None
+
+
+def _component() -> ComponentAPI:
+    return Client("", "").component(APPID, SECRET, _no_ticket, lambda: RuntimeError("no ticket"))
+
+
+def _platform_bot() -> Bot:
+    return Bot(platform=Platform(APPID, SECRET, TOKEN, AES_KEY), store="memory://")
+
+
 HOLDERS = [
     Holder(Settings, lambda: load_settings(TOKEN, APPID, SECRET, AES_KEY, 1024), (TOKEN, SECRET, AES_BYTES)),
     Holder(Bot, lambda: Bot(token=TOKEN, appid=APPID, secret=SECRET, aes_key=AES_KEY),
@@ -95,6 +110,19 @@ HOLDERS = [
            (PASSWORD,)),
     Holder(RedisStore, lambda: RedisStore(f"redis://user:{PASSWORD}@127.0.0.1:6379/0"), (PASSWORD,)),
     Holder(ResilientStore, lambda: open_store(f"redis://:{PASSWORD}@127.0.0.1:6379/0"), (PASSWORD,)),
+    Holder(Account, lambda: Account(APPID, token=TOKEN, aes_key=AES_KEY, secret=SECRET), (TOKEN, SECRET, AES_KEY)),
+    Holder(Platform, lambda: Platform(APPID, SECRET, TOKEN, AES_KEY), (TOKEN, SECRET, AES_KEY)),
+    Holder(Bot, _platform_bot, (TOKEN, SECRET, AES_KEY)),
+    Holder(Authorizer, lambda: Authorizer(APPID, refresh_token=REFRESH, code=CODE), (REFRESH, CODE)),
+    Holder(Authorization, lambda: Authorization(APPID, ACCESS, 7200, REFRESH), (ACCESS, REFRESH)),
+    Holder(ListedAuthorizer, lambda: ListedAuthorizer(APPID, REFRESH), (REFRESH,)),
+    Holder(VerifyTicket, lambda: VerifyTicket("component_verify_ticket", APPID, 1, ticket=ACCESS), (ACCESS,)),
+    Holder(Authorized, lambda: Authorized("authorized", APPID, 1, authorizer_appid=APPID, authorization_code=CODE,
+                                          pre_auth_code=REFRESH), (CODE, REFRESH)),
+    Holder(ComponentAPI, _component, (SECRET,)),
+    Holder(ComponentOAuthAPI, lambda: ComponentOAuthAPI(_component()._caller, _component(), lambda: SECRET),
+           (SECRET,)),
+    Holder(AuthorizationRecord, lambda: AuthorizationRecord(APPID, REFRESH, (1,), 0), (REFRESH,)),
 ]
 
 

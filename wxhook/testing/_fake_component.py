@@ -31,7 +31,7 @@ class AuthorizationRecord:
     """An authorizer's grant to the component, as ``platform.authorizations`` shows it."""
 
     appid: str
-    refresh_token: str
+    refresh_token: str = field(repr=False)
     func_info: tuple[int, ...]
     auth_time: int
     exchanged: bool = False
