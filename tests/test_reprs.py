@@ -32,9 +32,9 @@ from wxhook.api import AccessToken, Authorization, ComponentAPI, ComponentOAuthA
 from wxhook.api._caller import Credentials
 from wxhook.config import Settings, load_settings
 from wxhook.crypto import Envelope, decode_aes_key
+from wxhook.platform import Authorized, Authorizer, VerifyTicket
 from wxhook.stores import ResilientStore, open_store
 from wxhook.stores.redis import RedisStore, RedisTarget, parse_redis_url
-from wxhook.platform import Authorized, Authorizer, VerifyTicket
 from wxhook.testing import BotClient, FakeWeChat, RecordedCall
 from wxhook.testing._fake_component import AuthorizationRecord
 from wxhook.weblogin import StateSigner

@@ -39,7 +39,20 @@ from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
 from .observe import DEFERRED, Observer, show_info_logs
 from .platform import EMPTY, NOT_A_TEST, PLATFORM_STORE, Platform, PlatformService
-from .protocol import JSON, SUCCESS, TEXT, XML, Inbound, Receive, Rejected, Scope, Send, respond
+from .protocol import (
+    JSON,
+    PLATFORM_NAMING,
+    SUCCESS,
+    TEXT,
+    XML,
+    Inbound,
+    Naming,
+    Receive,
+    Rejected,
+    Scope,
+    Send,
+    respond,
+)
 from .replay import ReplayGuard, Stale
 from .replies import Reply
 from .routing import Router
@@ -231,7 +244,7 @@ class Bot(Router):
         """The third-party platform's tokens, authorizers and APIs (``Bot(platform=...)``), else None."""
         if platform is not None:
             self.platform = PlatformService(platform, self.store, self._base_client, self._background,
-                                            functools.partial(self._new_inbound, platform=True))
+                                            functools.partial(self._new_inbound, names=PLATFORM_NAMING))
             if isinstance(self.store, MemoryStore) and store_url is not None:
                 logger.warning("this platform keeps its ticket and its authorizers' refresh tokens in memory "
                                "(store=%r): a restart loses them and every merchant must authorize again; use "
@@ -291,11 +304,12 @@ class Bot(Router):
         """Whether accounts are served at ``/{appid}`` (``accounts=`` or ``platform=``)."""
         return self._single is None
 
-    def _new_inbound(self, token: str, envelope: Envelope | None, keys: BotKeys, *, platform: bool = False) -> Inbound:
+    def _new_inbound(self, token: str, envelope: Envelope | None, keys: BotKeys, names: Naming) -> Inbound:
         """The checks of one crypto identity (an account's, or a platform's: sealed only), on this bot's settings."""
+        platform = names is PLATFORM_NAMING
         return Inbound(token, envelope, self._max_body_size, ReplayGuard(keys, self._timestamp_window),
                        allow_plaintext=self._allow_plaintext and not platform, body_timeout=self._body_timeout,
-                       sealed_by_default=platform)
+                       sealed_by_default=platform, names=names)
 
     def _served(self, account: Account, keys: BotKeys | None = None) -> ServedAccount:
         """An account served on its own credentials (configured or looked up)."""
@@ -303,7 +317,9 @@ class Bot(Router):
         key = account.key
         assert account.token is not None  # Account.checked() made sure
         envelope = Envelope(key, account.appid) if key is not None else None
-        return ServedAccount(account, keys, self._new_inbound(account.token, envelope, keys), self._account_client)
+        names = Naming() if self._settings is not None else Naming.account(account.appid)  # WXHOOK_* or Account()
+        return ServedAccount(account, keys, self._new_inbound(account.token, envelope, keys, names),
+                             self._account_client)
 
     def _base_client(self) -> Client:
         """The client whose connection pool and API domains every account's client shares."""

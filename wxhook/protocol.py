@@ -15,6 +15,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -80,11 +81,27 @@ def parse_query(scope: Scope, *required: str) -> dict[str, str]:
 # whitespace runs are adjacent (the CDATA markers own the whitespace after them), or a long run would be split
 # between them every possible way before the match fails: quadratic, minutes for 64 KB.
 _ENCRYPT = re.compile(rb"<Encrypt>\s*(?:<!\[CDATA\[\s*)?([A-Za-z0-9+/=]+)\s*(?:\]\]>\s*)?</Encrypt>")
-_UNREADABLE = (
-    "could not decrypt the message: check that WXHOOK_AES_KEY and WXHOOK_APPID match the EncodingAESKey and "
-    "AppID of the Official Account's server configuration"
-)
 log = logging.getLogger("wxhook")
+
+
+@dataclass(frozen=True, slots=True)
+class Naming:
+    """Where the credentials an ``Inbound`` checks with are set, for its refusals to name the fix."""
+
+    token: str = "WXHOOK_TOKEN"
+    key: str = "WXHOOK_AES_KEY"
+    appid: str = "WXHOOK_APPID"
+    admin: str = "the Official Account's server configuration"
+
+    @classmethod
+    def account(cls, appid: str) -> Naming:
+        return cls(f"the token of Account({appid!r})", f"the aes_key of Account({appid!r})", "its appid",
+                   "the account's server configuration")
+
+
+PLATFORM_NAMING = Naming("the platform's token (Platform(token=...), WXHOOK_PLATFORM_TOKEN)",
+                         "the platform's aes_key (WXHOOK_PLATFORM_AES_KEY)", "its appid (WXHOOK_PLATFORM_APPID)",
+                         "the third-party platform's settings (开发资料)")
 
 
 class Inbound:
@@ -96,12 +113,14 @@ class Inbound:
     a correctly signed envelope answers the same, so the answers say nothing about the plaintext.
     """
 
-    __slots__ = ("_allow_plaintext", "_body_timeout", "_envelope", "_max_body_size", "_replay", "_sealed_by_default",
-                 "_token")
+    __slots__ = ("_allow_plaintext", "_body_timeout", "_envelope", "_max_body_size", "_names", "_replay",
+                 "_sealed_by_default", "_token")
 
     def __init__(self, token: str, envelope: Envelope | None, max_body_size: int, replay: ReplayGuard,
-                 *, allow_plaintext: bool = False, body_timeout: float = 10.0, sealed_by_default: bool = False) -> None:
+                 *, allow_plaintext: bool = False, body_timeout: float = 10.0, sealed_by_default: bool = False,
+                 names: Naming = Naming()) -> None:
         self._token = token
+        self._names = names
         self._envelope = envelope
         self._max_body_size = max_body_size
         self._replay = replay
@@ -118,8 +137,8 @@ class Inbound:
 
     def _verify(self, query: dict[str, str]) -> None:
         if not signature_matches(query["signature"], self._token, query["timestamp"], query["nonce"]):
-            raise Rejected(403, "signature mismatch: the request is not from WeChat, or WXHOOK_TOKEN differs "
-                                "from the Token in the Official Account's server configuration")
+            raise Rejected(403, f"signature mismatch: the request is not from WeChat, or {self._names.token} "
+                                f"differs from the Token in {self._names.admin}")
 
     async def read(self, scope: Scope, receive: Receive, arrived: float,
                    required: tuple[str, ...] = MESSAGE_FIELDS) -> tuple[dict[str, Any], bool, Nonce | None]:
@@ -137,7 +156,7 @@ class Inbound:
         if encrypt_type not in ("raw", "aes"):
             raise Rejected(400, f"unknown encrypt_type {encrypt_type!r}: WeChat sends 'raw' or 'aes'")
         if encrypt_type == "raw" and not self._allow_plaintext:
-            raise Rejected(403, "plaintext message refused: safe mode is configured (WXHOOK_AES_KEY), so WeChat "
+            raise Rejected(403, f"plaintext message refused: safe mode is configured ({self._names.key}), so WeChat "
                                 "sends encrypt_type=aes; while switching the account's mode, Bot(allow_plaintext=True)")
         body = await self._read_body(scope, receive, arrived + self._body_timeout)
         if encrypt_type == "aes":
@@ -189,8 +208,9 @@ class Inbound:
     def _encrypted_part(self, body: bytes) -> str:
         """The ``Encrypt`` value, found without parsing: nothing is parsed before ``msg_signature`` holds."""
         if self._envelope is None:
-            raise Rejected(400, "encrypted message, but no EncodingAESKey is configured: set WXHOOK_AES_KEY "
-                                "(Bot(aes_key=...)) and WXHOOK_APPID")
+            where = "WXHOOK_AES_KEY (Bot(aes_key=...))" if self._names.key == "WXHOOK_AES_KEY" else self._names.key
+            raise Rejected(400, f"encrypted message, but no EncodingAESKey is configured: set {where} and "
+                                f"{self._names.appid}")
         found = _ENCRYPT.search(body)
         if found is None:
             raise Rejected(400, "encrypt_type=aes but the body has no Encrypt element")
@@ -203,12 +223,15 @@ class Inbound:
         if not msg_signature:
             raise Rejected(400, "missing query parameter(s): msg_signature")
         if not signature_matches(msg_signature, self._token, query["timestamp"], query["nonce"], encrypted):
-            raise Rejected(403, "msg_signature mismatch: the request is not from WeChat, or WXHOOK_TOKEN differs")
+            raise Rejected(403, f"msg_signature mismatch: the request is not from WeChat, or {self._names.token} "
+                                "differs")
         try:
             return parse_xml(self._envelope.open(encrypted))
         except (EnvelopeError, XMLError) as exc:
             log.debug("decryption failed: %s", exc)
-            raise Rejected(400, _UNREADABLE) from None
+            names = self._names
+            raise Rejected(400, f"could not decrypt the message: check that {names.key} and {names.appid} match "
+                                f"the EncodingAESKey and AppID of {names.admin}") from None
 
     def seal(self, xml: bytes) -> bytes:
         """A reply in safe mode: the envelope XML around the encrypted reply."""

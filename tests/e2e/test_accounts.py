@@ -11,7 +11,7 @@ import pytest
 
 from wxhook import Account, AccountLookup, Bot, ConfigError, Context, Message, Router
 from wxhook.crypto import sign
-from wxhook.testing import BotClient, message_xml, serve
+from wxhook.testing import BotClient, FakeWeChat, message_xml, serve
 
 SAFE = Account("wx1111111111111111", token="token-of-safe", aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
                secret="secret-of-safe", name="safe")
@@ -170,3 +170,28 @@ def test_the_message_log_names_the_account(caplog: pytest.LogCaptureFixture) -> 
         query = {"signature": sign("token-of-plain", stamp, nonce), "timestamp": stamp, "nonce": nonce}
         assert httpx.post(f"{url}{PLAIN.appid}", params=query, content=body).status_code == 200
     assert f"message account={PLAIN.appid} type=text" in caplog.text
+
+
+async def test_each_accounts_late_reply_goes_out_on_its_own_token() -> None:
+    with FakeWeChat() as fake:  # in a thread: the served bot calls it from another loop
+        for account in (SAFE, PLAIN):
+            fake.add_account(account.appid, account.secret)
+        bot = Bot(accounts=[SAFE, PLAIN], deadline=0.2)
+        bot.api = fake.client()
+
+        @bot.on_text
+        async def slow(msg: Message, ctx: Context) -> str:
+            await asyncio.sleep(0.4)
+            return f"late from {ctx.account.name}"
+
+        with serve(bot) as url:
+            async with BotClient(f"{url}{SAFE.appid}", token="token-of-safe", appid=SAFE.appid,
+                                 aes_key=SAFE.aes_key, fake=fake) as safe, \
+                    BotClient(f"{url}{PLAIN.appid}", token="token-of-plain", fake=fake) as plain:
+                assert (await safe.send_text("a", "o_safe")).body == b"success"
+                assert (await plain.send_text("b", "o_plain")).body == b"success"
+                await safe.next_deferred(timeout=10)
+                await safe.next_deferred(timeout=10)
+        sends = {(call.json["touser"], call.appid, call.json["text"]["content"])
+                 for call in fake.calls("/cgi-bin/message/custom/send")}
+    assert sends == {("o_safe", SAFE.appid, "late from safe"), ("o_plain", PLAIN.appid, "late from plain")}

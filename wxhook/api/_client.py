@@ -171,17 +171,17 @@ class Client:
         return client
 
     def component(self, appid: str, secret: str, ticket: Callable[[], Awaitable[str | None]],
-                  no_ticket: Callable[[], Exception]) -> ComponentAPI:
+                  no_ticket: Callable[[], Exception], *, store: Store | None = None) -> ComponentAPI:
         """A third-party platform's own API on this client's connections, its ``component_access_token`` cached in
-        this client's store and fetched with what ``ticket`` reads (``no_ticket`` makes the error when there is
-        none yet)."""
+        ``store`` (this client's by default) and fetched with what ``ticket`` reads (``no_ticket`` makes the error
+        when there is none yet)."""
         api: ComponentAPI | None = None
 
         async def fetch(stale: str | None) -> AccessToken:
             assert api is not None
             return await api.component_token(stale)
 
-        client = self._sibling(appid, secret, fetch, None, "component_token", "component_access_token", OAuthAPI)
+        client = self._sibling(appid, secret, fetch, store, "component_token", "component_access_token", OAuthAPI)
         api = ComponentAPI(client._caller, client._credentials.secret, ticket, no_ticket)
         return api
 

@@ -51,6 +51,7 @@ logger = logging.getLogger("wxhook")
 
 H = TypeVar("H", bound=Callable[..., Any])
 InboundFactory = Callable[[str, Envelope, BotKeys], Inbound]
+"""The bot's checks for one crypto identity: the platform's token, envelope and replay keys."""
 
 NOT_A_TEST = object()
 """What ``release_test`` returns for a push that is not WeChat's release test."""
@@ -110,7 +111,7 @@ class PlatformService:
         authorizers, options, quota, restarting the ticket pushes."""
         if self._api is None:
             self._api = self._base_client().component(self.appid, self.config.component_secret, self.records.ticket,
-                                                      self._no_ticket)
+                                                      self._no_ticket, store=self._store)
         return self._api
 
     def _no_ticket(self) -> Exception:
