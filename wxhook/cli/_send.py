@@ -2,7 +2,9 @@
 
 The message is signed with the Token, sealed in safe mode when an EncodingAESKey is set (or ``--aes``), and
 the reply is checked, opened and shown with its latency. ``--retry N`` delivers the same message N more
-times, each on its own connection, the way WeChat repeats a push it got no answer to.
+times, each on its own connection, the way WeChat repeats a push it got no answer to. A bot serving many
+accounts takes each at ``URL/{appid}`` with that account's ``--token``; ``--platform`` pushes for an authorizer of a
+third-party platform, signed and sealed with the platform's credentials (WXHOOK_PLATFORM_TOKEN, _AES_KEY, _APPID).
 """
 
 from __future__ import annotations
@@ -118,6 +120,10 @@ def _send_options(parser: argparse.ArgumentParser, owner: bool) -> None:
                         help="safe mode: seal the message and open the reply (implied by an EncodingAESKey)")
     parser.add_argument("--plain", action="store_true", default=d(False),
                         help="plaintext mode even when an EncodingAESKey is set")
+    parser.add_argument("--platform", action="store_true", default=d(False),
+                        help="a push for an authorizer of a third-party platform (URL ends /{appid}): signed and "
+                             "sealed with the platform's token, key and appid (default: $WXHOOK_PLATFORM_TOKEN, "
+                             "_AES_KEY, _APPID)")
     parser.add_argument("--retry", type=int, default=d(0), metavar="N",
                         help="deliver the same message N more times, as WeChat retries (default: 0)")
     parser.add_argument("--retry-after", type=float, default=d(5.0), metavar="SECONDS",
@@ -260,15 +266,16 @@ def _show(reply: Mapping[str, Any]) -> str:
     return "\n".join("  " + line for line in shown.splitlines())
 
 
-def _envelope(args: argparse.Namespace) -> Envelope | None:
+def _envelope(args: argparse.Namespace, prefix: str) -> Envelope | None:
+    """The envelope to seal with: from ``<prefix>AES_KEY`` and ``<prefix>APPID`` (or the options)."""
     if args.aes and args.plain:
         raise UsageError("--aes and --plain contradict each other: pick one")
-    aes_key = None if args.plain else setting(args.aes_key, "WXHOOK_AES_KEY")
+    aes_key = None if args.plain else setting(args.aes_key, f"{prefix}AES_KEY")
     if aes_key is None:
         if args.aes:
-            raise UsageError("--aes needs the EncodingAESKey: set WXHOOK_AES_KEY or pass --aes-key")
+            raise UsageError(f"--aes needs the EncodingAESKey: set {prefix}AES_KEY or pass --aes-key")
         return None
-    appid = require(args.appid, "WXHOOK_APPID", "--appid", "appid, which safe mode needs (or pass --plain)")
+    appid = require(args.appid, f"{prefix}APPID", "--appid", "appid, which safe mode needs (or pass --plain)")
     try:
         return Envelope(decode_aes_key(aes_key), appid)
     except ValueError as exc:
@@ -289,8 +296,14 @@ def _message(args: argparse.Namespace) -> Fields:
 def run(args: argparse.Namespace) -> int:
     if args.retry < 0:
         raise UsageError(f"--retry is how many more times to deliver the message, 0 or more, not {args.retry}")
-    token = require(args.token, "WXHOOK_TOKEN", "--token", "token (the Token of the bot's server configuration)")
-    push = _Push(args.url, token, _envelope(args), _message(args), args.timeout)
+    prefix = "WXHOOK_PLATFORM_" if args.platform else "WXHOOK_"
+    if args.platform and args.plain:
+        raise UsageError("--platform and --plain contradict each other: a platform's pushes are always sealed")
+    token = require(args.token, f"{prefix}TOKEN", "--token", "token (the Token of the bot's server configuration)")
+    envelope = _envelope(args, prefix)
+    if args.platform and envelope is None:
+        raise UsageError("--platform seals every push: set WXHOOK_PLATFORM_AES_KEY or pass --aes-key")
+    push = _Push(args.url, token, envelope, _message(args), args.timeout)
     deliveries = asyncio.run(push.deliver(args.retry, args.retry_after))
     ok_all = True
     for number, delivery in enumerate(deliveries, 1):
