@@ -1,4 +1,4 @@
-"""examples/platform.py over HTTP, FakeWeChat playing the open platform: a merchant authorizes through the page,
+"""examples/platform_bot.py over HTTP, FakeWeChat playing the open platform: a merchant authorizes through the page,
 a follower of the new authorizer chats, and WeChat's release test passes."""
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ def example(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[M
     with FakeWeChat() as fake:
         fake.platform(appid=COMPONENT.appid or "", secret=COMPONENT.secret, token=COMPONENT.token,
                       aes_key=COMPONENT.aes_key)
-        sys.modules.pop("examples.platform", None)
-        module = importlib.import_module("examples.platform")
+        sys.modules.pop("examples.platform_bot", None)
+        module = importlib.import_module("examples.platform_bot")
         module.bot.api = fake.client()
         yield module, fake
-        sys.modules.pop("examples.platform", None)
+        sys.modules.pop("examples.platform_bot", None)
 
 
 async def test_a_merchant_authorizes_and_a_follower_chats(example: tuple[ModuleType, FakeWeChat],

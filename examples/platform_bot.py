@@ -1,4 +1,4 @@
-"""A third-party platform (第三方平台) serving every account that authorized it: ``uvicorn examples.platform:bot``.
+"""A third-party platform (第三方平台), serving every account that authorized it: ``uvicorn examples.platform_bot:bot``.
 
 Credentials come from WXHOOK_PLATFORM_APPID, _SECRET, _TOKEN and _AES_KEY (the platform's 开发资料); in its admin
 enter ``https://your.host/events`` as the authorization-event URL and ``https://your.host/$APPID$`` as the message
@@ -35,7 +35,7 @@ def connected(event: Authorized) -> None:
 
 
 @bot.on_event("subscribe")
-def welcome(event, ctx):
+def welcome(event):
     return "Thanks for following! Send anything and we'll answer."
 
 
