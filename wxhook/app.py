@@ -561,7 +561,8 @@ class Bot(Router):
         show_info_logs()
         await self.store.check(self.keys.probe())
         self._warn_about_setup()
-        self._sweeping = asyncio.ensure_future(self._sweep(runtime.window))
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = asyncio.ensure_future(self._sweep(runtime.window))
 
     async def _sweep(self, window: Window) -> None:
         interval = max(2 * self.claim_lease, 1.0)
@@ -582,10 +583,11 @@ class Bot(Router):
         if self._single is not None and self._single.client is None and self.settings.secret is None:
             logger.warning("no AppSecret: a handler that misses the %gs deadline cannot send its reply late through "
                            "the customer-service API; set WXHOOK_SECRET (Bot(secret=...))", self.deadline)
-        for served in self._served_accounts() if self._single is None else ():
-            if served.account.source == "configured" and served.account.secret is None:
-                logger.warning("account %s has no AppSecret: a handler that misses the %gs deadline cannot send "
-                               "its reply late; give Account(secret=...)", served.account.appid, self.deadline)
+        secretless = [served.account.appid for served in self.configured_accounts if served.account.secret is None]
+        if self._single is None and secretless:
+            logger.warning("%d account(s) have no AppSecret (%s%s): a handler that misses the %gs deadline cannot "
+                           "send its reply late for them; give Account(secret=...)", len(secretless),
+                           ", ".join(secretless[:5]), ", …" if len(secretless) > 5 else "", self.deadline)
 
     @property
     def token_fetches(self) -> int:

@@ -60,10 +60,7 @@ class Route:
     name: str = ""
     """The handler's name in logs (its qualified name)."""
     accounts: frozenset[str] | None = None
-    """The appids it answers for (None: every account's)."""
-
-    def serves(self, appid: str) -> bool:
-        return self.accounts is None or appid in self.accounts
+    """The appids it answers for (None: every account's; checked inline where routes are matched, the hot path)."""
 
 
 def _appids(accounts: Appids | None) -> frozenset[str] | None:
@@ -128,11 +125,11 @@ class _Index:
         value = _match_value(msg)
         if value is not None:
             for route in self.exact.get((type_key, value), ()):
-                if route.serves(appid) and (route.when is None or route.when(msg)):
+                if (route.accounts is None or appid in route.accounts) and (route.when is None or route.when(msg)):
                     return route, None
         for route in self.typed.get(type_key, ()):
             match = None
-            if not route.serves(appid):
+            if route.accounts is not None and appid not in route.accounts:
                 continue
             if route.pattern is not None and (value is None or (match := route.pattern.search(value)) is None):
                 continue
@@ -140,7 +137,7 @@ class _Index:
                 return route, match
         general = "event" if msg.msg_type == "event" else "message"
         for route in itertools.chain(self.general.get(general, ()), self.default):
-            if route.serves(appid) and (route.when is None or route.when(msg)):
+            if (route.accounts is None or appid in route.accounts) and (route.when is None or route.when(msg)):
                 return route, None
         return None
 
