@@ -88,13 +88,15 @@ class ServedAccount:
     ``await bot.account(appid)`` gives outside a push; inside, the store keys of its state and the checks its
     pushes are opened with."""
 
-    __slots__ = ("_client", "_make_client", "account", "inbound", "keys")
+    __slots__ = ("_client", "_make_client", "account", "inbound", "keys", "label")
 
     def __init__(self, account: Account, keys: BotKeys, inbound: Inbound,
-                 make_client: Callable[[Account], Client]) -> None:
+                 make_client: Callable[[Account], Client], label: str = "") -> None:
         self.account = account
         self.keys = keys
         self.inbound = inbound
+        self.label = label
+        """What the message log and the metrics call the account: its appid, or nothing for a one-account bot."""
         self._make_client = make_client
         self._client: Client | None = None
 

@@ -102,7 +102,7 @@ class _Delivery:
         msg = self.msg
         if msg is not None:
             self._bot.observer.message(msg.msg_type, msg.raw.get("Event", ""), msg.from_user_name, self.handler,
-                                       outcome, self.loop.time() - self.arrived, self._bot._account_label(self.served))
+                                       outcome, self.loop.time() - self.arrived, self.served.label)
 
     async def late(self, xml: str | None) -> None:
         """The deadline passed: answer now (the interim reply or "success"); a lost connection is no error."""
@@ -317,9 +317,10 @@ class Bot(Router):
         key = account.key
         assert account.token is not None  # Account.checked() made sure
         envelope = Envelope(key, account.appid) if key is not None else None
-        names = Naming() if self._settings is not None else Naming.account(account.appid)  # WXHOOK_* or Account()
+        one = self._settings is not None
+        names = Naming() if one else Naming.account(account.appid)  # WXHOOK_* or Account()
         return ServedAccount(account, keys, self._new_inbound(account.token, envelope, keys, names),
-                             self._account_client)
+                             self._account_client, "" if one else account.appid)
 
     def _base_client(self) -> Client:
         """The client whose connection pool and API domains every account's client shares."""
@@ -368,10 +369,6 @@ class Bot(Router):
             return [self._single]
         assert self._registry is not None
         return list(self._registry.configured.values())
-
-    def _account_label(self, served: ServedAccount) -> str:
-        """What the message log and metrics call the account: nothing for a one-account bot."""
-        return "" if self._single is not None else served.account.appid
 
     def _served_accounts(self) -> list[ServedAccount]:
         if self._single is not None:
@@ -429,7 +426,7 @@ class Bot(Router):
     async def _enqueue_message(self, msg: Message, ctx: Context, handler: str) -> bool:
         """A queued handler's message on the queue, with the appid of its account (never its credentials)."""
         assert self.queue is not None
-        return await self.queue.enqueue_message(msg, handler, self._account_label(ctx.served))
+        return await self.queue.enqueue_message(msg, handler, ctx.served.label)
 
     async def _enqueue_call(self, name: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """``ctx.enqueue``: on the queue, or here when there is none or it cannot be reached."""
@@ -671,7 +668,7 @@ class Bot(Router):
             document, delivery.sealed, nonce = await served.inbound.read(scope, receive, delivery.arrived)
             msg = delivery.msg = parse_message(document)
             runtime = self._runtime.get(delivery.loop)
-            if served.account.source == "authorizer" and self.platform is not None:
+            if self.platform is not None and served.account.source == "authorizer":
                 answer = await self.platform.release_test(msg, served)
                 if answer == EMPTY:
                     delivery.answered = True

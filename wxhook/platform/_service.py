@@ -131,7 +131,7 @@ class PlatformService:
         """How the bot serves an account that authorized the platform: the platform's checks, its own keys and an
         API client on its authorizer token. No record is needed yet (its ``authorized`` push may be in flight)."""
         account = Account(appid, original_id=TEST_ACCOUNTS.get(appid), source="authorizer")
-        return ServedAccount(account, BotKeys(appid), self.inbound, self._authorizer_client)
+        return ServedAccount(account, BotKeys(appid), self.inbound, self._authorizer_client, appid)
 
     def _authorizer_client(self, account: Account) -> Client:
         return self._base_client().sibling(
