@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._util import LoopBound
 from .accounts import APPID, Account, AccountLookup, Load, Registry, ServedAccount
 from .api import Client
-from .api._client import TokenProvider
 from .background import Background
 from .config import ConfigError, Settings, load_settings, setting
 from .context import Context
@@ -239,7 +238,8 @@ class Bot(Router):
         else:
             self._settings = load_settings(token, appid, secret, aes_key, max_body_size)
             self.keys = BotKeys(self._settings.appid or sign(self._settings.token)[:12])
-        self._base_api = api if api is not None else None
+        self._base_api: Client | None = None
+        """Many accounts: the client whose connections theirs share (``api`` is the one account's own)."""
         self.platform: PlatformService | None = None
         """The third-party platform's tokens, authorizers and APIs (``Bot(platform=...)``), else None."""
         if platform is not None:
@@ -329,13 +329,11 @@ class Bot(Router):
             self._base_api = Client("", "", store=self.store, api_base=self._api_base)
         return self._base_api
 
-    def _account_client(self, account: Account, token_provider: TokenProvider | None = None,
-                        token_kind: str = "token") -> Client:
+    def _account_client(self, account: Account) -> Client:
         """An account's API client: the one account's own, or one sharing the base client's connections."""
         if self._settings is not None:
             return Client(self._settings.appid, self._settings.secret, store=self.store, api_base=self._api_base)
-        return self._base_client().sibling(account.appid, account.secret, token_provider=token_provider,
-                                           store=self.store, token_kind=token_kind)
+        return self._base_client().sibling(account.appid, account.secret, store=self.store)
 
     async def account(self, appid: str | None = None) -> ServedAccount:
         """The account ``appid`` as this bot serves it, for its API client outside a push:
