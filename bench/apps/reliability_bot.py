@@ -24,7 +24,8 @@ from wxhook.api import Client
 
 _OPTIONS = {"DEADLINE": "deadline", "CLAIM_LEASE": "claim_lease", "HANDLER_TIMEOUT": "handler_timeout",
             "SHUTDOWN_GRACE": "shutdown_grace"}
-bot = Bot(**{option: float(os.environ[name]) for name, option in _OPTIONS.items() if name in os.environ})
+_SETTINGS: dict[str, Any] = {option: float(os.environ[name]) for name, option in _OPTIONS.items() if name in os.environ}
+bot = Bot(**_SETTINGS)
 if "API_TIMEOUT" in os.environ:
     bot.api = Client(store=bot.store, timeout=float(os.environ["API_TIMEOUT"]))
 _RUNS = os.open(os.environ["RUNS_FILE"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
