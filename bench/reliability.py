@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import inspect
 import itertools
 import json
 import os
@@ -41,6 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from wxhook import Bot  # noqa: E402
 from wxhook.protocol import render_message, sign_query  # noqa: E402
 from wxhook.testing import FakeWeChat  # noqa: E402
 from wxhook.xml import parse_xml  # noqa: E402
@@ -655,59 +657,138 @@ async def faults_sigterm(scale: Scale) -> None:
     check(failures)
 
 
+@dataclass(frozen=True)
+class KillPhase:
+    """One SIGKILL run: how long the handlers take, and when the kill comes."""
+
+    title: str
+    handler_ms: tuple[int, int]
+    past_deadline: bool  # kill only once the first pushes' deadlines have passed, so some were answered "success"
+
+
+KILL_PHASES = (
+    KillPhase("0.2-1.5 s handlers", (200, 1_500), past_deadline=False),
+    KillPhase("3-8 s handlers, most past the deadline", (3_000, 8_000), past_deadline=True),
+)
+BOT_DEFAULTS = inspect.signature(Bot).parameters
+DEFAULT_DEADLINE = float(BOT_DEFAULTS["deadline"].default)
+DEFAULT_LEASE = float(BOT_DEFAULTS["claim_lease"].default)
+TAKEN_OVER_BY_RETRY = "stopped renewing its claim (it died?)"
+TAKEN_OVER_FROM_LEDGER = "its worker died after answering it"
+
+
 async def faults_sigkill(scale: Scale, store: str) -> None:
-    """SIGKILL one of two instances mid-run (claim_lease 1 s): every message answered, some run twice."""
+    """SIGKILL the busier of two instances mid-run, with the default settings: nothing answered 200 is lost."""
+    failures = []
+    for phase in KILL_PHASES:
+        failures += await sigkill_phase(scale, store, phase)
+    check(failures)
+
+
+async def sigkill_phase(scale: Scale, store: str, phase: KillPhase) -> list[str]:
+    """Two instances, the bot's default deadline and claim lease, the FakeWeChat as the API; pushes at up to 100/s,
+    each first sent to a random instance. The instance with more handlers in flight is killed halfway (with
+    ``past_deadline``, a deadline later); each delivery the kill cuts or refuses is retried at once to the survivor
+    with a fresh query, up to three tries in all, as WeChat does. Returns the invariants broken."""
     rng = random.Random(7)
+    load = os.getloadavg()[0]
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(private_redis()) if store == "redis" else "sqlite:///{dir}/state.db"
-        group = stack.enter_context(fleet({"WXHOOK_STORE": url, "CLAIM_LEASE": "1"}, instances=2))
-        survivor = group.urls[1]
-        pushes = [Push.new(f"m {rng.randrange(200, 1500)}") for _ in range(scale.kills)]
+        fake = stack.enter_context(FakeWeChat())
+        sent_at: list[float] = []  # when each customer-service send arrived
+        stack.callback(fake.subscribe(lambda call: sent_at.append(time.monotonic()) if call.path == SEND else None))
+        group = stack.enter_context(fleet({**api_env(fake), "WXHOOK_STORE": url}, instances=2))
+        low, high = phase.handler_ms
+        pushes = [Push.new(f"m {rng.randrange(low, high)}") for _ in range(scale.kills)]
         answers: dict[int, list[Answer]] = {p.msg_id: [] for p in pushes}
+        up = list(group.urls)
         async with Wire() as http:
 
             async def wechat(push: Push, delay: float) -> None:
-                """The first try to either instance; the retries (up to three tries, as WeChat) to the survivor."""
+                """The first try to either instance; the retries (up to three tries) to one still up."""
                 await asyncio.sleep(delay)
                 answer = await deliver(http, rng.choice(group.urls), push)
                 answers[push.msg_id].append(answer)
                 while answer.status != 200 and len(answers[push.msg_id]) < 3:
-                    answer = await deliver(http, survivor, push, same_query=False)
+                    answer = await deliver(http, rng.choice(up), push, same_query=False)
                     answers[push.msg_id].append(answer)
 
             spread = max(3.0, len(pushes) / 100)
             run = asyncio.gather(*(wechat(p, rng.uniform(0, spread)) for p in pushes))
-            await asyncio.sleep(spread / 2)
-            group.processes[0].kill()
-            group.processes[0].wait()
-            victim = group.processes[0].pid
+            await asyncio.sleep(spread / 2 + (DEFAULT_DEADLINE if phase.past_deadline else 0))
+            running = Counter(pid for event, _, pid in group.runs() if event == "run")
+            running.subtract(pid for event, _, pid in group.runs() if event == "done")
+            doomed = max(group.processes, key=lambda process: running[process.pid])
+            doomed.kill()
+            doomed.wait()
+            killed_at = time.monotonic()
+            up.remove(group.urls[group.processes.index(doomed)])
+            victim = doomed.pid
             steps = group.runs()
             in_flight = ({m for event, m, pid in steps if event == "run" and pid == victim}
                          - {m for event, m, pid in steps if event == "done" and pid == victim})
             await run
+
+            def reached() -> set[int]:
+                """The messages whose reply reached the follower, passively or through the API."""
+                sent = sends_by_openid(fake)
+                return {p.msg_id for p in pushes if p.reply in sent.get(p.openid, [])
+                        or any(a.text == p.reply for a in answers[p.msg_id])}
+
+            answered = {p.msg_id for p in pushes if any(a.status == 200 for a in answers[p.msg_id])}
+            settled = await settle(lambda: answered <= reached(), 60)
+            await asyncio.sleep(0.5)  # a duplicate send would arrive about now
+        group.stop(group.processes[1 - group.processes.index(doomed)])
         runs, done = group.count("run"), group.count("done")
         on_victim = {m for event, m, pid in group.runs() if event == "run" and pid == victim}
+        sent, log, stats = sends_by_openid(fake), group.log(), group.stats()
     failures = []
-    answered = sum(any(a.text == p.reply for a in answers[p.msg_id]) for p in pushes)
-    lost = [p.msg_id for p in pushes if done[p.msg_id] == 0 or not any(a.text == p.reply for a in answers[p.msg_id])]
-    repeated = sum(runs[p.msg_id] > 1 for p in pushes)
-    cut = sum(any(a.status == 0 for a in answers[p.msg_id]) for p in pushes)
+    passive = {p.msg_id for p in pushes if any(a.text == p.reply for a in answers[p.msg_id])}
+    via_api = {p.msg_id for p in pushes if p.reply in sent.get(p.openid, [])}
+    lost = [m for m in answered if done[m] == 0 or m not in passive | via_api]
+    twice = [p.msg_id for p in pushes if len(sent.get(p.openid, [])) + (p.msg_id in passive) > 1]
+    wrong = [p.msg_id for p in pushes for a in answers[p.msg_id]
+             if a.status == 200 and a.text not in (p.reply, "success")]
+    repeated = {p.msg_id for p in pushes if runs[p.msg_id] > 1}
     cut_ids = {p.msg_id for p in pushes if any(a.status == 0 for a in answers[p.msg_id])}
-    from_store = len(cut_ids & on_victim - in_flight)
+    handed_over = {m for m in in_flight if any(a.status == 200 and a.text == "success" and a.worker == str(victim)
+                                              for a in answers[m])}
     if lost:
-        failures.append(f"{len(lost)} messages lost: {lost[:5]}")
-    if {p.msg_id for p in pushes if runs[p.msg_id] > 1} != in_flight or any(runs[p.msg_id] > 2 for p in pushes):
-        failures.append(f"{repeated} messages run again, but {len(in_flight)} were in flight on the killed instance")
-    table(f"faults, SIGKILL of one of two instances ({store}, claim_lease 1 s), {len(pushes)} messages", [
+        failures.append(f"{len(lost)} messages answered 200 and lost (handler never finished or reply never "
+                        f"reached the follower): {lost[:5]}")
+    if len(answered) != len(pushes):
+        failures.append(f"{len(pushes) - len(answered)} messages never answered 200 in three tries")
+    if twice or wrong:
+        failures.append(f"{len(twice)} replies shown twice, {len(wrong)} wrong replies")
+    if not in_flight <= repeated <= on_victim or any(runs[p.msg_id] > 2 for p in pushes):
+        failures.append(f"{len(repeated)} messages run again, but {len(in_flight)} were in flight on the killed "
+                        f"instance")
+    if phase.past_deadline and not handed_over:
+        failures.append("no message was answered 'success' and still running at the kill: the phase proved nothing")
+    if not settled:
+        failures.append("some answered message's reply had not reached the follower 60 s after the last delivery")
+    after = f"{max(sent_at) - killed_at:.1f} s" if sent_at else "-"
+    table(f"faults, SIGKILL of the busier of two instances ({store}, {phase.title}), {len(pushes)} messages, "
+          f"deadline {DEFAULT_DEADLINE:g} s and claim_lease {DEFAULT_LEASE:g} s (the defaults)", [
+        ("load average (1 min) at the start", f"{load:.1f}"),
         ("handlers in flight on the killed one", len(in_flight)),
-        ("deliveries cut or refused by the kill", cut),
-        ("answered (after WeChat's retries)", f"{answered} / {len(pushes)}"),
-        ("lost", len(lost)),
-        ("run again by the survivor (repeated)", repeated),
-        ("finished there, answered from the store", from_store),
+        ("  of them answered 'success' before", len(handed_over)),
+        ("deliveries cut or refused by the kill", len(cut_ids)),
+        ("answered 200 (after WeChat's retries)", f"{len(answered)} / {len(pushes)}"),
+        ("replies reached: passively / via API", f"{len(passive)} / {len(via_api)}"),
+        ("answered 200 and lost", len(lost)),
+        ("run twice (in flight at the kill)", f"{len(repeated)} ({len(in_flight & repeated)})"),
+        ("  taken over by a retry / the ledger", f"{log.count(TAKEN_OVER_BY_RETRY)} / "
+                                                 f"{log.count(TAKEN_OVER_FROM_LEDGER)}"),
+        ("finished there, answered from the store", len(cut_ids & on_victim - in_flight)),
         ("refused, then run once by the survivor", len(cut_ids - on_victim)),
+        ("last reply via API, after the kill", after),
+        ("replies shown twice, wrong replies", f"{len(twice)}, {len(wrong)}"),
+        ("survivor's bot.stats", ", ".join(f"{k} {v:,}" for k, v in sorted(stats.items()))),
     ])
-    check(failures)
+    for line, count in group.errors().most_common(5):
+        print(f"  logged by the bot {count:,}x: {line}")
+    return failures
 
 
 async def faults_hang(scale: Scale) -> None:

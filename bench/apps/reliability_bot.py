@@ -1,7 +1,7 @@
 """The bot ``bench/reliability.py`` drives: ``uvicorn bench.apps.reliability_bot:app``.
 
 Configured by WXHOOK_* variables plus DEADLINE, CLAIM_LEASE, HANDLER_TIMEOUT, SHUTDOWN_GRACE and API_TIMEOUT
-(the API client's timeout; seconds).
+(the API client's timeout), in seconds; each unset one is the Bot's default, so a scenario states what it changes.
 A text message says what its handler does: ``<tag> <sleep ms> [<background ms>]`` sleeps that long, then
 answers ``echo: <content>`` (after queueing a background job of that length, when given); ``hang`` never
 returns. Every step is appended as one line to RUNS_FILE (``run``/``done``/``cancelled <msgid> <pid>``,
@@ -22,12 +22,10 @@ from typing import Any
 from wxhook import Bot, Context, Message, TextMessage
 from wxhook.api import Client
 
-bot = Bot(
-    deadline=float(os.environ.get("DEADLINE", "4.5")),
-    claim_lease=float(os.environ.get("CLAIM_LEASE", "5")),
-    handler_timeout=float(os.environ.get("HANDLER_TIMEOUT", "300")),
-    shutdown_grace=float(os.environ.get("SHUTDOWN_GRACE", "10")),
-)
+_OPTIONS = {"DEADLINE": "deadline", "CLAIM_LEASE": "claim_lease", "HANDLER_TIMEOUT": "handler_timeout",
+            "SHUTDOWN_GRACE": "shutdown_grace"}
+_SETTINGS: dict[str, Any] = {option: float(os.environ[name]) for name, option in _OPTIONS.items() if name in os.environ}
+bot = Bot(**_SETTINGS)
 if "API_TIMEOUT" in os.environ:
     bot.api = Client(store=bot.store, timeout=float(os.environ["API_TIMEOUT"]))
 _RUNS = os.open(os.environ["RUNS_FILE"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -1,8 +1,9 @@
 """The fast subset of bench/reliability.py: every load and fault scenario at small scale, as CI runs it.
 
 Each scenario exits non-zero when its invariant breaks (a non-200, a handler run twice or never, a wrong or
-lost reply, a late reply sent twice, a job that vanished on shutdown, a hung handler not cancelled), so a
-pass here is the invariants holding over about a thousand messages per store. Redis is skipped only when
+lost reply, a late reply sent twice, a job that vanished on shutdown, a hung handler not cancelled, a push
+answered 200 and lost after an instance was killed with the default settings), so a pass here is the invariants
+holding over about a thousand messages per store. Redis is skipped only when
 redis-server is missing and WXHOOK_REQUIRE_REDIS is unset.
 """
 
