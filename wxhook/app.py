@@ -395,14 +395,16 @@ class Bot(Router):
     @api.setter
     def api(self, client: Client) -> None:
         """Point the bot at another API client (a ``FakeWeChat``'s, in tests and the dev console) before it
-        serves; the one it replaces is left open for its owner to close. Many accounts: their clients are made
-        again from this one, sharing its connections and API domains."""
+        serves; the one it replaces is left open for its owner to close. Many accounts: their clients, and the
+        platform's own, are made again from this one, sharing its connections and API domains."""
         if self._single is not None:
             self._single.client = client
             return
         self._base_api = client
         for served in self._served_accounts():
             served.client = None
+        if self.platform is not None:
+            self.platform.rebase()
 
     @property
     def store_healthy(self) -> bool:

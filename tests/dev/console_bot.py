@@ -1,11 +1,13 @@
-"""The bot the console tests chat with: every kind of reply, a slow handler past a short deadline, and a
-handler that publishes a menu through the API."""
+"""The bots the console tests chat with: one account's with every kind of reply, a slow handler past a short
+deadline, and a handler that publishes a menu through the API; and one serving many accounts and a platform's
+authorizers, answering with the account each message is for."""
 
 from __future__ import annotations
 
 import asyncio
 
 from wxhook import (
+    Account,
     Article,
     Bot,
     ClickEvent,
@@ -15,6 +17,7 @@ from wxhook import (
     LocationMessage,
     Music,
     News,
+    Platform,
     ScanEvent,
     SubscribeEvent,
     Text,
@@ -28,6 +31,12 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>parent.__pwned = 1</script></svg>'
 """An "image" whose script, run on the console's origin, marks the page that framed it."""
 PUBLISHED_MENU = [{"type": "click", "name": "Published", "key": "PUBLISHED"}]
+SAFE = Account("wx1111111111111111", token="token-of-safe", aes_key=AES_KEY, secret="secret-of-safe",
+               name="Safe shop")
+PLAIN = Account("wx2222222222222222", token="token-of-plain", name="Plain shop")
+"""No AppSecret: passive replies only."""
+COMPONENT = Platform("wx9c0a0000000c0b01", "component-secret", "component-token",
+                     "ComponentKeyComponentKeyComponentKeyCompon0")
 
 
 def make_bot() -> Bot:
@@ -78,6 +87,26 @@ def make_bot() -> Bot:
     @bot.on_event("VIEW")
     def view(event: ViewEvent) -> None:
         return None
+
+    return bot
+
+
+def accounts_bot(accounts: list[Account], platform: Platform | None = None) -> Bot:
+    """A bot serving ``accounts`` (and ``platform``'s authorizers) that says which account each message is for;
+    "slow" misses the deadline and is answered through the API."""
+    bot = Bot(accounts=accounts, platform=platform, store="memory://", deadline=0.5)
+
+    @bot.on_text("publish menu")
+    async def publish(msg: TextMessage, ctx: Context) -> str:
+        await ctx.api.menu.create([{"type": "click", "name": ctx.account.appid[-4:], "key": "OWN"}])
+        return "menu published"
+
+    @bot.on_text
+    async def echo(msg: TextMessage, ctx: Context) -> str:
+        if msg.content == "slow":
+            await asyncio.sleep(1)
+            return f"late for {ctx.account.appid}"
+        return f"{ctx.account.name or ctx.account.appid} ({ctx.account.source}): {msg.content}"
 
     return bot
 

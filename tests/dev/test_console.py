@@ -48,8 +48,10 @@ def send(url: str, **action: Any) -> dict[str, Any]:
 
 def test_info_describes_the_bot_and_the_menu_file(console: str) -> None:
     info = httpx.get(console + "api/info").json()
+    account = {"appid": APPID, "name": None, "source": "configured", "path": "/wechat/", "safe_mode": True,
+               "plaintext": True, "revoked": False, "menu": MENU["button"]}
     assert info == {"safe_mode": True, "appid": APPID, "bot_path": "/wechat/", "deadline": 0.5,
-                    "menu": MENU["button"], "menu_source": "file"}
+                    "menu": MENU["button"], "menu_source": "file", "accounts": [account], "platform": None}
     page = httpx.get(console)
     assert page.status_code == 200 and '<script src="/static/console.js" defer></script>' in page.text
     for asset in ("console.js", "console.css"):
@@ -175,14 +177,14 @@ def test_deferred_replies_typing_and_a_published_menu_stream_live() -> None:
             slow = send(url, kind="text", text="slow", openid="o_bob")
             assert slow["reply"]["empty"]
             typing, deferred = read_events(lines, 2)
-            assert typing == {"type": "typing", "openid": "o_bob", "on": True}
-            assert deferred["type"] == "deferred" and deferred["openid"] == "o_bob"
+            assert typing == {"type": "typing", "account": APPID, "openid": "o_bob", "on": True}
+            assert deferred["type"] == "deferred" and deferred["openid"] == "o_bob" and deferred["account"] == APPID
             assert deferred["bubble"] == {"type": "text", "content": "done thinking"}
             assert json.loads(deferred["raw"]) == {"touser": "o_bob", "msgtype": "text",
                                                    "text": {"content": "done thinking"}}
             assert send(url, kind="text", text="publish menu")["reply"]["bubble"]["content"] == "menu published"
             (menu,) = read_events(lines, 1)
-            assert menu == {"type": "menu", "buttons": PUBLISHED_MENU}
+            assert menu == {"type": "menu", "account": APPID, "buttons": PUBLISHED_MENU}
         info = httpx.get(url + "api/info").json()
         assert (info["menu"], info["menu_source"]) == (PUBLISHED_MENU, "bot")
 

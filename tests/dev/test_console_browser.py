@@ -1,6 +1,7 @@
 """The console page in headless Chromium: type → the reply appears; a menu button → its reply; a slow handler's
 reply arrives live after the deadline; safe mode shows the sealed wire; a hostile reply stays text. A screenshot
-of the page is saved in the test's tmp dir. Then what another site's page can do to the console: nothing, whether
+of the page is saved in the test's tmp dir. For a bot serving many accounts and a platform: the account picker,
+an authorization and a revocation. Then what another site's page can do to the console: nothing, whether
 it posts across origins or rebinds its own name to 127.0.0.1; and an SVG's script does not run on the console's
 origin.
 
@@ -28,7 +29,7 @@ from starlette.routing import Route
 from wxhook.dev import create_console
 from wxhook.testing import serve
 
-from .console_bot import MENU, SVG, make_bot, recording_bot
+from .console_bot import COMPONENT, MENU, PLAIN, SAFE, SVG, accounts_bot, make_bot, recording_bot
 
 ATTACKER = "attacker.test"
 CHROMIUM_FLAGS = [
@@ -130,6 +131,61 @@ def test_chatting_in_the_console(page: Any, tmp_path: Path) -> None:
         finally:
             page.close()  # ends the page's event stream, so the server can stop
     assert (tmp_path / "console.png").stat().st_size > 10_000
+    assert errors == []
+
+
+def say(page: Any, text: str) -> None:
+    page.fill("#text", text)
+    page.press("#text", "Enter")
+
+
+def test_picking_authorizing_and_revoking_accounts(page: Any, tmp_path: Path) -> None:
+    """A bot serving two accounts and a platform: each account has its own chats and mode; an account authorized
+    from the page is picked, chats sealed and gets its late reply; revoked, it can no longer be picked."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    with serve(create_console(accounts_bot([SAFE, PLAIN], COMPONENT))) as url:
+        try:
+            page.goto(url)
+            page.wait_for_selector("body[data-ready][data-live]")
+            assert page.locator("#account option").all_inner_texts() == ["Safe shop", "Plain shop"]
+            assert page.is_checked("#mode-safe")
+            safe = page.locator(f".chat[data-account='{SAFE.appid}'][data-openid='o_alice']")
+            say(page, "hello safe")
+            safe.locator("[data-kind=reply] .bubble").wait_for()
+            assert safe.locator("[data-kind=reply] .bubble").inner_text() == "Safe shop (configured): hello safe"
+
+            page.select_option("#account", PLAIN.appid)
+            assert page.locator("#title").inner_text() == "Plain shop" and page.is_disabled("#mode-safe")
+            plain = page.locator(f".chat[data-account='{PLAIN.appid}'][data-openid='o_alice']")
+            say(page, "hello plain")
+            plain.locator("[data-kind=reply] .bubble").wait_for()
+            assert plain.locator("[data-kind=reply] .bubble").inner_text() == "Plain shop (configured): hello plain"
+            assert safe.is_hidden() and safe.locator("[data-kind=reply]").count() == 1
+
+            page.fill("#authorize-name", "Corner shop")
+            page.get_by_role("button", name="Authorize a new account").click()
+            page.wait_for_function("document.querySelector('#account').selectedOptions[0]?.textContent"
+                                   " === 'Corner shop · authorizer'")
+            appid = page.input_value("#account")
+            assert page.is_checked("#mode-safe") and page.is_disabled("#mode-plain")
+            corner = page.locator(f".chat[data-account='{appid}'][data-openid='o_alice']")
+            say(page, "hi")
+            corner.locator("[data-kind=reply] .bubble").wait_for()
+            assert corner.locator("[data-kind=reply] .bubble").inner_text() == f"{appid} (authorizer): hi"
+            say(page, "slow")
+            late = corner.locator("[data-source=deferred]")
+            late.wait_for(timeout=10_000)
+            assert late.locator(".bubble").inner_text() == f"late for {appid}"
+            page.screenshot(path=str(tmp_path / "accounts.png"))
+
+            page.get_by_role("button", name="Revoke its authorization").click()
+            revoked = page.locator(f"#account option[value='{appid}']")
+            page.wait_for_function(f"document.querySelector(\"#account option[value='{appid}']\").disabled")
+            assert revoked.inner_text() == "Corner shop · authorizer (revoked)"
+            assert page.input_value("#account") == SAFE.appid and safe.is_visible()
+        finally:
+            page.close()
     assert errors == []
 
 

@@ -20,7 +20,7 @@ from wxhook.testing import BotClient, serve
 from wxhook.testing._fake_assets import PNG
 
 from ..e2e.test_echo_example import free_port, wait_until_serving
-from .console_bot import SVG, TOKEN, recording_bot
+from .console_bot import COMPONENT, SAFE, SVG, TOKEN, accounts_bot, recording_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = {"openid": "o_alice", "mode": "plain", "kind": "text", "text": "run me"}
@@ -176,3 +176,15 @@ def test_the_command_allows_its_own_host_and_the_hosts_it_is_told() -> None:
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("path", [f"wechat/{SAFE.appid}", "wechat/events", "api/authorize", "api/revoke"])
+def test_every_account_and_the_platform_are_guarded(path: str) -> None:
+    """The accounts' URLs and the platform's events URL too: a rebound name or a foreign page reaches none."""
+    with serve(create_console(accounts_bot([SAFE], COMPONENT))) as console:
+        port = port_of(console)
+        foreign = httpx.post(console + path, json={}, headers={"host": f"attacker.example:{port}"})
+        assert foreign.status_code == 403 and "--allow-host" in foreign.text
+        crossed = httpx.post(console + path, json={}, headers={"origin": "http://attacker.example"})
+        assert crossed.status_code == 403 and "Origin" in crossed.text
+        assert httpx.post(console + "api/authorize", json={}, timeout=10).status_code == 200, "its own page may"

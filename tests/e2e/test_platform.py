@@ -296,3 +296,17 @@ def test_platform_settings_come_from_arguments_or_their_own_variables(monkeypatc
         Platform()
     with pytest.raises(ConfigError, match="not token="):
         Bot(token="x", platform=COMPONENT, store="memory://")
+
+
+async def test_a_new_base_client_carries_the_platforms_own_calls(fake: FakeWeChat) -> None:
+    """``bot.api = ...`` moves every client onto the new one, the platform's own too, even one already used."""
+    bot = Bot(platform=COMPONENT, store="memory://", api_base="http://127.0.0.1:9")  # nothing listens there
+    service = bot.platform
+    assert service is not None
+    before = service.api
+    bot.api = fake.client()
+    ticket = fake.platform(appid=COMPONENT.appid or "").new_ticket()
+    assert await service.records.keep_ticket(ticket, int(time.time()))
+    assert await service.component_token() and fake.count(COMPONENT_TOKEN_PATH) == 1
+    assert service.api is not before
+    await bot.shutdown()

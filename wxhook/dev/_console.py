@@ -2,15 +2,18 @@
 
 One app serves three things: the bot itself at ``/wechat/``, the page at ``/`` (static files shipped in the
 package), and the page's backend under ``/api/``. The backend turns a follower's action into the message WeChat
-would push, posts it to ``/wechat/`` over real HTTP with ``BotClient`` (signed; sealed in safe mode) and answers
-with the decoded reply and the raw XML both ways. Whatever the bot sends through the fake API (a reply past its
-deadline, a typing indicator, a new menu) reaches the page live as server-sent events.
+would push, posts it to the picked account's URL (``/wechat/``, or ``/wechat/{appid}`` for a bot serving many)
+over real HTTP with ``BotClient`` (signed with that account's token, or its platform's; sealed in safe mode) and
+answers with the decoded reply and the raw XML both ways. Whatever the bot sends through the fake API (a reply past
+its deadline, a typing indicator, a new menu) reaches the page live as server-sent events, tagged with the account.
+For a bot with a third-party platform the fake plays the open platform too: accounts authorize it and revoke it
+from the page (``/api/authorize``, ``/api/revoke``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import functools
 import json
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -27,10 +30,12 @@ from starlette.staticfiles import StaticFiles
 
 from ..app import Bot
 from ..protocol import render_message
-from ..testing import BotClient, DeferredReply, FakeWeChat, RecordedCall, ReplyError
+from ..testing import DeferredReply, FakeWeChat, RecordedCall, ReplyError
 from ..xml import XMLError
+from ._accounts import ConsoleAccount, authorizers, own_accounts
 from ._actions import PICTURES, ActionError, bubble, follower_message, media_type
 from ._guard import ConsoleGuard, allowed_host
+from ._platform import ConsolePlatform, refusal
 
 STATIC = Path(__file__).parent / "static"
 BOT_PATH = "/wechat/"
@@ -43,6 +48,8 @@ _MEDIA_HEADERS = {
     # Opened by itself, as a page of the console's origin, media still runs nothing: no script, no plugin.
     "content-security-policy": "sandbox; default-src 'none'",
 }
+_NAME_LENGTH = 30  # an official account's name: 4 to 30 characters
+_NO_PLATFORM = "this bot has no third-party platform to authorize: Bot(platform=Platform(...)) has one"
 _PAGE_HEADERS = {"cache-control": "no-store", "x-frame-options": "DENY",
                  "content-security-policy": "frame-ancestors 'none'"}  # no other page can frame it and steer clicks
 
@@ -61,8 +68,8 @@ def load_menu(path: str | Path) -> list[dict[str, Any]]:
     return buttons
 
 
-def _self_url(request: Request) -> str:
-    """Where this server listens, as seen from itself (a wildcard bind answers on loopback)."""
+def _bot_url(request: Request) -> str:
+    """Where this server serves the bot, as seen from itself (a wildcard bind answers on loopback)."""
     server = request.scope.get("server") or (request.url.hostname, request.url.port)
     host, port = str(server[0] or ""), server[1]
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
@@ -76,6 +83,8 @@ class Console:
         self.bot = bot
         self.fake = FakeWeChat()
         self.fixed_menu = menu  # from --menu; None: the menu the bot creates through the fake
+        self.platform = ConsolePlatform(self.fake, bot.platform.config) if bot.platform is not None else None
+        self._own = own_accounts(bot, self.fake)
         self._listeners: set[asyncio.Queue[dict[str, Any]]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -93,6 +102,35 @@ class Console:
                 unsubscribe()
                 self.bot.api = previous
 
+    # -- accounts ---------------------------------------------------------------------------------------
+
+    def accounts(self) -> list[ConsoleAccount]:
+        """Every account the page can pick: the bot's own, then the platform's authorizers (revoked ones too)."""
+        if self.platform is None:
+            return list(self._own)
+        return [*self._own, *authorizers(self.platform.play, self.fake)]
+
+    def _account(self, appid: object) -> ConsoleAccount | None:
+        """The account the page names; None for none (the only account when there is just one)."""
+        accounts = self.accounts()
+        if appid is None:
+            return accounts[0] if len(accounts) == 1 else None
+        return next((account for account in accounts if account.appid == appid), None)
+
+    def _account_of(self, call: RecordedCall) -> ConsoleAccount | None:
+        """The account a call to the fake was made for."""
+        return next((account for account in self.accounts() if account.data.appid == call.appid), None)
+
+    def _describe(self, account: ConsoleAccount) -> dict[str, Any]:
+        return {"appid": account.appid, "name": account.name, "source": account.source,
+                "path": BOT_PATH + account.path, "safe_mode": account.safe_mode, "plaintext": account.plaintext,
+                "revoked": account.revoked, "menu": self._menu(account)}
+
+    async def _ready(self, request: Request) -> None:
+        """The platform's first ticket, pushed once the console knows where it listens (see ConsolePlatform)."""
+        if self.platform is not None:
+            await self.platform.ready(_bot_url(request))
+
     # -- live events ------------------------------------------------------------------------------------
 
     def _on_call(self, call: RecordedCall) -> None:
@@ -101,26 +139,30 @@ class Console:
             self._loop.call_soon_threadsafe(self._publish, event)
 
     def _event(self, call: RecordedCall) -> dict[str, Any] | None:
+        account = self._account_of(call)
+        if account is None:  # the platform's own calls, and calls the fake refused
+            return None
         body = call.json if isinstance(call.json, dict) else {}
         deferred = DeferredReply.from_call(call)
         if deferred is not None:
-            return {"type": "deferred", "openid": deferred.openid,
+            return {"type": "deferred", "account": account.appid, "openid": deferred.openid,
                     "bubble": bubble(deferred.msg_type, deferred.reply, deferred.payload),
                     "raw": json.dumps(call.json, ensure_ascii=False, indent=2)}
         if call.path == _TYPING:
-            return {"type": "typing", "openid": body.get("touser"), "on": body.get("command") == "Typing"}
+            return {"type": "typing", "account": account.appid, "openid": body.get("touser"),
+                    "on": body.get("command") == "Typing"}
         if call.path == _MENU_CREATE and self.fixed_menu is None:
-            return {"type": "menu", "buttons": self._menu()}
+            return {"type": "menu", "account": account.appid, "buttons": self._menu(account)}
         return None
 
     def _publish(self, event: dict[str, Any]) -> None:
         for queue in self._listeners:
             queue.put_nowait(event)
 
-    def _menu(self) -> list[dict[str, Any]]:
+    def _menu(self, account: ConsoleAccount | None) -> list[dict[str, Any]]:
         if self.fixed_menu is not None:
             return self.fixed_menu
-        pushed = self.fake.menu
+        pushed = account.data.menu if account is not None else None
         return list(pushed.get("button", [])) if pushed else []
 
     async def events(self, request: Request) -> Response:
@@ -146,45 +188,52 @@ class Console:
     # -- the page's backend -----------------------------------------------------------------------------------
 
     async def info(self, request: Request) -> Response:
-        settings = self.bot.settings
+        """The bot, the accounts the page can pick, and the platform (or None). ``appid``, ``safe_mode`` and
+        ``menu`` are the first account's: what they said of a one-account bot's only account."""
+        await self._ready(request)
+        accounts = self.accounts()
+        first = accounts[0] if accounts else None
         return JSONResponse({
-            "safe_mode": settings.aes_key is not None and bool(settings.appid),
-            "appid": settings.appid,
+            "safe_mode": first is not None and first.safe_mode,
+            "appid": (first.appid or None) if first is not None else None,
             "bot_path": BOT_PATH,
             "deadline": self.bot.deadline,
-            "menu": self._menu(),
+            "menu": self._menu(first),
             "menu_source": "file" if self.fixed_menu is not None else "bot",
+            "accounts": [self._describe(account) for account in accounts],
+            "platform": self.platform.describe() if self.platform is not None else None,
         })
 
     async def send(self, request: Request) -> Response:
-        if media_type(request.headers.get("content-type", "")) != "application/json":
-            # A form or a text/plain fetch from another page needs no CORS preflight; JSON does.
-            return JSONResponse({"error": "POST /api/send takes a JSON body with Content-Type: application/json"},
-                                status_code=415)
-        try:
-            action = await request.json()
-        except ValueError:
-            return JSONResponse({"error": "the body is not JSON"}, status_code=400)
-        if not isinstance(action, dict):
-            return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
-        settings = self.bot.settings
+        action = await _json_object(request)
+        if isinstance(action, Response):
+            return action
+        account = self._account(action.get("account"))
+        if account is None:
+            return _error(f"no account {_shown(action.get('account'))} to push to: 'account' names one of the appids "
+                          "/api/info lists (authorize one first, for a platform)", 400)
+        if account.revoked:
+            return _error(f"account {account.appid} revoked its authorization of the platform: WeChat pushes nothing "
+                          "for it any more; authorize a new account", 400)
         safe = action.get("mode") == "safe"
-        if safe and settings.aes_key is None:
-            return JSONResponse({"error": "safe mode needs the bot's aes_key (WXHOOK_AES_KEY) and appid"},
-                                status_code=400)
-        aes_key = base64.b64encode(settings.aes_key).decode().rstrip("=") if safe and settings.aes_key else None
-        async with BotClient(_self_url(request), token=settings.token, appid=settings.appid,
-                             aes_key=aes_key) as client:
+        if safe and not account.safe_mode:
+            return _error("safe mode needs the account's aes_key and appid: Bot(aes_key=...) (WXHOOK_AES_KEY) and "
+                          "appid, or Account(aes_key=...)", 400)
+        if not safe and not account.plaintext:
+            return _error(f"account {account.appid} is an authorizer of the platform: WeChat seals its pushes with "
+                          "the platform's key, always; send mode 'safe'", 400)
+        add_image = functools.partial(account.data.add_media, "image")
+        async with account.client(_bot_url(request), safe) as client:
             try:
-                fields = follower_message(client, action, self._add_image,
+                fields = follower_message(client, action, add_image,
                                           lambda media_id: f"{request.base_url}media/{media_id}")
             except ActionError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=400)
+                return _error(str(exc), 400)
             started = time.monotonic()
             try:
                 reply = await client.post(fields)
             except (XMLError, ReplyError) as exc:
-                return JSONResponse({"error": f"the bot's reply is not what WeChat accepts: {exc}"}, status_code=502)
+                return _error(f"the bot's reply is not what WeChat accepts: {exc}", 502)
         return JSONResponse({
             "request": {"xml": render_message(fields), "wire": _text(reply.request), "encrypted": safe},
             "reply": {
@@ -199,11 +248,47 @@ class Console:
             },
         })
 
-    def _add_image(self, content: bytes, content_type: str) -> str:
-        return self.fake.add_media("image", content, content_type)
+    async def authorize(self, request: Request) -> Response:
+        """A new account authorizes the bot's platform (``{"name": ...}``, optional): its description, and the
+        bot's answer to the ``authorized`` push."""
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        if self.platform is None:
+            return _error(_NO_PLATFORM, 404)
+        name = body.get("name", "")
+        if not isinstance(name, str) or len(name.strip()) > _NAME_LENGTH:
+            return _error(f"'name' is the new account's name: text of at most {_NAME_LENGTH} characters", 400)
+        await self._ready(request)
+        granted = await self.platform.authorize(name.strip())
+        return self._changed(granted.appid, refusal(granted.push))
+
+    async def revoke(self, request: Request) -> Response:
+        """An authorizer (``{"account": appid}``) revokes its authorization of the bot's platform."""
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        if self.platform is None:
+            return _error(_NO_PLATFORM, 404)
+        account = self._account(body.get("account"))
+        if account is None or account.source != "authorizer" or account.revoked:
+            return _error(f"'account' names an authorizer of the platform that has not revoked its authorization, "
+                          f"not {_shown(body.get('account'))}", 400)
+        # Nothing is awaited between the check and the fake marking it revoked (before it pushes): a second
+        # page's request finds it revoked.
+        return self._changed(account.appid, refusal(await self.platform.revoke(account.appid)))
+
+    def _changed(self, appid: str, error: str | None) -> Response:
+        """The account an authorization changed, or (502) how the bot failed to take the push."""
+        if error is not None:
+            return _error(error, 502)
+        account = self._account(appid)
+        assert account is not None  # the fake keeps every authorization it made
+        return JSONResponse({"account": self._describe(account)})
 
     async def media(self, request: Request) -> Response:
-        found = self.fake.media(request.path_params["media_id"])
+        media_id = request.path_params["media_id"]
+        found = next(filter(None, (account.data.media(media_id) for account in self.accounts())), None)
         if found is None:
             return Response(b"no such media_id in the FakeWeChat", status_code=404, media_type="text/plain")
         declared, content = found
@@ -222,12 +307,39 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+def _shown(value: object) -> str:
+    """A value the page sent, quoted in an error: no longer than an appid needs."""
+    return repr(value)[:40]
+
+
+def _error(message: str, status: int) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json_object(request: Request) -> dict[str, Any] | Response:
+    """The request's JSON object, or the answer refusing it."""
+    if media_type(request.headers.get("content-type", "")) != "application/json":
+        # A form or a text/plain fetch from another page needs no CORS preflight; JSON does.
+        return _error(f"POST {request.url.path} takes a JSON body with Content-Type: application/json", 415)
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error("the body is not JSON", 400)
+    if not isinstance(body, dict):
+        return _error("the body must be a JSON object", 400)
+    return body
+
+
 def create_console(bot: Bot, menu_file: str | Path | None = None, *, allowed_hosts: Iterable[str] = ()) -> Starlette:
     """The console as an ASGI app: the page at ``/``, the bot at ``/wechat/``, a FakeWeChat as the bot's API.
 
-    ``menu_file`` is a menu JSON (as ``menu/create`` takes it) to draw under the chat; without one, the page
-    shows the menu the bot creates through the API, if it does. Serve it with any ASGI server (one process:
-    the page's live events come from this process's fake).
+    A bot serving many accounts (``accounts=``, ``platform=``) is served as in production, each account at
+    ``/wechat/{appid}`` and the platform's notifications at ``/wechat/events``; the fake serves each configured
+    account and plays the open platform for the bot's platform.
+
+    ``menu_file`` is a menu JSON (as ``menu/create`` takes it) to draw under the chat, for every account; without
+    one, the page shows the menu the bot creates through the API for the account picked, if it does. Serve it with
+    any ASGI server (one process: the page's live events come from this process's fake).
 
     Every route answers only requests to the address the server listens on, or ``localhost``, ``127.0.0.1``,
     ``[::1]`` on its port, and the ``allowed_hosts`` (``NAME`` on any port, ``NAME:PORT``), and only from the
@@ -239,6 +351,8 @@ def create_console(bot: Bot, menu_file: str | Path | None = None, *, allowed_hos
         Route("/", console.index),
         Route("/api/info", console.info),
         Route("/api/send", console.send, methods=["POST"]),
+        Route("/api/authorize", console.authorize, methods=["POST"]),
+        Route("/api/revoke", console.revoke, methods=["POST"]),
         Route("/api/events", console.events),
         Route("/media/{media_id}", console.media),
         Mount("/static", StaticFiles(directory=STATIC)),

@@ -3,8 +3,9 @@
 The console drives a bot and reads its replies without authentication, and it runs where the developer's
 browser runs, so any page that browser opens could try to use it. A DNS-rebinding page (a hostile name that
 resolves to 127.0.0.1) shows up as a foreign ``Host``; a cross-origin fetch or form as a foreign ``Origin`` or
-``Sec-Fetch-Site: cross-site``. Each is refused before any route runs, the bot's at ``/wechat/`` included (the
-console's own pushes to it go to the address the request came in on, which always passes).
+``Sec-Fetch-Site: cross-site``. Each is refused before any route runs, the bot's under ``/wechat/`` included
+(each account's ``/wechat/{appid}``, the platform's ``/wechat/events``): the console's own pushes, and its fake
+platform's, go to the address the request came in on, which always passes.
 """
 
 from __future__ import annotations

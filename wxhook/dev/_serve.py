@@ -34,7 +34,9 @@ def _own_hosts(host: str, port: int, allowed_hosts: Iterable[str]) -> list[str]:
 
 def _serve(app: Starlette, host: str, port: int) -> None:
     shown = "127.0.0.1" if host in _WILDCARDS else host
-    print(f"wxhook dev console: http://{shown}:{port}/  (the bot itself at {BOT_PATH})", file=sys.stderr)
+    bot = f"the bot's accounts at {BOT_PATH}{{appid}}" if app.state.console.bot.serves_many else \
+        f"the bot itself at {BOT_PATH}"
+    print(f"wxhook dev console: http://{shown}:{port}/  ({bot})", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=_GRACE)
 
 

@@ -114,6 +114,11 @@ class PlatformService:
                                                       self._no_ticket, store=self._store)
         return self._api
 
+    def rebase(self) -> None:
+        """Make ``api`` again from the bot's base client when next used: the bot was given another
+        (``bot.api = ...``). Its token stays cached in the store."""
+        self._api = None
+
     def _no_ticket(self) -> Exception:
         return NoTicketError(
             f"no component_verify_ticket for platform {self.appid} in the store: WeChat pushes one every 10 minutes "

@@ -1,11 +1,12 @@
-// The dev console's page: one chat per follower openid, replies drawn as WeChat draws them.
+// The dev console's page: one chat per account and follower openid, replies drawn as WeChat draws them.
 // Everything the bot sends is put on the page as text nodes (never as HTML), and only http(s) or local
 // /media/ addresses become links, images or players: a reply cannot run script here.
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
-const chats = new Map();  // openid -> the chat's element
-let info = { safe_mode: false, menu: [] };
+const chats = new Map();  // [account, openid] as JSON -> the chat's element
+let info = { accounts: [], platform: null };
+let accounts = new Map();  // appid -> the account, as /api/info describes it
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -34,28 +35,37 @@ function safeUrl(value) {
 
 const mediaUrl = (mediaId) => `/media/${encodeURIComponent(mediaId || "")}`;
 
-// ---- followers and their chats ----------------------------------------------------------------------
+// ---- accounts, followers and their chats ----------------------------------------------------------------
 
+function currentAccount() { return $("#account").value; }
 function currentOpenid() { return $("#openid").value; }
 function currentMode() { return document.querySelector('input[name="mode"]:checked').value; }
+function isCurrent(account, openid) { return account === currentAccount() && openid === currentOpenid(); }
 
-function chatFor(openid) {
-  let chat = chats.get(openid);
+function chatFor(account, openid) {
+  const key = JSON.stringify([account, openid]);
+  let chat = chats.get(key);
   if (!chat) {
-    chat = el("div", { class: "chat", "data-openid": openid, hidden: true },
+    chat = el("div", { class: "chat", "data-account": account, "data-openid": openid, hidden: true },
       el("p", { class: "empty-chat" }, "Say hello, follow, or press a menu button."));
-    chats.set(openid, chat);
+    chats.set(key, chat);
     $("#chats").append(chat);
-    if (![...$("#openid").options].some((option) => option.value === openid)) {
-      $("#openid").append(el("option", { value: openid }, openid));
-    }
   }
   return chat;
 }
 
-function showChat(openid) {
-  for (const [id, chat] of chats) chat.hidden = id !== openid;
+function addOpenid(openid) {
+  if (![...$("#openid").options].some((option) => option.value === openid)) {
+    $("#openid").append(el("option", { value: openid }, openid));
+  }
+}
+
+function showChat(openid = currentOpenid()) {
   $("#openid").value = openid;
+  const shown = chatFor(currentAccount(), openid);
+  for (const chat of chats.values()) chat.hidden = chat !== shown;
+  const account = accounts.get(currentAccount());
+  $("#title").textContent = account?.name || "Official Account";
   $("#who").textContent = openid;
   $("#typing").hidden = true;
   scrollDown();
@@ -63,11 +73,11 @@ function showChat(openid) {
 
 function scrollDown() { const box = $("#chats"); box.scrollTop = box.scrollHeight; }
 
-function append(openid, node) {
-  const chat = chatFor(openid);
+function append(account, openid, node) {
+  const chat = chatFor(account, openid);
   chat.querySelector(".empty-chat")?.remove();
   chat.append(node);
-  if (openid === currentOpenid()) scrollDown();
+  if (isCurrent(account, openid)) scrollDown();
   return node;
 }
 
@@ -156,7 +166,7 @@ function replyBubble(bubble) {
   }
 }
 
-function drawReply(openid, result) {
+function drawReply(account, openid, result) {
   const reply = result.reply;
   const raw = rawView("XML", [
     [reply.encrypted ? "reply on the wire (sealed)" : "reply XML", reply.wire],
@@ -164,18 +174,18 @@ function drawReply(openid, result) {
   ]);
   const seconds = `${reply.seconds.toFixed(2)} s`;
   if (reply.status !== 200) {
-    append(openid, note(`HTTP ${reply.status}: ${reply.wire.trim()}`, "error"));
+    append(account, openid, note(`HTTP ${reply.status}: ${reply.wire.trim()}`, "error"));
   } else if (!reply.bubble) {
-    append(openid, el("div", { class: "stack center", "data-kind": "empty" },
+    append(account, openid, el("div", { class: "stack center", "data-kind": "empty" },
       note(`no reply · success · ${seconds}`), raw));
   } else if (reply.bubble.type === "transfer_customer_service") {
-    append(openid, el("div", { class: "stack center" },
+    append(account, openid, el("div", { class: "stack center" },
       note("handed to customer service"), raw));
   } else {
     const node = message("in", replyBubble(reply.bubble), [el("span", { class: "tag" }, `passive · ${seconds}`), raw]);
     node.dataset.kind = "reply";
     node.dataset.source = "passive";
-    append(openid, node);
+    append(account, openid, node);
   }
 }
 
@@ -186,34 +196,39 @@ function drawDeferred(event) {
   ]);
   node.dataset.kind = "reply";
   node.dataset.source = "deferred";
-  append(event.openid, node);
+  append(event.account, event.openid, node);
 }
 
 // ---- talking to the backend -------------------------------------------------------------------------------
 
+async function postJson(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const result = await response.json();
+  if (!response.ok) throw new Error(result.error || `HTTP ${response.status}`);
+  return result;
+}
+
 async function perform(action, outgoing) {
-  const openid = currentOpenid();
-  const shown = append(openid, outgoing);
+  const [account, openid] = [currentAccount(), currentOpenid()];
+  const shown = append(account, openid, outgoing);
   shown.classList.add("pending");
   let result;
   try {
-    const response = await fetch("/api/send", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ ...action, openid, mode: currentMode() }),
-    });
-    result = await response.json();
-    if (!response.ok) throw new Error(result.error || `HTTP ${response.status}`);
+    result = await postJson("/api/send", { ...action, account, openid, mode: currentMode() });
   } catch (error) {
     shown.classList.remove("pending");
-    append(openid, note(String(error.message || error), "error"));
+    append(account, openid, note(String(error.message || error), "error"));
     return;
   }
   shown.classList.remove("pending");
   const sealed = result.request.encrypted ? [["request on the wire (sealed)", result.request.wire]] : [];
   const raw = rawView("XML", [["request XML", result.request.xml], ...sealed]);
   if (raw) (shown.querySelector(".stack") || shown).append(raw);
-  drawReply(openid, result);
+  drawReply(account, openid, result);
 }
 
 function outgoingText(text) {
@@ -258,29 +273,88 @@ function press(button) {
 
 // ---- wiring -------------------------------------------------------------------------------------------------
 
+const NO_ACCOUNT = { appid: "", path: "—", menu: [], safe_mode: false, plaintext: true, source: "configured" };
+
+function picked() { return accounts.get(currentAccount()) || NO_ACCOUNT; }
+
 function describeBot() {
+  const account = picked();
   const rows = [
-    ["webhook", info.bot_path],
-    ["appid", info.appid || "—"],
+    ["webhook", account.path],
+    ["appid", account.appid || "—"],
     ["deadline", `${info.deadline} s`],
-    ["menu", info.menu.length ? `${info.menu.length} button(s), ${info.menu_source === "file" ? "from --menu" : "created by the bot"}` : "none"],
+    ["menu", account.menu.length ? `${account.menu.length} button(s), ${info.menu_source === "file" ? "from --menu" : "created by the bot"}` : "none"],
   ];
+  if (info.platform) rows.push(["platform", info.platform.appid]);
   $("#about").replaceChildren(...rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
-  $("#mode-safe").disabled = !info.safe_mode;
-  // A bot with an EncodingAESKey refuses plaintext (unless allow_plaintext), as WeChat then sends only sealed pushes.
-  if (info.safe_mode) $("#mode-safe").checked = true;
-  $("#mode-hint").textContent = info.safe_mode
-    ? "Safe mode seals each message with the bot's EncodingAESKey and opens its replies."
-    : "Safe mode needs the bot's aes_key and appid.";
+  $("#revoke").disabled = account.source !== "authorizer" || account.revoked;
+}
+
+function chooseMode() {
+  const account = picked();
+  $("#mode-safe").disabled = !account.safe_mode;
+  $("#mode-plain").disabled = !account.plaintext;
+  // An account with an EncodingAESKey refuses plaintext (unless allow_plaintext): WeChat then sends only sealed
+  // pushes. An authorizer's are sealed with the platform's key, always.
+  (account.safe_mode ? $("#mode-safe") : $("#mode-plain")).checked = true;
+  $("#mode-hint").textContent = !account.plaintext
+    ? "An authorizer's messages are always sealed, with the platform's token, EncodingAESKey and appid."
+    : account.safe_mode
+      ? "Safe mode seals each message with the account's EncodingAESKey and opens its replies."
+      : "Safe mode needs the account's aes_key and appid.";
+}
+
+function accountLabel(account) {
+  const kind = account.source === "authorizer" ? " · authorizer" : "";
+  return `${account.name || account.appid || "the bot's account"}${kind}${account.revoked ? " (revoked)" : ""}`;
+}
+
+function pickAccount() {
+  chooseMode();
+  describeBot();
+  drawMenu(picked().menu);
+  showChat();
+}
+
+async function refresh(choose = currentAccount()) {
+  info = await (await fetch("/api/info")).json();
+  accounts = new Map(info.accounts.map((account) => [account.appid, account]));
+  const usable = info.accounts.filter((account) => !account.revoked);
+  $("#account").replaceChildren(...info.accounts.map((account) =>
+    el("option", { value: account.appid, disabled: account.revoked }, accountLabel(account))));
+  $("#account").value = usable.some((account) => account.appid === choose) ? choose : (usable[0]?.appid ?? "");
+  $("#accounts").hidden = info.accounts.length < 2 && !info.platform;
+  $("#platform").hidden = !info.platform;
+  if (info.platform) platformHint(info.platform.error);
+  pickAccount();
+}
+
+function platformHint(error) {
+  $("#platform-hint").classList.toggle("error", Boolean(error));
+  $("#platform-hint").textContent = error
+    || `The fake open platform pushes authorizations to ${info.platform.events_url}, as WeChat does.`;
+}
+
+async function platformAction(path, body) {
+  try {
+    return await postJson(path, body);
+  } catch (error) {
+    platformHint(String(error.message || error));
+    return null;
+  }
 }
 
 function listen() {
   const source = new EventSource("/api/events");
   source.addEventListener("message", (message) => {
     const event = JSON.parse(message.data);
+    const account = accounts.get(event.account);
     if (event.type === "deferred") drawDeferred(event);
-    else if (event.type === "typing" && event.openid === currentOpenid()) $("#typing").hidden = !event.on;
-    else if (event.type === "menu") { info.menu = event.buttons; drawMenu(event.buttons); describeBot(); }
+    else if (event.type === "typing" && isCurrent(event.account, event.openid)) $("#typing").hidden = !event.on;
+    else if (event.type === "menu" && account) {
+      account.menu = event.buttons;
+      if (event.account === currentAccount()) { drawMenu(event.buttons); describeBot(); }
+    }
   });
   source.addEventListener("open", () => document.body.dataset.live = "true");
 }
@@ -295,16 +369,26 @@ function readFile(file) {
 }
 
 async function start() {
-  for (const openid of ["o_alice", "o_bob", "o_carol"]) chatFor(openid);
-  showChat("o_alice");
-  $("#openid").addEventListener("change", () => showChat(currentOpenid()));
+  for (const openid of ["o_alice", "o_bob", "o_carol"]) addOpenid(openid);
+  $("#openid").addEventListener("change", () => showChat());
+  $("#account").addEventListener("change", pickAccount);
   $("#add-openid").addEventListener("submit", (event) => {
     event.preventDefault();
     const openid = $("#new-openid").value.trim();
     if (!openid) return;
-    chatFor(openid);
+    addOpenid(openid);
     showChat(openid);
     $("#new-openid").value = "";
+  });
+  $("#authorize").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const result = await platformAction("/api/authorize", { name: $("#authorize-name").value });
+    if (!result) return;
+    $("#authorize-name").value = "";
+    await refresh(result.account.appid);
+  });
+  $("#revoke").addEventListener("click", async () => {
+    if (await platformAction("/api/revoke", { account: currentAccount() })) await refresh();
   });
   $("#composer").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -341,9 +425,7 @@ async function start() {
   document.addEventListener("click", (event) => {
     if (!event.target.closest(".menu-slot")) document.querySelectorAll(".submenu").forEach((menu) => { menu.hidden = true; });
   });
-  info = await (await fetch("/api/info")).json();
-  describeBot();
-  drawMenu(info.menu);
+  await refresh();
   listen();
   document.body.dataset.ready = "true";
 }
