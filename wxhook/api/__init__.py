@@ -1,6 +1,19 @@
 """The WeChat Official Account API client: a shared, self-healing access token and typed API groups."""
 
 from ._articles import BatchPage, NewsItem
+from ._card import CardDetails, CardQRCode, LandingPage, QRCard, UserCard, UserCardList
+from ._card_code import CardCode, CodeCheck, ConsumedCode, DepositResult
+from ._card_info import (
+    CardBaseInfo,
+    CardDates,
+    CashCoupon,
+    DiscountCoupon,
+    GeneralCoupon,
+    GiftCoupon,
+    Groupon,
+    MemberCard,
+    NewCard,
+)
 from ._client import Client, TokenProvider
 from ._comment import Comment, CommentPage
 from ._component import Authorization, AuthorizerInfo, ComponentAPI, ComponentOAuthAPI, ListedAuthorizer
@@ -42,6 +55,7 @@ from ._mass import (
 )
 from ._material import MaterialCount, MaterialItem, MaterialVideo, UploadedMaterial
 from ._media import UploadedMedia
+from ._member_card import FormValue, MemberForm, MemberFormInfo, MemberInfo, MemberUpdate, RichField
 from ._menu import Menu, SelfMenu
 from ._misc import AutoReplyInfo, CallbackCheck, Quota, RidInfo
 from ._oauth import OAuthToken, OAuthUserInfo
@@ -73,17 +87,31 @@ __all__ = [
     "AutoReplyInfo",
     "BatchPage",
     "CallbackCheck",
+    "CardBaseInfo",
+    "CardCode",
+    "CardDates",
+    "CardDetails",
+    "CardQRCode",
+    "CashCoupon",
     "Client",
+    "CodeCheck",
     "Comment",
     "CommentPage",
     "ComponentAPI",
     "ComponentOAuthAPI",
     "ComponentTicketError",
     "ConfigurationError",
+    "ConsumedCode",
+    "DepositResult",
+    "DiscountCoupon",
     "DraftArticle",
     "DraftItem",
     "DuplicateSendError",
     "FollowerPage",
+    "FormValue",
+    "GeneralCoupon",
+    "GiftCoupon",
+    "Groupon",
     "IPNotWhitelistedError",
     "Industry",
     "InvalidCredentialError",
@@ -93,6 +121,7 @@ __all__ = [
     "KfRecord",
     "KfRecordPage",
     "KfSession",
+    "LandingPage",
     "ListedAuthorizer",
     "MassCard",
     "MassContent",
@@ -107,8 +136,14 @@ __all__ = [
     "MaterialCount",
     "MaterialItem",
     "MaterialVideo",
+    "MemberCard",
+    "MemberForm",
+    "MemberFormInfo",
+    "MemberInfo",
+    "MemberUpdate",
     "Menu",
     "MissingFieldError",
+    "NewCard",
     "NewsItem",
     "OAuthToken",
     "OAuthUserInfo",
@@ -116,11 +151,13 @@ __all__ = [
     "PublishState",
     "PublishStatus",
     "PublishedItem",
+    "QRCard",
     "QRCode",
     "Quota",
     "RateLimitError",
     "ReplyWindowError",
     "ResponseTooLargeError",
+    "RichField",
     "RidInfo",
     "SelfMenu",
     "ShortenData",
@@ -138,6 +175,8 @@ __all__ = [
     "UnexpectedAnswerError",
     "UploadedMaterial",
     "UploadedMedia",
+    "UserCard",
+    "UserCardList",
     "UserInfo",
     "UserRefusedError",
     "WaitingCase",

@@ -13,6 +13,7 @@ from ..logs import install_redaction
 from ..stores import Store, open_store
 from ..stores.keys import credential_key
 from ._caller import Caller, Credentials
+from ._card import CardAPI
 from ._comment import CommentAPI
 from ._component import ComponentAPI
 from ._customer_service import CustomerServiceAPI
@@ -140,6 +141,7 @@ class Client:
             self._caller,
             lambda kind, fetcher: self._cache(f"ticket:{kind}", fetcher, token_margin, lock_wait),
         )
+        self.card = CardAPI(self._caller)
 
     def sibling(
         self,
