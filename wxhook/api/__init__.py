@@ -41,6 +41,15 @@ from ._errors import (
     WeChatError,
     WeChatNetworkError,
 )
+from ._invoice import (
+    Invoice,
+    InvoiceAuthData,
+    InvoiceAuthURL,
+    InvoiceContact,
+    InvoiceFace,
+    InvoiceItem,
+    InvoiceTitle,
+)
 from ._mass import (
     MassCard,
     MassContent,
@@ -115,6 +124,13 @@ __all__ = [
     "IPNotWhitelistedError",
     "Industry",
     "InvalidCredentialError",
+    "Invoice",
+    "InvoiceAuthData",
+    "InvoiceAuthURL",
+    "InvoiceContact",
+    "InvoiceFace",
+    "InvoiceItem",
+    "InvoiceTitle",
     "JsapiSignature",
     "KfAccount",
     "KfOnline",

@@ -19,6 +19,7 @@ from ._component import ComponentAPI
 from ._customer_service import CustomerServiceAPI
 from ._datacube import DatacubeAPI
 from ._draft import DraftAPI
+from ._invoice import InvoiceAPI
 from ._mass import MassAPI
 from ._material import MaterialAPI
 from ._media import MediaAPI
@@ -142,6 +143,7 @@ class Client:
             lambda kind, fetcher: self._cache(f"ticket:{kind}", fetcher, token_margin, lock_wait),
         )
         self.card = CardAPI(self._caller)
+        self.invoice = InvoiceAPI(self._caller, self.ticket)
 
     def sibling(
         self,

@@ -13,6 +13,7 @@ from ._fake_auth import new_oauth_code
 from ._fake_card import find_card
 from ._fake_card_code import encrypt_code, give_card, held_code
 from ._fake_comments import add_comment
+from ._fake_invoice import add_invoice, authorize
 from ._fake_member_card import fill_form
 from ._fake_messages import add_template
 from ._fake_state import FakeState, Fault, random_id
@@ -177,6 +178,20 @@ class AccountData:
         """The holder of a member card's ``code`` fills in its activation form (``common``:
         ``{"USER_FORM_INFO_FLAG_MOBILE": "138…"}``, ``custom``: your fields); returns the ``activate_ticket``."""
         return self._as_wechat(lambda: fill_form(self.state, card_id, code, dict(common or {}), dict(custom or {})))
+
+    def authorize_invoice(self, s_pappid: str, order_id: str, *, user_title: Mapping[str, Any] | None = None,
+                          biz_title: Mapping[str, Any] | None = None) -> None:
+        """The follower authorizes the order on the page ``getauthurl`` made, with a person's title (``{"title":
+        …, "phone": …}``) and/or a company's (``{"title": …, "tax_no": …}``)."""
+        titles = {**({"user_field": dict(user_title)} if user_title else {}),
+                  **({"biz_field": dict(biz_title)} if biz_title else {})}
+        self._as_wechat(lambda: authorize(self.state, s_pappid, order_id, titles))
+
+    def add_invoice(self, openid: str, face: Mapping[str, Any] | None = None, **details: Any) -> tuple[str, str]:
+        """An invoice in the follower's card holder, as an invoicing platform put it there; returns its
+        ``(card_id, encrypt_code)``, as ``chooseInvoice`` gives them. ``face`` sets ``user_info`` fields (``fee``,
+        ``title``, ``billing_no`` …), ``details`` the others (``payee``, ``type`` …)."""
+        return self._as_wechat(lambda: add_invoice(self.state, openid, dict(face or {}), details))
 
 
 class FakeAccount(AccountData):

@@ -251,6 +251,11 @@ class FakeState:
     encrypted_codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     card_whitelist: set[str] = field(default_factory=set)
     member_forms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # invoices: the merchant's contact, orders ((s_pappid, order_id) → authorization), followers' invoices
+    # ((card_id, encrypt_code) → invoice)
+    invoice_contact: dict[str, Any] | None = None
+    invoice_orders: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.appid in self.shared.accounts:
