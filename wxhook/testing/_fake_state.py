@@ -243,8 +243,9 @@ class FakeState:
     next_comment_id: int = 1
     autoreply: dict[str, Any] = field(default_factory=dict)
     shorturl_retired: bool = True
-    # cards: card templates, the codes followers hold ((card_id, code) → code), deposited codes (card_id → code →
-    # given out), encrypted codes, the test white list, filled-in activation forms (activate_ticket → answers)
+    # cards: card templates, the codes followers hold ((card_id, code) → holder, status, membership), deposited codes
+    # (card_id → code → handed out yet), encrypted codes, the test white list, filled-in activation forms
+    # (activate_ticket → answers)
     cards: dict[str, dict[str, Any]] = field(default_factory=dict)
     card_codes: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     card_deposits: dict[str, dict[str, bool]] = field(default_factory=dict)
