@@ -1,6 +1,19 @@
 """The WeChat Official Account API client: a shared, self-healing access token and typed API groups."""
 
 from ._articles import BatchPage, NewsItem
+from ._card import CardDetails, CardQRCode, LandingPage, QRCard, UserCard, UserCardList
+from ._card_code import CardCode, CodeCheck, ConsumedCode, DepositResult
+from ._card_info import (
+    CardBaseInfo,
+    CardDates,
+    CashCoupon,
+    DiscountCoupon,
+    GeneralCoupon,
+    GiftCoupon,
+    Groupon,
+    MemberCard,
+    NewCard,
+)
 from ._client import Client, TokenProvider
 from ._comment import Comment, CommentPage
 from ._component import Authorization, AuthorizerInfo, ComponentAPI, ComponentOAuthAPI, ListedAuthorizer
@@ -28,6 +41,15 @@ from ._errors import (
     WeChatError,
     WeChatNetworkError,
 )
+from ._invoice import (
+    Invoice,
+    InvoiceAuthData,
+    InvoiceAuthURL,
+    InvoiceContact,
+    InvoiceFace,
+    InvoiceItem,
+    InvoiceTitle,
+)
 from ._mass import (
     MassCard,
     MassContent,
@@ -42,6 +64,7 @@ from ._mass import (
 )
 from ._material import MaterialCount, MaterialItem, MaterialVideo, UploadedMaterial
 from ._media import UploadedMedia
+from ._member_card import FormValue, MemberForm, MemberFormInfo, MemberInfo, MemberUpdate, RichField
 from ._menu import Menu, SelfMenu
 from ._misc import AutoReplyInfo, CallbackCheck, Quota, RidInfo
 from ._oauth import OAuthToken, OAuthUserInfo
@@ -73,26 +96,48 @@ __all__ = [
     "AutoReplyInfo",
     "BatchPage",
     "CallbackCheck",
+    "CardBaseInfo",
+    "CardCode",
+    "CardDates",
+    "CardDetails",
+    "CardQRCode",
+    "CashCoupon",
     "Client",
+    "CodeCheck",
     "Comment",
     "CommentPage",
     "ComponentAPI",
     "ComponentOAuthAPI",
     "ComponentTicketError",
     "ConfigurationError",
+    "ConsumedCode",
+    "DepositResult",
+    "DiscountCoupon",
     "DraftArticle",
     "DraftItem",
     "DuplicateSendError",
     "FollowerPage",
+    "FormValue",
+    "GeneralCoupon",
+    "GiftCoupon",
+    "Groupon",
     "IPNotWhitelistedError",
     "Industry",
     "InvalidCredentialError",
+    "Invoice",
+    "InvoiceAuthData",
+    "InvoiceAuthURL",
+    "InvoiceContact",
+    "InvoiceFace",
+    "InvoiceItem",
+    "InvoiceTitle",
     "JsapiSignature",
     "KfAccount",
     "KfOnline",
     "KfRecord",
     "KfRecordPage",
     "KfSession",
+    "LandingPage",
     "ListedAuthorizer",
     "MassCard",
     "MassContent",
@@ -107,8 +152,14 @@ __all__ = [
     "MaterialCount",
     "MaterialItem",
     "MaterialVideo",
+    "MemberCard",
+    "MemberForm",
+    "MemberFormInfo",
+    "MemberInfo",
+    "MemberUpdate",
     "Menu",
     "MissingFieldError",
+    "NewCard",
     "NewsItem",
     "OAuthToken",
     "OAuthUserInfo",
@@ -116,11 +167,13 @@ __all__ = [
     "PublishState",
     "PublishStatus",
     "PublishedItem",
+    "QRCard",
     "QRCode",
     "Quota",
     "RateLimitError",
     "ReplyWindowError",
     "ResponseTooLargeError",
+    "RichField",
     "RidInfo",
     "SelfMenu",
     "ShortenData",
@@ -138,6 +191,8 @@ __all__ = [
     "UnexpectedAnswerError",
     "UploadedMaterial",
     "UploadedMedia",
+    "UserCard",
+    "UserCardList",
     "UserInfo",
     "UserRefusedError",
     "WaitingCase",

@@ -163,6 +163,13 @@ def _json(answer: Answer, path: str) -> Fields:
     return answer.data
 
 
+def needed(value: str, name: str) -> str:
+    """A non-empty identifier (a card_id, a code, an openid …), or a ValueError naming it."""
+    if not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

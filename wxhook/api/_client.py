@@ -13,11 +13,13 @@ from ..logs import install_redaction
 from ..stores import Store, open_store
 from ..stores.keys import credential_key
 from ._caller import Caller, Credentials
+from ._card import CardAPI
 from ._comment import CommentAPI
 from ._component import ComponentAPI
 from ._customer_service import CustomerServiceAPI
 from ._datacube import DatacubeAPI
 from ._draft import DraftAPI
+from ._invoice import InvoiceAPI
 from ._mass import MassAPI
 from ._material import MaterialAPI
 from ._media import MediaAPI
@@ -140,6 +142,8 @@ class Client:
             self._caller,
             lambda kind, fetcher: self._cache(f"ticket:{kind}", fetcher, token_margin, lock_wait),
         )
+        self.card = CardAPI(self._caller)
+        self.invoice = InvoiceAPI(self._caller, self.ticket)
 
     def sibling(
         self,

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..api import Client
 from ._fake_auth import new_oauth_code
+from ._fake_card import find_card
+from ._fake_card_code import encrypt_code, give_card, held_code
 from ._fake_comments import add_comment
+from ._fake_invoice import add_invoice, authorize
+from ._fake_member_card import fill_form
 from ._fake_messages import add_template
-from ._fake_state import FakeState, random_id
+from ._fake_state import FakeState, Fault, random_id
 
 if TYPE_CHECKING:
     from .fake_wechat import FakeWeChat
+
+T = TypeVar("T")
 
 
 class AccountData:
@@ -132,6 +138,60 @@ class AccountData:
         """A follower's comment on a published article; returns its user_comment_id."""
         with self._lock:
             return add_comment(self.state, msg_data_id, index, openid, content)
+
+    # -- cards and invoices: what followers and WeChat's reviewers do --------------------------------------------
+
+    def _as_wechat(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the account's data under the lock; what WeChat would refuse raises ValueError."""
+        with self._lock:
+            try:
+                return work()
+            except Fault as fault:
+                raise ValueError(f"WeChat would refuse this: {fault.errmsg} ({fault.errcode})") from None
+
+    def review_card(self, card_id: str, *, passed: bool = True) -> None:
+        """WeChat's review of a new or changed card: CARD_STATUS_VERIFY_OK, when it can be handed out, or
+        CARD_STATUS_VERIFY_FAIL."""
+        def review() -> None:
+            find_card(self.state, card_id)["status"] = "CARD_STATUS_VERIFY_OK" if passed else "CARD_STATUS_VERIFY_FAIL"
+
+        self._as_wechat(review)
+
+    def give_card(self, card_id: str, openid: str, *, code: str | None = None, outer_str: str = "") -> str:
+        """The follower receives the card (scanning its QR code, from a landing page …): one stock less, and a code
+        for them, returned: the next deposited code, ``code`` for a custom-code card, or one WeChat picks."""
+        return self._as_wechat(lambda: give_card(self.state, card_id, openid, code, outer_str))
+
+    def discard_card(self, card_id: str, code: str) -> None:
+        """The follower deletes the card from their card holder: its code answers 40127 from then on."""
+        def discard() -> None:
+            held_code(self.state, {"card_id": card_id, "code": code})[2]["status"] = "DELETE"
+
+        self._as_wechat(discard)
+
+    def encrypt_card_code(self, card_id: str, code: str) -> str:
+        """The ``encrypt_code`` a card's link or the JS-SDK hands a page, which ``card/code/decrypt`` reads."""
+        return self._as_wechat(lambda: encrypt_code(self.state, card_id, code))
+
+    def fill_member_form(self, card_id: str, code: str, common: Mapping[str, str] | None = None,
+                         custom: Mapping[str, str] | None = None) -> str:
+        """The holder of a member card's ``code`` fills in its activation form (``common``:
+        ``{"USER_FORM_INFO_FLAG_MOBILE": "138…"}``, ``custom``: your fields); returns the ``activate_ticket``."""
+        return self._as_wechat(lambda: fill_form(self.state, card_id, code, dict(common or {}), dict(custom or {})))
+
+    def authorize_invoice(self, s_pappid: str, order_id: str, *, user_title: Mapping[str, Any] | None = None,
+                          biz_title: Mapping[str, Any] | None = None) -> None:
+        """The follower authorizes the order on the page ``getauthurl`` made, with a person's title (``{"title":
+        …, "phone": …}``) and/or a company's (``{"title": …, "tax_no": …}``)."""
+        titles = {**({"user_field": dict(user_title)} if user_title else {}),
+                  **({"biz_field": dict(biz_title)} if biz_title else {})}
+        self._as_wechat(lambda: authorize(self.state, s_pappid, order_id, titles))
+
+    def add_invoice(self, openid: str, face: Mapping[str, Any] | None = None, **details: Any) -> tuple[str, str]:
+        """An invoice in the follower's card holder, as an invoicing platform put it there; returns its
+        ``(card_id, encrypt_code)``, as ``chooseInvoice`` gives them. ``face`` sets ``user_info`` fields (``fee``,
+        ``title``, ``billing_no`` …), ``details`` the others (``payee``, ``type`` …)."""
+        return self._as_wechat(lambda: add_invoice(self.state, openid, dict(face or {}), details))
 
 
 class FakeAccount(AccountData):

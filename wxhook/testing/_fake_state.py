@@ -243,6 +243,20 @@ class FakeState:
     next_comment_id: int = 1
     autoreply: dict[str, Any] = field(default_factory=dict)
     shorturl_retired: bool = True
+    # cards: card templates, the codes followers hold ((card_id, code) → holder, status, membership), deposited codes
+    # (card_id → code → handed out yet), encrypted codes, the test white list, filled-in activation forms
+    # (activate_ticket → answers)
+    cards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    card_codes: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    card_deposits: dict[str, dict[str, bool]] = field(default_factory=dict)
+    encrypted_codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    card_whitelist: set[str] = field(default_factory=set)
+    member_forms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # invoices: the merchant's contact, orders ((s_pappid, order_id) → authorization), followers' invoices
+    # ((card_id, encrypt_code) → invoice)
+    invoice_contact: dict[str, Any] | None = None
+    invoice_orders: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.appid in self.shared.accounts:
