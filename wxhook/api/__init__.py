@@ -60,7 +60,7 @@ from ._template import Industry, TemplateInfo
 from ._ticket import JsapiSignature, sign_card, sign_jsapi
 from ._token import AccessToken
 from ._transport import OFFICIAL_DOMAINS
-from ._user import FollowerPage, UserInfo
+from ._user import FollowerPage, OpenidChange, UserInfo
 
 __all__ = [
     "OFFICIAL_DOMAINS",
@@ -112,6 +112,7 @@ __all__ = [
     "NewsItem",
     "OAuthToken",
     "OAuthUserInfo",
+    "OpenidChange",
     "PublishJob",
     "PublishState",
     "PublishStatus",

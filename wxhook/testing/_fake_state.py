@@ -228,7 +228,11 @@ class FakeState:
     mass_sends: dict[int, dict[str, Any]] = field(default_factory=dict)
     mass_clientmsgids: dict[str, float] = field(default_factory=dict)
     mass_speed: int = 0
+    mass_media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What ``media/uploadvideo`` and ``media/uploadnews`` made: media_id → type, expiry and content."""
     subscribe_templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    one_time_grants: set[tuple[str, str, str]] = field(default_factory=set)
+    """Unused consents to a one-time subscription message: (openid, template_id, scene)."""
     next_content_id: int = 1_000_000_000
     counts: dict[str, int] = field(default_factory=dict)
     clear_quota_count: int = 0
