@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ._fake_articles import MAX_ARTICLES, MAX_CONTENT_CHARS, new_id, take_draft
+from ._fake_articles import check_text, new_id, news_articles, take_draft
 from ._fake_state import FakeRequest, FakeState, Fault, endpoint, random_id
 
 OK = {"errcode": 0, "errmsg": "ok"}
@@ -106,17 +106,9 @@ def upload_video(st: FakeState, req: FakeRequest) -> dict[str, Any]:
 @endpoint("POST", "/cgi-bin/media/uploadnews")
 def upload_news(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     """1–8 articles, each with a title, content under 20,000 characters and an image's media_id as its thumb."""
-    articles = req.need(req.body().get("articles"), 44003, "empty news data")
-    if not isinstance(articles, list):
-        raise Fault(47001, "data format error")
-    if len(articles) > MAX_ARTICLES:
-        raise Fault(45008, "article size out of limit")
+    articles = news_articles(req)
     for article in articles:
-        if not isinstance(article, dict) or not article.get("title") or not article.get("content"):
-            raise Fault(44003, "empty news data")
-        if len(str(article["content"])) >= MAX_CONTENT_CHARS:
-            raise Fault(45002, "content size out of limit")
-        _media(st, article.get("thumb_media_id"), ("thumb", "image"))
+        _media(st, check_text(article).get("thumb_media_id"), ("thumb", "image"))
     return _keep(st, "news", articles=articles)
 
 
