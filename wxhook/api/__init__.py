@@ -45,6 +45,19 @@ from ._media import UploadedMedia
 from ._menu import Menu, SelfMenu
 from ._misc import AutoReplyInfo, CallbackCheck, Quota, RidInfo
 from ._oauth import OAuthToken, OAuthUserInfo
+from ._ocr import (
+    BankCard,
+    BizLicense,
+    DrivingLicense,
+    IdCard,
+    OCRImageSize,
+    OCRPoint,
+    OCRPosition,
+    OCRText,
+    PlateNumber,
+    PrintedText,
+    VehicleLicense,
+)
 from ._publish import PublishedItem, PublishJob, PublishState, PublishStatus
 from ._qrcode import QRCode
 from ._shorturl import ShortenData
@@ -71,7 +84,9 @@ __all__ = [
     "AuthorizerInfo",
     "AuthorizerRefusedError",
     "AutoReplyInfo",
+    "BankCard",
     "BatchPage",
+    "BizLicense",
     "CallbackCheck",
     "Client",
     "Comment",
@@ -82,9 +97,11 @@ __all__ = [
     "ConfigurationError",
     "DraftArticle",
     "DraftItem",
+    "DrivingLicense",
     "DuplicateSendError",
     "FollowerPage",
     "IPNotWhitelistedError",
+    "IdCard",
     "Industry",
     "InvalidCredentialError",
     "JsapiSignature",
@@ -112,7 +129,13 @@ __all__ = [
     "NewsItem",
     "OAuthToken",
     "OAuthUserInfo",
+    "OCRImageSize",
+    "OCRPoint",
+    "OCRPosition",
+    "OCRText",
     "OpenidChange",
+    "PlateNumber",
+    "PrintedText",
     "PublishJob",
     "PublishState",
     "PublishStatus",
@@ -141,6 +164,7 @@ __all__ = [
     "UploadedMedia",
     "UserInfo",
     "UserRefusedError",
+    "VehicleLicense",
     "WaitingCase",
     "WaitingList",
     "WeChatAPIError",

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..api import Client
 from ._fake_auth import new_oauth_code
 from ._fake_comments import add_comment
 from ._fake_messages import add_template
+from ._fake_ocr import SAMPLES as OCR_SAMPLES
 from ._fake_state import FakeState, random_id
 
 if TYPE_CHECKING:
@@ -132,6 +133,15 @@ class AccountData:
         """A follower's comment on a published article; returns its user_comment_id."""
         with self._lock:
             return add_comment(self.state, msg_data_id, index, openid, content)
+
+    def set_ocr_result(self, kind: str, fields: Mapping[str, Any]) -> None:
+        """What the OCR recognizer ``kind`` (the path's last part: ``idcard``, ``bankcard``, ``driving``,
+        ``drivinglicense``, ``bizlicense``, ``comm``, ``platenum``) reads in every image from now on, instead of its
+        documented sample."""
+        if kind not in OCR_SAMPLES:
+            raise ValueError(f"no OCR recognizer {kind!r}; the kinds are {', '.join(OCR_SAMPLES)}")
+        with self._lock:
+            self.state.ocr_results[kind] = dict(fields)
 
 
 class FakeAccount(AccountData):

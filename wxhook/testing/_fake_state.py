@@ -246,6 +246,8 @@ class FakeState:
     articles: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     next_comment_id: int = 1
     autoreply: dict[str, Any] = field(default_factory=dict)
+    ocr_results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What an OCR recognizer answers instead of its documented sample (``set_ocr_result``)."""
     shorturl_retired: bool = True
 
     def __post_init__(self) -> None:
