@@ -152,6 +152,12 @@ def test_event_names_in_the_wrong_case_are_refused(bot: Bot, wrong: str, right: 
         bot.on_event(wrong)
 
 
+@pytest.mark.parametrize(("wrong", "right"), [("File", "file"), ("DEVICE_TEXT", "device_text"), ("Event", "event")])
+def test_message_types_in_the_wrong_case_are_refused(bot: Bot, wrong: str, right: str) -> None:
+    with pytest.raises(ValueError, match=f"as '{right}'|events have on_event"):
+        bot.on_message(wrong)
+
+
 async def test_a_push_spelled_in_another_case_reaches_the_handler_of_wechats_spelling(bot: Bot) -> None:
     bot.on_event("SCAN")(lambda m: f"scan {m.event_key}")
     bot.on_event("SCAN", key="vip")(lambda m: "scan vip")

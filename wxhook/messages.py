@@ -1056,6 +1056,11 @@ def event_spelling(name: str) -> str | None:
     return _EVENT_SPELLINGS.get(name.lower())
 
 
+def message_type_spelling(name: str) -> str | None:
+    """WeChat's spelling of a known MsgType (``event`` included) given in any case; None for other names."""
+    return _MESSAGE_SPELLINGS.get(name.lower())
+
+
 def _unparsed(part: Message | MessagePart) -> dict[str, Any]:
     """The tags of ``part.raw`` whose text its typed field turned into nothing (a number field holding text)."""
     table = _table(type(part))

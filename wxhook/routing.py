@@ -26,7 +26,7 @@ from typing import Any, TypeVar, overload
 
 from ._util import is_async, job_name, positional_arity
 from .accounts import APPID
-from .messages import Event, Message, event_name, event_spelling, routing_name
+from .messages import Event, Message, event_name, event_spelling, message_type_spelling, routing_name
 from .names import EventName
 
 Predicate = Callable[[Message], bool]
@@ -467,8 +467,11 @@ class Router:
         their own (they parse as ``UnknownMessage``).
         """
         if isinstance(msg_type, str):
-            if msg_type == "event":
+            spelled = message_type_spelling(msg_type)
+            if spelled == "event":
                 raise ValueError("events have on_event(...); on_message('event') would never be called")
+            if spelled is not None and spelled != msg_type:
+                raise ValueError(f"on_message({msg_type!r}): WeChat sends this MsgType as {spelled!r} (case-sensitive)")
             return self._typed((msg_type,), None, when, deadline, queue, accounts)
         return self._decorate(msg_type, ("message",), when=when, deadline=deadline, queue=queue, accounts=accounts,
                               general=True)
