@@ -19,6 +19,7 @@ from wxhook import (
     MiniProgramPageMessage,
     QRAction,
     QRActionName,
+    ScanEvent,
     SubscribeScene,
     SubscribeSceneName,
     TextMessage,
@@ -54,6 +55,7 @@ def test_whitespace_around_values_is_layout() -> None:
     assert (msg.msg_type, msg.event, msg.card_id, msg.create_time) == (
         "event", "user_get_card", "pZI8Fjwsy5fVPRBeD78J4RmqVvBc", 1472551036)
     assert msg.raw["OuterStr"] == "12b", ".raw holds the stripped values too"
+    assert (msg.is_give_by_friend, msg.outer_str, msg.user_card_code) == (False, "12b", "226009850808")
 
 
 def test_text_content_keeps_its_own_spaces() -> None:
@@ -122,6 +124,20 @@ async def test_a_padded_user_get_card_reaches_on_event_over_http(safe: bool) -> 
     assert reply.content == "card pZI8Fjwsy5fVPRBeD78J4RmqVvBc" and reply.encrypted is safe
     assert seen == ["pZI8Fjwsy5fVPRBeD78J4RmqVvBc"]
     assert page.content == "page pages/a"
+
+
+async def test_an_event_spelled_in_another_case_reaches_its_handler_over_http() -> None:
+    """As wechatpy's and Senparc's test payloads spell them: ``Event`` and ``scan``."""
+    bot = Bot(token=TOKEN, appid=APPID, allow_plaintext=True)
+
+    @bot.on_event(EventType.SCAN)
+    def scanned(event: ScanEvent) -> str:
+        return f"{event.event} {event.scene} ({event.raw['Event']})"
+
+    with serve(bot) as url:
+        async with BotClient(url, token=TOKEN, appid=APPID) as wechat:
+            reply = await wechat.post({**wechat.message("Event"), "Event": "scan", "EventKey": "42", "Ticket": "t"})
+    assert reply.content == "SCAN 42 (scan)"
 
 
 def test_the_name_constants_match_what_is_parsed() -> None:

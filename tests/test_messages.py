@@ -10,26 +10,39 @@ import wxhook.messages as messages
 from wxhook.messages import (
     ArticleUrlResult,
     AuthorizationEvent,
+    Beacon,
     CardEvent,
+    CardPayOrderEvent,
     ClickEvent,
     CopyrightCheckResult,
+    DeviceMessage,
     EnterTempSessionEvent,
     Event,
+    FileMessage,
+    GuideQrcodeScanEvent,
     ImageMessage,
+    InvoiceAuthorizeEvent,
+    InvoiceStatusEvent,
+    InvoiceTitleEvent,
     KfSessionEvent,
     LinkMessage,
     LocationEvent,
     LocationMessage,
     LocationSelectEvent,
     MassSendJobFinishEvent,
+    MerchantOrderEvent,
     Message,
     PicEvent,
     PicItem,
+    PoiCheckNotifyEvent,
     PublishJobFinishEvent,
     ScanCodeEvent,
     ScanEvent,
     SendPicsInfo,
+    ShakearoundLotteryBindEvent,
+    ShakearoundUserShakeEvent,
     ShortVideoMessage,
+    StoreAuditEvent,
     SubscribeEvent,
     SubscribeMsgChangeEvent,
     SubscribeMsgEntry,
@@ -45,6 +58,7 @@ from wxhook.messages import (
     ViewEvent,
     ViewMiniprogramEvent,
     VoiceMessage,
+    WifiConnectedEvent,
     dedupe_key,
     parse_message,
 )
@@ -507,15 +521,299 @@ def test_authorization_events(name: str) -> None:
 
 
 def test_unknown_event_parses_generically_and_keeps_its_name_and_key() -> None:
-    m = event("WifiConnected", "<EventKey>k</EventKey><ConnectTime>0</ConnectTime><ShopId>12</ShopId>")
+    m = event("user_scan_product", "<EventKey>k</EventKey><KeyStandard>ean13</KeyStandard><Sex>1</Sex>")
     assert type(m) is UnknownEvent
-    assert (m.msg_type, m.event, m.event_key) == ("event", "WifiConnected", "k")
-    assert m.raw["ShopId"] == "12"
+    assert (m.msg_type, m.event, m.event_key) == ("event", "user_scan_product", "k")
+    assert m.raw["KeyStandard"] == "ean13"
 
 
-def test_event_names_are_case_sensitive() -> None:
-    assert type(event("scan")) is UnknownEvent
-    assert type(event("Subscribe")) is UnknownEvent
+@pytest.mark.parametrize(
+    ("received", "cls", "spelled"),
+    [("scan", ScanEvent, "SCAN"), ("Subscribe", SubscribeEvent, "subscribe"), ("Click", ClickEvent, "CLICK"),
+     ("wificonnected", WifiConnectedEvent, "WifiConnected"), ("FreePublishJobFinish", PublishJobFinishEvent,
+     "FREEPUBLISHJOBFINISH")],
+)  # fmt: skip
+def test_an_event_name_in_another_case_is_that_event_in_wechats_spelling(
+    received: str, cls: type[Event], spelled: str
+) -> None:
+    m = event(received, "<EventKey>42</EventKey>")
+    assert type(m) is cls
+    assert (m.event, m.raw["Event"], m.event_key) == (spelled, received, "42")
+    assert dedupe_key(m) == dedupe_key(event(spelled, "<EventKey>42</EventKey>"))
+
+
+@pytest.mark.parametrize("received", ["Event", "EVENT"])
+def test_msg_type_event_in_another_case_is_an_event(received: str) -> None:
+    m = msg(received, "<Event><![CDATA[scan]]></Event><EventKey>7</EventKey>")
+    assert isinstance(m, ScanEvent)
+    assert (m.msg_type, m.event, m.raw["MsgType"]) == ("event", "SCAN", received)
+    assert msg(received, "<Event>VIEW</Event><MenuId>3</MenuId>").msg_type == "event"
+
+
+def test_a_message_type_in_another_case_is_that_message_in_wechats_spelling() -> None:
+    m = msg("TEXT", "<Content>hi</Content><MsgId>5</MsgId>")
+    assert isinstance(m, TextMessage)
+    assert (m.msg_type, m.raw["MsgType"], m.content) == ("text", "TEXT", "hi")
+    assert type(msg("ShortVideo", "<MediaId>m</MediaId>")) is ShortVideoMessage
+
+
+def test_an_unknown_name_keeps_its_case() -> None:
+    assert (type(m := event("Weapp_Audit_Success")) is UnknownEvent) and m.event == "Weapp_Audit_Success"
+    assert (type(t := msg("Weapp_Card", "")) is UnknownMessage) and t.msg_type == "Weapp_Card"
+    job = event("masssendjobfinish", "<PublishEventInfo><publish_id>1</publish_id></PublishEventInfo>")
+    assert isinstance(job, PublishJobFinishEvent) and job.event == "MASSSENDJOBFINISH"
+
+
+def test_no_two_known_names_differ_only_in_case() -> None:
+    with pytest.raises(TypeError, match="differ only in case"):
+        messages._spellings(["SCAN", "scan"])
+
+
+# --- store, shake, Wi-Fi, shop, invoices, shopping guide, devices, files ----------------------------------------
+
+
+def test_file_message() -> None:
+    m = msg(
+        "file",
+        "<Title><![CDATA[报价单.pdf]]></Title><Description><![CDATA[2026 报价]]></Description>"
+        "<FileKey><![CDATA[a7a2f1b0c9d8e7f6]]></FileKey><FileMd5><![CDATA[5a75aaca956d97be686719218f275c6b]]>"
+        "</FileMd5><FileTotalLen>34562</FileTotalLen><MsgId>6504361178931234567</MsgId>",
+    )
+    assert isinstance(m, FileMessage)
+    assert (m.title, m.description, m.file_key, m.file_md5, m.file_total_len, m.msg_id) == (
+        "报价单.pdf", "2026 报价", "a7a2f1b0c9d8e7f6", "5a75aaca956d97be686719218f275c6b", 34562,
+        6504361178931234567)  # fmt: skip
+
+
+DEVICE = (
+    "<DeviceType><![CDATA[gh_d3e07d51b513]]></DeviceType><DeviceID><![CDATA[dev1234abcd]]></DeviceID>"
+    "<SessionID>9394</SessionID><OpenID><![CDATA[oFfEX0nJ7GsbkAUjkhb9sTlYmj6o]]></OpenID>"
+)
+
+
+def test_device_text_carries_the_devices_data_base64_encoded() -> None:
+    m = msg("device_text", DEVICE + "<Content><![CDATA[aGVsbG8gd3hob29r]]></Content><MsgID>66051213</MsgID>")
+    assert isinstance(m, DeviceMessage) and not isinstance(m, Event)
+    assert (m.msg_type, m.device_type, m.device_id, m.session_id, m.open_id, m.msg_id) == (
+        "device_text", "gh_d3e07d51b513", "dev1234abcd", 9394, "oFfEX0nJ7GsbkAUjkhb9sTlYmj6o", 66051213)
+    assert (m.content, m.data, m.event, m.op_type) == ("aGVsbG8gd3hob29r", b"hello wxhook", None, None)
+    garbled = msg("device_text", DEVICE + "<Content>not base64!</Content>")
+    assert isinstance(garbled, DeviceMessage) and garbled.data is None
+
+
+def test_device_events() -> None:
+    bind = msg("device_event", "<Event><![CDATA[bind]]></Event>" + DEVICE + "<Content><![CDATA[]]></Content>")
+    assert isinstance(bind, DeviceMessage) and not isinstance(bind, Event)
+    assert (bind.msg_type, bind.event, bind.device_id, bind.data) == ("device_event", "bind", "dev1234abcd", b"")
+    status = msg("device_event", "<Event>subscribe_status</Event>" + DEVICE + "<OpType>1</OpType>")
+    assert isinstance(status, DeviceMessage) and (status.event, status.op_type) == ("subscribe_status", 1)
+
+
+def test_poi_check_notify() -> None:
+    m = event(
+        "poi_check_notify",
+        "<UniqId><![CDATA[123adb]]></UniqId><PoiId><![CDATA[123123]]></PoiId><Result><![CDATA[fail]]></Result>"
+        "<msg><![CDATA[资质不全]]></msg>",
+    )
+    assert isinstance(m, PoiCheckNotifyEvent)
+    assert (m.uniq_id, m.poi_id, m.result, m.msg) == ("123adb", "123123", "fail", "资质不全")
+
+
+def test_store_audit_events() -> None:
+    created = event(
+        "create_map_poi_audit_info",
+        "<audit_id>414221</audit_id><status>1</status><map_poi_id><![CDATA[2880501385417447563]]></map_poi_id>"
+        "<name><![CDATA[深圳店]]></name><address><![CDATA[南山区科技园]]></address>"
+        "<latitude>22.540366</latitude><longitude>113.934559</longitude><sh_remark><![CDATA[]]></sh_remark>",
+    )
+    assert isinstance(created, StoreAuditEvent)
+    assert (created.audit_id, created.status, created.map_poi_id, created.name, created.address) == (
+        414221, 1, "2880501385417447563", "深圳店", "南山区科技园")
+    assert (created.latitude, created.longitude, created.sh_remark) == (22.540366, 113.934559, "")
+    added = event("add_store_audit_info", "<audit_id>2</audit_id><status>1</status><is_upgrade>0</is_upgrade>"
+                  "<poiid><![CDATA[471736217]]></poiid>")
+    assert isinstance(added, StoreAuditEvent) and (added.is_upgrade, added.poiid) == (0, "471736217")
+    for name in ("apply_merchant_audit_info", "modify_store_audit_info"):
+        rejected = event(name, "<audit_id>3</audit_id><status>3</status><reason><![CDATA[图片模糊]]></reason>")
+        assert isinstance(rejected, StoreAuditEvent)
+        assert (rejected.event, rejected.audit_id, rejected.status, rejected.reason) == (name, 3, 3, "图片模糊")
+
+
+BEACON = "<Uuid><![CDATA[FDA50693-A4E2-4FB1-AFCF-C6EB07647825]]></Uuid><Major>10001</Major><Minor>{}</Minor>"
+
+
+def test_shake_lists_the_chosen_beacon_and_the_ones_around() -> None:
+    m = event(
+        "ShakearoundUserShake",
+        "<ChosenBeacon>" + BEACON.format(12102) + "<Distance>0.057</Distance></ChosenBeacon><AroundBeacons>"
+        + "".join(f"<AroundBeacon>{BEACON.format(minor)}<Distance>{distance}</Distance></AroundBeacon>"
+                  for minor, distance in ((12103, "166.816"), (12104, "15.013")))
+        + "</AroundBeacons>",
+    )  # fmt: skip
+    assert isinstance(m, ShakearoundUserShakeEvent) and m.chosen_beacon is not None
+    chosen = m.chosen_beacon
+    assert (chosen.uuid, chosen.major, chosen.minor, chosen.distance) == (
+        "FDA50693-A4E2-4FB1-AFCF-C6EB07647825", 10001, 12102, 0.057)
+    assert [(b.minor, b.distance) for b in m.around_beacons] == [(12103, 166.816), (12104, 15.013)]
+    assert all(isinstance(b, Beacon) for b in m.around_beacons)
+    around = f"<AroundBeacons><AroundBeacon>{BEACON.format(7)}</AroundBeacon></AroundBeacons>"
+    one = event("ShakearoundUserShake", around)
+    assert isinstance(one, ShakearoundUserShakeEvent) and [b.minor for b in one.around_beacons] == [7]
+    assert one.chosen_beacon is None
+
+
+def test_shake_as_the_official_sample_spells_it_keeps_the_placeholders_unparsed() -> None:
+    m = event("ShakearoundUserShake", "<ChosenBeacon><Uuid><![CDATA[uuid]]></Uuid><Major>major</Major>"
+              "<Minor>minor</Minor><Distance>0.057</Distance></ChosenBeacon>")
+    assert isinstance(m, ShakearoundUserShakeEvent) and m.chosen_beacon is not None
+    assert (m.chosen_beacon.major, m.chosen_beacon.distance) == (None, 0.057)
+    assert m.chosen_beacon.unparsed == {"Major": "major", "Minor": "minor"}
+
+
+def test_shake_red_packet_bound_official_sample() -> None:
+    m = event(
+        "ShakearoundLotteryBind",
+        "<LotteryId><![CDATA[lotteryid]]></LotteryId><Ticket><![CDATA[ticket]]></Ticket><Money>88</Money>"
+        "<BindTime>1442824313</BindTime>",
+    )
+    assert isinstance(m, ShakearoundLotteryBindEvent)
+    assert (m.lottery_id, m.ticket, m.money, m.bind_time) == ("lotteryid", "ticket", 88, 1442824313)
+
+
+@pytest.mark.parametrize("shop_tag", ["ShopId", "PlaceId"])
+def test_wifi_connected(shop_tag: str) -> None:
+    m = event(
+        "WifiConnected",
+        f"<ConnectTime>1442401156</ConnectTime><ExpireTime>0</ExpireTime><VendorId><![CDATA[3001224419]]>"
+        f"</VendorId><{shop_tag}><![CDATA[429620]]></{shop_tag}><DeviceNo><![CDATA[00:1f:7a:ad:5c:a8]]></DeviceNo>",
+    )
+    assert isinstance(m, WifiConnectedEvent)
+    assert (m.connect_time, m.expire_time, m.vendor_id, m.shop_id, m.device_no) == (
+        1442401156, 0, "3001224419", 429620, "00:1f:7a:ad:5c:a8")
+
+
+def test_merchant_order() -> None:
+    m = event(
+        "merchant_order",
+        "<OrderId><![CDATA[test_order_id]]></OrderId><OrderStatus>2</OrderStatus>"
+        "<ProductId><![CDATA[test_product_id]]></ProductId><SkuInfo><![CDATA[10001:1000012;10002:100021]]></SkuInfo>",
+    )
+    assert isinstance(m, MerchantOrderEvent)
+    assert (m.order_id, m.order_status, m.product_id, m.sku_info) == (
+        "test_order_id", 2, "test_product_id", "10001:1000012;10002:100021")
+
+
+def test_invoice_authorization() -> None:
+    m = event(
+        "user_authorize_invoice",
+        "<SuccOrderId><![CDATA[1202933957956]]></SuccOrderId><FailOrderId><![CDATA[]]></FailOrderId>"
+        "<AuthorizeAppId><![CDATA[wxf8b4f85f3a794e77]]></AuthorizeAppId><Source><![CDATA[web]]></Source>",
+    )
+    assert isinstance(m, InvoiceAuthorizeEvent)
+    assert (m.succ_order_id, m.fail_order_id, m.authorize_app_id, m.source) == (
+        "1202933957956", "", "wxf8b4f85f3a794e77", "web")
+
+
+def test_invoice_status() -> None:
+    m = event(
+        "update_invoice_status",
+        "<Status><![CDATA[INVOICE_REIMBURSE_CLOSURE]]></Status><CardId><![CDATA[pjZ8Yt1XGILfi-FUsewpnnolGgZk]]>"
+        "</CardId><Code><![CDATA[030102690111]]></Code>",
+    )
+    assert isinstance(m, InvoiceStatusEvent)
+    assert (m.status, m.card_id, m.code) == (
+        "INVOICE_REIMBURSE_CLOSURE", "pjZ8Yt1XGILfi-FUsewpnnolGgZk", "030102690111")
+
+
+def test_invoice_title() -> None:
+    m = event(
+        "submit_invoice_title",
+        "<title><![CDATA[腾讯科技有限公司]]></title><phone><![CDATA[075586013388]]></phone>"
+        "<tax_no><![CDATA[91440300708461136T]]></tax_no><addr><![CDATA[深圳市南山区]]></addr>"
+        "<bank_type><![CDATA[招商银行]]></bank_type><bank_no><![CDATA[6214830000000000]]></bank_no>"
+        "<attach><![CDATA[]]></attach><title_type><![CDATA[InvoiceUserTitleBusinessType]]></title_type>",
+    )
+    assert isinstance(m, InvoiceTitleEvent)
+    assert (m.title, m.phone, m.tax_no, m.addr, m.bank_type, m.bank_no, m.attach, m.title_type) == (
+        "腾讯科技有限公司", "075586013388", "91440300708461136T", "深圳市南山区", "招商银行", "6214830000000000",
+        "", "InvoiceUserTitleBusinessType")  # fmt: skip
+
+
+def test_guide_qrcode_scan() -> None:
+    m = event(
+        "guide_qrcode_scan_event",
+        "<GuideScanEvent><qrcode_guide_account><![CDATA[guide_wx]]></qrcode_guide_account>"
+        "<qrcode_guide_openid><![CDATA[o_guide]]></qrcode_guide_openid><openid><![CDATA[o_buyer]]></openid>"
+        "<action>11</action><qrcode_info><![CDATA[store-12]]></qrcode_info></GuideScanEvent>",
+    )
+    assert isinstance(m, GuideQrcodeScanEvent) and m.guide_scan_event is not None
+    info = m.guide_scan_event
+    assert (info.qrcode_guide_account, info.qrcode_guide_openid, info.openid, info.action, info.qrcode_info) == (
+        "guide_wx", "o_guide", "o_buyer", 11, "store-12")
+
+
+def test_user_get_card_fields() -> None:
+    m = event(
+        "user_get_card",
+        "<CardId><![CDATA[po2VNuCuRo-8sxxxxxxxxxxx]]></CardId><IsGiveByFriend>1</IsGiveByFriend>"
+        "<FriendUserName><![CDATA[o_friend]]></FriendUserName><UserCardCode><![CDATA[226009850808]]></UserCardCode>"
+        "<OldUserCardCode><![CDATA[226009850801]]></OldUserCardCode><OuterStr><![CDATA[12b]]></OuterStr>"
+        "<IsRestoreMemberCard>0</IsRestoreMemberCard><UnionId><![CDATA[o6_bmjrPTlm6_2sgVt7hMZOPfL2M]]></UnionId>",
+    )
+    assert isinstance(m, CardEvent)
+    assert (m.is_give_by_friend, m.friend_user_name, m.old_user_card_code, m.outer_str) == (
+        True, "o_friend", "226009850801", "12b")
+    assert (m.is_restore_member_card, m.union_id) == (False, "o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
+
+
+@pytest.mark.parametrize(("name", "back", "room"), [("user_gifting_card", "0", "1"),
+                                                     ("giftcard_send_to_friend", "false", "true")])
+def test_gift_flags_in_either_spelling(name: str, back: str, room: str) -> None:
+    m = event(name, f"<IsReturnBack>{back}</IsReturnBack><IsChatRoom>{room}</IsChatRoom><PageId>p1</PageId>")
+    assert isinstance(m, CardEvent)
+    assert (m.is_return_back, m.is_chat_room, m.page_id) == (False, True, "p1")
+
+
+def test_user_consume_card_fields() -> None:
+    m = event(
+        "user_consume_card",
+        "<CardId>c</CardId><UserCardCode>12312312</UserCardCode><ConsumeSource><![CDATA[FROM_MOBILE_HELPER]]>"
+        "</ConsumeSource><LocationName><![CDATA[酒店]]></LocationName><StaffOpenId><![CDATA[o_staff]]></StaffOpenId>"
+        "<VerifyCode><![CDATA[0512]]></VerifyCode><RemarkAmount><![CDATA[12.5]]></RemarkAmount>"
+        "<OuterStr><![CDATA[xxxxx]]></OuterStr>",
+    )
+    assert isinstance(m, CardEvent)
+    assert (m.consume_source, m.location_name, m.staff_open_id, m.verify_code, m.remark_amount, m.outer_str) == (
+        "FROM_MOBILE_HELPER", "酒店", "o_staff", "0512", "12.5", "xxxxx")
+
+
+def test_pay_cell_member_card_and_stock_fields() -> None:
+    paid = event("user_pay_from_pay_cell", "<CardId>c</CardId><TransId><![CDATA[10022403432015000000000]]></TransId>"
+                 "<LocationId>291710847</LocationId><Fee><![CDATA[10000]]></Fee><OriginalFee>10000</OriginalFee>")
+    assert isinstance(paid, CardEvent)
+    assert (paid.trans_id, paid.location_id, paid.fee, paid.original_fee) == (
+        "10022403432015000000000", 291710847, 10000, 10000)
+    member = event("update_member_card", "<ModifyBonus>3</ModifyBonus><ModifyBalance>-200</ModifyBalance>")
+    assert isinstance(member, CardEvent) and (member.modify_bonus, member.modify_balance) == (3, -200)
+    stock = event("card_sku_remind", "<CardId>c</CardId><Detail><![CDATA[the card's quantity is equal to 0]]></Detail>")
+    assert isinstance(stock, CardEvent) and stock.detail == "the card's quantity is equal to 0"
+
+
+def test_card_pay_order_is_a_card_event_with_the_whole_order() -> None:
+    m = event(
+        "card_pay_order",
+        "<OrderId><![CDATA[404091456]]></OrderId><Status><![CDATA[ORDER_STATUS_FINANCE_SUCC]]></Status>"
+        "<CreateOrderTime>1453295737</CreateOrderTime><PayFinishTime>0</PayFinishTime><Desc><![CDATA[]]></Desc>"
+        "<FreeCoinCount><![CDATA[200]]></FreeCoinCount><PayCoinCount><![CDATA[0]]></PayCoinCount>"
+        "<RefundFreeCoinCount><![CDATA[0]]></RefundFreeCoinCount><RefundPayCoinCount><![CDATA[0]]></RefundPayCoinCount>"
+        "<OrderType><![CDATA[ORDER_TYPE_SYS_ADD]]></OrderType><Memo><![CDATA[开通账户奖励]]></Memo>"
+        "<ReceiptInfo><![CDATA[]]></ReceiptInfo>",
+    )
+    assert isinstance(m, CardPayOrderEvent) and isinstance(m, CardEvent)
+    assert (m.order_id, m.status, m.create_order_time, m.pay_finish_time, m.desc) == (
+        "404091456", "ORDER_STATUS_FINANCE_SUCC", 1453295737, 0, "")
+    assert (m.free_coin_count, m.pay_coin_count, m.refund_free_coin_count, m.refund_pay_coin_count) == (200, 0, 0, 0)
+    assert (m.order_type, m.memo, m.receipt_info, m.card_id) == ("ORDER_TYPE_SYS_ADD", "开通账户奖励", "", None)
 
 
 # --- robustness, immutability, identity ---------------------------------------------------------------------
@@ -533,6 +831,29 @@ def test_malformed_or_empty_numbers_become_none() -> None:
     job = event("MASSSENDJOBFINISH", "<TotalCount></TotalCount><SentCount> 7 </SentCount>")
     assert isinstance(job, MassSendJobFinishEvent)
     assert (job.total_count, job.sent_count, job.filter_count) == (None, 7, None)
+
+
+def test_the_text_of_a_malformed_number_stays_in_raw_and_is_listed_as_unparsed() -> None:
+    view = event("VIEW", "<EventKey>https://u</EventKey><MenuId>menu-7</MenuId><MsgDataId></MsgDataId>")
+    assert isinstance(view, ViewEvent) and view.menu_id is None
+    assert view.raw["MenuId"] == "menu-7"
+    assert view.unparsed == {"MenuId": "menu-7"}, "an empty number is absent, not unparsed"
+    text = msg("text", "<Content>1</Content><MsgDataId>22474x</MsgDataId><Idx>1</Idx><MsgId>9</MsgId>")
+    assert isinstance(text, TextMessage) and (text.msg_data_id, text.idx) == (None, 1)
+    assert text.unparsed == {"MsgDataId": "22474x"}
+    assert msg("text", "<Content>fine</Content><MsgId>9</MsgId>").unparsed == {}
+
+
+def test_unparsed_covers_flags_parts_and_lists_and_nested_parts_answer_for_themselves() -> None:
+    card = event("user_get_card", "<IsGiveByFriend>maybe</IsGiveByFriend><CardId>c</CardId>")
+    assert isinstance(card, CardEvent) and card.is_give_by_friend is None
+    assert card.unparsed == {"IsGiveByFriend": "maybe"}
+    pic = event("pic_weixin", "<SendPicsInfo><Count>two</Count><PicList>flat</PicList></SendPicsInfo>")
+    assert isinstance(pic, PicEvent) and pic.send_pics_info is not None
+    assert pic.unparsed == {}
+    assert pic.send_pics_info.unparsed == {"Count": "two", "PicList": "flat"}
+    scan = event("scancode_push", "<ScanCodeInfo>flat</ScanCodeInfo>")
+    assert scan.unparsed == {"ScanCodeInfo": "flat"}
 
 
 @pytest.mark.parametrize(

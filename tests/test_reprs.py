@@ -55,7 +55,9 @@ SECRET_NAME = re.compile(r"(?:.*_)?(?:token|secret|password|key|ticket)")
 SECRET_CLASS = re.compile(r"Token|Secret|Credential|Password|Signer")
 NOT_SECRETS = {
     "event_key": "what the follower's client sends: a menu button's key, a QR code's scene",
-    "ticket": "a QR code's ticket, printed in the code's own image URL (QRCode, ScanEvent, SubscribeEvent)",
+    "ticket": "a QR code's ticket, printed in the code's own image URL (QRCode, ScanEvent, SubscribeEvent); a shake "
+              "red packet's, which the merchant made and the push names (ShakearoundLotteryBindEvent)",
+    "file_key": "the id of a file a follower sent, in the push itself (FileMessage)",
 }
 
 

@@ -142,10 +142,32 @@ async def test_publish_event_aliases(bot: Bot) -> None:
     assert await answer(bot, event("MASSSENDJOBFINISH")) == "mass send result"
 
 
-@pytest.mark.parametrize(("wrong", "right"), [("click", "CLICK"), ("scan", "SCAN"), ("SUBSCRIBE", "subscribe")])
+@pytest.mark.parametrize(
+    ("wrong", "right"),
+    [("click", "CLICK"), ("scan", "SCAN"), ("SUBSCRIBE", "subscribe"), ("wificonnected", "WifiConnected"),
+     ("POI_CHECK_NOTIFY", "poi_check_notify")],
+)  # fmt: skip
 def test_event_names_in_the_wrong_case_are_refused(bot: Bot, wrong: str, right: str) -> None:
     with pytest.raises(ValueError, match=f"sends this event as '{right}'"):
         bot.on_event(wrong)
+
+
+@pytest.mark.parametrize(("wrong", "right"), [("File", "file"), ("DEVICE_TEXT", "device_text"), ("Event", "event")])
+def test_message_types_in_the_wrong_case_are_refused(bot: Bot, wrong: str, right: str) -> None:
+    with pytest.raises(ValueError, match=f"as '{right}'|events have on_event"):
+        bot.on_message(wrong)
+
+
+async def test_a_push_spelled_in_another_case_reaches_the_handler_of_wechats_spelling(bot: Bot) -> None:
+    bot.on_event("SCAN")(lambda m: f"scan {m.event_key}")
+    bot.on_event("SCAN", key="vip")(lambda m: "scan vip")
+    bot.on_event("WifiConnected")(lambda m: f"wifi {m.shop_id}")
+    bot.on_message("file")(lambda m: f"file {m.title}")
+    assert await answer(bot, event("scan", "12")) == "scan 12"
+    assert await answer(bot, event("Scan", "vip")) == "scan vip"
+    assert await answer(bot, parse_message({**BASE, "MsgType": "Event", "Event": "WIFICONNECTED", "ShopId": "9"})) == (
+        "wifi 9")
+    assert await answer(bot, parse_message({**BASE, "MsgType": "File", "Title": "a.pdf"})) == "file a.pdf"
 
 
 def test_registration_errors(bot: Bot) -> None:

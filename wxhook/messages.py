@@ -4,15 +4,22 @@ Naming rule: an attribute is the snake_case of its XML tag, nothing else: ``ToUs
 ``MsgId`` and ``MsgID`` → ``msg_id``, ``OpenID`` → ``open_id``, ``Location_X`` → ``location_x``,
 ``PicMd5Sum`` → ``pic_md5_sum``; nested elements become small frozen objects named the same way
 (``msg.scan_code_info.scan_result``). Counts, ids and times are ``int``; coordinates, precision and scale are
-``float``. A field whose tag is missing is ``None``, and so is a number whose text is empty or malformed:
-WeChat's payloads vary, and one odd field must not cost the whole message.
+``float``; flags (``IsGiveByFriend``, sent as ``0``/``1`` or ``false``/``true``) are ``bool``. A field whose tag
+is missing is ``None``, and so is a number or flag whose text is empty or malformed: WeChat's payloads vary,
+and one odd field must not cost the whole message. The text is not lost: it stays in ``.raw`` under its tag,
+and ``.unparsed`` lists every tag whose text its typed field could not hold (``{"MenuId": "abc"}``).
 
 List rule: the wrapper tags ``<item>`` and ``<List>`` never become attributes. The element that holds them
 becomes a tuple of them, named after that element, with one entry when the wrapper occurs once:
 ``SendPicsInfo/PicList/item*`` → ``msg.send_pics_info.pic_list[0].pic_md5_sum``,
-``SubscribeMsgPopupEvent/List*`` → ``msg.subscribe_msg_popup_event[0].template_id``. A scalar tag repeated
-at one level is a tuple of its values (``fail_idx``). A missing list is an empty tuple. Anything else inside
-the holder (``article_detail/count``) is left to ``.raw``: the tuple's length says the same.
+``SubscribeMsgPopupEvent/List*`` → ``msg.subscribe_msg_popup_event[0].template_id``. A holder of one element
+repeated under its own name is read the same way (``AroundBeacons/AroundBeacon*`` → ``msg.around_beacons``).
+A scalar tag repeated at one level is a tuple of its values (``fail_idx``). A missing list is an empty tuple.
+Anything else inside the holder (``article_detail/count``) is left to ``.raw``: the tuple's length says the same.
+
+Spelling rule: ``MsgType`` and ``Event`` are matched in any case (``<Event>scan</Event>`` is the ``SCAN``
+event), since other SDKs and hand-written test payloads send them so; ``msg_type`` and ``event`` then hold
+WeChat's own spelling, and ``.raw`` the one received. Handlers are registered under WeChat's spelling only.
 
 Every object keeps ``.raw``, a read-only copy of the parsed dict it was built from (nested values are the
 parsed dicts and lists themselves, shared: do not mutate them). Unknown message types parse into
@@ -21,10 +28,12 @@ parsed dicts and lists themselves, shared: do not mutate them). Unknown message 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import types
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, NoReturn, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -32,24 +41,35 @@ __all__ = [
     "ArticleUrlItem",
     "ArticleUrlResult",
     "AuthorizationEvent",
+    "Beacon",
     "CardEvent",
+    "CardPayOrderEvent",
     "ClickEvent",
     "CopyrightCheckItem",
     "CopyrightCheckResult",
+    "DeviceMessage",
     "EnterTempSessionEvent",
     "Event",
+    "FileMessage",
+    "GuideQrcodeScanEvent",
+    "GuideScanInfo",
     "ImageMessage",
+    "InvoiceAuthorizeEvent",
+    "InvoiceStatusEvent",
+    "InvoiceTitleEvent",
     "KfSessionEvent",
     "LinkMessage",
     "LocationEvent",
     "LocationMessage",
     "LocationSelectEvent",
     "MassSendJobFinishEvent",
+    "MerchantOrderEvent",
     "Message",
     "MessagePart",
     "MiniProgramPageMessage",
     "PicEvent",
     "PicItem",
+    "PoiCheckNotifyEvent",
     "PublishEventInfo",
     "PublishJobFinishEvent",
     "PublishedArticle",
@@ -58,7 +78,10 @@ __all__ = [
     "ScanEvent",
     "SendLocationInfo",
     "SendPicsInfo",
+    "ShakearoundLotteryBindEvent",
+    "ShakearoundUserShakeEvent",
     "ShortVideoMessage",
+    "StoreAuditEvent",
     "SubscribeEvent",
     "SubscribeMsgChangeEvent",
     "SubscribeMsgEntry",
@@ -74,6 +97,7 @@ __all__ = [
     "ViewEvent",
     "ViewMiniprogramEvent",
     "VoiceMessage",
+    "WifiConnectedEvent",
     "dedupe_key",
     "parse_message",
 ]
@@ -137,6 +161,11 @@ class MessagePart:
 
     # Out of hash (a mapping is unhashable) and repr (it repeats every field); part of equality.
     raw: Mapping[str, Any] = field(hash=False, repr=False)
+
+    @property
+    def unparsed(self) -> dict[str, Any]:
+        """The tags whose text the typed field could not hold (text in a number field), tag → text as received."""
+        return _unparsed(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,6 +255,27 @@ class SubscribeMsgEntry(MessagePart):
     error_status: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Beacon(MessagePart):
+    """An iBeacon device of the account near the follower; ``distance`` in metres."""
+
+    uuid: str | None = None
+    major: int | None = None
+    minor: int | None = None
+    distance: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GuideScanInfo(MessagePart):
+    """Whose shopping-guide (顾问) QR code was scanned; ``qrcode_info`` is what the code was created with."""
+
+    qrcode_guide_account: str | None = None
+    qrcode_guide_openid: str | None = None
+    openid: str | None = None
+    action: int | None = None
+    qrcode_info: str | None = None
+
+
 # --- messages -----------------------------------------------------------------------------------------------
 
 
@@ -244,6 +294,12 @@ class Message:
     def openid(self) -> str:
         """The follower who sent it."""
         return self.from_user_name
+
+    @property
+    def unparsed(self) -> dict[str, Any]:
+        """The tags whose text the typed field could not hold (text in a number field), tag → text as received;
+        nested parts answer for their own tags."""
+        return _unparsed(self)
 
 
 @_message("text")
@@ -317,6 +373,42 @@ class MiniProgramPageMessage(Message):
     page_path: str | None = None
     thumb_url: str | None = None
     thumb_media_id: str | None = None
+
+
+@_message("file")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileMessage(Message):
+    """A file a follower sent; ``file_total_len`` in bytes."""
+
+    title: str | None = None
+    description: str | None = None
+    file_key: str | None = None
+    file_md5: str | None = None
+    file_total_len: int | None = None
+
+
+@_message("device_text", "device_event")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceMessage(Message):
+    """A message from a device of the hardware platform (微信硬件): ``device_text`` carries the device's data,
+    ``device_event`` an ``event`` (``bind``, ``unbind``, ``subscribe_status``, ``unsubscribe_status``, the last
+    two with ``op_type``). ``content`` is base64 as sent; ``data`` is its bytes."""
+
+    device_type: str | None = None
+    device_id: str | None = None
+    session_id: int | None = None
+    content: str | None = None
+    open_id: str | None = None
+    event: str | None = None
+    op_type: int | None = None
+
+    @property
+    def data(self) -> bytes | None:
+        """``content`` decoded; None when it is missing or not base64."""
+        try:
+            return None if self.content is None else base64.b64decode(self.content, validate=True)
+        except binascii.Error:
+            return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -492,16 +584,71 @@ class EnterTempSessionEvent(Event):
 @_event(
     "card_pass_check", "card_not_pass_check", "user_get_card", "user_gifting_card", "user_del_card",
     "user_consume_card", "user_pay_from_pay_cell", "user_view_card", "user_enter_session_from_card",
-    "update_member_card", "card_sku_remind", "card_pay_order", "submit_membercard_user_info",
+    "update_member_card", "card_sku_remind", "submit_membercard_user_info",
     "giftcard_pay_done", "giftcard_send_to_friend", "giftcard_user_accept",
 )  # fmt: skip
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CardEvent(Event):
-    """Every card and gift-card event; fields beyond the common ones are in ``raw``."""
+    """Every card and gift-card event; which fields are set depends on the event:
+
+    - ``card_not_pass_check``: ``refuse_reason``;
+    - ``user_get_card``: ``is_give_by_friend``, ``friend_user_name``, ``old_user_card_code``, ``outer_id``,
+      ``outer_str`` (the channel), ``is_restore_member_card``, ``union_id``;
+    - ``user_gifting_card``, ``giftcard_send_to_friend``: ``friend_user_name``, ``is_return_back``,
+      ``is_chat_room``;
+    - ``user_consume_card``: ``consume_source`` (``FROM_API``, ``FROM_MP``, ``FROM_MOBILE_HELPER`` …),
+      ``location_name``, ``staff_open_id``, ``verify_code``, ``remark_amount``, ``outer_str``;
+    - ``user_pay_from_pay_cell``: ``trans_id``, ``location_id``, ``fee`` and ``original_fee`` (in fen);
+    - ``user_view_card``: ``outer_str``; ``update_member_card``: ``modify_bonus``, ``modify_balance``;
+    - ``card_sku_remind``: ``detail``; gift cards: ``page_id``, ``order_id``.
+    """
 
     card_id: str | None = None
     user_card_code: str | None = None
     refuse_reason: str | None = None
+    is_give_by_friend: bool | None = None
+    friend_user_name: str | None = None
+    old_user_card_code: str | None = None
+    outer_id: int | None = None
+    outer_str: str | None = None
+    is_restore_member_card: bool | None = None
+    union_id: str | None = None
+    is_return_back: bool | None = None
+    is_chat_room: bool | None = None
+    consume_source: str | None = None
+    location_name: str | None = None
+    staff_open_id: str | None = None
+    verify_code: str | None = None
+    remark_amount: str | None = None
+    trans_id: str | None = None
+    location_id: int | None = None
+    fee: int | None = None
+    original_fee: int | None = None
+    modify_bonus: int | None = None
+    modify_balance: int | None = None
+    detail: str | None = None
+    page_id: str | None = None
+    order_id: str | None = None
+
+
+@_event("card_pay_order")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CardPayOrderEvent(CardEvent):
+    """A change in the account's coupon points (券点): ``order_type`` (``ORDER_TYPE_WXPAY``, ``ORDER_TYPE_REFUND``
+    …) and ``status`` of the order ``order_id``, the balances after it (``free_coin_count``, ``pay_coin_count``)
+    and the change (``refund_free_coin_count``, ``refund_pay_coin_count``). A ``CardEvent`` without a card."""
+
+    status: str | None = None
+    create_order_time: int | None = None
+    pay_finish_time: int | None = None
+    desc: str | None = None
+    free_coin_count: int | None = None
+    pay_coin_count: int | None = None
+    refund_free_coin_count: int | None = None
+    refund_pay_coin_count: int | None = None
+    memo: str | None = None
+    receipt_info: str | None = None
+    order_type: str | None = None
 
 
 @_event(
@@ -530,6 +677,129 @@ class AuthorizationEvent(Event):
     union_id: str | None = None
 
 
+@_event("poi_check_notify")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoiCheckNotifyEvent(Event):
+    """The audit of a store (门店) created with the store API: ``result`` is ``succ`` or ``fail``, ``msg`` the
+    notice or the reason; ``uniq_id`` is the merchant's own ``sid``."""
+
+    uniq_id: str | None = None
+    poi_id: str | None = None
+    result: str | None = None
+    msg: str | None = None
+
+
+@_event("apply_merchant_audit_info", "create_map_poi_audit_info", "add_store_audit_info", "modify_store_audit_info")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreAuditEvent(Event):
+    """An audit of the store mini program (门店小程序): of the merchant (``apply_merchant_audit_info``), of a store
+    created from a map point (``create_map_poi_audit_info``: ``map_poi_id``, ``name``, ``address``, ``latitude``,
+    ``longitude``, ``sh_remark``), created (``add_store_audit_info``: ``is_upgrade``, ``poiid``) or changed
+    (``modify_store_audit_info``). ``status``: 1 approved, 2 under audit, 3 rejected (``reason`` says why)."""
+
+    audit_id: int | None = None
+    status: int | None = None
+    reason: str | None = None
+    map_poi_id: str | None = None
+    name: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    sh_remark: str | None = None
+    is_upgrade: int | None = None
+    poiid: str | None = None
+
+
+@_event("ShakearoundUserShake")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShakearoundUserShakeEvent(Event):
+    """A follower shook under the "nearby" (周边) tab: the beacon whose page showed, and up to five others."""
+
+    chosen_beacon: Beacon | None = None
+    around_beacons: tuple[Beacon, ...] = ()
+
+
+@_event("ShakearoundLotteryBind")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShakearoundLotteryBindEvent(Event):
+    """A shake red packet (摇一摇红包) was bound to the follower: ``money`` in fen, ``bind_time`` a Unix time."""
+
+    lottery_id: str | None = None
+    ticket: str | None = None
+    money: int | None = None
+    bind_time: int | None = None
+
+
+@_event("WifiConnected")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WifiConnectedEvent(Event):
+    """A follower connected to a store's Wi-Fi (微信连Wi-Fi); ``device_no`` is the access point's MAC (bssid).
+    ``shop_id`` is also read from ``PlaceId``, the tag older payloads use."""
+
+    connect_time: int | None = None
+    expire_time: int | None = None
+    vendor_id: str | None = None
+    shop_id: int | None = None
+    device_no: str | None = None
+
+
+@_event("merchant_order")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MerchantOrderEvent(Event):
+    """An order paid in the WeChat shop (微信小店); ``sku_info`` as sent (``id:value;id:value``)."""
+
+    order_id: str | None = None
+    order_status: int | None = None
+    product_id: str | None = None
+    sku_info: str | None = None
+
+
+@_event("user_authorize_invoice")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceAuthorizeEvent(Event):
+    """A follower answered an invoice authorization (电子发票授权): one of ``succ_order_id`` and
+    ``fail_order_id`` is set; ``source`` is ``web``, ``app``, ``wxa`` or ``wap``."""
+
+    succ_order_id: str | None = None
+    fail_order_id: str | None = None
+    authorize_app_id: str | None = None
+    source: str | None = None
+
+
+@_event("update_invoice_status")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceStatusEvent(Event):
+    """An invoice's reimbursement status changed (``INVOICE_REIMBURSE_INIT``, ``…_LOCK``, ``…_CLOSURE``)."""
+
+    status: str | None = None
+    card_id: str | None = None
+    code: str | None = None
+
+
+@_event("submit_invoice_title")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceTitleEvent(Event):
+    """A follower submitted an invoice title (发票抬头); ``title_type`` is ``InvoiceUserTitlePersonType`` or
+    ``InvoiceUserTitleBusinessType``."""
+
+    title: str | None = None
+    phone: str | None = None
+    tax_no: str | None = None
+    addr: str | None = None
+    bank_type: str | None = None
+    bank_no: str | None = None
+    attach: str | None = None
+    title_type: str | None = None
+
+
+@_event("guide_qrcode_scan_event")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GuideQrcodeScanEvent(Event):
+    """A follower scanned a shopping guide's (顾问) QR code; ``guide_scan_event`` says whose."""
+
+    guide_scan_event: GuideScanInfo | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownEvent(Event):
     """An event this module has no class for; ``event`` and ``raw`` hold it all."""
@@ -540,6 +810,7 @@ class UnknownEvent(Event):
 # Tags seen in the wild under the wrong name, per class: tag → attribute.
 _MISNAMED: dict[type, dict[str, str]] = {
     SubscribeMsgChangeEvent: {"SubscribeMsgPopupEvent": "subscribe_msg_change_event"},
+    WifiConnectedEvent: {"PlaceId": "shop_id"},
 }
 
 _WRAPPERS = ("item", "List")
@@ -611,6 +882,14 @@ def _float(value: Any) -> float | None:
         return None
 
 
+_FLAGS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def _bool(value: Any) -> bool | None:
+    """A flag as WeChat sends it: ``1``/``0`` in most events, ``true``/``false`` in the gift-card ones."""
+    return _FLAGS.get(value.lower()) if isinstance(value, str) else None
+
+
 def _as_list(value: Any) -> list[Any]:
     """One occurrence of a tag parses as the value itself, several as a list; either way, a list."""
     return value if isinstance(value, list) else [value]
@@ -620,6 +899,7 @@ _SCALARS: dict[Any, tuple[Converter, Converter]] = {
     str: (_text, _text_or_empty),
     int: (_int, _int),
     float: (_float, _float),
+    bool: (_bool, _bool),
 }
 
 _TABLES: dict[type, _Table] = {}
@@ -647,7 +927,7 @@ def _converter(hint: Any, owner: type) -> Converter:
         return _SCALARS[kind][0 if optional else 1]
     if isinstance(kind, type) and issubclass(kind, MessagePart):
         return _part(kind)
-    raise TypeError(f"{owner.__name__}: type {hint!r} unsupported; use str, int, float, MessagePart or tuple")
+    raise TypeError(f"{owner.__name__}: type {hint!r} unsupported; use str, int, float, bool, MessagePart or tuple")
 
 
 def _part(cls: type[MessagePart]) -> Converter:
@@ -660,12 +940,15 @@ def _part(cls: type[MessagePart]) -> Converter:
 
 
 def _wrapped(entry: Converter) -> Converter:
-    """A holder of ``<item>`` or ``<List>`` elements: the tuple of its entries."""
+    """A holder of ``<item>`` or ``<List>`` elements, or of one element repeated under its own name: the tuple of
+    its entries."""
 
     def convert(value: Any) -> tuple[Any, ...]:
         if not isinstance(value, dict):
             return ()
         entries: Any = next((value[tag] for tag in _WRAPPERS if tag in value), [])
+        if not entries and len(value) == 1:
+            entries = next(iter(value.values()))
         return tuple(item for item in map(entry, _as_list(entries)) if item is not None)
 
     return convert
@@ -707,22 +990,86 @@ EVENT_NAMES = frozenset(_EVENT_TYPES)
 """Every event name with a class of its own, as WeChat spells it."""
 _ALIASES = {name: _ONE_NAME[cls] for name, cls in _EVENT_TYPES.items() if cls in _ONE_NAME}
 
+
+def _spellings(names: Iterable[str]) -> dict[str, str]:
+    """Each name by its lower case, for matching it in any case; two names one case apart would be ambiguous."""
+    spellings: dict[str, str] = {}
+    for name in names:
+        if spellings.setdefault(name.lower(), name) != name:
+            raise TypeError(f"{name!r} and {spellings[name.lower()]!r} differ only in case; one cannot be told apart")
+    return spellings
+
+
+_MESSAGE_SPELLINGS = _spellings([*_MESSAGE_TYPES, "event"])
+_EVENT_SPELLINGS = _spellings(_EVENT_TYPES)
+
 _UNKNOWN_MESSAGE: _Kind = (UnknownMessage, _table(UnknownMessage))
 _UNKNOWN_EVENT: _Kind = (UnknownEvent, _table(UnknownEvent))
 _PUBLISH: _Kind = _EVENTS["PUBLISHJOBFINISH"]
 
 
 def parse_message(raw: dict[str, Any]) -> Message:
-    """Build the typed message or event for a body parsed by ``parse_xml``; any dict parses, none raises."""
+    """Build the typed message or event for a body parsed by ``parse_xml``; any dict parses, none raises.
+
+    WeChat's own spellings are a dictionary hit; another case of a known name (``scan``, ``Event``) is looked up
+    again in lower case and the message carries WeChat's spelling in ``msg_type`` / ``event``."""
     msg_type = raw.get("MsgType")
-    if msg_type != "event":
-        cls, table = _MESSAGES.get(msg_type, _UNKNOWN_MESSAGE) if type(msg_type) is str else _UNKNOWN_MESSAGE
-        return _build(cls, table, raw)
+    if msg_type == "event":
+        return _parse_event(raw, None)
+    kind = _MESSAGES.get(msg_type) if type(msg_type) is str else None
+    if kind is not None:
+        return _build(*kind, raw)
+    spelled = _MESSAGE_SPELLINGS.get(msg_type.lower()) if type(msg_type) is str else None
+    if spelled == "event":
+        return _parse_event(raw, spelled)
+    if spelled is None:
+        return _build(*_UNKNOWN_MESSAGE, raw)
+    return _respelled(_MESSAGES[spelled], raw, msg_type=spelled)
+
+
+def _parse_event(raw: dict[str, Any], msg_type: str | None) -> Message:
     event = raw.get("Event")
-    cls, table = _EVENTS.get(event, _UNKNOWN_EVENT) if type(event) is str else _UNKNOWN_EVENT
-    if event == "MASSSENDJOBFINISH" and "PublishEventInfo" in raw:
-        cls, table = _PUBLISH
-    return _build(cls, table, raw)
+    kind = _EVENTS.get(event) if type(event) is str else None
+    spelled = None
+    if kind is None:
+        spelled = _EVENT_SPELLINGS.get(event.lower()) if type(event) is str else None
+        kind = _UNKNOWN_EVENT if spelled is None else _EVENTS[spelled]
+    if (spelled or event) == "MASSSENDJOBFINISH" and "PublishEventInfo" in raw:
+        kind = _PUBLISH
+    if msg_type is None and spelled is None:
+        return _build(*kind, raw)
+    return _respelled(kind, raw, msg_type=msg_type, event=spelled)
+
+
+def _respelled(kind: _Kind, raw: dict[str, Any], **spellings: str | None) -> Message:
+    """A message received with a name in another case, its ``msg_type`` / ``event`` set to WeChat's spelling."""
+    cls, table = kind
+    built = _build(cls, table, raw)
+    for attr, spelling in spellings.items():
+        if spelling is not None:
+            table.setters[attr](built, spelling)
+    return built
+
+
+def event_spelling(name: str) -> str | None:
+    """WeChat's spelling of a known event name given in any case (``scan`` → ``SCAN``); None for other names."""
+    return _EVENT_SPELLINGS.get(name.lower())
+
+
+def message_type_spelling(name: str) -> str | None:
+    """WeChat's spelling of a known MsgType (``event`` included) given in any case; None for other names."""
+    return _MESSAGE_SPELLINGS.get(name.lower())
+
+
+def _unparsed(part: Message | MessagePart) -> dict[str, Any]:
+    """The tags of ``part.raw`` whose text its typed field turned into nothing (a number field holding text)."""
+    table = _table(type(part))
+    found = {}
+    for tag, value in part.raw.items():
+        slot = table.slots[tag] if tag in table.slots else table.learn(tag)
+        if slot is not None and isinstance(value, str) and value and slot[1](value) in (None, ()):
+            found[tag] = value
+    return found
 
 
 def event_name(name: str) -> str:

@@ -20,9 +20,12 @@ EventName = Literal[
     "submit_membercard_user_info", "giftcard_pay_done", "giftcard_send_to_friend", "giftcard_user_accept",
     "qualification_verify_success", "qualification_verify_fail", "naming_verify_success", "naming_verify_fail",
     "annual_renew", "verify_expired", "user_info_modified", "user_authorization_revoke",
-    "user_authorization_cancellation",
+    "user_authorization_cancellation", "poi_check_notify", "apply_merchant_audit_info", "create_map_poi_audit_info",
+    "add_store_audit_info", "modify_store_audit_info", "ShakearoundUserShake", "ShakearoundLotteryBind",
+    "WifiConnected", "merchant_order", "user_authorize_invoice", "update_invoice_status", "submit_invoice_title",
+    "guide_qrcode_scan_event",
 ]  # fmt: skip
-"""Every event name wxhook parses into a class of its own (``tests/test_names.py`` keeps it in step)."""
+"""Every event name wxhook parses into a class of its own (``tests/test_conformance.py`` keeps it in step)."""
 
 
 class EventType:

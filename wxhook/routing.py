@@ -26,7 +26,7 @@ from typing import Any, TypeVar, overload
 
 from ._util import is_async, job_name, positional_arity
 from .accounts import APPID
-from .messages import EVENT_NAMES, Event, Message, event_name, routing_name
+from .messages import Event, Message, event_name, event_spelling, message_type_spelling, routing_name
 from .names import EventName
 
 Predicate = Callable[[Message], bool]
@@ -35,8 +35,6 @@ Appids = str | Iterable[str]
 """One appid or several: the accounts a handler or router serves."""
 
 _sequence = itertools.count()
-
-_UPPER_CASE_EVENTS = frozenset(name for name in EVENT_NAMES if name.isupper())
 
 _EXACT, _FILTERED, _PLAIN, _GENERAL, _DEFAULT = range(5)
 
@@ -170,14 +168,14 @@ def _default_job_name(func: Callable[..., Any]) -> str:
 
 
 def _check_event_name(event: str) -> str:
+    """Registration is case-exact: a known event in another case would never be dispatched under that name (a push
+    spelled so is dispatched under WeChat's spelling), so it is refused with the right spelling."""
     if event != event.strip() or not event:
         raise ValueError(f"on_event({event!r}): event names have no surrounding spaces and are not empty")
-    upper = event.upper()
-    if event != upper and upper in _UPPER_CASE_EVENTS:
-        raise ValueError(f"on_event({event!r}): WeChat sends this event as {upper!r} (event names are case-sensitive)")
-    if event == upper and event.lower() in {"subscribe", "unsubscribe"}:
+    spelled = event_spelling(event)
+    if spelled is not None and spelled != event:
         raise ValueError(
-            f"on_event({event!r}): WeChat sends this event as {event.lower()!r} (event names are case-sensitive)"
+            f"on_event({event!r}): WeChat sends this event as {spelled!r} (event names are case-sensitive)"
         )
     return event_name(event)
 
@@ -469,8 +467,11 @@ class Router:
         their own (they parse as ``UnknownMessage``).
         """
         if isinstance(msg_type, str):
-            if msg_type == "event":
+            spelled = message_type_spelling(msg_type)
+            if spelled == "event":
                 raise ValueError("events have on_event(...); on_message('event') would never be called")
+            if spelled is not None and spelled != msg_type:
+                raise ValueError(f"on_message({msg_type!r}): WeChat sends this MsgType as {spelled!r} (case-sensitive)")
             return self._typed((msg_type,), None, when, deadline, queue, accounts)
         return self._decorate(msg_type, ("message",), when=when, deadline=deadline, queue=queue, accounts=accounts,
                               general=True)

@@ -15,6 +15,7 @@ from wxhook.api import (
     MassText,
     MassVideo,
     MassVoice,
+    UploadedMedia,
     WeChatAPIError,
     WeChatNetworkError,
 )
@@ -60,7 +61,8 @@ async def test_send_by_openid_every_type(fake: FakeWeChat, client: Client) -> No
     image = await client.material.add("image", b"png", filename="a.png")
     image2 = await client.material.add("image", b"png", filename="b.png")
     voice = await client.material.add("voice", b"amr", filename="v.amr")
-    video = await client.material.add("video", b"mp4", filename="v.mp4", title="t", introduction="i")
+    material = await client.material.add("video", b"mp4", filename="v.mp4", title="t", introduction="i")
+    video = await client.media.upload_video(material, "Clip", "New")
     contents = [
         (MassVoice(voice), "voice", "voice", {"media_id": voice}),
         (MassImage(image), "image", "image", {"media_id": image}),
@@ -193,3 +195,62 @@ async def test_fake_validates_like_wechat(fake: FakeWeChat, client: Client) -> N
     odd = {"filter": {"is_to_all": True}, "msgtype": "news", "news": {}}
     assert (await raw_call(fake, client, "POST", SENDALL, odd))["errcode"] == 40008
     assert fake.state.mass_sends == {}
+
+
+async def test_upload_video_makes_the_id_a_video_mass_send_takes(fake: FakeWeChat, client: Client) -> None:
+    temporary = await client.media.upload("video", b"mp4", filename="clip.mp4")
+    uploaded = await client.media.upload_video(temporary, title="开业", description="门店开业视频")
+    assert sent(fake, "/cgi-bin/media/uploadvideo") == {
+        "media_id": temporary, "title": "开业", "description": "门店开业视频"}
+    assert isinstance(uploaded, UploadedMedia) and uploaded.type == "video" and uploaded != temporary
+    assert uploaded.created_at > 0 and uploaded.raw["media_id"] == uploaded
+    assert (await client.mass.send(OPENIDS, MassVideo(uploaded))).msg_id
+    await client.media.upload_video(temporary)
+    assert sent(fake, "/cgi-bin/media/uploadvideo") == {"media_id": temporary}
+    with pytest.raises(WeChatAPIError) as caught:
+        await client.mass.send(OPENIDS, MassVideo(temporary))  # the video's own id: not what mpvideo takes
+    assert caught.value.errcode == 40007
+    image = await client.media.upload("image", b"jpg", filename="a.jpg")
+    with pytest.raises(WeChatAPIError) as caught:
+        await client.media.upload_video(image)
+    assert caught.value.errcode == 40007
+    with pytest.raises(ValueError, match="media_id"):
+        await client.media.upload_video("")
+
+
+async def test_upload_news_makes_articles_a_mass_send_takes_for_three_days(fake: FakeWeChat, client: Client) -> None:
+    thumb = await client.media.upload("thumb", b"\xff\xd8jpeg", filename="t.jpg")
+    articles = [DraftArticle("周报", "<p>本周</p>", thumb, author="编辑部"),
+                {"title": "附录", "content": "<p>表</p>", "thumb_media_id": thumb, "show_cover_pic": 1}]
+    uploaded = await client.media.upload_news(articles)
+    assert sent(fake, "/cgi-bin/media/uploadnews") == {"articles": [
+        {"title": "周报", "content": "<p>本周</p>", "thumb_media_id": thumb, "author": "编辑部",
+         "need_open_comment": 0, "only_fans_can_comment": 0},
+        {"title": "附录", "content": "<p>表</p>", "thumb_media_id": thumb, "show_cover_pic": 1}]}
+    assert uploaded.type == "news" and uploaded.media_id == str(uploaded)
+    first = await client.mass.send_to_all(MassNews(uploaded))
+    assert first.msg_data_id is not None
+    await client.mass.delete(first.msg_id, 2)  # both articles went out
+    assert (await client.mass.preview(MassNews(uploaded), openid="o1")).msg_id  # still usable: not a draft
+    fake.advance(3 * 24 * 3600)
+    with pytest.raises(WeChatAPIError) as caught:
+        await client.mass.send_to_all(MassNews(uploaded))
+    assert caught.value.errcode == 40007
+
+
+async def test_upload_news_checks_what_wechat_refuses(fake: FakeWeChat, client: Client) -> None:
+    thumb = await client.media.upload("thumb", b"\xff\xd8jpeg", filename="t.jpg")
+    article = DraftArticle("t", "c", thumb)
+    for count in (0, 9):
+        with pytest.raises(ValueError, match=r"1\.\.8 articles"):
+            await client.media.upload_news([article] * count)
+    with pytest.raises(ValueError, match="thumb_media_id"):
+        await client.media.upload_news([{"title": "t", "content": "c"}])
+    pic = DraftArticle("t", "c", article_type="newspic", image_info={"image_list": [{"image_media_id": "m"}]})
+    with pytest.raises(ValueError, match="image post"):
+        await client.media.upload_news([pic])
+    assert not fake.calls("/cgi-bin/media/uploadnews")
+    body = {"articles": [article.wire()] * 9}
+    assert (await raw_call(fake, client, "POST", "/cgi-bin/media/uploadnews", body))["errcode"] == 45008
+    body = {"articles": [{"title": "t", "content": "c", "thumb_media_id": "unknown"}]}
+    assert (await raw_call(fake, client, "POST", "/cgi-bin/media/uploadnews", body))["errcode"] == 40007

@@ -16,7 +16,7 @@ from wxhook.api import (
 )
 from wxhook.testing import FakeWeChat
 
-from .conftest import sent
+from .conftest import raw_call, sent
 
 BIZSEND = "/cgi-bin/message/subscribe/bizsend"
 ADD = "/wxaapi/newtmpl/addtemplate"
@@ -164,3 +164,90 @@ async def test_fake_checks_title_queries(fake: FakeWeChat, client: Client, query
             f"{fake.url}/wxaapi/newtmpl/getpubtemplatetitles", params={"access_token": token, **query}
         )
     assert answer.json()["errcode"] == errcode
+
+
+ONE_TIME = "/cgi-bin/message/template/subscribe"
+
+
+async def test_one_time_url_is_the_documented_link() -> None:
+    async with Client("wxaba38c7f163da69b", "secret") as client:
+        url = client.subscription.one_time_url(
+            "1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc", "http://support.qq.com", 1000, "test"
+        )
+        assert url == (
+            "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000"
+            "&template_id=1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc&redirect_url=http%3A%2F%2Fsupport.qq.com"
+            "&reserved=test#wechat_redirect"
+        )
+        encoded = client.subscription.one_time_url("T1", "https://shop.example/cb?order=7&note=a b")
+        assert encoded.endswith(
+            "scene=0&template_id=T1&redirect_url=https%3A%2F%2Fshop.example%2Fcb%3Forder%3D7%26note%3Da+b"
+            "&reserved=#wechat_redirect"
+        )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [(("T", "https://a/cb", -1), "scene"), (("T", "https://a/cb", 10_001), "scene"),
+     (("T", "https://a/cb", True), "scene"), (("T", "https://a/cb", 0, "a-b"), "reserved"),
+     (("T", "https://a/cb", 0, "a" * 129), "reserved"),
+     (("", "https://a/cb"), "template_id"), (("T", ""), "redirect_url")],
+)  # fmt: skip
+def test_one_time_url_checks_the_documented_rules(client: Client, arguments: tuple[object, ...], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        client.subscription.one_time_url(*arguments)  # type: ignore[arg-type]
+
+
+async def test_one_time_consent_allows_one_send(fake: FakeWeChat, client: Client) -> None:
+    fake.sign_in("o_guest")
+    async with httpx.AsyncClient() as browser:
+        consent = await browser.get(client.subscription.one_time_url("TPL", "https://shop.example/cb", 7, "r1"))
+        again = await browser.get(client.subscription.one_time_url("TPL", "https://shop.example/cb", 7, "r2"))
+    assert consent.status_code == 302
+    assert consent.headers["location"] == (
+        "https://shop.example/cb?openid=o_guest&template_id=TPL&action=confirm&scene=7&reserved=r1")
+    assert again.status_code == 302, "a second consent for one scene does not add a send"
+    await client.subscription.send_one_time(
+        "o_guest", "TPL", 7, "预约成功", "您预约的 3 号桌已留好。", color="#173177", url="https://shop.example/t/3"
+    )
+    assert sent(fake, ONE_TIME) == {
+        "touser": "o_guest",
+        "template_id": "TPL",
+        "url": "https://shop.example/t/3",
+        "scene": "7",
+        "title": "预约成功",
+        "data": {"content": {"value": "您预约的 3 号桌已留好。", "color": "#173177"}},
+    }
+    with pytest.raises(UserRefusedError) as used:
+        await client.subscription.send_one_time("o_guest", "TPL", 7, "预约成功", "again")
+    assert used.value.errcode == 43101 and fake.count(ONE_TIME) == 2, "a refused send is not retried"
+    with pytest.raises(UserRefusedError):
+        await client.subscription.send_one_time("o_guest", "TPL", 8, "预约成功", "another scene")
+
+
+async def test_one_time_declined_consent_allows_nothing(fake: FakeWeChat, client: Client) -> None:
+    fake.sign_in("o_guest", consent=False)
+    async with httpx.AsyncClient() as browser:
+        declined = await browser.get(client.subscription.one_time_url("TPL", "https://shop.example/cb?x=1", 3))
+    assert declined.headers["location"] == (
+        "https://shop.example/cb?x=1&template_id=TPL&action=cancel&scene=3&reserved=")
+    with pytest.raises(UserRefusedError):
+        await client.subscription.send_one_time("o_guest", "TPL", 3, "t", "c")
+    fake.sign_in("o_guest")
+    async with httpx.AsyncClient() as browser:
+        await browser.get(client.subscription.one_time_url("TPL", "https://shop.example/cb", 3))
+    mini = {"appid": "wx1", "pagepath": "p"}
+    await client.subscription.send_one_time("o_guest", "TPL", 3, "t", "c", miniprogram=mini)
+    assert sent(fake, ONE_TIME)["miniprogram"] == {"appid": "wx1", "pagepath": "p"}
+
+
+async def test_send_one_time_checks_title_and_content_before_calling(fake: FakeWeChat, client: Client) -> None:
+    for title, content, problem in (("", "c", "title"), ("标" * 16, "c", "title"), ("t", "", "content"),
+                                    ("t", "字" * 201, "content")):
+        with pytest.raises(ValueError, match=problem):
+            await client.subscription.send_one_time("o1", "TPL", 1, title, content)
+    with pytest.raises(ValueError, match="scene"):
+        await client.subscription.send_one_time("o1", "TPL", 10_001, "t", "c")
+    assert fake.count(ONE_TIME) == 0
+    body = {"touser": "o1", "template_id": "TPL", "scene": "1", "title": "标" * 16, "data": {"content": {"value": "c"}}}
+    assert (await raw_call(fake, client, "POST", ONE_TIME, body))["errcode"] == 47003

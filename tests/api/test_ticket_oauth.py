@@ -82,6 +82,35 @@ async def test_authorize_url(client: Client, fake: FakeWeChat, monkeypatch: pyte
     )
 
 
+def test_qrconnect_url_is_the_documented_link_for_a_website_app() -> None:
+    client = Client("wx0000000000000a0a")
+    url = client.oauth.qrconnect_url(
+        "wxbdc5610cc59c1631", "https://passport.yhd.com/wechat/callback.do", "3d6be0a4035d839573b04816624a415e"
+    )
+    assert url == (
+        "https://open.weixin.qq.com/connect/qrconnect?appid=wxbdc5610cc59c1631"
+        "&redirect_uri=https%3A%2F%2Fpassport.yhd.com%2Fwechat%2Fcallback.do&response_type=code&scope=snsapi_login"
+        "&state=3d6be0a4035d839573b04816624a415e#wechat_redirect"
+    )
+    back = client.oauth.qrconnect_url("wxbdc5610cc59c1631", "https://site.example/cb?next=/a b&x=1")
+    assert back.endswith(
+        "redirect_uri=https%3A%2F%2Fsite.example%2Fcb%3Fnext%3D%2Fa+b%26x%3D1&response_type=code&scope=snsapi_login"
+        "&state=#wechat_redirect"
+    )
+    assert Client(None, open_base="http://open.proxy.test/").oauth.qrconnect_url("wxb", "https://s/cb").startswith(
+        "http://open.proxy.test/connect/qrconnect?appid=wxb&"
+    )
+
+
+def test_qrconnect_url_refuses_this_accounts_own_appid() -> None:
+    client = Client("wx0000000000000a0a")
+    with pytest.raises(ValueError, match="website app's appid"):
+        client.oauth.qrconnect_url("wx0000000000000a0a", "https://site.example/cb")
+    for appid, redirect in (("", "https://site.example/cb"), ("wxbdc5610cc59c1631", "")):
+        with pytest.raises(ValueError, match="redirect_uri"):
+            client.oauth.qrconnect_url(appid, redirect)
+
+
 async def test_exchange_refresh_user_info_check(fake: FakeWeChat, client: Client) -> None:
     fake.add_follower(
         "o1", unionid="u1", nickname="小明", sex=1, province="广东", city="广州", country="中国", headimgurl="http://h/0"

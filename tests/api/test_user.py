@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from wxhook.api import Client, WeChatAPIError
+from wxhook.api import Client, OpenidChange, WeChatAPIError
 from wxhook.testing import FakeWeChat
 
 from .conftest import FAST, sent
@@ -91,3 +91,33 @@ async def test_paid_unionid(fake: FakeWeChat, client: Client) -> None:
     assert queries[1]["mch_id"] == "m" and queries[1]["out_trade_no"] == "n"
     with pytest.raises(ValueError, match="transaction_id"):
         await client.user.paid_unionid("o1", mch_id="m")
+
+
+async def test_change_openid_migrates_followers_100_per_request_in_order(fake: FakeWeChat, client: Client) -> None:
+    old = fake.add_account("wx0000000000a1d0a1")
+    openids = [f"o_old_{i:03}" for i in range(250)]
+    old.add_followers(openids[:249])
+    changes = await client.user.change_openid(old.appid, openids)
+    bodies = [c.json for c in fake.calls("/cgi-bin/changeopenid")]
+    assert [len(b["openid_list"]) for b in bodies] == [100, 100, 50]
+    assert {b["from_appid"] for b in bodies} == {old.appid}
+    assert [c.ori_openid for c in changes] == openids
+    assert all(isinstance(c, OpenidChange) for c in changes)
+    moved = changes[0]
+    assert moved.new_openid.startswith("o") and moved.new_openid != moved.ori_openid and moved.err_msg == "ok"
+    assert len({c.new_openid for c in changes[:249]}) == 249, "each follower gets an openid of their own"
+    assert (changes[-1].new_openid, changes[-1].err_msg) == ("", "ori_openid error")
+    again = await client.user.change_openid(old.appid, openids[:1])
+    assert again[0].new_openid == moved.new_openid, "one follower, one openid: asking twice gives the same"
+    assert await client.user.change_openid(old.appid, []) == []
+
+
+async def test_change_openid_refuses_a_wrong_source_account(fake: FakeWeChat, client: Client) -> None:
+    with pytest.raises(WeChatAPIError) as caught:
+        await client.user.change_openid("wx00000000000f0f0f", ["o1"])
+    assert caught.value.errcode == 40013
+    with pytest.raises(ValueError, match="old account's appid"):
+        await client.user.change_openid(fake.appid, ["o1"])
+    with pytest.raises(ValueError, match="from_appid"):
+        await client.user.change_openid("", ["o1"])
+    assert len(fake.calls("/cgi-bin/changeopenid")) == 1

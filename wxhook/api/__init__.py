@@ -68,6 +68,19 @@ from ._member_card import FormValue, MemberForm, MemberFormInfo, MemberInfo, Mem
 from ._menu import Menu, SelfMenu
 from ._misc import AutoReplyInfo, CallbackCheck, Quota, RidInfo
 from ._oauth import OAuthToken, OAuthUserInfo
+from ._ocr import (
+    BankCard,
+    BizLicense,
+    DrivingLicense,
+    IdCard,
+    OCRImageSize,
+    OCRPoint,
+    OCRPosition,
+    OCRText,
+    PlateNumber,
+    PrintedText,
+    VehicleLicense,
+)
 from ._publish import PublishedItem, PublishJob, PublishState, PublishStatus
 from ._qrcode import QRCode
 from ._shorturl import ShortenData
@@ -83,7 +96,7 @@ from ._template import Industry, TemplateInfo
 from ._ticket import JsapiSignature, sign_card, sign_jsapi
 from ._token import AccessToken
 from ._transport import OFFICIAL_DOMAINS
-from ._user import FollowerPage, UserInfo
+from ._user import FollowerPage, OpenidChange, UserInfo
 
 __all__ = [
     "OFFICIAL_DOMAINS",
@@ -94,7 +107,9 @@ __all__ = [
     "AuthorizerInfo",
     "AuthorizerRefusedError",
     "AutoReplyInfo",
+    "BankCard",
     "BatchPage",
+    "BizLicense",
     "CallbackCheck",
     "CardBaseInfo",
     "CardCode",
@@ -115,6 +130,7 @@ __all__ = [
     "DiscountCoupon",
     "DraftArticle",
     "DraftItem",
+    "DrivingLicense",
     "DuplicateSendError",
     "FollowerPage",
     "FormValue",
@@ -122,6 +138,7 @@ __all__ = [
     "GiftCoupon",
     "Groupon",
     "IPNotWhitelistedError",
+    "IdCard",
     "Industry",
     "InvalidCredentialError",
     "Invoice",
@@ -163,6 +180,13 @@ __all__ = [
     "NewsItem",
     "OAuthToken",
     "OAuthUserInfo",
+    "OCRImageSize",
+    "OCRPoint",
+    "OCRPosition",
+    "OCRText",
+    "OpenidChange",
+    "PlateNumber",
+    "PrintedText",
     "PublishJob",
     "PublishState",
     "PublishStatus",
@@ -195,6 +219,7 @@ __all__ = [
     "UserCardList",
     "UserInfo",
     "UserRefusedError",
+    "VehicleLicense",
     "WaitingCase",
     "WaitingList",
     "WeChatAPIError",

@@ -27,6 +27,7 @@ from ._menu import MenuAPI
 from ._message import MessageAPI
 from ._misc import MiscAPI
 from ._oauth import OAuthAPI
+from ._ocr import OCRAPI
 from ._publish import PublishAPI
 from ._qrcode import QRCodeAPI
 from ._shorturl import ShortURLAPI
@@ -138,6 +139,7 @@ class Client:
         self.customer_service = CustomerServiceAPI(self._caller)
         self.datacube = DatacubeAPI(self._caller)
         self.comment = CommentAPI(self._caller)
+        self.ocr = OCRAPI(self._caller)
         self.ticket = TicketAPI(
             self._caller,
             lambda kind, fetcher: self._cache(f"ticket:{kind}", fetcher, token_margin, lock_wait),

@@ -31,7 +31,7 @@ class MassContent(ABC):
 
 @dataclass(frozen=True)
 class MassNews(MassContent):
-    """Articles (``mpnews``): the media_id of a draft (``client.draft.add``)."""
+    """Articles (``mpnews``): the media_id of a draft (``client.draft.add``), or of ``client.media.upload_news``."""
 
     media_id: str
 
@@ -87,7 +87,7 @@ class MassImage(MassContent):
 
 @dataclass(frozen=True)
 class MassVideo(MassContent):
-    """A video (``mpvideo``) from a permanent video material."""
+    """A video (``mpvideo``): the id ``client.media.upload_video`` makes from a video's media_id."""
 
     media_id: str
     title: str | None = None

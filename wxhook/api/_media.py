@@ -1,14 +1,18 @@
-"""Temporary media (kept 3 days by WeChat): upload for replies and sends, download what followers sent."""
+"""Temporary media (kept 3 days by WeChat): upload for replies and sends, download what followers sent, and
+the ids a mass send of a video or of articles takes."""
 
 from __future__ import annotations
 
 import asyncio
 import mimetypes
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from ._caller import Group
+from ._custom import drop_none
+from ._draft import MAX_ARTICLES, ArticleInput, DraftArticle, article_body
 
 MediaType = Literal["image", "voice", "video", "thumb"]
 MEDIA_TYPES = ("image", "voice", "video", "thumb")
@@ -62,6 +66,21 @@ def default_name(media_type: str) -> str:
     return f"upload.{'jpg' if media_type in ('image', 'thumb') else 'bin'}"
 
 
+def _uploaded(data: Mapping[str, Any], media_type: str) -> UploadedMedia:
+    """WeChat's answer to an upload: the id (``thumb_media_id`` for a thumb), its type and time."""
+    media_id = data.get("media_id") or data.get("thumb_media_id") or ""
+    return UploadedMedia(str(media_id), str(data.get("type", media_type)), int(data.get("created_at", 0)), dict(data))
+
+
+def _news_article(article: ArticleInput) -> dict[str, Any]:
+    if isinstance(article, DraftArticle) and article.article_type != "news":
+        raise ValueError("upload_news takes articles (article_type='news'); an image post goes through client.draft")
+    body = article_body(article)
+    if not body.get("thumb_media_id"):
+        raise ValueError("each article of upload_news needs thumb_media_id (an image's media_id: media.upload)")
+    return body
+
+
 class MediaAPI(Group):
     async def upload(
         self, media_type: MediaType, file: str | os.PathLike[str] | bytes, *, filename: str | None = None
@@ -72,11 +91,27 @@ class MediaAPI(Group):
         answer = await self._caller.call(
             "POST", "/cgi-bin/media/upload", params={"type": media_type}, files={"media": media}
         )
-        data: dict[str, Any] = answer.data or {}
-        media_id = data.get("media_id") or data.get("thumb_media_id") or ""
-        return UploadedMedia(
-            str(media_id), str(data.get("type", media_type)), int(data.get("created_at", 0)), data
-        )
+        return _uploaded(answer.data or {}, media_type)
+
+    async def upload_video(
+        self, media_id: str, title: str | None = None, description: str | None = None
+    ) -> UploadedMedia:
+        """The id a mass send of a video takes (``MassVideo(uploaded)``), made from a video's media_id (temporary,
+        ``upload("video", …)``, or permanent, ``client.material.add("video", …)``); ``title`` and ``description``
+        show on the sent message. The mass-send API documents this id, not the video's own, for ``mpvideo``."""
+        if not media_id:
+            raise ValueError("upload_video needs the media_id of an uploaded video")
+        body = {"media_id": media_id, **drop_none(title=title, description=description)}
+        return _uploaded(await self._caller.post("/cgi-bin/media/uploadvideo", body), "video")
+
+    async def upload_news(self, articles: Sequence[ArticleInput]) -> UploadedMedia:
+        """1–8 articles as one mass-sendable item (``MassNews(uploaded)``), kept 3 days: the older way to mass-send
+        articles without the draft box. Each needs ``thumb_media_id`` (an image's media_id); images inside
+        ``content`` must be URLs from :meth:`upload_image`."""
+        if not 1 <= len(articles) <= MAX_ARTICLES:
+            raise ValueError(f"upload_news takes 1..{MAX_ARTICLES} articles, got {len(articles)}")
+        body = {"articles": [_news_article(article) for article in articles]}
+        return _uploaded(await self._caller.post("/cgi-bin/media/uploadnews", body), "news")
 
     async def upload_image(self, file: str | os.PathLike[str] | bytes, *, filename: str | None = None) -> str:
         """Upload an image for use inside article content (drafts, mass-sent news); returns its URL.

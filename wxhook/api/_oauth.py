@@ -13,6 +13,7 @@ from ._caller import Group, build
 from ._errors import InvalidCredentialError, WeChatAPIError
 
 AUTHORIZE_PATH = "/connect/oauth2/authorize"
+QRCONNECT_PATH = "/connect/qrconnect"
 _STATE = re.compile(r"[A-Za-z0-9]{0,128}")
 _INVALID_OPENID = 40003
 
@@ -64,6 +65,23 @@ class OAuthAPI(Group):
         if force_popup:
             query["forcePopup"] = "true"
         return f"{self._caller.transport.open_base}{AUTHORIZE_PATH}?{urlencode(query)}#wechat_redirect"
+
+    def qrconnect_url(self, appid: str, redirect_uri: str, state: str = "") -> str:
+        """The QR-code login page of a website (网站应用微信登录) on a computer: the user scans it with WeChat and
+        the browser comes back to ``redirect_uri`` (on the domain registered for the app) with ``?code=…&state=…``,
+        or ``?state=…`` alone when they decline. ``appid`` is the website app's, from the open platform
+        (open.weixin.qq.com), not this account's: an Official Account has no ``snsapi_login`` scope. Its code is
+        exchanged with that app's AppSecret (``/sns/oauth2/access_token``), so by a ``Client`` of that app."""
+        if not appid or not redirect_uri:
+            raise ValueError("qrconnect_url needs the website app's appid and the redirect_uri to come back to")
+        if appid == self._caller.credentials.appid_value:
+            raise ValueError(
+                "qrconnect_url takes a website app's appid (open.weixin.qq.com), not this Official Account's; "
+                "in WeChat itself use authorize_url"
+            )
+        query = {"appid": appid, "redirect_uri": redirect_uri, "response_type": "code", "scope": "snsapi_login",
+                 "state": state}
+        return f"{self._caller.transport.open_base}{QRCONNECT_PATH}?{urlencode(query)}#wechat_redirect"
 
     def _authorize_query(self, redirect_uri: str, scope: str, state: str) -> dict[str, str]:
         """The consent link's parameters, in the order WeChat documents them."""

@@ -1,11 +1,14 @@
 """Subscription notifications (订阅通知): the account's templates, picked from WeChat's library, and sends
-to followers who subscribed to them (the subscribe_msg_* events say who did)."""
+to followers who subscribed to them (the subscribe_msg_* events say who did); and the older one-time
+subscription message (一次性订阅消息): one send per consent a user gives on WeChat's page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from ._caller import Group, build
 from ._custom import drop_none
@@ -14,6 +17,16 @@ from ._template import template_data
 MIN_KEYWORDS, MAX_KEYWORDS = 2, 5
 MAX_SCENE_CHARS = 15
 MAX_TITLES_PAGE = 30
+MAX_ONE_TIME_SCENE = 10_000
+MAX_ONE_TIME_TITLE = 15
+MAX_ONE_TIME_CONTENT = 200
+_RESERVED = re.compile(r"[A-Za-z0-9]{0,128}")
+
+
+def _one_time_scene(scene: int) -> str:
+    if isinstance(scene, bool) or not isinstance(scene, int) or not 0 <= scene <= MAX_ONE_TIME_SCENE:
+        raise ValueError(f"scene must be an int 0..{MAX_ONE_TIME_SCENE} (it tells consents apart), got {scene!r}")
+    return str(scene)
 
 
 @dataclass(frozen=True)
@@ -134,3 +147,54 @@ class SubscriptionAPI(Group):
         params = {"ids": ",".join(str(i) for i in ids), "start": start, "limit": limit}
         data = await self._caller.get("/wxaapi/newtmpl/getpubtemplatetitles", params)
         return build(SubscribeTitlePage, data, titles=[_title(item) for item in data.get("data") or []])
+
+    def one_time_url(self, template_id: str, redirect_url: str, scene: int = 0, reserved: str = "") -> str:
+        """Where to send a user (in WeChat) to consent to one message of ``template_id`` (a one-time subscription
+        template's id, from the admin console's API permissions). WeChat comes back to ``redirect_url`` (on the
+        account's business domain) with ``openid``, ``template_id``, ``action`` (``confirm`` or ``cancel``),
+        ``scene`` and ``reserved``. Each consent allows one :meth:`send_one_time` for that ``scene`` (0–10000);
+        consents for one scene do not add up. ``reserved`` (≤ 128 of a-z, A-Z, 0-9) comes back as given."""
+        if not template_id or not redirect_url:
+            raise ValueError("one_time_url needs the template_id and the redirect_url WeChat comes back to")
+        if not _RESERVED.fullmatch(reserved):
+            raise ValueError("reserved must be at most 128 characters of a-z, A-Z and 0-9")
+        query = {
+            "action": "get_confirm",
+            "appid": self._caller.credentials.appid(),
+            "scene": _one_time_scene(scene),
+            "template_id": template_id,
+            "redirect_url": redirect_url,
+            "reserved": reserved,
+        }
+        return f"{self._caller.transport.mp_base}/mp/subscribemsg?{urlencode(query)}#wechat_redirect"
+
+    async def send_one_time(
+        self,
+        openid: str,
+        template_id: str,
+        scene: int,
+        title: str,
+        content: str,
+        *,
+        color: str | None = None,
+        url: str | None = None,
+        miniprogram: Mapping[str, str] | None = None,
+    ) -> None:
+        """Send the one message a user's consent (:meth:`one_time_url`, same ``template_id`` and ``scene``) allows:
+        ``title`` ≤ 15 characters, ``content`` ≤ 200. It reaches a follower's chat, anyone else's service
+        notifications. Not retried blindly; a user without an unused consent raises UserRefusedError (43101)."""
+        if not openid or not template_id:
+            raise ValueError("send_one_time needs a non-empty openid and template_id")
+        if not 0 < len(title) <= MAX_ONE_TIME_TITLE:
+            raise ValueError(f"title must be 1..{MAX_ONE_TIME_TITLE} characters, got {len(title)}")
+        if not 0 < len(content) <= MAX_ONE_TIME_CONTENT:
+            raise ValueError(f"content must be 1..{MAX_ONE_TIME_CONTENT} characters, got {len(content)}")
+        body = {
+            "touser": openid,
+            "template_id": template_id,
+            **drop_none(url=url, miniprogram=None if miniprogram is None else dict(miniprogram)),
+            "scene": _one_time_scene(scene),
+            "title": title,
+            "data": {"content": {"value": content, **drop_none(color=color)}},
+        }
+        await self._caller.post("/cgi-bin/message/template/subscribe", body, safe=False)

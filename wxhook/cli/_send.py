@@ -23,7 +23,7 @@ import httpx
 
 from ..config import setting
 from ..crypto import Envelope, decode_aes_key
-from ..messages import EVENT_NAMES
+from ..messages import event_spelling
 from ..protocol import open_reply, render_message, seal_request, sign_query
 from ..xml import parse_xml
 from ._common import Parser, UsageError, appid_option, bot_options, defaults, require, summary, timeout_option
@@ -70,10 +70,9 @@ def _link(args: argparse.Namespace) -> Fields:
 def _event(args: argparse.Namespace) -> Fields:
     """The event's own fields, checked against what WeChat sends for it."""
     name: str = args.event
-    if name not in EVENT_NAMES:
-        spelled = {known.lower(): known for known in EVENT_NAMES}.get(name.lower())
-        if spelled is not None:
-            raise UsageError(f"WeChat sends this event as {spelled!r}, not {name!r} (event names are case-sensitive)")
+    spelled = event_spelling(name)
+    if spelled is not None and spelled != name:
+        raise UsageError(f"WeChat sends this event as {spelled!r}, not {name!r} (event names are case-sensitive)")
     fields: Fields = {"Event": name}
     if args.scene is not None:
         if name not in _SCENE_EVENTS:

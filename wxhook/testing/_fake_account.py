@@ -16,6 +16,7 @@ from ._fake_comments import add_comment
 from ._fake_invoice import add_invoice, authorize
 from ._fake_member_card import fill_form
 from ._fake_messages import add_template
+from ._fake_ocr import SAMPLES as OCR_SAMPLES
 from ._fake_state import FakeState, Fault, random_id
 
 if TYPE_CHECKING:
@@ -192,6 +193,15 @@ class AccountData:
         ``(card_id, encrypt_code)``, as ``chooseInvoice`` gives them. ``face`` sets ``user_info`` fields (``fee``,
         ``title``, ``billing_no`` …), ``details`` the others (``payee``, ``type`` …)."""
         return self._as_wechat(lambda: add_invoice(self.state, openid, dict(face or {}), details))
+
+    def set_ocr_result(self, kind: str, fields: Mapping[str, Any]) -> None:
+        """What the OCR recognizer ``kind`` (the path's last part: ``idcard``, ``bankcard``, ``driving``,
+        ``drivinglicense``, ``bizlicense``, ``comm``, ``platenum``) reads in every image from now on, instead of its
+        documented sample."""
+        if kind not in OCR_SAMPLES:
+            raise ValueError(f"no OCR recognizer {kind!r}; the kinds are {', '.join(OCR_SAMPLES)}")
+        with self._lock:
+            self.state.ocr_results[kind] = dict(fields)
 
 
 class FakeAccount(AccountData):

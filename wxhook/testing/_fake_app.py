@@ -31,6 +31,7 @@ from . import (
     _fake_member_card,
     _fake_menus,
     _fake_messages,
+    _fake_ocr,
     _fake_ops,
     _fake_stats,
     _fake_subscription,
@@ -41,8 +42,8 @@ from ._fake_state import FakeRequest, FakeState, Fault, RecordedCall, Rule, coll
 # Every module whose endpoints the fake serves: a new API group's fake is a module and a name here.
 ENDPOINTS = collect(
     _fake_articles, _fake_assets, _fake_auth, _fake_card, _fake_card_code, _fake_comments, _fake_component_api,
-    _fake_component_web, _fake_invoice, _fake_kf, _fake_mass, _fake_member_card, _fake_menus, _fake_messages, _fake_ops,
-    _fake_stats, _fake_subscription, _fake_users,
+    _fake_component_web, _fake_invoice, _fake_kf, _fake_mass, _fake_member_card, _fake_menus, _fake_messages, _fake_ocr,
+    _fake_ops, _fake_stats, _fake_subscription, _fake_users,
 )
 
 _ESCAPED = (40033, "invalid charset. please check your request, if include \\uxxxx will create fail!")

@@ -40,17 +40,32 @@ def _material(st: FakeState, media_id: Any, kinds: Iterable[str]) -> dict[str, A
     return material
 
 
-def _article(st: FakeState, article: Any) -> dict[str, Any]:
-    """Check one article as draft/add does and return it as draft/get answers it."""
+def news_articles(req: FakeRequest) -> list[Any]:
+    """The ``articles`` of a body that stores news (draft/add, media/uploadnews): a list of 1–8."""
+    articles = req.need(req.body().get("articles"), 44003, "empty news data")
+    if not isinstance(articles, list):
+        raise Fault(47001, "data format error")
+    if len(articles) > MAX_ARTICLES:
+        raise Fault(45008, "article size out of limit")
+    return articles
+
+
+def check_text(article: Any) -> dict[str, Any]:
+    """An article object with a title and content under 20,000 characters."""
     if not isinstance(article, dict):
         raise Fault(47001, "data format error")
-    kind = article.get("article_type", "news")
-    if kind not in ("news", "newspic"):
-        raise Fault(40097, "invalid article_type")
     if not article.get("title") or not article.get("content"):
         raise Fault(44003, "empty news data")
     if len(str(article["content"])) >= MAX_CONTENT_CHARS:
         raise Fault(45002, "content size out of limit")
+    return article
+
+
+def _article(st: FakeState, article: Any) -> dict[str, Any]:
+    """Check one article as draft/add does and return it as draft/get answers it."""
+    kind = check_text(article).get("article_type", "news")
+    if kind not in ("news", "newspic"):
+        raise Fault(40097, "invalid article_type")
     item = {key: article[key] for key in _ARTICLE_FIELDS if key in article}
     if kind == "news":
         item["thumb_url"] = _material(st, article.get("thumb_media_id"), ("image", "thumb"))["url"]
@@ -110,12 +125,7 @@ def _news_entry(key: str) -> Callable[[str, dict[str, Any], bool], dict[str, Any
 
 @endpoint("POST", "/cgi-bin/draft/add")
 def draft_add(st: FakeState, req: FakeRequest) -> dict[str, Any]:
-    articles = req.need(req.body().get("articles"), 44003, "empty news data")
-    if not isinstance(articles, list):
-        raise Fault(47001, "data format error")
-    if len(articles) > MAX_ARTICLES:
-        raise Fault(45008, "article size out of limit")
-    items = [_article(st, article) for article in articles]
+    items = [_article(st, article) for article in news_articles(req)]
     media_id = random_id(43)
     now = int(time.time())
     st.drafts[media_id] = {"news_item": items, "create_time": now, "update_time": now}

@@ -1,22 +1,26 @@
-"""Fake mass send: sends to all, a tag or an openid list, previews, status, deletion and the send speed.
+"""Fake mass send: sends to all, a tag or an openid list, previews, status, deletion and the send speed, and the
+ids a send of a video (``media/uploadvideo``) or of articles (``media/uploadnews``) takes.
 
 Sends finish at once (status SEND_SUCCESS). A ``clientmsgid`` is remembered for 24 hours of the fake's
-clock (``fake.advance``) and a second send with it answers 45065, as WeChat does.
+clock (``fake.advance``) and a second send with it answers 45065, as WeChat does. An ``mpvideo`` send takes only
+an ``uploadvideo`` id, as the mass-send docs require; ``mpnews`` a draft or an ``uploadnews`` id.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from ._fake_articles import new_id, take_draft
-from ._fake_state import FakeRequest, FakeState, Fault, endpoint
+from ._fake_articles import check_text, new_id, news_articles, take_draft
+from ._fake_state import FakeRequest, FakeState, Fault, endpoint, random_id
 
 OK = {"errcode": 0, "errmsg": "ok"}
 MIN_OPENIDS, MAX_OPENIDS = 2, 10_000
 MAX_CLIENTMSGID_BYTES = 64
 CLIENTMSGID_TTL = 24 * 3600
 REALSPEED = {0: 80, 1: 60, 2: 45, 3: 30, 4: 10}  # 10k per minute, per speed level
-_MEDIA_TYPES = {"voice": ("voice",), "mpvideo": ("video",), "image": ("image",)}
+MEDIA_TTL = 3 * 24 * 3600
+_MEDIA_TYPES = {"voice": ("voice",), "image": ("image",)}
 _DELETABLE = ("mpnews", "mpvideo")
 
 
@@ -43,7 +47,9 @@ def _check_message(st: FakeState, req: FakeRequest, body: dict[str, Any]) -> str
         req.need(payload.get("card_id"), 40073, "invalid card_id")
     elif msgtype == "mpnews":
         if str(payload.get("media_id")) not in st.drafts:
-            raise Fault(40007, "invalid media_id")
+            _mass_media(st, payload.get("media_id"), "news")
+    elif msgtype == "mpvideo":
+        _mass_media(st, payload.get("media_id"), "video")
     else:
         media_ids = payload.get("media_ids") if key == "images" else [payload.get("media_id")]
         for media_id in req.need(media_ids, 40007, "invalid media_id"):
@@ -67,10 +73,43 @@ def _accept(st: FakeState, req: FakeRequest, body: dict[str, Any]) -> dict[str, 
     sent: dict[str, Any] = {"msg_status": "SEND_SUCCESS", "msgtype": msgtype, "articles": 1}
     answer = {"errcode": 0, "errmsg": "send job submission success", "msg_id": msg_id}
     if msgtype == "mpnews":
-        sent["articles"] = len(take_draft(st, body["mpnews"]["media_id"]))
+        media_id = str(body["mpnews"]["media_id"])
+        uploaded = st.mass_media.get(media_id)
+        sent["articles"] = len(take_draft(st, media_id) if uploaded is None else uploaded["articles"])
         answer["msg_data_id"] = new_id(st)
     st.mass_sends[msg_id] = sent
     return answer
+
+
+def _mass_media(st: FakeState, media_id: Any, kind: str) -> dict[str, Any]:
+    """An id ``uploadvideo`` or ``uploadnews`` made; uploaded media expire after 3 days of the fake's clock."""
+    uploaded = st.mass_media.get(str(media_id))
+    if uploaded is None or uploaded["type"] != kind or st.now() >= uploaded["expires_at"]:
+        raise Fault(40007, "invalid media_id")
+    return uploaded
+
+
+def _keep(st: FakeState, kind: str, **fields: Any) -> dict[str, Any]:
+    media_id = random_id(64)
+    st.mass_media[media_id] = {"type": kind, "expires_at": st.now() + MEDIA_TTL, **fields}
+    return {"type": kind, "media_id": media_id, "created_at": int(time.time())}
+
+
+@endpoint("POST", "/cgi-bin/media/uploadvideo")
+def upload_video(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    """From a video's media_id, temporary or permanent."""
+    body = req.body()
+    _media(st, body.get("media_id"), ("video",))
+    return _keep(st, "video", source=body["media_id"], title=body.get("title"), description=body.get("description"))
+
+
+@endpoint("POST", "/cgi-bin/media/uploadnews")
+def upload_news(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    """1–8 articles, each with a title, content under 20,000 characters and an image's media_id as its thumb."""
+    articles = news_articles(req)
+    for article in articles:
+        _media(st, check_text(article).get("thumb_media_id"), ("thumb", "image"))
+    return _keep(st, "news", articles=articles)
 
 
 @endpoint("POST", "/cgi-bin/message/mass/sendall")

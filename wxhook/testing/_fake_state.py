@@ -228,7 +228,11 @@ class FakeState:
     mass_sends: dict[int, dict[str, Any]] = field(default_factory=dict)
     mass_clientmsgids: dict[str, float] = field(default_factory=dict)
     mass_speed: int = 0
+    mass_media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What ``media/uploadvideo`` and ``media/uploadnews`` made: media_id → type, expiry and content."""
     subscribe_templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    one_time_grants: set[tuple[str, str, str]] = field(default_factory=set)
+    """Unused consents to a one-time subscription message: (openid, template_id, scene)."""
     next_content_id: int = 1_000_000_000
     counts: dict[str, int] = field(default_factory=dict)
     clear_quota_count: int = 0
@@ -242,6 +246,8 @@ class FakeState:
     articles: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     next_comment_id: int = 1
     autoreply: dict[str, Any] = field(default_factory=dict)
+    ocr_results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What an OCR recognizer answers instead of its documented sample (``set_ocr_result``)."""
     shorturl_retired: bool = True
     # cards: card templates, the codes followers hold ((card_id, code) → holder, status, membership), deposited codes
     # (card_id → code → handed out yet), encrypted codes, the test white list, filled-in activation forms

@@ -1,14 +1,19 @@
-"""Fake subscription notifications: a small public template library, the account's templates and bizsend.
+"""Fake subscription notifications: a small public template library, the account's templates and bizsend; and
+the one-time subscription message: its consent page (``/mp/subscribemsg``) and its send.
 
 Sends check ``data`` against the template's keywords and the value rules of their types (thing ≤ 20
 characters, phrase ≤ 5, number digits …). A follower who refused is scripted with
-``fake.fail("/cgi-bin/message/subscribe/bizsend", 43101, openid=…)``.
+``fake.fail("/cgi-bin/message/subscribe/bizsend", 43101, openid=…)``. A one-time send needs a consent the
+signed-in user (``fake.sign_in``) gave on the page for that template and scene, and uses it up.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
+
+from starlette.responses import RedirectResponse, Response
 
 from ._fake_state import FakeRequest, FakeState, Fault, endpoint, random_id
 
@@ -142,4 +147,58 @@ def bizsend(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     miniprogram = body.get("miniprogram")
     if miniprogram is not None and not (isinstance(miniprogram, dict) and miniprogram.get("appid")):
         raise Fault(40166, "invalid weapp appid")
+    return OK
+
+
+_RESERVED = re.compile(r"[A-Za-z0-9]{0,128}")
+
+
+def _one_time_scene(value: Any) -> str:
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not text.isdigit() or not 0 <= int(text) <= 10_000:
+        raise Fault(40097, "invalid args: scene must be 0..10000")
+    return str(int(text))
+
+
+@endpoint("GET", "/mp/subscribemsg", token=False)
+def one_time_consent(st: FakeState, req: FakeRequest) -> Response:
+    """The consent page, decided at once for the signed-in user: back to redirect_url with ``action=confirm`` and
+    the openid, or ``action=cancel`` without it for a user who declines."""
+    query = req.query
+    if query.get("action") != "get_confirm":
+        raise Fault(40097, "invalid args: action must be get_confirm")
+    st.check_app(query.get("appid"), with_secret=False)
+    scene = _one_time_scene(query.get("scene"))
+    template_id = req.need(query.get("template_id"), 40037, "invalid template_id")
+    redirect_url = req.need(query.get("redirect_url"), 40097, "invalid args: redirect_url")
+    reserved = query.get("reserved", "")
+    if not _RESERVED.fullmatch(reserved):
+        raise Fault(40097, "invalid args: reserved must be at most 128 characters of a-zA-Z0-9")
+    if st.shared.browser_user is None:
+        return Response("FakeWeChat: no WeChat user in this browser; call fake.sign_in(openid) first", status_code=403)
+    openid, consents = st.shared.browser_user
+    back = {"template_id": template_id, "action": "confirm" if consents else "cancel", "scene": scene}
+    if consents:
+        st.one_time_grants.add((openid, template_id, scene))
+        back = {"openid": openid, **back}
+    separator = "&" if "?" in redirect_url else "?"
+    return RedirectResponse(f"{redirect_url}{separator}{urlencode({**back, 'reserved': reserved})}", status_code=302)
+
+
+@endpoint("POST", "/cgi-bin/message/template/subscribe")
+def one_time_send(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    body = req.body()
+    openid = req.need(body.get("touser"), 40003, "invalid openid")
+    template_id = req.need(body.get("template_id"), 40037, "invalid template_id")
+    scene = _one_time_scene(body.get("scene"))
+    title = body.get("title")
+    if not isinstance(title, str) or not 0 < len(title) <= 15:
+        raise Fault(47003, "argument invalid! title must be 1..15 characters")
+    content = ((body.get("data") or {}).get("content") or {}).get("value")
+    if not isinstance(content, str) or not 0 < len(content) <= 200:
+        raise Fault(47003, "argument invalid! data.content.value must be 1..200 characters")
+    grant = (openid, template_id, scene)
+    if grant not in st.one_time_grants:
+        raise Fault(43101, "user refuse to accept the msg")
+    st.one_time_grants.discard(grant)
     return OK

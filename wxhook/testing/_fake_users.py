@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -89,6 +91,29 @@ def paid_unionid(st: FakeState, req: FakeRequest) -> dict[str, Any]:
     if not unionid:
         raise Fault(89002, "open not exists")
     return {"errcode": 0, "errmsg": "ok", "unionid": unionid}
+
+
+def migrated_openid(appid: str, openid: str) -> str:
+    """The openid an account gives the follower another account knew as ``openid``: fixed, like WeChat's."""
+    digest = hashlib.sha256(f"{appid}:{openid}".encode()).digest()
+    return "o" + base64.urlsafe_b64encode(digest).decode()[:27]
+
+
+@endpoint("POST", "/cgi-bin/changeopenid")
+def change_openid(st: FakeState, req: FakeRequest) -> dict[str, Any]:
+    """For another account of this fake (``fake.add_account``): its followers' openids here, 100 per call; an openid
+    that does not follow it answers ``ori_openid error`` in its entry."""
+    body = req.body()
+    source = st.shared.accounts.get(str(body.get("from_appid")))
+    if source is None or source is st:
+        raise Fault(40013, "invalid appid")
+    results = []
+    for openid in _openid_list(req, 100):
+        if openid in source.followers:
+            results.append({"ori_openid": openid, "new_openid": migrated_openid(st.appid, openid), "err_msg": "ok"})
+        else:
+            results.append({"ori_openid": openid, "err_msg": "ori_openid error"})
+    return {"errcode": 0, "errmsg": "ok", "result_list": results}
 
 
 def _tag_name(st: FakeState, body: dict[str, Any], keep: int | None = None) -> str:

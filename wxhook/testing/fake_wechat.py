@@ -81,8 +81,9 @@ class FakeWeChat(AccountData):
     code (and for other processes to call) with ``with FakeWeChat() as fake:``, which serves it from a
     background thread. Point a client at ``fake.url`` (``fake.client()`` does it), then assert on
     ``fake.calls(path)`` and script trouble with ``fake.fail(...)``. It serves the mp host's
-    ``/cgi-bin/showqrcode`` and the open host's OAuth consent page (``/connect/oauth2/authorize``, see
-    :meth:`sign_in`) too, so use ``fake.url`` as ``mp_base`` and ``open_base`` as well.
+    ``/cgi-bin/showqrcode`` and one-time subscription page (``/mp/subscribemsg``), and the open host's OAuth
+    consent page (``/connect/oauth2/authorize``, see :meth:`sign_in`) too, so use ``fake.url`` as ``mp_base`` and
+    ``open_base`` as well.
 
     It serves one official account (``appid``/``secret``, whose data the helpers below seed) and any more added
     with :meth:`add_account`; every call is recorded with the account it was for (``RecordedCall.appid``). With
@@ -294,10 +295,12 @@ class FakeWeChat(AccountData):
         return FakePlatform(self, component, self._app.lock)
 
     def sign_in(self, openid: str, *, consent: bool = True) -> None:
-        """Who is using WeChat when a browser opens the authorize URL (``open_base`` = ``fake.url``).
+        """Who is using WeChat when a browser opens the authorize URL (``open_base`` = ``fake.url``) or a one-time
+        subscription's consent URL (``mp_base`` = ``fake.url``).
 
         The fake's consent page then redirects at once to the redirect_uri with ``code`` and ``state``,
-        or, with ``consent=False`` (the user declined), with the ``state`` alone.
+        or, with ``consent=False`` (the user declined), with the ``state`` alone; the one-time page with
+        ``action=confirm`` and the openid (the consent allows one send), or ``action=cancel``.
         """
         with self._app.lock:
             self.state.shared.browser_user = (openid, consent)
