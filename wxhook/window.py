@@ -68,6 +68,8 @@ _DONE = "done"
 _QUEUED = "queued"
 _POLL_MIN, _POLL_MAX = 0.01, 0.1
 _DELIVERY_ATTEMPTS = 3
+_HANDOVER_WAIT = 0.3
+"""Seconds an answer waits for its handover to be written: the default deadline (4.5 s) leaves WeChat's 5 s room."""
 
 
 class _Run:
@@ -214,7 +216,7 @@ class Window:
                                "again here", key)
                 return await self._run_here(msg, ctx, key, keys, value.claim, deadline, handler, late, keep)
             if value is None:  # answered without the outcome: should its runner die, another worker finishes it
-                await self._handover.record(keys, msg, ctx.account.appid, handler)
+                await self._hand_over_record(keys, msg, ctx.account.appid, handler)
             elif value != _NO_REPLY:
                 claimed = await self._store.set_if_absent(keys.delivered, "passive", keep)
                 if not claimed and await self._store.get(keys.delivered) != "passive":
@@ -339,9 +341,19 @@ class Window:
 
     async def _hand_over(self, run: _Run, interim: str | None) -> None:
         """Record the message in the handover ledger, then answer its delivery without the outcome."""
-        await self._handover.record(run.keys, run.msg, run.ctx.account.appid, run.handler)
+        await self._hand_over_record(run.keys, run.msg, run.ctx.account.appid, run.handler)
         if run.late is not None:
             await run.late(interim)
+
+    async def _hand_over_record(self, keys: MessageKeys, msg: Message, appid: str, handler: str) -> None:
+        """The handover's write, waited for at most ``_HANDOVER_WAIT`` seconds: a slow store must not push the answer
+        past WeChat's five seconds (the write goes on meanwhile, and is almost always done long before it matters)."""
+        writing = asyncio.ensure_future(self._handover.record(keys, msg, appid, handler))
+        self._background.watch(writing, f"handover of {keys.state}")
+        try:
+            await asyncio.wait_for(asyncio.shield(writing), _HANDOVER_WAIT)
+        except asyncio.TimeoutError:
+            logger.warning("handing %s over took longer than %gs; answered meanwhile", keys.state, _HANDOVER_WAIT)
 
     def _interim(self, msg: Message) -> str | None:
         """What a delivery answers in place of a reply not yet there: ``timeout_reply``, or None ("success")."""

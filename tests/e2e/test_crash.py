@@ -12,12 +12,13 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from wxhook import Bot, Message
+from wxhook import Bot, MemoryStore, Message
 from wxhook.api import Client
 from wxhook.testing import BotClient, FakeWeChat, serve
 
@@ -167,3 +168,24 @@ async def test_a_handler_that_never_returns_is_cancelled(caplog: pytest.LogCaptu
         assert (await wechat.send_text("hang")).body == b"success"
         await asyncio.wait_for(cancelled.wait(), 5)
     assert bot.stats["handler_timeout"] == 1 and "handler_timeout (0.5s)" in caplog.text
+
+
+class HangingLedger(MemoryStore):
+    """A store whose handover ledger hangs (a Redis that stopped answering, on that one command)."""
+
+    async def hset(self, key: str, field: str, value: str) -> None:
+        await asyncio.sleep(30)
+
+
+async def test_a_hanging_handover_write_does_not_hold_the_answer_past_wechats_wait() -> None:
+    bot = Bot(token=TOKEN, deadline=0.2, store=HangingLedger(), shutdown_grace=0.5)
+
+    @bot.on_text
+    async def slow(msg: Message) -> str:
+        await asyncio.sleep(0.5)
+        return "late"
+
+    async with BotClient(bot) as wechat:
+        started = time.monotonic()
+        assert (await wechat.send_text("go")).body == b"success"
+        assert time.monotonic() - started < 4, "answered well inside WeChat's 5 s, the ledger write still pending"
