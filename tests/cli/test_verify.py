@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Iterator
 
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
@@ -37,9 +38,17 @@ def base() -> Iterator[str]:
     async def json(request: Request) -> JSONResponse:
         return JSONResponse({"echostr": request.query_params["echostr"]})
 
+    async def werobot(request: Request) -> Response:
+        """As WeRoBot and a Flask view answer: the echostr for a valid signature, as text/html."""
+        query = request.query_params
+        signed = hashlib.sha1("".join(sorted([TOKEN, query["timestamp"], query["nonce"]])).encode()).hexdigest()
+        if signed != query["signature"]:
+            return PlainTextResponse("signature mismatch", status_code=403)
+        return HTMLResponse(query["echostr"])
+
     app = Starlette(
         routes=[Mount("/wechat", app=bot), Mount("/slow", app=slow), Route("/page", page), Route("/naive", naive),
-                Route("/json", json), Route("/post-only", naive, methods=["POST"])],
+                Route("/json", json), Route("/werobot", werobot), Route("/post-only", naive, methods=["POST"])],
         lifespan=bot.lifespan,
     )
     with serve(app) as url:
@@ -66,6 +75,13 @@ def test_a_health_check_skips_the_forgery_probe(base: str, capsys: pytest.Captur
     status, out, _ = verify(capsys, f"{base}/naive", "--token", TOKEN, "--handshake-only")
     assert status == 0
     assert re.fullmatch(rf"OK: {base}/naive answered the handshake in \d+ ms; the token matches", out.splitlines()[0])
+
+
+def test_an_echostr_answered_as_html_passes(base: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """WeChat reads the body alone: WeRoBot and Flask answer the echostr as text/html, and the account saves."""
+    status, out, err = verify(capsys, f"{base}/werobot", "--token", TOKEN)
+    assert (status, err) == (0, "")
+    assert out.startswith(f"OK: {base}/werobot answered the handshake in ")
 
 
 def test_the_token_comes_from_the_environment(base: str, capsys: pytest.CaptureFixture[str],

@@ -71,13 +71,13 @@ def _diagnose(response: httpx.Response, echostr: str) -> str | None:
         return f"HTTP 405 at {path}: this URL does not take GET, which WeChat's handshake is; is it the bot?"
     if status != 200:
         return f"HTTP {status}: {first}"
+    if response.text == echostr:  # WeChat reads the body alone: text/html (WeRoBot, Flask) passes too
+        return None
     if "html" in response.headers.get("content-type", "") or body[:1] == "<":
         return (f"answered an HTML page ({response.headers.get('content-type', 'no content-type')}), not the "
                 "echostr: something other than the bot serves this URL (a default site, a login wall, a "
                 "proxy's page)")
-    if response.text != echostr:
-        return f"answered 200 but not the echostr: expected {echostr!r} verbatim as the body, got {first!r}"
-    return None
+    return f"answered 200 but not the echostr: expected {echostr!r} verbatim as the body, got {first!r}"
 
 
 def run(args: argparse.Namespace) -> int:
