@@ -50,6 +50,7 @@ from .protocol import (
     Rejected,
     Scope,
     Send,
+    from_verify,
     respond,
 )
 from .replay import ReplayGuard, Stale
@@ -651,12 +652,21 @@ class Bot(Router):
         return 200, served.inbound.handshake(scope), TEXT
 
     def _log_rejection(self, scope: Scope, method: str, exc: Rejected) -> None:
-        """Once per source and kind of rejection a minute: junk from the internet must not fill the disk."""
+        """Once per source and kind of rejection a minute: junk from the internet must not fill the disk.
+
+        ``wxhook verify``'s requests (its forged-signature probe) are counted apart and logged at INFO: a check
+        that passed must not use up the warning of the next real rejection from that source."""
         source = (scope.get("client") or ("?",))[0]
-        allowed, held_back = self._rejections.allow(f"{source} {exc.status} {exc.reason[:24]}")
+        probe = from_verify(scope)
+        kind = f"{source} {exc.status} {exc.reason[:24]}"
+        allowed, held_back = self._rejections.allow(kind + " verify" if probe else kind)
         if allowed:
             more = f" (and {held_back} more like it from there since the last line)" if held_back else ""
-            logger.warning("rejected %s request from %s: %s%s", method, source, exc.reason, more)
+            if probe:
+                logger.info("rejected %s request from %s by wxhook verify, as it expects of a forged signature: "
+                            "%s%s", method, source, exc.reason, more)
+            else:
+                logger.warning("rejected %s request from %s: %s%s", method, source, exc.reason, more)
 
     # request pipeline ------------------------------------------------------------------------------------
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -135,3 +138,17 @@ def test_an_unreachable_server_is_named(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_url_that_is_not_http_is_a_failed_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert verify(capsys, "ftp://example.com/", "--token", TOKEN) == (
         1, "", "wxhook: ftp://example.com/ is not an http:// or https:// URL\n")
+
+
+def test_the_forged_probe_leaves_the_rejection_warning_to_a_real_one(capsys: pytest.CaptureFixture[str],
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """The bot logs a rejection once a minute per source and kind: verify's own probe, logged as what it is, must
+    not use that up and hide the next forged request from the same address."""
+    with caplog.at_level(logging.INFO, logger="wxhook"), serve(Bot(token=TOKEN)) as url:
+        assert verify(capsys, url, "--token", TOKEN)[0] == 0
+        forged = httpx.get(url, params={"signature": "0" * 40, "timestamp": str(int(time.time())), "nonce": "1",
+                                        "echostr": "x"})
+    assert forged.status_code == 403
+    rejections = [(r.levelname, r.getMessage()) for r in caplog.records if "rejected GET" in r.getMessage()]
+    assert [level for level, _ in rejections] == ["INFO", "WARNING"], rejections
+    assert "by wxhook verify, as it expects of a forged signature: signature mismatch" in rejections[0][1]

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..protocol import sign_query
+from .. import __version__
+from ..protocol import VERIFY_AGENT, sign_query
 from ._common import CommandError, Parser, bot_options, require, summary
 
 _WECHAT_WAIT = 5.0  # seconds WeChat waits for the echostr
@@ -84,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     token = require(args.token, "WXHOOK_TOKEN", "--token", "token (the Token to save in the admin console)")
     echostr = secrets.token_hex(8)
     limit = args.max_seconds
-    with httpx.Client(timeout=limit) as http:
+    agent = f"{VERIFY_AGENT.decode()}/{__version__}"  # the bot logs its refusal of the forged probe as this check
+    with httpx.Client(timeout=limit, headers={"user-agent": agent}) as http:
         try:
             response, seconds = _handshake(http, args.url, token, echostr)
             problem = _diagnose(response, echostr)
