@@ -142,10 +142,65 @@ async def test_publish_event_aliases(bot: Bot) -> None:
     assert await answer(bot, event("MASSSENDJOBFINISH")) == "mass send result"
 
 
-@pytest.mark.parametrize(("wrong", "right"), [("click", "CLICK"), ("scan", "SCAN"), ("SUBSCRIBE", "subscribe")])
+@pytest.mark.parametrize(("wrong", "right"), [("click", "CLICK"), ("scan", "SCAN"), ("SUBSCRIBE", "subscribe"),
+                                             ("Subscribe", "subscribe"), ("unSubscribe", "unsubscribe"),
+                                             ("Location_Select", "location_select")])
 def test_event_names_in_the_wrong_case_are_refused(bot: Bot, wrong: str, right: str) -> None:
     with pytest.raises(ValueError, match=f"sends this event as '{right}'"):
         bot.on_event(wrong)
+    with pytest.raises(ValueError, match=f"sends this event as '{right}'"):  # never right, whatever is allowed
+        bot.on_event(wrong, allow_unknown=True)
+
+
+@pytest.mark.parametrize(("typo", "guess"), [("subscibe", "did you mean 'subscribe' or 'unsubscribe'"),
+                                             ("clik", "did you mean 'CLICK'"),
+                                             ("TEMPLATESENDJOBFINISHED",
+                                              "did you mean 'TEMPLATESENDJOBFINISH' or 'MASSSENDJOBFINISH'")])
+def test_misspelt_event_names_are_refused_with_the_closest_known(bot: Bot, typo: str, guess: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"on_event({typo!r}): no event of that name that wxhook knows; "
+                                                   f"{guess}? For an event WeChat added that wxhook does not list "
+                                                   f"yet: on_event({typo!r}, allow_unknown=True)")):
+        bot.on_event(typo)
+
+
+async def test_an_event_wxhook_does_not_list_is_taken_when_allowed(bot: Bot) -> None:
+    with pytest.raises(ValueError, match="no event of that name that wxhook knows; For an event"):
+        bot.on_event("weapp_audit_success")
+    bot.on_event("weapp_audit_success", allow_unknown=True)(lambda e: f"audited {e.raw['SuccTime']}")
+    audit = parse_message({**BASE, "MsgType": "event", "Event": "weapp_audit_success", "SuccTime": "1700000001"})
+    assert await answer(bot, audit) == "audited 1700000001"
+    for shape in ("weapp-audit", "Weapp_Audit", "1st_event"):
+        with pytest.raises(ValueError, match="WeChat names events in lower case with underscores"):
+            bot.on_event(shape, allow_unknown=True)
+
+
+def test_a_handler_must_take_the_message_and_at_most_the_context(bot: Bot) -> None:
+    def three(msg: Message, ctx: Context, extra: object) -> None: ...
+    def none() -> None: ...
+    def keyword_only(*, msg: Message) -> None: ...
+
+    for handler, parameters in ((three, "msg, ctx, extra"), (none, ""), (keyword_only, r"\*, msg")):
+        with pytest.raises(TypeError, match=rf"handler .*\.{handler.__name__}\({parameters}\) cannot be called as "
+                                            r"h\(msg\) or h\(msg, ctx\): a handler takes the message"):
+            bot.on_text(handler)
+    bot.on_text(lambda msg, ctx, extra=None: None)
+    bot.on_text(lambda *args: None)
+
+    class Callable:
+        def __call__(self, msg: Message) -> str:
+            return "called"
+
+    bot.on_text(Callable())
+
+
+@pytest.mark.parametrize("seconds", [0, -1, 4.9, 8])
+def test_a_deadline_wechat_would_not_wait_for_is_refused(seconds: float) -> None:
+    message = f"must be more than 0 and at most 4.8 seconds, got {seconds}: WeChat gives up on a push after 5 s"
+    with pytest.raises(ValueError, match=re.escape(f"deadline {message}")):
+        Bot(token="t", deadline=seconds)
+    with pytest.raises(ValueError, match=re.escape(f"deadline= {message}")):
+        Bot(token="t").on_text(deadline=seconds)
+    assert Bot(token="t", deadline=4.8).deadline == 4.8
 
 
 def test_registration_errors(bot: Bot) -> None:

@@ -27,7 +27,7 @@ from ._util import LoopBound
 from .accounts import APPID, Account, AccountLookup, Load, Registry, ServedAccount
 from .api import Client
 from .background import Background
-from .config import ConfigError, Settings, load_settings, setting
+from .config import ConfigError, Settings, check_deadline, load_settings, setting
 from .context import Context
 from .crypto import Envelope, sign
 from .dispatch import Dispatcher, ErrorHandler, Middleware
@@ -196,7 +196,8 @@ class Bot(Router):
         metrics_path: str | None = None,
     ) -> None:
         super().__init__()
-        positive = (("deadline", deadline), ("retry_window", retry_window), ("session_ttl", session_ttl),
+        check_deadline("deadline", deadline)
+        positive = (("retry_window", retry_window), ("session_ttl", session_ttl),
                     ("timestamp_window", timestamp_window), ("body_timeout", body_timeout),
                     ("claim_lease", claim_lease), ("handler_timeout", handler_timeout))
         for option, value in positive:
