@@ -324,7 +324,8 @@ async def test_ctx_enqueue_takes_only_registered_jobs_with_json_arguments() -> N
                            "@router.job on a router the bot includes): a worker runs only the jobs its bot registered")
     assert outcomes[3].startswith("ctx.enqueue: no job is registered as 'os:system'; register it with @bot.job")
     assert outcomes[4].startswith("ctx.enqueue(reports.build): arguments must be JSON-serialisable")
-    assert sorted(ran) == ["by function", "by name"]  # no queue: run here, after the reply (in the thread pool: any order)
+    # no queue: run here, after the reply (in the thread pool: in any order)
+    assert sorted(ran) == ["by function", "by name"]
 
 
 async def test_without_a_queue_queued_handlers_and_jobs_run_in_process() -> None:
