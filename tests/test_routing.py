@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from wxhook import Bot, Context, Image, Message, Router, Text, parse_message
+from wxhook.observe import follower_tag
 
 BASE = {"ToUserName": "gh_account", "FromUserName": "o_follower", "CreateTime": "1700000000"}
 
@@ -329,10 +330,34 @@ async def test_on_error_turns_the_exception_into_a_reply(bot: Bot, caplog: pytes
 
 
 async def test_a_bad_return_value_goes_through_error_handling(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
-    bot.on_text(lambda m: {"not": "a reply"})
+    """The error names the function that returned it (its traceback holds only wxhook's frames), and its line
+    shows the follower hashed, as the message log does."""
+    @bot.on_text("dict")
+    def returns_a_dict(msg: Message) -> object:
+        return {"not": "a reply"}
+
+    @bot.middleware
+    async def counts(msg: Message, call_next: Any) -> object:
+        reply = await call_next(msg)
+        return 42 if msg.content == "count" else reply  # type: ignore[attr-defined]
+
+    @bot.on_error
+    def oops(exc: Exception, msg: Message) -> object:
+        return b"bytes"
+
     with caplog.at_level(logging.ERROR, logger="wxhook"):
-        assert await bot.handle(text("x")) is None
-    assert "return a str, None, or one of Text" in caplog.text
+        assert await bot.handle(text("dict")) is None
+        assert await bot.handle(text("count")) is None
+    errors = [(r.getMessage(), str(r.exc_info[1]) if r.exc_info else "") for r in caplog.records]
+    tag = follower_tag("o_follower")
+    assert errors[0][0] == f"answering a text from user={tag} failed ({returns_a_dict.__qualname__})"
+    assert errors[0][1] == (f"handler {returns_a_dict.__qualname__} returned dict; return a str, None, or one of Text, "
+                            "Image, Voice, Video, Music, News, TransferCustomerService")
+    assert errors[1] == (f"on_error handler {oops.__qualname__} failed", errors[1][1])
+    assert errors[1][1].startswith(f"on_error handler {oops.__qualname__} returned bytes;")
+    assert errors[2] == (f"answering a text from user={tag} failed (no handler)", errors[2][1])
+    assert errors[2][1].startswith(f"middleware {counts.__qualname__} returned int;")
+    assert "o_follower" not in caplog.text
 
 
 def test_every_decorator_takes_queue() -> None:

@@ -12,10 +12,10 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from ._util import is_async, positional_arity
+from ._util import is_async, job_name, positional_arity
 from .context import Context
 from .messages import Message
-from .observe import ERROR
+from .observe import ERROR, follower_tag
 from .replies import Reply, coerce_reply
 from .routing import Router
 from .session import load_session
@@ -76,7 +76,7 @@ class Dispatcher:
             if not self._middleware:
                 reply = await self._call_handler(msg, ctx)
             else:
-                reply = coerce_reply(await self._chain(0, ctx)(msg))
+                reply = await self._chain(0, ctx)(msg)
         except Exception as exc:
             if raise_errors:
                 raise
@@ -86,7 +86,7 @@ class Dispatcher:
             try:
                 await session.save(self._store, self.session_ttl)
             except Exception:
-                logger.exception("session of %s not saved", msg.from_user_name)
+                logger.exception("session of user=%s not saved", follower_tag(msg.from_user_name))
         return reply
 
     def _chain(self, position: int, ctx: Context) -> CallNext:
@@ -98,7 +98,7 @@ class Dispatcher:
         async def step(msg: Message) -> Reply | None:
             ctx.message = msg
             result = await (func(msg, ctx, call_next) if wants_ctx else func(msg, call_next))
-            return coerce_reply(result)
+            return coerce_reply(result, f"middleware {job_name(func)}")
 
         return step
 
@@ -107,24 +107,26 @@ class Dispatcher:
             self.route(ctx, msg)
         route = ctx.route
         if route is None:
-            logger.debug("no handler for %s from %s", msg.msg_type, msg.from_user_name)
+            logger.debug("no handler for a %s from user=%s", msg.msg_type, follower_tag(msg.from_user_name))
             return None
         args = (msg, ctx) if route.wants_context else (msg,)
         if route.is_async:
             result = await route.func(*args)
         else:
             result = await run_in_threadpool(route.func, *args)
-        return coerce_reply(result)
+        return coerce_reply(result, f"handler {route.name}")
 
     async def recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
         """Log a handler's exception and turn it into the first ``on_error`` handler's reply, if any."""
         ctx.outcome = ERROR
-        logger.error("handler failed for %s from %s", msg.msg_type, msg.from_user_name, exc_info=exc)
+        handler = ctx.route.name if ctx.route is not None else "no handler"
+        logger.error("answering a %s from user=%s failed (%s)", msg.msg_type, follower_tag(msg.from_user_name),
+                     handler, exc_info=exc)
         for func, run_async, wants_ctx in self._error_handlers:
             args = (exc, msg, ctx) if wants_ctx else (exc, msg)
             try:
                 result = await func(*args) if run_async else await run_in_threadpool(func, *args)
-                return coerce_reply(result)
+                return coerce_reply(result, f"on_error handler {job_name(func)}")
             except Exception:
-                logger.exception("on_error handler %s failed", getattr(func, "__qualname__", func))
+                logger.exception("on_error handler %s failed", job_name(func))
         return None

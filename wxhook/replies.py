@@ -161,14 +161,15 @@ class TransferCustomerService(Reply):
         )
 
 
-def coerce_reply(value: object) -> Reply | None:
-    """Turn a handler's return value into a Reply (``str`` → Text, ``None`` → no reply)."""
+def coerce_reply(value: object, returned_by: str = "a handler") -> Reply | None:
+    """Turn a handler's return value into a Reply (``str`` → Text, ``None`` → no reply); the TypeError for
+    anything else names ``returned_by`` (``handler echo``), which its traceback's frames, all wxhook's, do not."""
     if value is None or isinstance(value, Reply):
         return value
     if isinstance(value, str):
         return Text(value)
     raise TypeError(
-        f"a handler returned {type(value).__name__}; return a str, None, or one of Text, Image, Voice, "
+        f"{returned_by} returned {type(value).__name__}; return a str, None, or one of Text, Image, Voice, "
         "Video, Music, News, TransferCustomerService"
     )
 

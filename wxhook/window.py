@@ -43,7 +43,7 @@ from .background import Background
 from .context import Context
 from .handover import Entry, Handover
 from .messages import Message, dedupe_key, parse_message
-from .observe import COALESCED, DEFERRED
+from .observe import COALESCED, DEFERRED, follower_tag
 from .replay import REUSED, Nonce, Stale
 from .replies import Reply, Text, passive_reply
 from .stores import Admission, Store
@@ -489,7 +489,7 @@ class Window:
             msgtype, payload = reply.custom_message()
         except TypeError as exc:
             self.stats["delivery_failed"] += 1
-            logger.error("late reply to %s dropped: %s", openid, exc)
+            logger.error("late reply to user=%s dropped: %s", follower_tag(openid), exc)
             return
         for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
             try:
@@ -502,12 +502,13 @@ class Window:
                     continue
                 self.stats["delivery_failed"] += 1
                 if isinstance(exc, WeChatNetworkError) and exc.maybe_delivered:
-                    logger.error("late %s reply to %s may have been delivered, not sent again (a repeat would show "
-                                 "twice): %s", msgtype, openid, exc)
+                    logger.error("late %s reply to user=%s may have been delivered, not sent again (a repeat would "
+                                 "show twice): %s", msgtype, follower_tag(openid), exc)
                     return
                 logger.error(
-                    "late %s reply to %s not delivered after %d attempt(s): errcode %s, rid %s: %s",
-                    msgtype, openid, attempt, getattr(exc, "errcode", None), getattr(exc, "rid", None), exc,
+                    "late %s reply to user=%s not delivered after %d attempt(s): errcode %s, rid %s: %s",
+                    msgtype, follower_tag(openid), attempt, getattr(exc, "errcode", None), getattr(exc, "rid", None),
+                    exc,
                 )
                 return
             self.stats["delivered"] += 1
@@ -519,7 +520,7 @@ class Window:
             try:
                 await api.message.typing(openid, True)
             except Exception as exc:
-                logger.debug("typing indicator for %s failed: %s", openid, exc)
+                logger.debug("typing indicator for user=%s failed: %s", follower_tag(openid), exc)
                 return
             await asyncio.wait([outcome], timeout=12)
 

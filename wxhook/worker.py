@@ -20,6 +20,7 @@ from .api import WeChatError
 from .app import Bot
 from .config import ConfigError
 from .messages import Message, dedupe_key, parse_message
+from .observe import follower_tag
 from .queue import CALL_TASK, MESSAGE_TASK, Refused, load
 
 logger = logging.getLogger("wxhook")
@@ -67,8 +68,8 @@ class Worker:
         route = ctx.route
         handler = route.name if route is not None else "no handler"
         if route is None or not route.queue:
-            raise Refused(f"its {msg.msg_type} from {msg.from_user_name!r} goes to {handler}, which is not marked "
-                          "queue=True: a worker runs only queue=True handlers")
+            raise Refused(f"its {msg.msg_type} from user={follower_tag(msg.from_user_name)} goes to {handler}, which "
+                          "is not marked queue=True: a worker runs only queue=True handlers")
         keys = account.keys.message(dedupe_key(msg))
         if await bot.store.get(keys.delivered) == _SENT:
             return  # an earlier run (before a crash or a redelivery) finished it
@@ -78,8 +79,8 @@ class Worker:
             except Exception as exc:
                 if attempt < self.queue.max_attempts:
                     raise
-                logger.error("queued handler %s failed %d time(s) for %s from %s (%s); giving up", handler,
-                             attempt, msg.msg_type, msg.from_user_name, _message_id(msg))
+                logger.error("queued handler %s failed %d time(s) on a %s from user=%s (%s); giving up", handler,
+                             attempt, msg.msg_type, follower_tag(msg.from_user_name), _message_id(msg))
                 reply = await bot.recover(exc, msg, ctx)
             if reply is None:
                 await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
@@ -94,8 +95,8 @@ class Worker:
                 await bot.store.compare_and_delete(keys.delivered, lease)
                 if exc.transient:
                     raise
-                logger.error("reply of queued handler %s to %s not delivered: %s", handler, msg.from_user_name,
-                             exc)
+                logger.error("reply of queued handler %s to user=%s not delivered: %s", handler,
+                             follower_tag(msg.from_user_name), exc)
                 return
             except BaseException:
                 await bot.store.compare_and_delete(keys.delivered, lease)

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from wxhook import Bot, ConfigError
+from wxhook.observe import follower_tag
 from wxhook.testing import BotClient, FakeWeChat
 
 from ..redis_server import RedisServer
@@ -149,7 +150,8 @@ async def test_a_failing_job_is_retried_a_bounded_number_of_times(deployment: De
     _settle()
     assert len(runs_for(deployment, "fail", fields["MsgId"])) == 2  # max_attempts=2
     log = deployment.worker_logs()
-    assert f"queued handler always_fails failed 2 time(s) for text from o_failing (MsgId {fields['MsgId']})" in log
+    failed = f"queued handler always_fails failed 2 time(s) on a text from user={follower_tag('o_failing')} "
+    assert failed + f"(MsgId {fields['MsgId']})" in log and "o_failing" not in log  # the openid hashed, as everywhere
     assert "RuntimeError: the report service is down" in log
     assert deployment.sent("o_failing") == []
 
