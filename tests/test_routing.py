@@ -1,5 +1,6 @@
 import asyncio
 import logging
+import pydoc
 import re
 import threading
 from typing import Any
@@ -421,3 +422,21 @@ def test_jobs_are_registered_by_name_across_included_routers(bot: Bot) -> None:
         bot.job(lambda: None)
     with pytest.raises(TypeError, match="non-empty string"):
         bot.job(name="")
+
+
+def test_help_shows_each_type_decorator_as_a_method_with_its_doc() -> None:
+    shown = pydoc.render_doc(Bot, renderer=pydoc.plaintext)
+    assert "_OnType" not in shown
+    for name, doc in (("on_image", "Image messages."), ("on_miniprogrampage", "Mini Program cards a follower sends")):
+        line = next(line for line in shown.splitlines() if f"|  {name}(" in line)
+        assert line.endswith(f"{name}(router: 'Router', func: 'Any' = None, /, *, when: 'Predicate | None' = None, "
+                             "deadline: 'float | None' = None, queue: 'bool' = False, accounts: 'Appids | None' = None)"
+                             " -> 'Any'")
+        assert doc in shown.split(line, 1)[1].splitlines()[1]
+
+
+async def test_a_type_decorator_called_on_the_class_registers_as_a_method_would(bot: Bot) -> None:
+    Router.on_image(bot, lambda m: "an image")
+    Bot.on_voice(bot, when=lambda m: True)(lambda m: "a voice")
+    assert await answer(bot, of("image")) == "an image"
+    assert await answer(bot, of("voice")) == "a voice"

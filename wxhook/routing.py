@@ -207,12 +207,30 @@ def _check_event_name(event: str, allow_unknown: bool) -> str:
 
 class _OnType:
     """A decorator for one family of message types that takes only ``when=``, ``deadline=`` and ``queue=``
-    (``on_image``, ``on_voice`` …): declared once here, typed once in ``_BoundOnType``."""
+    (``on_image``, ``on_voice`` …): declared once here, typed once in ``_BoundOnType``.
+
+    Named and callable as a method is (``Router.on_image(router, func)``), so ``help(Bot)`` lists it as one, with
+    its parameters and doc."""
 
     def __init__(self, *type_keys: str, doc: str, default: bool = False) -> None:
         self._type_keys = type_keys
         self._default = default
         self.__doc__ = doc
+        self.__name__ = self.__qualname__ = ""
+
+    def __set_name__(self, owner: type[Router], name: str) -> None:
+        self.__name__, self.__qualname__ = name, f"{owner.__qualname__}.{name}"
+
+    def __call__(
+        self, router: Router, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None,
+        queue: bool = False, accounts: Appids | None = None,
+    ) -> Any:
+        return self.__get__(router, type(router))(func, when=when, deadline=deadline, queue=queue, accounts=accounts)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        """``__call__``'s: inspect would take a descriptor like this one for a builtin, whose signature is unknown."""
+        return inspect.signature(self.__call__)
 
     @overload
     def __get__(self, router: None, owner: type[Router]) -> _OnType: ...
@@ -491,8 +509,8 @@ class Router:
     ) -> Any:
         """Any message that is not an event, after the type-specific handlers.
 
-        ``on_message("miniprogrampage")`` takes one MsgType by name instead, for types without a decorator of
-        their own (they parse as ``UnknownMessage``).
+        ``on_message("newtype")`` takes one MsgType by name instead, for a type without a decorator of its own
+        (it parses as ``UnknownMessage``).
         """
         if isinstance(msg_type, str):
             if msg_type == "event":
