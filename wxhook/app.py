@@ -406,6 +406,13 @@ class Bot(Router):
         for served in self._served_accounts():
             served.client = None
 
+    def _store_state(self) -> bytes:
+        """The health answer's word for the store: ``memory`` (this process's own, whatever the other workers
+        have), ``shared``, or ``local`` while the shared store is out and this process serves on local state."""
+        if isinstance(self.store, MemoryStore):
+            return b"memory"
+        return b"shared" if self.store_healthy else b"local"
+
     @property
     def store_healthy(self) -> bool:
         """False while the shared store (Redis, SQLite) is out and this process serves on local state."""
@@ -645,7 +652,7 @@ class Bot(Router):
         if self.health_path or self.metrics_path:
             path = _relative(scope)
             if path == self.health_path:  # still 200 on local state: this process answers followers either way
-                return 200, b'{"status":"ok","store":"%s"}' % (b"shared" if self.store_healthy else b"local"), JSON
+                return 200, b'{"status":"ok","store":"%s"}' % self._store_state(), JSON
             if path == self.metrics_path:
                 return 200, metrics_exposition(self), METRICS_TYPE
         if served is None:

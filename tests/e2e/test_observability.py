@@ -99,7 +99,7 @@ async def test_metrics_and_health_routes() -> None:
             metrics = await http.get(url + "metrics")
             forged = await http.post(url, params={"signature": "0" * 40, "timestamp": "1", "nonce": "1"})
             after = (await http.get(url + "metrics")).text
-    assert health.status_code == 200 and health.json() == {"status": "ok", "store": "shared"}
+    assert health.status_code == 200 and health.json() == {"status": "ok", "store": "memory"}  # this process's own
     assert metrics.headers["content-type"].startswith("text/plain")
     assert 'wxhook_messages_total{outcome="passive"} 1.0' in metrics.text
     assert 'wxhook_messages_total{outcome="error"} 1.0' in metrics.text
