@@ -196,7 +196,10 @@ class Window:
         # cannot be reached, the claimed delivery falls through and runs it here.
         enqueue = self._enqueue if ctx.route is not None and ctx.route.queue else None
         if enqueue is not None and (claim is None or await enqueue(msg, ctx, handler)):
-            if claim is not None:
+            if claim is None:  # a retry of a message enqueued already (or running here)
+                self.stats["coalesced"] += 1
+                ctx.outcome = COALESCED
+            else:
                 self.stats["queued"] += 1
                 await self._store.set(keys.state, _QUEUED, keep)  # the queue owns it now
             return self._interim(msg)

@@ -109,6 +109,14 @@ async def test_queued_handler_answers_at_once_and_the_worker_replies_once(deploy
         assert reply.content == INTERIM and deployment.sent("o_reporter") == []
         retry = await wechat.post(fields)  # WeChat's retry of the same message: answered, not enqueued again
         assert retry.content == INTERIM
+    user = f"user={follower_tag('o_reporter')}"
+
+    def outcomes() -> list[str]:
+        lines = [line for line in deployment.processes.log("web").splitlines() if "message type=text" in line]
+        return [line.split("outcome=")[1].split()[0] for line in lines if user in line]
+
+    eventually(lambda: len(outcomes()) == 2, 10, "the message log's two lines")
+    assert outcomes() == ["passive", "coalesced"]  # the retry is counted as one, as for any other handler
     eventually(lambda: len(deployment.sent("o_reporter")) >= 1, 30, "the worker's reply at custom/send")
     _settle()
     assert deployment.sent("o_reporter") == [{"touser": "o_reporter", "msgtype": "text",
