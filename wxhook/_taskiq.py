@@ -145,8 +145,20 @@ def _task(name: str, run_job: RunJob) -> Callable[..., Awaitable[None]]:
     return task
 
 
+class _Stopping(logging.Filter):
+    """Drops taskiq's warning that its listening task was cancelled: that is how a worker stops (SIGTERM)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "task was cancelled" not in record.getMessage()
+
+
 async def receive(broker: AsyncBroker, concurrency: int) -> None:
     """Run jobs from ``broker``, ``concurrency`` at once, until cancelled. taskiq's coercion of arguments to
     the tasks' type hints is off: a job's payload reaches wxhook as it was in Redis, to be checked there."""
     broker.is_worker_process = True
-    await run_receiver_task(broker, max_async_tasks=concurrency, validate_params=False)
+    receiver_log, stopping = logging.getLogger("taskiq.receiver"), _Stopping()
+    receiver_log.addFilter(stopping)
+    try:
+        await run_receiver_task(broker, max_async_tasks=concurrency, validate_params=False)
+    finally:
+        receiver_log.removeFilter(stopping)

@@ -564,6 +564,8 @@ class Bot(Router):
         self._started = True
         show_info_logs()
         await self.store.check(self.keys.probe())
+        if self.queue is not None:
+            await self.queue.probe()
         self._warn_about_setup()
         if self._sweeping is None or self._sweeping.done():
             self._sweeping = asyncio.ensure_future(self._sweep(runtime.window))

@@ -4,6 +4,10 @@ even when the worker is killed mid-job; failing jobs are retried a bounded numbe
 from __future__ import annotations
 
 import json
+import re
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,8 +21,8 @@ from wxhook import Bot, ConfigError
 from wxhook.observe import follower_tag
 from wxhook.testing import BotClient, FakeWeChat
 
-from ..redis_server import RedisServer
-from .conftest import TOKEN, Processes, bot_env, eventually, runs_of
+from ..redis_server import RedisServer, free_port
+from .conftest import BOT, ROOT, TOKEN, Processes, bot_env, eventually, runs_of
 
 INTERIM = "Working on it…"
 
@@ -279,12 +283,49 @@ async def test_a_queue_that_cannot_be_reached_runs_the_handler_in_process(proces
         env = bot_env(fake.url, fake.appid, fake.secret, runs, WXHOOK_QUEUE="redis://127.0.0.1:9/0",
                       JOB_SECONDS="0.1")
         url = processes.bot("web", env)
+        # Reached at start-up: the warning is there before the first queued message.
+        assert processes.log("web").count("job queue redis://127.0.0.1:9/0 unavailable") == 1
         async with BotClient(url, token=TOKEN) as wechat:
             reply = await wechat.send_text("report", openid="o_local")
             again = await wechat.send_text("report", openid="o_local_2")
     assert (reply.content, again.content) == ("report ready for o_local", "report ready for o_local_2")
     assert {pid for _, pid in runs_of(runs, "report")} == {reply.headers["x-worker"]}
     assert processes.log("web").count("job queue redis://127.0.0.1:9/0 unavailable") == 1
+
+
+def test_a_worker_without_its_queue_stops_with_one_line_naming_the_setting(private_redis: RedisServer,
+                                                                           tmp_path: Path) -> None:
+    """The queue is reached as the worker starts, as the store is checked: one line naming WXHOOK_QUEUE, exit 1;
+    ``--check`` (a container's health check) says the same, and OK once the queue answers."""
+    port = free_port()
+    env = bot_env("http://127.0.0.1:9", "wx0000000000000000", "secret", tmp_path / "runs.txt",
+                  WXHOOK_QUEUE=f"redis://127.0.0.1:{port}/1")
+    for check in ((), ("--check",)):
+        down = subprocess.run([sys.executable, "-m", "wxhook", "worker", f"{BOT}:bot", *check], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert (down.returncode, down.stdout) == (1, ""), down.stderr
+        assert re.fullmatch(rf"wxhook: the job queue redis://127\.0\.0\.1:{port}/1 could not be reached "
+                            r"\(ConnectionError: .*\); point queue= or WXHOOK_QUEUE at a running Redis\n",
+                            down.stderr), down.stderr
+    up = subprocess.run([sys.executable, "-m", "wxhook", "worker", f"{BOT}:bot", "--check"], cwd=ROOT,
+                        env={**env, "WXHOOK_QUEUE": private_redis.url(1), "WXHOOK_STORE": private_redis.url(0)},
+                        capture_output=True, text=True, timeout=60)
+    assert up.returncode == 0, up.stderr
+    assert up.stdout == (f"OK: {BOT}:bot can work: its job queue {private_redis.url(1)} answers and its store takes "
+                         "writes\n")
+
+
+def test_a_worker_stops_on_sigterm_without_warnings(processes: Processes, private_redis: RedisServer,
+                                                   tmp_path: Path) -> None:
+    env = bot_env("http://127.0.0.1:9", "wx0000000000000000", "secret", tmp_path / "runs.txt",
+                  WXHOOK_QUEUE=private_redis.url(1))
+    worker = processes.worker("worker", env)
+    eventually(lambda: "running jobs from" in processes.log("worker"), 30, "the worker started")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(30) == 0
+    log = processes.log("worker")
+    assert log.rstrip().endswith("wxhook worker stopped"), log
+    assert "WARNING" not in log and "cancelled" not in log, log  # taskiq's "listening task was cancelled" too
 
 
 def test_queue_urls_are_checked_at_construction() -> None:
