@@ -584,8 +584,8 @@ class Bot(Router):
             logger.warning("this worker is one of several on the memory store: a WeChat retry that reaches another "
                            "worker runs its handler again; set WXHOOK_STORE=sqlite:///wxhook.db (one host) or "
                            "redis://… (several)")
-        if not next(iter(self._all_routes()), None):
-            return
+        if not self._counts_on_late_replies():
+            return  # a late reply that cannot go out for want of an AppSecret is an error line when it happens
         if self._single is not None and self._single.client is None and self.settings.secret is None:
             logger.warning("no AppSecret: a handler that misses the %gs deadline cannot send its reply late through "
                            "the customer-service API; set WXHOOK_SECRET (Bot(secret=...))", self.deadline)
@@ -594,6 +594,12 @@ class Bot(Router):
             logger.warning("%d account(s) have no AppSecret (%s%s): a handler that misses the %gs deadline cannot "
                            "send its reply late for them; give Account(secret=...)", len(secretless),
                            ", ".join(secretless[:5]), ", …" if len(secretless) > 5 else "", self.deadline)
+
+    def _counts_on_late_replies(self) -> bool:
+        """Whether this bot is set up to reply through the API: an interim ``timeout_reply`` promising the real
+        one, ``typing``, or a ``queue=True`` handler (always answered that way). Any handler may miss its deadline;
+        these are the setups where one is expected to, and a missing AppSecret is worth a warning at start-up."""
+        return self.timeout_reply is not None or self.typing or any(route.queue for route in self._all_routes())
 
     @property
     def token_fetches(self) -> int:

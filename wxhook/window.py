@@ -40,6 +40,7 @@ from typing import Any
 from ._util import resume
 from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
+from .config import ConfigError
 from .context import Context
 from .handover import Entry, Handover
 from .messages import Message, dedupe_key, parse_message
@@ -497,6 +498,10 @@ class Window:
         for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
             try:
                 await api.message.send(openid, msgtype, payload)
+            except ConfigError as exc:  # no AppSecret (or appid): nothing to retry, the fix is in the settings
+                self.stats["delivery_failed"] += 1
+                logger.error("late %s reply to user=%s not delivered: %s", msgtype, follower_tag(openid), exc)
+                return
             except WeChatError as exc:
                 unsent = isinstance(exc, (SystemBusyError, InvalidCredentialError)) or (
                     isinstance(exc, WeChatNetworkError) and not exc.maybe_delivered)
