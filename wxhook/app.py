@@ -746,6 +746,12 @@ class Bot(Router):
         finally:
             ctx.release()
 
+    async def wait_background(self, timeout: float = 5.0) -> list[str]:
+        """Wait up to ``timeout`` seconds for the work this event loop runs after answering (``ctx.background``
+        jobs, late replies on their way), cancelling nothing; the names of what still runs. For tests, after
+        ``handle`` or a push (``BotClient.wait_background`` waits for deferred handlers too)."""
+        return await self._runtime.get().background.wait(timeout)
+
     async def recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
         """What ``handle`` does with a handler's exception: log it, then the ``on_error`` handlers' reply."""
         return await self._dispatcher.recover(exc, msg, ctx)
