@@ -501,7 +501,7 @@ class Bot(Router):
                 self._started = True
                 logger.warning("a request arrived before the bot's startup ran: mounted in another app without "
                                "lifespan=bot.lifespan? Then deferred replies and background work are lost at "
-                               "shutdown; see the README, 'Mounted in Starlette or FastAPI'")
+                               "shutdown; see docs/deployment.md, 'Mounted in Starlette or FastAPI'")
             single = self._single
             if single is None:
                 await self._route(scope, receive, send)
