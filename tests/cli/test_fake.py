@@ -11,11 +11,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
-
-import pytest
 
 from tests.e2e.test_echo_example import ROOT, free_port, run_cli, wait_until_serving
 from wxhook.testing import BotClient
@@ -56,22 +53,12 @@ class Lines:
                 return line
 
 
-@pytest.fixture
-def started() -> Iterator[list[subprocess.Popen[Any]]]:
-    processes: list[subprocess.Popen[Any]] = []
-    yield processes
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-
-
-def test_fake_prints_the_late_reply_send_does_not_show(started: list[subprocess.Popen[Any]],
+def test_fake_prints_the_late_reply_send_does_not_show(processes: list[subprocess.Popen[Any]],
                                                        tmp_path: Path) -> None:
     (tmp_path / "mybot.py").write_text(BOT, encoding="utf-8")
     fake = subprocess.Popen([sys.executable, "-m", "wxhook", "fake", "--port", str(free_port())], cwd=ROOT,
                             env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    started.append(fake)
+    processes.append(fake)
     assert fake.stdout is not None
     output = Lines(fake.stdout)
     assert output.next().startswith("wxhook fake: a fake WeChat API at http://127.0.0.1:")
@@ -84,7 +71,7 @@ def test_fake_prints_the_late_reply_send_does_not_show(started: list[subprocess.
     bot = subprocess.Popen([sys.executable, "-m", "wxhook", "run", "mybot:bot", "--port", str(port)], cwd=tmp_path,
                            env=clean_env(WXHOOK_TOKEN="t", **variables), stdout=subprocess.DEVNULL,
                            stderr=subprocess.STDOUT)
-    started.append(bot)
+    processes.append(bot)
     url = f"http://127.0.0.1:{port}/"
     wait_until_serving(url, bot)
     sent = run_cli("send", url, "text", "report", WXHOOK_TOKEN="t")
@@ -107,11 +94,11 @@ def test_fake_says_when_its_port_is_taken() -> None:
     assert last == f"wxhook: FakeWeChat did not start: uvicorn could not bind 127.0.0.1:{port} (taken?)"
 
 
-def test_dev_runs_a_bot_without_a_token_on_one_it_prints(started: list[subprocess.Popen[Any]]) -> None:
+def test_dev_runs_a_bot_without_a_token_on_one_it_prints(processes: list[subprocess.Popen[Any]]) -> None:
     port = free_port()
     dev = subprocess.Popen([sys.executable, "-m", "wxhook", "dev", "examples.menu:bot", "--port", str(port)],
                            cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    started.append(dev)
+    processes.append(dev)
     assert dev.stdout is not None
     output = Lines(dev.stdout)
     line = output.until("wxhook dev:")

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +41,6 @@ def stop(process: subprocess.Popen[bytes]) -> tuple[int, str]:
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=30)
     return process.returncode, output.decode()
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
 
 
 def test_run_serves_the_bot_and_stops_cleanly(processes: list[subprocess.Popen[bytes]],
