@@ -2,7 +2,8 @@
 
 The console only says "token验证失败" (token verification failed) whatever went wrong; this names the cause:
 a token mismatch, a wrong path or a redirect, an unreachable server, an HTML page, or an answer slower than
-WeChat waits. It also checks that a forged signature is refused.
+WeChat waits. It also checks that a forged signature is refused (its requests say they are verify's, so a wxhook bot
+logs that refusal as the check it is).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     verify.add_argument("--max-seconds", type=float, default=_WECHAT_WAIT, metavar="SECONDS",
                         help=f"the longest answer time accepted (default: {_WECHAT_WAIT:g}, WeChat's wait)")
     verify.add_argument("--handshake-only", action="store_true",
-                        help="skip the forged-signature probe, which the bot logs as a rejected request (for a "
-                             "health check that runs every few seconds)")
+                        help="skip the forged-signature probe (a wxhook bot logs its refusal at INFO, as "
+                             "verify's)")
     bot_options(verify, owner=False)
     verify.set_defaults(handler=run)
 
