@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -66,6 +67,7 @@ class _StreamBroker(RedisStreamBroker):
                     self.queue_name, self.consumer_group_name, self.consumer_name,
                     min_idle_time=self.idle_timeout, count=self.unacknowledged_batch_size,
                 )
+                _stop_if_cancelled()
                 for entry_id, fields in [*entries, *claimed]:
                     if fields:  # an entry trimmed from the stream while pending has no fields left
                         yield self._claimed(entry_id, fields[b"data"])
@@ -99,6 +101,15 @@ class _StreamBroker(RedisStreamBroker):
                                       min_idle_time=0, message_ids=[entry_id], justid=True)
             except RedisError as exc:  # Redis away for a moment: the next renewal may pass
                 logger.debug("could not renew the claim on job %s: %s", entry_id, exc)
+
+
+def _stop_if_cancelled() -> None:
+    """Raise the CancelledError a call swallowed: redis-py's blocking XREADGROUP, cancelled as a worker stops, can
+    return its empty answer instead, and the poll would go on forever (a worker stopped right after it started
+    hung, SIGTERM or not). Python 3.10 cannot tell (no ``Task.cancelling``)."""
+    task = asyncio.current_task()
+    if sys.version_info >= (3, 11) and task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class _OwnLabels(TaskiqMiddleware):
