@@ -36,7 +36,7 @@ class Dispatcher:
         self._store = store
         self.sessions = sessions
         self.session_ttl = session_ttl
-        self._middleware: list[tuple[Middleware, bool]] = []
+        self._middleware: list[tuple[Middleware, bool, str]] = []
         self._error_handlers: list[tuple[ErrorHandler, bool, bool]] = []
         self._ctx_everywhere = False
         """Whether a middleware or error handler takes the context: then every message loads its session."""
@@ -44,7 +44,7 @@ class Dispatcher:
     def add_middleware(self, func: Middleware) -> None:
         if not is_async(func):
             raise TypeError(f"middleware {func.__qualname__} must be an async function: async def mw(msg, call_next)")
-        self._middleware.append((func, positional_arity(func) >= 3))
+        self._middleware.append((func, positional_arity(func) >= 3, job_name(func)))
         self._ctx_everywhere = self._ctx_everywhere or positional_arity(func) >= 3
 
     def add_error_handler(self, func: ErrorHandler) -> None:
@@ -92,13 +92,13 @@ class Dispatcher:
     def _chain(self, position: int, ctx: Context) -> CallNext:
         if position == len(self._middleware):
             return lambda msg: self._call_handler(msg, ctx)
-        func, wants_ctx = self._middleware[position]
+        func, wants_ctx, name = self._middleware[position]
         call_next = self._chain(position + 1, ctx)
 
         async def step(msg: Message) -> Reply | None:
             ctx.message = msg
             result = await (func(msg, ctx, call_next) if wants_ctx else func(msg, call_next))
-            return coerce_reply(result, f"middleware {job_name(func)}")
+            return coerce_reply(result, "middleware", name)
 
         return step
 
@@ -114,7 +114,7 @@ class Dispatcher:
             result = await route.func(*args)
         else:
             result = await run_in_threadpool(route.func, *args)
-        return coerce_reply(result, f"handler {route.name}")
+        return coerce_reply(result, "handler", route.name)
 
     async def recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
         """Log a handler's exception and turn it into the first ``on_error`` handler's reply, if any."""
@@ -126,7 +126,7 @@ class Dispatcher:
             args = (exc, msg, ctx) if wants_ctx else (exc, msg)
             try:
                 result = await func(*args) if run_async else await run_in_threadpool(func, *args)
-                return coerce_reply(result, f"on_error handler {job_name(func)}")
+                return coerce_reply(result, "on_error handler", job_name(func))
             except Exception:
                 logger.exception("on_error handler %s failed", job_name(func))
         return None
