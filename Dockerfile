@@ -6,9 +6,13 @@
 #     -v "$PWD/bot.py:/app/bot.py:ro" -e WXHOOK_APP=bot:bot \
 #     -e WXHOOK_TOKEN=... -e WXHOOK_APPID=... -e WXHOOK_SECRET=... -e WXHOOK_AES_KEY=... mybot
 #
-# No bot runs without WXHOOK_APP. To try the image, `-e WXHOOK_APP=examples.echo:bot -e WXHOOK_TOKEN=wxhook-echo`
-# serves the echo example, the only module that falls back to demo credentials (the health check reads the
-# token from the environment, hence WXHOOK_TOKEN).
+# No bot runs without WXHOOK_APP. To try the image, `-e WXHOOK_APP=examples.echo:bot` serves the echo example, the
+# only module that falls back to demo credentials.
+#
+# Health: the HEALTHCHECK below asks GET /healthz, the health route `wxhook run` serves (WXHOOK_HEALTH_PATH names
+# another), at WXHOOK_PORT: it holds for this image's own command. For a container that runs something else: under
+# plain uvicorn set WXHOOK_HEALTH_PATH=/healthz (only `wxhook run` sets it); a worker (`wxhook worker app:bot`)
+# serves no HTTP at all, so override the check with `wxhook worker app:bot --check`, as examples/compose does.
 #
 # Stopping: on SIGTERM the server stops taking requests, gives deferred handlers `shutdown_grace` seconds (default
 # 10), then background jobs as long again, before it exits. Docker kills the container 10 s after SIGTERM unless
@@ -45,8 +49,8 @@ VOLUME /data
 USER wxhook
 
 EXPOSE 8000
-# The bot's health route, which `wxhook run` turns on at /healthz (WXHOOK_HEALTH_PATH). A bot mounted below the
-# root (a FastAPI app serving it at /wechat/) sets WXHOOK_HEALTHCHECK_URL=http://127.0.0.1:8000/wechat/healthz.
+# The bot's health route, which `wxhook run` turns on at /healthz (see the header). A bot mounted below the root (a
+# FastAPI app serving it at /wechat/) sets WXHOOK_HEALTHCHECK_URL=http://127.0.0.1:8000/wechat/healthz.
 ENV WXHOOK_HEALTHCHECK_URL=""
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen(os.environ['WXHOOK_HEALTHCHECK_URL'] or 'http://127.0.0.1:%s/healthz' % os.environ.get('WXHOOK_PORT', '8000'), timeout=3)"

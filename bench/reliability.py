@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from wxhook import Bot  # noqa: E402
+from wxhook.observe import follower_tag  # noqa: E402
 from wxhook.protocol import render_message, sign_query  # noqa: E402
 from wxhook.testing import FakeWeChat  # noqa: E402
 from wxhook.xml import parse_xml  # noqa: E402
@@ -346,6 +347,11 @@ async def settle(done: Callable[[], bool], timeout: float) -> bool:
     return True
 
 
+def logged(openid: str) -> str:
+    """How wxhook's log lines name a follower: the message log's hash, never the openid."""
+    return f"user={follower_tag(openid)}"
+
+
 def sends_by_openid(fake: FakeWeChat) -> dict[str, list[str]]:
     sent: dict[str, list[str]] = {}
     for call in fake.calls(SEND):
@@ -569,7 +575,7 @@ async def faults_api(scale: Scale) -> None:
     for fault in FAULTS:
         pushes = [push for f, push in cases if f is fault]
         calls = [sent[push.openid] for push in pushes]
-        reported = sum(log.count(push.openid) for push in pushes) if fault.log else 0
+        reported = sum(log.count(logged(push.openid)) for push in pushes) if fault.log else 0
         rows.append((fault.name, f"{len(pushes)} late replies: {'delivered' if fault.delivered else 'dropped'}, "
                                  f"{sum(calls)} sends seen, {reported} reported in the log"))
         if calls != [fault.calls] * len(pushes):
@@ -607,7 +613,7 @@ async def faults_token(scale: Scale) -> None:
     if passive != len(fast):
         failures.append(f"{len(fast) - passive} passive replies missing while the token endpoint was down")
     delivered = sum(sent[p.openid] == 1 for p in late)
-    reported = sum(p.openid in log for p in late if sent[p.openid] == 0)
+    reported = sum(logged(p.openid) in log for p in late if sent[p.openid] == 0)
     if any(sent[p.openid] > 1 for p in late):
         failures.append("a late reply was sent twice")
     if delivered + reported != len(late):

@@ -1,5 +1,6 @@
 import asyncio
 import logging
+import pydoc
 import re
 import threading
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 
 from wxhook import Bot, Context, Image, Message, Router, Text, parse_message
+from wxhook.observe import follower_tag
 
 BASE = {"ToUserName": "gh_account", "FromUserName": "o_follower", "CreateTime": "1700000000"}
 
@@ -144,12 +146,66 @@ async def test_publish_event_aliases(bot: Bot) -> None:
 
 @pytest.mark.parametrize(
     ("wrong", "right"),
-    [("click", "CLICK"), ("scan", "SCAN"), ("SUBSCRIBE", "subscribe"), ("wificonnected", "WifiConnected"),
+    [("click", "CLICK"), ("scan", "SCAN"), ("SUBSCRIBE", "subscribe"), ("Subscribe", "subscribe"),
+     ("unSubscribe", "unsubscribe"), ("Location_Select", "location_select"), ("wificonnected", "WifiConnected"),
      ("POI_CHECK_NOTIFY", "poi_check_notify")],
 )  # fmt: skip
 def test_event_names_in_the_wrong_case_are_refused(bot: Bot, wrong: str, right: str) -> None:
     with pytest.raises(ValueError, match=f"sends this event as '{right}'"):
         bot.on_event(wrong)
+    with pytest.raises(ValueError, match=f"sends this event as '{right}'"):  # never right, whatever is allowed
+        bot.on_event(wrong, allow_unknown=True)
+
+
+@pytest.mark.parametrize(("typo", "guess"), [("subscibe", "did you mean 'subscribe' or 'unsubscribe'"),
+                                             ("clik", "did you mean 'CLICK'"),
+                                             ("TEMPLATESENDJOBFINISHED",
+                                              "did you mean 'TEMPLATESENDJOBFINISH' or 'MASSSENDJOBFINISH'")])
+def test_misspelt_event_names_are_refused_with_the_closest_known(bot: Bot, typo: str, guess: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"on_event({typo!r}): no event of that name that wxhook knows; "
+                                                   f"{guess}? For an event WeChat added that wxhook does not list "
+                                                   f"yet: on_event({typo!r}, allow_unknown=True)")):
+        bot.on_event(typo)
+
+
+async def test_an_event_wxhook_does_not_list_is_taken_when_allowed(bot: Bot) -> None:
+    with pytest.raises(ValueError, match="no event of that name that wxhook knows; For an event"):
+        bot.on_event("weapp_audit_success")
+    bot.on_event("weapp_audit_success", allow_unknown=True)(lambda e: f"audited {e.raw['SuccTime']}")
+    audit = parse_message({**BASE, "MsgType": "event", "Event": "weapp_audit_success", "SuccTime": "1700000001"})
+    assert await answer(bot, audit) == "audited 1700000001"
+    for shape in ("weapp-audit", "Weapp_Audit", "1st_event"):
+        with pytest.raises(ValueError, match="WeChat names events in lower case with underscores"):
+            bot.on_event(shape, allow_unknown=True)
+
+
+def test_a_handler_must_take_the_message_and_at_most_the_context(bot: Bot) -> None:
+    def three(msg: Message, ctx: Context, extra: object) -> None: ...
+    def none() -> None: ...
+    def keyword_only(*, msg: Message) -> None: ...
+
+    for handler, parameters in ((three, "msg, ctx, extra"), (none, ""), (keyword_only, r"\*, msg")):
+        with pytest.raises(TypeError, match=rf"handler .*\.{handler.__name__}\({parameters}\) cannot be called as "
+                                            r"h\(msg\) or h\(msg, ctx\): a handler takes the message"):
+            bot.on_text(handler)
+    bot.on_text(lambda msg, ctx, extra=None: None)
+    bot.on_text(lambda *args: None)
+
+    class Callable:
+        def __call__(self, msg: Message) -> str:
+            return "called"
+
+    bot.on_text(Callable())
+
+
+@pytest.mark.parametrize("seconds", [0, -1, 4.9, 8])
+def test_a_deadline_wechat_would_not_wait_for_is_refused(seconds: float) -> None:
+    message = f"must be more than 0 and at most 4.8 seconds, got {seconds}: WeChat gives up on a push after 5 s"
+    with pytest.raises(ValueError, match=re.escape(f"deadline {message}")):
+        Bot(token="t", deadline=seconds)
+    with pytest.raises(ValueError, match=re.escape(f"deadline= {message}")):
+        Bot(token="t").on_text(deadline=seconds)
+    assert Bot(token="t", deadline=4.8).deadline == 4.8
 
 
 @pytest.mark.parametrize(("wrong", "right"), [("File", "file"), ("DEVICE_TEXT", "device_text"), ("Event", "event")])
@@ -296,10 +352,34 @@ async def test_on_error_turns_the_exception_into_a_reply(bot: Bot, caplog: pytes
 
 
 async def test_a_bad_return_value_goes_through_error_handling(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
-    bot.on_text(lambda m: {"not": "a reply"})
+    """The error names the function that returned it (its traceback holds only wxhook's frames), and its line
+    shows the follower hashed, as the message log does."""
+    @bot.on_text("dict")
+    def returns_a_dict(msg: Message) -> object:
+        return {"not": "a reply"}
+
+    @bot.middleware
+    async def counts(msg: Message, call_next: Any) -> object:
+        reply = await call_next(msg)
+        return 42 if msg.content == "count" else reply  # type: ignore[attr-defined]
+
+    @bot.on_error
+    def oops(exc: Exception, msg: Message) -> object:
+        return b"bytes"
+
     with caplog.at_level(logging.ERROR, logger="wxhook"):
-        assert await bot.handle(text("x")) is None
-    assert "return a str, None, or one of Text" in caplog.text
+        assert await bot.handle(text("dict")) is None
+        assert await bot.handle(text("count")) is None
+    errors = [(r.getMessage(), str(r.exc_info[1]) if r.exc_info else "") for r in caplog.records]
+    tag = follower_tag("o_follower")
+    assert errors[0][0] == f"answering a text from user={tag} failed ({returns_a_dict.__qualname__})"
+    assert errors[0][1] == (f"handler {returns_a_dict.__qualname__} returned dict; return a str, None, or one of Text, "
+                            "Image, Voice, Video, Music, News, TransferCustomerService")
+    assert errors[1] == (f"on_error handler {oops.__qualname__} failed", errors[1][1])
+    assert errors[1][1].startswith(f"on_error handler {oops.__qualname__} returned bytes;")
+    assert errors[2] == (f"answering a text from user={tag} failed (no handler)", errors[2][1])
+    assert errors[2][1].startswith(f"middleware {counts.__qualname__} returned int;")
+    assert "o_follower" not in caplog.text
 
 
 def test_every_decorator_takes_queue() -> None:
@@ -363,3 +443,21 @@ def test_jobs_are_registered_by_name_across_included_routers(bot: Bot) -> None:
         bot.job(lambda: None)
     with pytest.raises(TypeError, match="non-empty string"):
         bot.job(name="")
+
+
+def test_help_shows_each_type_decorator_as_a_method_with_its_doc() -> None:
+    shown = pydoc.render_doc(Bot, renderer=pydoc.plaintext)
+    assert "_OnType" not in shown
+    for name, doc in (("on_image", "Image messages."), ("on_miniprogrampage", "Mini Program cards a follower sends")):
+        line = next(line for line in shown.splitlines() if f"|  {name}(" in line)
+        assert line.endswith(f"{name}(router: 'Router', func: 'Any' = None, /, *, when: 'Predicate | None' = None, "
+                             "deadline: 'float | None' = None, queue: 'bool' = False, accounts: 'Appids | None' = None)"
+                             " -> 'Any'")
+        assert doc in shown.split(line, 1)[1].splitlines()[1]
+
+
+async def test_a_type_decorator_called_on_the_class_registers_as_a_method_would(bot: Bot) -> None:
+    Router.on_image(bot, lambda m: "an image")
+    Bot.on_voice(bot, when=lambda m: True)(lambda m: "a voice")
+    assert await answer(bot, of("image")) == "an image"
+    assert await answer(bot, of("voice")) == "a voice"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
-from wxhook import ConfigError
+from wxhook import Bot, ConfigError
 from wxhook.stores import (
     Admission,
     LockTimeout,
@@ -437,6 +438,18 @@ def test_open_store_unknown_scheme(url: str) -> None:
     with pytest.raises(ValueError, match="WXHOOK_STORE") as info:
         open_store(url)
     assert "sqlite:///relative/path.db" in str(info.value)
+
+
+@pytest.mark.parametrize("given", ["argument", "variable"])
+def test_a_redis_url_without_redis_installed_says_what_to_install(given: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether store= or WXHOOK_STORE named it: the error names neither wrongly, nor shows the URL's password."""
+    monkeypatch.setitem(sys.modules, "redis", None)  # an import of redis now fails, as when it is not installed
+    url = "redis://:hunter2@127.0.0.1:1/0"
+    if given == "variable":
+        monkeypatch.setenv("WXHOOK_STORE", url)
+    with pytest.raises(ImportError) as info:
+        Bot(token="t", store=url if given == "argument" else None)
+    assert str(info.value) == "a Redis store needs the redis package: pip install 'wxhook-mp[redis]'"
 
 
 async def test_sqlite_unopenable_path_names_the_fix(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -66,6 +67,7 @@ class _StreamBroker(RedisStreamBroker):
                     self.queue_name, self.consumer_group_name, self.consumer_name,
                     min_idle_time=self.idle_timeout, count=self.unacknowledged_batch_size,
                 )
+                _stop_if_cancelled()
                 for entry_id, fields in [*entries, *claimed]:
                     if fields:  # an entry trimmed from the stream while pending has no fields left
                         yield self._claimed(entry_id, fields[b"data"])
@@ -99,6 +101,15 @@ class _StreamBroker(RedisStreamBroker):
                                       min_idle_time=0, message_ids=[entry_id], justid=True)
             except RedisError as exc:  # Redis away for a moment: the next renewal may pass
                 logger.debug("could not renew the claim on job %s: %s", entry_id, exc)
+
+
+def _stop_if_cancelled() -> None:
+    """Raise the CancelledError a call swallowed: redis-py's blocking XREADGROUP, cancelled as a worker stops, can
+    return its empty answer instead, and the poll would go on forever (a worker stopped right after it started
+    hung, SIGTERM or not). Python 3.10 cannot tell (no ``Task.cancelling``)."""
+    task = asyncio.current_task()
+    if sys.version_info >= (3, 11) and task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class _OwnLabels(TaskiqMiddleware):
@@ -145,8 +156,20 @@ def _task(name: str, run_job: RunJob) -> Callable[..., Awaitable[None]]:
     return task
 
 
+class _Stopping(logging.Filter):
+    """Drops taskiq's warning that its listening task was cancelled: that is how a worker stops (SIGTERM)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "task was cancelled" not in record.getMessage()
+
+
 async def receive(broker: AsyncBroker, concurrency: int) -> None:
     """Run jobs from ``broker``, ``concurrency`` at once, until cancelled. taskiq's coercion of arguments to
     the tasks' type hints is off: a job's payload reaches wxhook as it was in Redis, to be checked there."""
     broker.is_worker_process = True
-    await run_receiver_task(broker, max_async_tasks=concurrency, validate_params=False)
+    receiver_log, stopping = logging.getLogger("taskiq.receiver"), _Stopping()
+    receiver_log.addFilter(stopping)
+    try:
+        await run_receiver_task(broker, max_async_tasks=concurrency, validate_params=False)
+    finally:
+        receiver_log.removeFilter(stopping)

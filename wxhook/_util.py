@@ -34,6 +34,19 @@ def positional_arity(func: Callable[..., Any]) -> int:
     return count
 
 
+def accepts(func: Callable[..., Any], count: int) -> bool:
+    """Whether ``func`` can be called with ``count`` positional arguments (True when it has no signature to read)."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(*range(count))
+    except TypeError:
+        return False
+    return True
+
+
 def job_name(func: Callable[..., Any]) -> str:
     """The name logs use for a handler or job."""
     return getattr(func, "__qualname__", None) or repr(func)

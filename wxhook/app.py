@@ -27,7 +27,7 @@ from ._util import LoopBound
 from .accounts import APPID, Account, AccountLookup, Load, Registry, ServedAccount
 from .api import Client
 from .background import Background
-from .config import ConfigError, Settings, load_settings, setting
+from .config import ConfigError, Settings, check_deadline, load_settings, setting
 from .context import Context
 from .crypto import Envelope, sign
 from .dispatch import Dispatcher, ErrorHandler, Middleware
@@ -50,6 +50,7 @@ from .protocol import (
     Rejected,
     Scope,
     Send,
+    from_verify,
     respond,
 )
 from .replay import ReplayGuard, Stale
@@ -195,7 +196,8 @@ class Bot(Router):
         metrics_path: str | None = None,
     ) -> None:
         super().__init__()
-        positive = (("deadline", deadline), ("retry_window", retry_window), ("session_ttl", session_ttl),
+        check_deadline("deadline", deadline)
+        positive = (("retry_window", retry_window), ("session_ttl", session_ttl),
                     ("timestamp_window", timestamp_window), ("body_timeout", body_timeout),
                     ("claim_lease", claim_lease), ("handler_timeout", handler_timeout))
         for option, value in positive:
@@ -406,6 +408,13 @@ class Bot(Router):
         if self.platform is not None:
             self.platform.rebase()
 
+    def _store_state(self) -> bytes:
+        """The health answer's word for the store: ``memory`` (this process's own, whatever the other workers
+        have), ``shared``, or ``local`` while the shared store is out and this process serves on local state."""
+        if isinstance(self.store, MemoryStore):
+            return b"memory"
+        return b"shared" if self.store_healthy else b"local"
+
     @property
     def store_healthy(self) -> bool:
         """False while the shared store (Redis, SQLite) is out and this process serves on local state."""
@@ -494,7 +503,7 @@ class Bot(Router):
                 self._started = True
                 logger.warning("a request arrived before the bot's startup ran: mounted in another app without "
                                "lifespan=bot.lifespan? Then deferred replies and background work are lost at "
-                               "shutdown; see the README, 'Mounted in Starlette or FastAPI'")
+                               "shutdown; see docs/deployment.md, 'Mounted in Starlette or FastAPI'")
             single = self._single
             if single is None:
                 await self._route(scope, receive, send)
@@ -557,6 +566,8 @@ class Bot(Router):
         self._started = True
         show_info_logs()
         await self.store.check(self.keys.probe())
+        if self.queue is not None:
+            await self.queue.probe()
         self._warn_about_setup()
         if self._sweeping is None or self._sweeping.done():
             self._sweeping = asyncio.ensure_future(self._sweep(runtime.window))
@@ -575,8 +586,8 @@ class Bot(Router):
             logger.warning("this worker is one of several on the memory store: a WeChat retry that reaches another "
                            "worker runs its handler again; set WXHOOK_STORE=sqlite:///wxhook.db (one host) or "
                            "redis://… (several)")
-        if not next(iter(self._all_routes()), None):
-            return
+        if not self._counts_on_late_replies():
+            return  # a late reply that cannot go out for want of an AppSecret is an error line when it happens
         if self._single is not None and self._single.client is None and self.settings.secret is None:
             logger.warning("no AppSecret: a handler that misses the %gs deadline cannot send its reply late through "
                            "the customer-service API; set WXHOOK_SECRET (Bot(secret=...))", self.deadline)
@@ -585,6 +596,12 @@ class Bot(Router):
             logger.warning("%d account(s) have no AppSecret (%s%s): a handler that misses the %gs deadline cannot "
                            "send its reply late for them; give Account(secret=...)", len(secretless),
                            ", ".join(secretless[:5]), ", …" if len(secretless) > 5 else "", self.deadline)
+
+    def _counts_on_late_replies(self) -> bool:
+        """Whether this bot is set up to reply through the API: an interim ``timeout_reply`` promising the real
+        one, ``typing``, or a ``queue=True`` handler (always answered that way). Any handler may miss its deadline;
+        these are the setups where one is expected to, and a missing AppSecret is worth a warning at start-up."""
+        return self.timeout_reply is not None or self.typing or any(route.queue for route in self._all_routes())
 
     @property
     def token_fetches(self) -> int:
@@ -645,7 +662,7 @@ class Bot(Router):
         if self.health_path or self.metrics_path:
             path = _relative(scope)
             if path == self.health_path:  # still 200 on local state: this process answers followers either way
-                return 200, b'{"status":"ok","store":"%s"}' % (b"shared" if self.store_healthy else b"local"), JSON
+                return 200, b'{"status":"ok","store":"%s"}' % self._store_state(), JSON
             if path == self.metrics_path:
                 return 200, metrics_exposition(self), METRICS_TYPE
         if served is None:
@@ -653,12 +670,21 @@ class Bot(Router):
         return 200, served.inbound.handshake(scope), TEXT
 
     def _log_rejection(self, scope: Scope, method: str, exc: Rejected) -> None:
-        """Once per source and kind of rejection a minute: junk from the internet must not fill the disk."""
+        """Once per source and kind of rejection a minute: junk from the internet must not fill the disk.
+
+        ``wxhook verify``'s requests (its forged-signature probe) are counted apart and logged at INFO: a check
+        that passed must not use up the warning of the next real rejection from that source."""
         source = (scope.get("client") or ("?",))[0]
-        allowed, held_back = self._rejections.allow(f"{source} {exc.status} {exc.reason[:24]}")
+        probe = from_verify(scope)
+        kind = f"{source} {exc.status} {exc.reason[:24]}"
+        allowed, held_back = self._rejections.allow(kind + " verify" if probe else kind)
         if allowed:
             more = f" (and {held_back} more like it from there since the last line)" if held_back else ""
-            logger.warning("rejected %s request from %s: %s%s", method, source, exc.reason, more)
+            if probe:
+                logger.info("rejected %s request from %s by wxhook verify, as it expects of a forged signature: "
+                            "%s%s", method, source, exc.reason, more)
+            else:
+                logger.warning("rejected %s request from %s: %s%s", method, source, exc.reason, more)
 
     # request pipeline ------------------------------------------------------------------------------------
 
@@ -721,6 +747,12 @@ class Bot(Router):
             return await self._dispatcher.handle(ctx, raise_errors=raise_errors)
         finally:
             ctx.release()
+
+    async def wait_background(self, timeout: float = 5.0) -> list[str]:
+        """Wait up to ``timeout`` seconds for the work this event loop runs after answering (``ctx.background``
+        jobs, late replies on their way), cancelling nothing; the names of what still runs. For tests, after
+        ``handle`` or a push (``BotClient.wait_background`` waits for deferred handlers too)."""
+        return await self._runtime.get().background.wait(timeout)
 
     async def recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
         """What ``handle`` does with a handler's exception: log it, then the ``on_error`` handlers' reply."""

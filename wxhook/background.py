@@ -52,6 +52,15 @@ class Background:
             else:
                 await run_in_threadpool(func, *args, **kwargs)
 
+    async def wait(self, timeout: float) -> list[str]:
+        """Wait up to ``timeout`` seconds for every job, those its jobs start included, cancelling none; the names
+        of those still running."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._tasks and loop.time() < deadline:
+            await asyncio.wait(set(self._tasks), timeout=deadline - loop.time())
+        return sorted(self._tasks.values())
+
     async def drain(self, grace: float) -> list[str]:
         """Wait up to ``grace`` seconds for every job; cancel and return the names of those still running."""
         pending = set(self._tasks)

@@ -30,6 +30,19 @@ class Settings:
     max_body_size: int
 
 
+MAX_DEADLINE = 4.8
+"""The longest reply window: WeChat gives up on a push 5 s after sending it, and the answer (counted from the
+push's arrival) still has to travel back."""
+
+
+def check_deadline(option: str, seconds: float) -> None:
+    """ConfigError unless ``seconds`` is a reply window WeChat waits for: more than 0, at most ``MAX_DEADLINE``."""
+    if not 0 < seconds <= MAX_DEADLINE:
+        raise ConfigError(f"{option} must be more than 0 and at most {MAX_DEADLINE:g} seconds, got {seconds}: WeChat "
+                          "gives up on a push after 5 s, and the answer needs the rest to travel back; a handler "
+                          "that takes longer is answered through the API anyway (docs/five-seconds.md)")
+
+
 def setting(value: str | None, variable: str) -> str | None:
     """An argument, else the environment variable; surrounding whitespace (a pasted newline) stripped, and
     an empty value is no value."""

@@ -12,10 +12,10 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from ._util import is_async, positional_arity
+from ._util import is_async, job_name, positional_arity
 from .context import Context
 from .messages import Message
-from .observe import ERROR
+from .observe import ERROR, follower_tag
 from .replies import Reply, coerce_reply
 from .routing import Router
 from .session import load_session
@@ -36,7 +36,7 @@ class Dispatcher:
         self._store = store
         self.sessions = sessions
         self.session_ttl = session_ttl
-        self._middleware: list[tuple[Middleware, bool]] = []
+        self._middleware: list[tuple[Middleware, bool, str]] = []
         self._error_handlers: list[tuple[ErrorHandler, bool, bool]] = []
         self._ctx_everywhere = False
         """Whether a middleware or error handler takes the context: then every message loads its session."""
@@ -44,7 +44,7 @@ class Dispatcher:
     def add_middleware(self, func: Middleware) -> None:
         if not is_async(func):
             raise TypeError(f"middleware {func.__qualname__} must be an async function: async def mw(msg, call_next)")
-        self._middleware.append((func, positional_arity(func) >= 3))
+        self._middleware.append((func, positional_arity(func) >= 3, job_name(func)))
         self._ctx_everywhere = self._ctx_everywhere or positional_arity(func) >= 3
 
     def add_error_handler(self, func: ErrorHandler) -> None:
@@ -76,7 +76,7 @@ class Dispatcher:
             if not self._middleware:
                 reply = await self._call_handler(msg, ctx)
             else:
-                reply = coerce_reply(await self._chain(0, ctx)(msg))
+                reply = await self._chain(0, ctx)(msg)
         except Exception as exc:
             if raise_errors:
                 raise
@@ -86,19 +86,19 @@ class Dispatcher:
             try:
                 await session.save(self._store, self.session_ttl)
             except Exception:
-                logger.exception("session of %s not saved", msg.from_user_name)
+                logger.exception("session of user=%s not saved", follower_tag(msg.from_user_name))
         return reply
 
     def _chain(self, position: int, ctx: Context) -> CallNext:
         if position == len(self._middleware):
             return lambda msg: self._call_handler(msg, ctx)
-        func, wants_ctx = self._middleware[position]
+        func, wants_ctx, name = self._middleware[position]
         call_next = self._chain(position + 1, ctx)
 
         async def step(msg: Message) -> Reply | None:
             ctx.message = msg
             result = await (func(msg, ctx, call_next) if wants_ctx else func(msg, call_next))
-            return coerce_reply(result)
+            return coerce_reply(result, "middleware", name)
 
         return step
 
@@ -107,24 +107,26 @@ class Dispatcher:
             self.route(ctx, msg)
         route = ctx.route
         if route is None:
-            logger.debug("no handler for %s from %s", msg.msg_type, msg.from_user_name)
+            logger.debug("no handler for a %s from user=%s", msg.msg_type, follower_tag(msg.from_user_name))
             return None
         args = (msg, ctx) if route.wants_context else (msg,)
         if route.is_async:
             result = await route.func(*args)
         else:
             result = await run_in_threadpool(route.func, *args)
-        return coerce_reply(result)
+        return coerce_reply(result, "handler", route.name)
 
     async def recover(self, exc: Exception, msg: Message, ctx: Context) -> Reply | None:
         """Log a handler's exception and turn it into the first ``on_error`` handler's reply, if any."""
         ctx.outcome = ERROR
-        logger.error("handler failed for %s from %s", msg.msg_type, msg.from_user_name, exc_info=exc)
+        handler = ctx.route.name if ctx.route is not None else "no handler"
+        logger.error("answering a %s from user=%s failed (%s)", msg.msg_type, follower_tag(msg.from_user_name),
+                     handler, exc_info=exc)
         for func, run_async, wants_ctx in self._error_handlers:
             args = (exc, msg, ctx) if wants_ctx else (exc, msg)
             try:
                 result = await func(*args) if run_async else await run_in_threadpool(func, *args)
-                return coerce_reply(result)
+                return coerce_reply(result, "on_error handler", job_name(func))
             except Exception:
-                logger.exception("on_error handler %s failed", getattr(func, "__qualname__", func))
+                logger.exception("on_error handler %s failed", job_name(func))
         return None

@@ -1,8 +1,8 @@
 """The names WeChat uses, as constants and ``Literal`` types: editors complete them, mypy catches typos.
 
 ``@bot.on_event(EventType.SUBSCRIBE)`` is ``@bot.on_event("subscribe")``; a misspelt ``EventType.SUBSCRIBED``
-fails type checking, where a misspelt string would silently never match. Plain strings keep working, for
-events wxhook does not list yet.
+fails type checking, where a misspelt string is refused only when the module is imported. Plain strings keep
+working; an event wxhook does not list yet takes ``on_event(name, allow_unknown=True)``.
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ XML = b"application/xml; charset=utf-8"
 JSON = b"application/json"
 MESSAGE_FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 """What every message and event carries."""
+VERIFY_AGENT = b"wxhook-verify"
+"""The User-Agent of ``wxhook verify``'s requests: the bot logs what it refuses of them as the check it is."""
 
 
 class Rejected(Exception):
@@ -54,6 +56,11 @@ async def respond(send: Send, status: int, body: bytes, content_type: bytes = TE
 
 # A name and its value; a parameter without "=" names nothing WeChat sends, and is left out.
 _PARAMETER = re.compile(r"([^&=]*)=([^&]*)")
+
+
+def from_verify(scope: Scope) -> bool:
+    """Whether a request says it is ``wxhook verify``'s (anyone can say so: only how it is logged depends on it)."""
+    return any(name == b"user-agent" and value.startswith(VERIFY_AGENT) for name, value in scope.get("headers", ()))
 
 
 def parse_query(scope: Scope, *required: str) -> dict[str, str]:

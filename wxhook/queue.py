@@ -52,6 +52,7 @@ QUEUE_FORMS = "'redis://host:6379/0', 'rediss://…' for TLS, or 'unix:///path/r
 MESSAGE_TASK = "wxhook.message"
 CALL_TASK = "wxhook.call"
 _ENQUEUE_TIMEOUT = 1.0
+_CONNECT_TIMEOUT = 5.0
 _RETRY_AFTER_OUTAGE = 2.0
 SIGNATURE = "wxhook_signature"
 """The label a signed job carries its signature in."""
@@ -62,6 +63,10 @@ _COUNTERS = ("_retries", "max_retries")
 
 class Refused(Exception):
     """A job this worker does not run: logged with the reason, acknowledged, never retried."""
+
+
+class QueueUnavailable(Exception):
+    """The job queue could not be reached where it must be (a worker's start): the message names it and the fix."""
 
 
 class JobQueue:
@@ -113,12 +118,37 @@ class JobQueue:
                 self._broker.take()
             raise
 
+    async def connect(self, timeout: float = _CONNECT_TIMEOUT) -> AsyncBroker:
+        """This loop's broker, started within ``timeout`` seconds: a worker's start, whose whole job the queue is;
+        ``QueueUnavailable`` naming the queue and its setting otherwise (the store is checked the same way)."""
+        try:
+            return await asyncio.wait_for(self.broker(), timeout)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {str(exc).rstrip('.')}"
+            raise QueueUnavailable(f"the job queue {self.url} could not be reached ({reason}); point queue= or "
+                                   "WXHOOK_QUEUE at a running Redis") from exc
+
+    async def probe(self) -> None:
+        """Reach the queue at a web process's start-up: an unreachable one is the outage warning now, not at the
+        first queued message (meanwhile this process runs queued handlers and jobs itself)."""
+        try:
+            await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
+        except Exception as exc:
+            self._unavailable(exc)
+
+    def _unavailable(self, exc: Exception) -> None:
+        """The queue did not answer: one warning per outage, as for the store, and no new try for a moment."""
+        self._retry_at = asyncio.get_running_loop().time() + _RETRY_AFTER_OUTAGE
+        if not self._down:
+            self._down = True
+            logger.warning("job queue %s unavailable (%s: %s); queued handlers and jobs run in this "
+                           "process until it answers again", self.url, type(exc).__name__, exc)
+
     async def _kick(self, task: str, name: str, payload: dict[str, Any]) -> bool:
         """Enqueue one job; False (logged) when the queue cannot be reached in time."""
         from ._taskiq import kick
 
-        loop = asyncio.get_running_loop()
-        if self._down and loop.time() < self._retry_at:
+        if self._down and asyncio.get_running_loop().time() < self._retry_at:
             return False  # out a moment ago: do not make every message wait for the timeout again
         payload = json.loads(json.dumps(payload))  # as a worker will decode it (lists, string keys), to sign that
         labels = {} if self._job_key is None else {SIGNATURE: _signature(self._job_key, task, payload)}
@@ -126,11 +156,7 @@ class JobQueue:
             broker = await asyncio.wait_for(self.broker(), _ENQUEUE_TIMEOUT)
             await asyncio.wait_for(kick(broker, task, self.max_attempts, payload, labels), _ENQUEUE_TIMEOUT)
         except Exception as exc:
-            self._retry_at = loop.time() + _RETRY_AFTER_OUTAGE
-            if not self._down:  # one warning per outage, as for the store
-                self._down = True
-                logger.warning("job queue %s unavailable (%s: %s); queued handlers and jobs run in this "
-                               "process until it answers again", self.url, type(exc).__name__, exc)
+            self._unavailable(exc)
             logger.debug("%s runs in this process: the job queue is unavailable", name)
             return False
         if self._down:

@@ -161,15 +161,17 @@ class TransferCustomerService(Reply):
         )
 
 
-def coerce_reply(value: object) -> Reply | None:
-    """Turn a handler's return value into a Reply (``str`` → Text, ``None`` → no reply)."""
+def coerce_reply(value: object, kind: str = "handler", name: str = "") -> Reply | None:
+    """Turn a handler's return value into a Reply (``str`` → Text, ``None`` → no reply); the TypeError for
+    anything else names the ``kind`` of function and its ``name`` (``handler echo``), which its traceback's frames,
+    all wxhook's, do not. (Two strings the caller has, not one made per message.)"""
     if value is None or isinstance(value, Reply):
         return value
     if isinstance(value, str):
         return Text(value)
     raise TypeError(
-        f"a handler returned {type(value).__name__}; return a str, None, or one of Text, Image, Voice, "
-        "Video, Music, News, TransferCustomerService"
+        f"{kind} {name or '(unnamed)'} returned {type(value).__name__}; return a str, None, or one of Text, Image, "
+        "Voice, Video, Music, News, TransferCustomerService"
     )
 
 

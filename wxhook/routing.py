@@ -17,6 +17,8 @@ the jobs registered for ``ctx.enqueue`` (``@router.job``): a worker runs a queue
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,9 +26,10 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-from ._util import is_async, job_name, positional_arity
+from ._util import accepts, is_async, job_name, positional_arity
 from .accounts import APPID
-from .messages import Event, Message, event_name, event_spelling, message_type_spelling, routing_name
+from .config import check_deadline
+from .messages import EVENT_NAMES, Event, Message, event_name, event_spelling, message_type_spelling, routing_name
 from .names import EventName
 
 Predicate = Callable[[Message], bool]
@@ -35,6 +38,9 @@ Appids = str | Iterable[str]
 """One appid or several: the accounts a handler or router serves."""
 
 _sequence = itertools.count()
+
+_BY_LOWER_CASE = {name.lower(): name for name in EVENT_NAMES}
+_WECHAT_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*|[A-Z][A-Z0-9_]*")
 
 _EXACT, _FILTERED, _PLAIN, _GENERAL, _DEFAULT = range(5)
 
@@ -167,27 +173,64 @@ def _default_job_name(func: Callable[..., Any]) -> str:
     return f"{module}:{qualname}"
 
 
-def _check_event_name(event: str) -> str:
-    """Registration is case-exact: a known event in another case would never be dispatched under that name (a push
-    spelled so is dispatched under WeChat's spelling), so it is refused with the right spelling."""
+def _parameters(func: Callable[..., Any]) -> str:
+    """``func``'s parameters as written, without annotations: ``(msg, ctx, extra)``."""
+    signature = inspect.signature(func)
+    bare = [parameter.replace(annotation=parameter.empty) for parameter in signature.parameters.values()]
+    return str(signature.replace(parameters=bare, return_annotation=signature.empty))
+
+
+def _check_event_name(event: str, allow_unknown: bool) -> str:
+    """The name ``event``'s handlers are registered under; ValueError for a name WeChat never sends: another
+    case of a known name, a misspelling (with the closest known names), and, unless ``allow_unknown``, any name
+    wxhook does not list (an event WeChat added since is taken with ``allow_unknown=True``, if it is spelled the
+    way WeChat spells events)."""
     if event != event.strip() or not event:
         raise ValueError(f"on_event({event!r}): event names have no surrounding spaces and are not empty")
+    if event in EVENT_NAMES:
+        return event_name(event)
     spelled = event_spelling(event)
-    if spelled is not None and spelled != event:
-        raise ValueError(
-            f"on_event({event!r}): WeChat sends this event as {spelled!r} (event names are case-sensitive)"
-        )
-    return event_name(event)
+    if spelled is not None:
+        raise ValueError(f"on_event({event!r}): WeChat sends this event as {spelled!r} (event names are "
+                         "case-sensitive)")
+    if not allow_unknown:
+        close = [_BY_LOWER_CASE[name] for name in difflib.get_close_matches(event.lower(), _BY_LOWER_CASE, 3, 0.75)]
+        guess = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+        raise ValueError(f"on_event({event!r}): no event of that name that wxhook knows; {guess}For an event WeChat "
+                         f"added that wxhook does not list yet: on_event({event!r}, allow_unknown=True)")
+    if not _WECHAT_EVENT_NAME.fullmatch(event):
+        raise ValueError(f"on_event({event!r}, allow_unknown=True): WeChat names events in lower case with "
+                         "underscores (subscribe_msg_popup_event) or in capitals (TEMPLATESENDJOBFINISH); "
+                         f"{event!r} is neither")
+    return event
 
 
 class _OnType:
     """A decorator for one family of message types that takes only ``when=``, ``deadline=`` and ``queue=``
-    (``on_image``, ``on_voice`` …): declared once here, typed once in ``_BoundOnType``."""
+    (``on_image``, ``on_voice`` …): declared once here, typed once in ``_BoundOnType``.
+
+    Named and callable as a method is (``Router.on_image(router, func)``), so ``help(Bot)`` lists it as one, with
+    its parameters and doc."""
 
     def __init__(self, *type_keys: str, doc: str, default: bool = False) -> None:
         self._type_keys = type_keys
         self._default = default
         self.__doc__ = doc
+        self.__name__ = self.__qualname__ = ""
+
+    def __set_name__(self, owner: type[Router], name: str) -> None:
+        self.__name__, self.__qualname__ = name, f"{owner.__qualname__}.{name}"
+
+    def __call__(
+        self, router: Router, func: Any = None, /, *, when: Predicate | None = None, deadline: float | None = None,
+        queue: bool = False, accounts: Appids | None = None,
+    ) -> Any:
+        return self.__get__(router, type(router))(func, when=when, deadline=deadline, queue=queue, accounts=accounts)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        """``__call__``'s: inspect would take a descriptor like this one for a builtin, whose signature is unknown."""
+        return inspect.signature(self.__call__)
 
     @overload
     def __get__(self, router: None, owner: type[Router]) -> _OnType: ...
@@ -351,6 +394,9 @@ class Router:
     ) -> None:
         if not callable(func):
             raise TypeError(f"a handler must be a function, got {type(func).__name__}")
+        if not (accepts(func, 1) or accepts(func, 2)):
+            raise TypeError(f"handler {job_name(func)}{_parameters(func)} cannot be called as h(msg) or h(msg, ctx): "
+                            "a handler takes the message, and the Context as a second parameter if it wants it")
         if default:
             tier = _DEFAULT
         elif general:
@@ -376,8 +422,8 @@ class Router:
         when, deadline = options.get("when"), options.get("deadline")
         if when is not None and not callable(when):
             raise TypeError("when= takes a function msg -> bool")
-        if deadline is not None and deadline <= 0:
-            raise ValueError(f"deadline= must be a positive number of seconds, got {deadline}")
+        if deadline is not None:
+            check_deadline("deadline=", deadline)
         if not isinstance(options.get("queue", False), bool):
             raise TypeError("queue= takes True (run in a wxhook worker off the job queue) or False")
         options["accounts"] = _appids(options.get("accounts"))
@@ -463,8 +509,8 @@ class Router:
     ) -> Any:
         """Any message that is not an event, after the type-specific handlers.
 
-        ``on_message("miniprogrampage")`` takes one MsgType by name instead, for types without a decorator of
-        their own (they parse as ``UnknownMessage``).
+        ``on_message("newtype")`` takes one MsgType by name instead, for a type without a decorator of its own
+        (it parses as ``UnknownMessage``).
         """
         if isinstance(msg_type, str):
             spelled = message_type_spelling(msg_type)
@@ -489,6 +535,7 @@ class Router:
         deadline: float | None = None,
         queue: bool = False,
         accounts: Appids | None = None,
+        allow_unknown: bool = False,
     ) -> Callable[[F], F]: ...
     def on_event(
         self,
@@ -500,10 +547,13 @@ class Router:
         deadline: float | None = None,
         queue: bool = False,
         accounts: Appids | None = None,
+        allow_unknown: bool = False,
     ) -> Any:
         """Events by name (case-sensitive, as WeChat sends them), optionally by exact or regex ``key``.
 
-        ``on_event()`` or bare ``@on_event`` listens to every event, after the name-specific handlers.
+        A name wxhook does not know is refused (a typo would never match), with the closest known names; an event
+        WeChat added since takes ``allow_unknown=True``. ``on_event()`` or bare ``@on_event`` listens to every
+        event, after the name-specific handlers.
         """
         if callable(event):
             return self._decorate(event, ("event",), deadline=None, general=True)
@@ -514,7 +564,7 @@ class Router:
                                   general=True)
         if not isinstance(event, str):
             raise TypeError(f"on_event takes an event name string, got {type(event).__name__}")
-        type_keys = ("event:" + _check_event_name(event),)
+        type_keys = ("event:" + _check_event_name(event, allow_unknown),)
         if isinstance(key, re.Pattern):
             return self._decorate(None, type_keys, pattern=key, when=when, deadline=deadline, queue=queue,
                                   accounts=accounts)

@@ -109,6 +109,18 @@ class ThrottleRepeats(logging.Filter):
         return allowed
 
 
+class HideQueryStrings(logging.Filter):
+    """Drops the query string from uvicorn's access-log lines: WeChat puts ``signature``, ``msg_signature``, the
+    nonce and the follower's openid there, and a log is no place for them (docs/security.md). ``wxhook run`` puts it
+    on ``uvicorn.access``; under plain uvicorn, add it there yourself or pass ``--no-access-log``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args  # uvicorn's: client address, method, path with query, HTTP version, status
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
 def throttle_server_logs(interval: float = 10.0) -> None:
     """Install ``ThrottleRepeats`` on uvicorn's error log and asyncio's log (once per process)."""
     for name in ("uvicorn.error", "asyncio"):

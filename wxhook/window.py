@@ -40,10 +40,11 @@ from typing import Any
 from ._util import resume
 from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
+from .config import ConfigError
 from .context import Context
 from .handover import Entry, Handover
 from .messages import Message, dedupe_key, parse_message
-from .observe import COALESCED, DEFERRED
+from .observe import COALESCED, DEFERRED, follower_tag
 from .replay import REUSED, Nonce, Stale
 from .replies import Reply, Text, passive_reply
 from .stores import Admission, Store
@@ -198,7 +199,10 @@ class Window:
         # cannot be reached, the claimed delivery falls through and runs it here.
         enqueue = self._enqueue if ctx.route is not None and ctx.route.queue else None
         if enqueue is not None and (claim is None or await enqueue(msg, ctx, handler)):
-            if claim is not None:
+            if claim is None:  # a retry of a message enqueued already (or running here)
+                self.stats["coalesced"] += 1
+                ctx.outcome = COALESCED
+            else:
                 self.stats["queued"] += 1
                 await self._store.set(keys.state, _QUEUED, keep)  # the queue owns it now
             return self._interim(msg)
@@ -501,11 +505,15 @@ class Window:
             msgtype, payload = reply.custom_message()
         except TypeError as exc:
             self.stats["delivery_failed"] += 1
-            logger.error("late reply to %s dropped: %s", openid, exc)
+            logger.error("late reply to user=%s dropped: %s", follower_tag(openid), exc)
             return
         for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
             try:
                 await api.message.send(openid, msgtype, payload)
+            except ConfigError as exc:  # no AppSecret (or appid): nothing to retry, the fix is in the settings
+                self.stats["delivery_failed"] += 1
+                logger.error("late %s reply to user=%s not delivered: %s", msgtype, follower_tag(openid), exc)
+                return
             except WeChatError as exc:
                 unsent = isinstance(exc, (SystemBusyError, InvalidCredentialError)) or (
                     isinstance(exc, WeChatNetworkError) and not exc.maybe_delivered)
@@ -514,12 +522,13 @@ class Window:
                     continue
                 self.stats["delivery_failed"] += 1
                 if isinstance(exc, WeChatNetworkError) and exc.maybe_delivered:
-                    logger.error("late %s reply to %s may have been delivered, not sent again (a repeat would show "
-                                 "twice): %s", msgtype, openid, exc)
+                    logger.error("late %s reply to user=%s may have been delivered, not sent again (a repeat would "
+                                 "show twice): %s", msgtype, follower_tag(openid), exc)
                     return
                 logger.error(
-                    "late %s reply to %s not delivered after %d attempt(s): errcode %s, rid %s: %s",
-                    msgtype, openid, attempt, getattr(exc, "errcode", None), getattr(exc, "rid", None), exc,
+                    "late %s reply to user=%s not delivered after %d attempt(s): errcode %s, rid %s: %s",
+                    msgtype, follower_tag(openid), attempt, getattr(exc, "errcode", None), getattr(exc, "rid", None),
+                    exc,
                 )
                 return
             self.stats["delivered"] += 1
@@ -531,7 +540,7 @@ class Window:
             try:
                 await api.message.typing(openid, True)
             except Exception as exc:
-                logger.debug("typing indicator for %s failed: %s", openid, exc)
+                logger.debug("typing indicator for user=%s failed: %s", follower_tag(openid), exc)
                 return
             await asyncio.wait([outcome], timeout=12)
 

@@ -20,7 +20,9 @@ from .api import WeChatError
 from .app import Bot
 from .config import ConfigError
 from .messages import Message, dedupe_key, parse_message
-from .queue import CALL_TASK, MESSAGE_TASK, Refused, load
+from .observe import follower_tag
+from .queue import CALL_TASK, MESSAGE_TASK, QueueUnavailable, Refused, load
+from .stores import StoreUnavailable
 
 logger = logging.getLogger("wxhook")
 
@@ -67,8 +69,8 @@ class Worker:
         route = ctx.route
         handler = route.name if route is not None else "no handler"
         if route is None or not route.queue:
-            raise Refused(f"its {msg.msg_type} from {msg.from_user_name!r} goes to {handler}, which is not marked "
-                          "queue=True: a worker runs only queue=True handlers")
+            raise Refused(f"its {msg.msg_type} from user={follower_tag(msg.from_user_name)} goes to {handler}, which "
+                          "is not marked queue=True: a worker runs only queue=True handlers")
         keys = account.keys.message(dedupe_key(msg))
         if await bot.store.get(keys.delivered) == _SENT:
             return  # an earlier run (before a crash or a redelivery) finished it
@@ -78,8 +80,8 @@ class Worker:
             except Exception as exc:
                 if attempt < self.queue.max_attempts:
                     raise
-                logger.error("queued handler %s failed %d time(s) for %s from %s (%s); giving up", handler,
-                             attempt, msg.msg_type, msg.from_user_name, _message_id(msg))
+                logger.error("queued handler %s failed %d time(s) on a %s from user=%s (%s); giving up", handler,
+                             attempt, msg.msg_type, follower_tag(msg.from_user_name), _message_id(msg))
                 reply = await bot.recover(exc, msg, ctx)
             if reply is None:
                 await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
@@ -94,8 +96,8 @@ class Worker:
                 await bot.store.compare_and_delete(keys.delivered, lease)
                 if exc.transient:
                     raise
-                logger.error("reply of queued handler %s to %s not delivered: %s", handler, msg.from_user_name,
-                             exc)
+                logger.error("reply of queued handler %s to user=%s not delivered: %s", handler,
+                             follower_tag(msg.from_user_name), exc)
                 return
             except BaseException:
                 await bot.store.compare_and_delete(keys.delivered, lease)
@@ -125,12 +127,14 @@ class Worker:
             logger.exception("queued job %s failed %d time(s); giving up", name, attempt)
 
     async def run(self, *, concurrency: int = 100) -> None:
-        """Work until cancelled (SIGINT / SIGTERM under ``run_worker``), then shut the bot down."""
+        """Work until cancelled (SIGINT / SIGTERM under ``run_worker``), then shut the bot down. The queue is
+        reached first and the store checked (``QueueUnavailable``, ``StoreUnavailable``): without them a worker has
+        nothing to do."""
         from ._taskiq import receive, register
 
-        await self.bot.startup()
         try:
-            broker = await self.queue.broker()
+            broker = await self.queue.connect()
+            await self.bot.startup()
             register(broker, (MESSAGE_TASK, CALL_TASK), self.run_job)
             logger.info("wxhook worker: running jobs from %s (stream %s): queue=True handlers and %d registered "
                         "job(s), %s", self.queue.url, self.queue.stream, len(self.bot.jobs),
@@ -139,16 +143,32 @@ class Worker:
         finally:
             await self.bot.shutdown()
 
+    async def check(self) -> None:
+        """What ``run`` needs, checked once and let go (``wxhook worker --check``, a container's health check):
+        the queue reached and the store written, else ``QueueUnavailable`` or ``StoreUnavailable`` saying which."""
+        try:
+            await self.queue.connect()
+            await self.bot.store.check(self.bot.keys.probe())
+        finally:
+            await self.queue.close()
+            await self.bot.store.close()
+
 
 def _message_id(msg: Message) -> str:
     msg_id = getattr(msg, "msg_id", None)
     return f"MsgId {msg_id}" if msg_id is not None else f"event at {msg.create_time}"
 
 
-def run_worker(target: str, *, concurrency: int = 100) -> None:
-    """Import the bot ``target`` names (``module:bot``) and run its queued jobs until SIGINT or SIGTERM."""
+def run_worker(target: str, *, concurrency: int = 100, check: bool = False) -> None:
+    """Import the bot ``target`` names (``module:bot``) and run its queued jobs until SIGINT or SIGTERM; with
+    ``check``, only check that it could (``Worker.check``) and say so. ``QueueUnavailable`` or
+    ``StoreUnavailable`` when the queue or the store cannot be used."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     worker = Worker(load(target))
+    if check:
+        asyncio.run(worker.check())
+        print(f"OK: {target} can work: its job queue {worker.queue.url} answers and its store takes writes")
+        return
 
     async def main() -> None:
         task = asyncio.ensure_future(worker.run(concurrency=concurrency))
@@ -167,14 +187,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wxhook.worker", description=__doc__)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    run_worker(args.target, concurrency=args.concurrency)
+    if args.concurrency < 1:
+        parser.error(f"--concurrency must be 1 or more, not {args.concurrency}")
+    try:
+        run_worker(args.target, concurrency=args.concurrency, check=args.check)
+    except (QueueUnavailable, StoreUnavailable) as exc:
+        print(f"wxhook worker: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The worker's arguments, shared with ``wxhook worker``."""
-    parser.add_argument("target", help="the bot as module:attribute, e.g. app:bot (its queue= or WXHOOK_QUEUE)")
+    parser.add_argument("target", metavar="MODULE:BOT",
+                        help="the bot, e.g. app:bot (its queue= or WXHOOK_QUEUE)")
     parser.add_argument("--concurrency", type=int, default=100, help="jobs run at once (default %(default)s)")
+    parser.add_argument("--check", action="store_true",
+                        help="check that the worker can run (its bot imports, its job queue answers, its store takes "
+                             "writes) and exit: 0, or 1 with the reason; a container's health check")
 
 
 if __name__ == "__main__":

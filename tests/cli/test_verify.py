@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import re
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
@@ -37,9 +41,17 @@ def base() -> Iterator[str]:
     async def json(request: Request) -> JSONResponse:
         return JSONResponse({"echostr": request.query_params["echostr"]})
 
+    async def werobot(request: Request) -> Response:
+        """As WeRoBot and a Flask view answer: the echostr for a valid signature, as text/html."""
+        query = request.query_params
+        signed = hashlib.sha1("".join(sorted([TOKEN, query["timestamp"], query["nonce"]])).encode()).hexdigest()
+        if signed != query["signature"]:
+            return PlainTextResponse("signature mismatch", status_code=403)
+        return HTMLResponse(query["echostr"])
+
     app = Starlette(
         routes=[Mount("/wechat", app=bot), Mount("/slow", app=slow), Route("/page", page), Route("/naive", naive),
-                Route("/json", json), Route("/post-only", naive, methods=["POST"])],
+                Route("/json", json), Route("/werobot", werobot), Route("/post-only", naive, methods=["POST"])],
         lifespan=bot.lifespan,
     )
     with serve(app) as url:
@@ -66,6 +78,13 @@ def test_a_health_check_skips_the_forgery_probe(base: str, capsys: pytest.Captur
     status, out, _ = verify(capsys, f"{base}/naive", "--token", TOKEN, "--handshake-only")
     assert status == 0
     assert re.fullmatch(rf"OK: {base}/naive answered the handshake in \d+ ms; the token matches", out.splitlines()[0])
+
+
+def test_an_echostr_answered_as_html_passes(base: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """WeChat reads the body alone: WeRoBot and Flask answer the echostr as text/html, and the account saves."""
+    status, out, err = verify(capsys, f"{base}/werobot", "--token", TOKEN)
+    assert (status, err) == (0, "")
+    assert out.startswith(f"OK: {base}/werobot answered the handshake in ")
 
 
 def test_the_token_comes_from_the_environment(base: str, capsys: pytest.CaptureFixture[str],
@@ -119,3 +138,17 @@ def test_an_unreachable_server_is_named(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_url_that_is_not_http_is_a_failed_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert verify(capsys, "ftp://example.com/", "--token", TOKEN) == (
         1, "", "wxhook: ftp://example.com/ is not an http:// or https:// URL\n")
+
+
+def test_the_forged_probe_leaves_the_rejection_warning_to_a_real_one(capsys: pytest.CaptureFixture[str],
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """The bot logs a rejection once a minute per source and kind: verify's own probe, logged as what it is, must
+    not use that up and hide the next forged request from the same address."""
+    with caplog.at_level(logging.INFO, logger="wxhook"), serve(Bot(token=TOKEN)) as url:
+        assert verify(capsys, url, "--token", TOKEN)[0] == 0
+        forged = httpx.get(url, params={"signature": "0" * 40, "timestamp": str(int(time.time())), "nonce": "1",
+                                        "echostr": "x"})
+    assert forged.status_code == 403
+    rejections = [(r.levelname, r.getMessage()) for r in caplog.records if "rejected GET" in r.getMessage()]
+    assert [level for level, _ in rejections] == ["INFO", "WARNING"], rejections
+    assert "by wxhook verify, as it expects of a forged signature: signature mismatch" in rejections[0][1]

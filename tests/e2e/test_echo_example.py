@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -98,6 +99,24 @@ def test_cli_plays_wechat_against_the_running_bot(echo_url: str) -> None:
     assert run_cli("verify", echo_url, **demo).stdout.startswith(f"OK: {echo_url} answered the handshake")
     forged = run_cli("--token", "wrong", "send", echo_url, "text", "x")
     assert forged.returncode == 1 and "HTTP 403" in forged.stderr and "signature mismatch" in forged.stderr
+
+
+def test_the_docs_session_against_the_echo_bot_works_as_written(echo_url: str) -> None:
+    """Each command docs/cli.md shows against the echo bot, with its export line, succeeds: none fails as the
+    README's `location … --plain` did against this safe-mode bot (403); and no page shows one like it."""
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    session = page.split("## Against the echo bot", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [shlex.split(line, comments=True) for line in session.splitlines()]
+    (export,) = [words for words in lines if words[:1] == ["export"]]
+    env = dict(word.split("=", 1) for word in export[1:])
+    commands = [words for words in lines if words[:1] == ["wxhook"]]
+    assert len(commands) == 6
+    for words in commands:
+        result = run_cli(*[echo_url if word == "$URL" else word for word in words[1:]], **env)
+        assert result.returncode == 0, f"{' '.join(words)}: {result.stderr}"
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert not [line for path in pages for line in path.read_text(encoding="utf-8").splitlines()
+                if "$URL" in line and "--plain" in line.split("#")[0]]
 
 
 def test_cli_explains_what_is_missing(echo_url: str) -> None:

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from wxhook import Bot, Message
+from wxhook.observe import follower_tag
 from wxhook.testing import BotClient, FakeWeChat, serve
 
 from .test_echo_example import ROOT, free_port, wait_until_serving
@@ -79,7 +80,8 @@ def test_info_lines_follow_plain_uvicorn_s_log_level(level: tuple[str, ...], sho
     lines = [line for line in output.splitlines() if line.startswith("INFO:     wxhook.messages: ")]
     assert len(lines) == shown, output
     assert all("message type=text" in line and "outcome=passive" in line for line in lines)
-    assert "WARNING:     wxhook: no AppSecret" in output  # wxhook's warnings show at every one of these levels
+    assert "WARNING:     wxhook: rejected GET request" in output  # wxhook's warnings show at every one of these levels
+    assert "AppSecret" not in output  # the echo demo expects no late replies: no warning that it could not send one
 
 
 async def _send_safe(url: str, count: int) -> list[str | None]:
@@ -99,7 +101,7 @@ async def test_metrics_and_health_routes() -> None:
             metrics = await http.get(url + "metrics")
             forged = await http.post(url, params={"signature": "0" * 40, "timestamp": "1", "nonce": "1"})
             after = (await http.get(url + "metrics")).text
-    assert health.status_code == 200 and health.json() == {"status": "ok", "store": "shared"}
+    assert health.status_code == 200 and health.json() == {"status": "ok", "store": "memory"}  # this process's own
     assert metrics.headers["content-type"].startswith("text/plain")
     assert 'wxhook_messages_total{outcome="passive"} 1.0' in metrics.text
     assert 'wxhook_messages_total{outcome="error"} 1.0' in metrics.text
@@ -128,15 +130,47 @@ def test_a_bot_mounted_without_its_lifespan_warns_once(caplog: pytest.LogCapture
     assert caplog.text.count("lifespan=bot.lifespan") == 1
 
 
-async def test_no_app_secret_is_a_warning_at_startup(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("promise", [{"timeout_reply": "Working on it"}, {"typing": True}, {"queue": True}])
+async def test_no_app_secret_is_a_warning_at_startup_where_late_replies_are_expected(
+    caplog: pytest.LogCaptureFixture, promise: dict[str, object]
+) -> None:
+    def promising() -> Bot:
+        if "queue" not in promise:
+            return observed_bot(**promise)
+        bot = observed_bot()
+        bot.on_text("report", queue=True)(lambda msg: "later")  # no queue: in-process, and late all the same
+        return bot
+
     with caplog.at_level(logging.WARNING, logger="wxhook"):
-        async with BotClient(observed_bot()):
+        async with BotClient(promising()):
             pass
         assert "WXHOOK_SECRET" not in caplog.text, "BotClient(bot) gives the bot a FakeWeChat's client"
-        bot = observed_bot()
+        bot = promising()
         await bot.startup()
         await bot.shutdown()
-    assert caplog.text.count("set WXHOOK_SECRET") == 1
+    assert caplog.text.count("no AppSecret: a handler that misses the 0.3s deadline cannot send its reply late") == 1
+
+
+async def test_without_an_app_secret_a_bot_that_expects_none_starts_quietly_and_a_late_reply_says_why(
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bot that neither promises a late reply nor queues starts without a warning (the echo demo); should a
+    handler miss its deadline all the same, the reply that cannot go out is one error line naming the setting."""
+    bot = observed_bot(appid="wx0000000000000000")
+    with caplog.at_level(logging.INFO, logger="wxhook"):
+        await bot.startup()
+        assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+        await bot.shutdown()
+        with serve(bot) as url:
+            async with BotClient(url, token=TOKEN) as wechat:
+                assert (await wechat.send_text("slow", openid="o_late")).is_empty
+            await asyncio.sleep(0.6)
+    problems = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert [record.getMessage() for record in problems] == [
+        f"late text reply to user={follower_tag('o_late')} not delivered: no app secret, needed to fetch an access "
+        "token: pass Client(secret=...) or set WXHOOK_SECRET (or give token_provider= when the token comes from a "
+        "central service)"]
+    assert problems[0].exc_info is None and bot.stats["delivery_failed"] == 1
 
 
 def test_several_workers_on_the_memory_store_warn(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import serve
 from wxhook import Article, Bot, Context, Message, News
+from wxhook.observe import follower_tag
 from wxhook.testing import BotClient, FakeWeChat
 
 CUSTOM_SEND = "/cgi-bin/message/custom/send"
@@ -204,7 +205,7 @@ async def test_permanent_delivery_failure_is_logged_and_counted_not_retried(
             await asyncio.sleep(0.3)
     assert len(fake.calls(CUSTOM_SEND)) == 1
     assert bot.stats["delivery_failed"] == 1
-    assert "45015" in caplog.text and "rid" in caplog.text and "o_gone" in caplog.text
+    assert "45015" in caplog.text and "rid" in caplog.text and f"user={follower_tag('o_gone')}" in caplog.text
 
 
 async def test_sessions_persist_per_follower(fake: FakeWeChat) -> None:

@@ -82,16 +82,18 @@ async def test_a_locked_sqlite_file_is_answered_within_the_deadline(tmp_path: Pa
     """Another process holds the write lock: every message still gets the handler's passive reply (which only
     a delivery inside the 3 s deadline can carry), and the bot returns to the file once it is free."""
     path = tmp_path / "state.db"
-    bot = _echo_bot(f"sqlite:///{path}")
+    bot = _echo_bot(f"sqlite:///{path}", health_path="/healthz")
     with serve(bot) as url:
-        async with BotClient(url, token=TOKEN) as wechat:
+        async with BotClient(url, token=TOKEN) as wechat, httpx.AsyncClient() as http:
             assert (await wechat.send_text("before")).content == "echo: before"
+            assert (await http.get(url + "healthz")).json() == {"status": "ok", "store": "shared"}
             locker = sqlite3.connect(path, isolation_level=None)
             locker.execute("BEGIN EXCLUSIVE")
             try:
                 replies = await asyncio.gather(*(wechat.send_text(f"m{i}", openid=f"o_{i}") for i in range(10)))
                 assert [reply.content for reply in replies] == [f"echo: m{i}" for i in range(10)]
                 assert not bot.store_healthy
+                assert (await http.get(url + "healthz")).json() == {"status": "ok", "store": "local"}
             finally:
                 locker.execute("ROLLBACK")
                 locker.close()

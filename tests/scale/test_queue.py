@@ -4,6 +4,10 @@ even when the worker is killed mid-job; failing jobs are retried a bounded numbe
 from __future__ import annotations
 
 import json
+import re
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,10 +18,11 @@ import pytest
 import redis
 
 from wxhook import Bot, ConfigError
+from wxhook.observe import follower_tag
 from wxhook.testing import BotClient, FakeWeChat
 
-from ..redis_server import RedisServer
-from .conftest import TOKEN, Processes, bot_env, eventually, runs_of
+from ..redis_server import RedisServer, free_port
+from .conftest import BOT, ROOT, TOKEN, Processes, bot_env, eventually, runs_of
 
 INTERIM = "Working on it…"
 
@@ -108,6 +113,14 @@ async def test_queued_handler_answers_at_once_and_the_worker_replies_once(deploy
         assert reply.content == INTERIM and deployment.sent("o_reporter") == []
         retry = await wechat.post(fields)  # WeChat's retry of the same message: answered, not enqueued again
         assert retry.content == INTERIM
+    user = f"user={follower_tag('o_reporter')}"
+
+    def outcomes() -> list[str]:
+        lines = [line for line in deployment.processes.log("web").splitlines() if "message type=text" in line]
+        return [line.split("outcome=")[1].split()[0] for line in lines if user in line]
+
+    eventually(lambda: len(outcomes()) == 2, 10, "the message log's two lines")
+    assert outcomes() == ["passive", "coalesced"]  # the retry is counted as one, as for any other handler
     eventually(lambda: len(deployment.sent("o_reporter")) >= 1, 30, "the worker's reply at custom/send")
     _settle()
     assert deployment.sent("o_reporter") == [{"touser": "o_reporter", "msgtype": "text",
@@ -149,7 +162,8 @@ async def test_a_failing_job_is_retried_a_bounded_number_of_times(deployment: De
     _settle()
     assert len(runs_for(deployment, "fail", fields["MsgId"])) == 2  # max_attempts=2
     log = deployment.worker_logs()
-    assert f"queued handler always_fails failed 2 time(s) for text from o_failing (MsgId {fields['MsgId']})" in log
+    failed = f"queued handler always_fails failed 2 time(s) on a text from user={follower_tag('o_failing')} "
+    assert failed + f"(MsgId {fields['MsgId']})" in log and "o_failing" not in log  # the openid hashed, as everywhere
     assert "RuntimeError: the report service is down" in log
     assert deployment.sent("o_failing") == []
 
@@ -269,12 +283,53 @@ async def test_a_queue_that_cannot_be_reached_runs_the_handler_in_process(proces
         env = bot_env(fake.url, fake.appid, fake.secret, runs, WXHOOK_QUEUE="redis://127.0.0.1:9/0",
                       JOB_SECONDS="0.1")
         url = processes.bot("web", env)
+        # Reached at start-up: the warning is there before the first queued message.
+        assert processes.log("web").count("job queue redis://127.0.0.1:9/0 unavailable") == 1
         async with BotClient(url, token=TOKEN) as wechat:
             reply = await wechat.send_text("report", openid="o_local")
             again = await wechat.send_text("report", openid="o_local_2")
     assert (reply.content, again.content) == ("report ready for o_local", "report ready for o_local_2")
     assert {pid for _, pid in runs_of(runs, "report")} == {reply.headers["x-worker"]}
     assert processes.log("web").count("job queue redis://127.0.0.1:9/0 unavailable") == 1
+
+
+def test_a_worker_without_its_queue_stops_with_one_line_naming_the_setting(private_redis: RedisServer,
+                                                                           tmp_path: Path) -> None:
+    """The queue is reached as the worker starts, as the store is checked: one line naming WXHOOK_QUEUE, exit 1;
+    ``--check`` (a container's health check) says the same, and OK once the queue answers."""
+    port = free_port()
+    env = bot_env("http://127.0.0.1:9", "wx0000000000000000", "secret", tmp_path / "runs.txt",
+                  WXHOOK_QUEUE=f"redis://127.0.0.1:{port}/1")
+    for check in ((), ("--check",)):
+        down = subprocess.run([sys.executable, "-m", "wxhook", "worker", f"{BOT}:bot", *check], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert (down.returncode, down.stdout) == (1, ""), down.stderr
+        assert re.fullmatch(rf"wxhook: the job queue redis://127\.0\.0\.1:{port}/1 could not be reached "
+                            r"\(ConnectionError: .*\); point queue= or WXHOOK_QUEUE at a running Redis\n",
+                            down.stderr), down.stderr
+    up = subprocess.run([sys.executable, "-m", "wxhook", "worker", f"{BOT}:bot", "--check"], cwd=ROOT,
+                        env={**env, "WXHOOK_QUEUE": private_redis.url(1), "WXHOOK_STORE": private_redis.url(0)},
+                        capture_output=True, text=True, timeout=60)
+    assert up.returncode == 0, up.stderr
+    assert up.stdout == (f"OK: {BOT}:bot can work: its job queue {private_redis.url(1)} answers and its store takes "
+                         "writes\n")
+
+
+def test_a_worker_stops_on_sigterm_without_warnings(processes: Processes, private_redis: RedisServer,
+                                                   tmp_path: Path) -> None:
+    """Stopped as soon as it listens, as a container often is: it exits 0 at once (redis-py can swallow the
+    cancellation of a blocking read, which left one such worker in five polling forever), and quietly."""
+    env = bot_env("http://127.0.0.1:9", "wx0000000000000000", "secret", tmp_path / "runs.txt",
+                  WXHOOK_QUEUE=private_redis.url(1))
+    for attempt in range(8):
+        name = f"worker-{attempt}"
+        worker = processes.worker(name, env)
+        eventually(lambda: "running jobs from" in processes.log(name), 30, "the worker started")  # noqa: B023
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(15) == 0
+        log = processes.log(name)
+        assert log.rstrip().endswith("wxhook worker stopped"), log
+        assert "WARNING" not in log and "cancelled" not in log, log  # taskiq's "listening task was cancelled" too
 
 
 def test_queue_urls_are_checked_at_construction() -> None:
@@ -324,7 +379,8 @@ async def test_ctx_enqueue_takes_only_registered_jobs_with_json_arguments() -> N
                            "@router.job on a router the bot includes): a worker runs only the jobs its bot registered")
     assert outcomes[3].startswith("ctx.enqueue: no job is registered as 'os:system'; register it with @bot.job")
     assert outcomes[4].startswith("ctx.enqueue(reports.build): arguments must be JSON-serialisable")
-    assert sorted(ran) == ["by function", "by name"]  # no queue: run here, after the reply, in either order
+    # no queue: run here, after the reply (in the thread pool: in any order)
+    assert sorted(ran) == ["by function", "by name"]
 
 
 async def test_without_a_queue_queued_handlers_and_jobs_run_in_process() -> None:

@@ -7,8 +7,20 @@ import asyncio
 
 import pytest
 
-from wxhook import Article, Bot, Image, Music, News, Text, TextMessage, TransferCustomerService, Video, Voice
-from wxhook.testing import BotClient, DeferredReply, FakeWeChat, serve
+from wxhook import (
+    Article,
+    Bot,
+    Context,
+    Image,
+    Music,
+    News,
+    Text,
+    TextMessage,
+    TransferCustomerService,
+    Video,
+    Voice,
+)
+from wxhook.testing import BotClient, DeferredReply, FakeWeChat, serve, start_afresh
 
 from ..conftest import AES_KEY, APPID, TOKEN
 
@@ -171,3 +183,54 @@ async def test_other_customer_service_messages_keep_their_payload() -> None:
         assert (await wechat.send_text("card")).is_empty
         sent = await wechat.next_deferred()
     assert (sent.msg_type, dict(sent.payload), sent.reply, sent.content) == ("wxcard", {"card_id": "CARD"}, None, None)
+
+
+async def test_wait_background_waits_for_late_handlers_and_their_jobs_and_names_what_runs_on() -> None:
+    bot = make_bot()
+    done: list[str] = []
+
+    async def job(name: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        done.append(name)
+
+    @bot.on_text("after")
+    async def after(msg: TextMessage, ctx: Context) -> str:
+        await asyncio.sleep(0.8)  # past the 0.5 s deadline: its job starts when it finishes
+        ctx.background(job, "after the late handler", 0.2)
+        return "late"
+
+    @bot.on_text("forever")
+    def forever(msg: TextMessage, ctx: Context) -> str:
+        ctx.background(job, "never", 60)
+        return "ok"
+
+    async with BotClient(bot) as wechat:
+        assert (await wechat.send_text("after")).is_empty
+        await wechat.wait_background(timeout=5)
+        assert done == ["after the late handler"] and len(wechat.deferred) == 1
+        await wechat.send_text("forever")
+        with pytest.raises(AssertionError, match=r"still running after 0.3 s: \S+\.job \(raise timeout=\?\)"):
+            await wechat.wait_background(timeout=0.3)
+        bot.shutdown_grace = 0.1  # the job is cut off on leaving
+
+
+async def test_wait_background_is_for_a_bot_in_process() -> None:
+    with FakeWeChat() as fake, serve(make_bot(api_base=fake.url)) as url:
+        async with BotClient(url, token=TOKEN, fake=fake) as wechat:
+            with pytest.raises(RuntimeError, match=r"in-process: BotClient\(bot\)"):
+                await wechat.wait_background()
+
+
+async def test_start_afresh_forgets_what_an_earlier_test_left_in_a_bot() -> None:
+    bot = make_bot()
+    @bot.on_text("visits")
+    def visits(msg: TextMessage, ctx: Context) -> str:
+        ctx.session["visits"] = ctx.session.get("visits", 0) + 1
+        return str(ctx.session["visits"])
+
+    for _ in range(2):
+        async with BotClient(bot) as wechat:
+            assert (await wechat.send_text("visits")).content == "1"
+            assert (await wechat.send_text("slow")).is_empty
+        start_afresh(bot)
+        assert bot.stats["deadline_passed"] == 0 and bot.observer.outcomes == {}

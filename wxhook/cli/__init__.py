@@ -6,6 +6,7 @@
     wxhook verify https://example.com/wechat/    # the check the admin console does when the URL is saved
     wxhook token | menu push menu.toml | qr create --scene promo-42 --out qr.png
     wxhook dev mybot:bot                         # the browser dev console
+    wxhook fake                                  # a fake WeChat API printing the calls (late replies) a bot makes
     wxhook worker mybot:bot                      # run queue=True handlers off the job queue
     wxhook send http://127.0.0.1:8000/wx1234567890abcdef --platform text "hi"   # an authorizer's push
     wxhook platform resync mybot:bot             # a platform's authorizer records, rebuilt from WeChat
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..api import WeChatError
 from ..config import ConfigError
-from . import _account, _dev, _platform, _run, _send, _verify, _worker
+from . import _account, _dev, _fake, _platform, _run, _send, _verify, _worker
 from ._common import CommandError, Parser, api_options, appid_option, bot_options, summary, timeout_option
 
 __all__ = ["main"]
@@ -38,7 +39,7 @@ def _parser() -> Parser:
     api_options(parser, owner=True)
     timeout_option(parser, owner=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_run, _send, _verify, _account, _dev, _worker, _platform):
+    for module in (_run, _send, _verify, _account, _dev, _fake, _worker, _platform):
         module.register(commands)
     return parser
 

@@ -1,10 +1,17 @@
-"""``wxhook dev module:bot``: the browser dev console (``wxhook.dev``), started from the command line."""
+"""``wxhook dev module:bot``: the browser dev console (``wxhook.dev``), started from the command line.
+
+It needs no WeChat account: without WXHOOK_TOKEN the bot is given a dev token, printed.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import secrets
+import sys
 
+from ..config import setting
 from ._common import Parser, UsageError, export_settings, settings_options, summary
 
 
@@ -30,5 +37,9 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise UsageError("the dev console (wxhook.dev) is not part of this installation of wxhook") from None
     export_settings(args)
+    if setting(None, "WXHOOK_TOKEN") is None:  # no WeChat account behind the console, but the bot needs a token
+        token = os.environ["WXHOOK_TOKEN"] = f"dev-{secrets.token_hex(8)}"
+        print(f"wxhook dev: no WXHOOK_TOKEN set, so the bot runs on the dev token {token} (set WXHOOK_TOKEN, or pass "
+              "--token, to choose one)", file=sys.stderr)
     console.run(args.target, menu_file=args.menu, host=args.host, port=args.port, allowed_hosts=args.allow_host)
     return 0

@@ -1,7 +1,8 @@
 """``wxhook run module:bot``: uvicorn with the settings a webhook wants in production.
 
 Proxy headers are trusted (from ``--forwarded-allow-ips``, uvicorn's default 127.0.0.1: the nginx in front),
-the ``server`` header is dropped, and wxhook's own log (deferred deliveries, shutdown) is shown at INFO.
+the ``server`` header is dropped, wxhook's own log (deferred deliveries, shutdown) is shown at INFO, and the access
+log leaves query strings out (a push's carries its signatures and the follower's openid).
 """
 
 from __future__ import annotations
@@ -99,15 +100,18 @@ def _shared_store(app: Any) -> bool:
 
 def _log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging, with wxhook's logger on a handler of its own (the same stream and form as uvicorn's,
-    the message lines written in batches, and written before each of uvicorn's lines), named, at ``level``."""
+    the message lines written in batches, and written before each of uvicorn's lines), named, at ``level``; the
+    access log without query strings (``HideQueryStrings``)."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["named"] = {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(name)s: "
                                      "%(message)s"}
     config["handlers"]["named"] = {"formatter": "named", "class": "wxhook.logs.BufferedStreamHandler",
                                    "stream": "ext://sys.stderr"}
     config["loggers"]["wxhook"] = {"handlers": ["named"], "level": level.upper(), "propagate": False}
-    config["filters"] = {"held_first": {"()": "wxhook.logs.WriteHeldFirst"}}
+    config["filters"] = {"held_first": {"()": "wxhook.logs.WriteHeldFirst"},
+                         "no_query": {"()": "wxhook.serving.HideQueryStrings"}}
     config["loggers"]["uvicorn.error"]["filters"] = ["held_first"]
+    config["loggers"]["uvicorn.access"]["filters"] = ["no_query"]
     return config
 
 

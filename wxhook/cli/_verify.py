@@ -2,7 +2,8 @@
 
 The console only says "token验证失败" (token verification failed) whatever went wrong; this names the cause:
 a token mismatch, a wrong path or a redirect, an unreachable server, an HTML page, or an answer slower than
-WeChat waits. It also checks that a forged signature is refused.
+WeChat waits. It also checks that a forged signature is refused (its requests say they are verify's, so a wxhook bot
+logs that refusal as the check it is).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..protocol import sign_query
+from .. import __version__
+from ..protocol import VERIFY_AGENT, sign_query
 from ._common import CommandError, Parser, bot_options, require, summary
 
 _WECHAT_WAIT = 5.0  # seconds WeChat waits for the echostr
@@ -27,8 +29,8 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
     verify.add_argument("--max-seconds", type=float, default=_WECHAT_WAIT, metavar="SECONDS",
                         help=f"the longest answer time accepted (default: {_WECHAT_WAIT:g}, WeChat's wait)")
     verify.add_argument("--handshake-only", action="store_true",
-                        help="skip the forged-signature probe, which the bot logs as a rejected request (for a "
-                             "health check that runs every few seconds)")
+                        help="skip the forged-signature probe (a wxhook bot logs its refusal at INFO, as "
+                             "verify's)")
     bot_options(verify, owner=False)
     verify.set_defaults(handler=run)
 
@@ -71,20 +73,21 @@ def _diagnose(response: httpx.Response, echostr: str) -> str | None:
         return f"HTTP 405 at {path}: this URL does not take GET, which WeChat's handshake is; is it the bot?"
     if status != 200:
         return f"HTTP {status}: {first}"
+    if response.text == echostr:  # WeChat reads the body alone: text/html (WeRoBot, Flask) passes too
+        return None
     if "html" in response.headers.get("content-type", "") or body[:1] == "<":
         return (f"answered an HTML page ({response.headers.get('content-type', 'no content-type')}), not the "
                 "echostr: something other than the bot serves this URL (a default site, a login wall, a "
                 "proxy's page)")
-    if response.text != echostr:
-        return f"answered 200 but not the echostr: expected {echostr!r} verbatim as the body, got {first!r}"
-    return None
+    return f"answered 200 but not the echostr: expected {echostr!r} verbatim as the body, got {first!r}"
 
 
 def run(args: argparse.Namespace) -> int:
     token = require(args.token, "WXHOOK_TOKEN", "--token", "token (the Token to save in the admin console)")
     echostr = secrets.token_hex(8)
     limit = args.max_seconds
-    with httpx.Client(timeout=limit) as http:
+    agent = f"{VERIFY_AGENT.decode()}/{__version__}"  # the bot logs its refusal of the forged probe as this check
+    with httpx.Client(timeout=limit, headers={"user-agent": agent}) as http:
         try:
             response, seconds = _handshake(http, args.url, token, echostr)
             problem = _diagnose(response, echostr)

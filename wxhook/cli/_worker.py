@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 
-from ._common import Parser, UsageError, export_settings, settings_options, summary
+from ..queue import QueueUnavailable
+from ..stores import StoreUnavailable
+from ..worker import add_arguments, run_worker
+from ._common import CommandError, Parser, UsageError, export_settings, settings_options, summary
 
 
 def register(commands: argparse._SubParsersAction[Parser]) -> None:
     worker = commands.add_parser("worker", help="run a bot's queued handlers and jobs (Bot(queue=...))",
                                  description=summary(__doc__))
-    worker.add_argument("target", metavar="MODULE:BOT", help="the bot, e.g. app:bot (its queue= or WXHOOK_QUEUE)")
-    worker.add_argument("--concurrency", type=int, default=100, help="jobs run at once (default %(default)s)")
+    add_arguments(worker)
     settings_options(worker)
     worker.set_defaults(handler=run)
 
@@ -20,11 +21,9 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         raise UsageError(f"--concurrency must be 1 or more, not {args.concurrency}")
-    try:
-        worker = importlib.import_module("wxhook.worker")
-    except ImportError as exc:
-        raise UsageError(f"wxhook worker needs the job queue's packages ({exc.name}): "
-                         "pip install 'wxhook-mp[queue]'") from None
     export_settings(args)
-    worker.run_worker(args.target, concurrency=args.concurrency)
+    try:
+        run_worker(args.target, concurrency=args.concurrency, check=args.check)
+    except (QueueUnavailable, StoreUnavailable) as exc:
+        raise CommandError(str(exc)) from None
     return 0

@@ -24,6 +24,10 @@ class MemoryStore(Store):
     """
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every key and hash: the empty store a test starts from (the ``bot_client`` fixture's doing)."""
         self._data: dict[str, tuple[str, float | None]] = {}
         self._slots: dict[int, list[str]] = {}
         """Slot number → the keys whose expiry fell in it when written (some since rewritten or deleted)."""

@@ -216,9 +216,8 @@ class RedisStore(Store):
         try:
             import redis.exceptions
         except ImportError:
-            raise ImportError(
-                f"WXHOOK_STORE={url!r} needs the redis package: pip install 'wxhook-mp[redis]'"
-            ) from None
+            # Whether store= or WXHOOK_STORE named it, and the URL (its password) left out.
+            raise ImportError("a Redis store needs the redis package: pip install 'wxhook-mp[redis]'") from None
         self.target = parse_redis_url(url)
         self.url = url
         self.outage_errors = (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError)

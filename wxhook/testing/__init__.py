@@ -1,8 +1,8 @@
 """Test helpers for bots built on wxhook: ``BotClient`` pushes messages to a bot the way the WeChat server does
 (in-process, or to a URL), ``serve`` runs a bot under a real uvicorn, and ``FakeWeChat`` is a fake WeChat API on
 loopback, for many accounts (``FakeAccount``) and as the open platform of a third-party platform
-(``FakePlatform``). The pytest plugin (``wxhook.testing.pytest_plugin``) turns them into the ``wechat`` and
-``bot_client`` fixtures."""
+(``FakePlatform``); ``start_afresh(bot)`` leaves nothing of an earlier test in a bot. The pytest plugin
+(``wxhook.testing.pytest_plugin``) turns them into the ``wechat`` and ``bot_client`` fixtures."""
 
 from ..protocol import render_message as message_xml
 from ._bot_client import BotClient, BotReply, ReplyError, SyncBotClient
@@ -11,6 +11,7 @@ from ._fake_component import AuthorizationRecord, EventPush
 from ._fake_platform import Authorized, FakePlatform
 from ._fake_release import ReleaseCase, ReleaseReport
 from ._fake_state import RecordedCall
+from ._in_process import start_afresh
 from ._replies import DeferredReply
 from ._serve import serve
 from .fake_wechat import FakeWeChat
@@ -32,4 +33,5 @@ __all__ = [
     "SyncBotClient",
     "message_xml",
     "serve",
+    "start_afresh",
 ]

@@ -56,6 +56,12 @@ class ResponseFirstTransport(httpx.AsyncBaseTransport):
                 raise
             logger.exception("the app failed after answering %s %s", scope["method"], scope["path"])
 
+    async def wait(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for calls still running (deferred handlers); how many still run."""
+        if self._calls:
+            await asyncio.wait(set(self._calls), timeout=timeout)
+        return sum(not call.done() for call in self._calls)
+
     async def drain(self, grace: float) -> None:
         """Wait up to ``grace`` seconds for calls still running (deferred handlers), then cancel the rest, as a
         server's graceful shutdown does."""

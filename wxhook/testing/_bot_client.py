@@ -157,6 +157,20 @@ class BotClient:
     def __exit__(self, *exc: object) -> None:
         self._sync.close()
 
+    async def wait_background(self, timeout: float = 5.0) -> None:
+        """Wait for what the bot does after answering: handlers still running past their deadline (until their
+        late replies are sent) and ``ctx.background`` jobs, up to ``timeout`` seconds; an ``AssertionError`` naming
+        what still runs then. In-process (``BotClient(bot)``) only: a served bot's work is in its own process."""
+        if self._in_process is None or self._calls is None:
+            raise RuntimeError("wait_background() waits for a bot called in-process: BotClient(bot)")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        handlers = await self._calls.wait(timeout)  # a handler's own background jobs start as it finishes
+        jobs = await self._in_process.bot.wait_background(max(deadline - loop.time(), 0))
+        if handlers or jobs:
+            running = [f"{handlers} handler(s) past their deadline"] if handlers else []
+            raise AssertionError(f"still running after {timeout:g} s: {', '.join(running + jobs)} (raise timeout=?)")
+
     @property
     def deferred(self) -> list[DeferredReply]:
         """Messages sent to followers through the customer-service API since the client opened, oldest first."""
@@ -277,6 +291,9 @@ class SyncBotClient:
 
     def handshake(self, echostr: str = "wxhook-echo") -> httpx.Response:
         return self._run(self.client.handshake(echostr))
+
+    def wait_background(self, timeout: float = 5.0) -> None:
+        self._run(self.client.wait_background(timeout))
 
     @property
     def deferred(self) -> list[DeferredReply]:

@@ -1,10 +1,13 @@
-"""What ``BotClient(bot)`` does around a Bot it calls in-process, and how it catches deferred replies."""
+"""What ``BotClient(bot)`` does around a Bot it calls in-process, how it catches deferred replies, and how a test
+starts on a bot with nothing of the test before."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
+from ..observe import Observer
+from ..stores import MemoryStore
 from ._replies import DeferredReply
 from .fake_wechat import FakeWeChat
 
@@ -50,6 +53,17 @@ class InProcess:
             if self._own is not None:
                 own, self._own = self._own, None
                 await own.__aexit__(None, None, None)
+
+
+def start_afresh(bot: Bot) -> None:
+    """Leave nothing of an earlier test in a bot that outlives it (a module's ``bot``): its memory store emptied
+    (sessions, the outcomes kept for retries, replay records) and its counters (``bot.stats``, the message
+    outcomes) reset. A store of SQLite or Redis is left alone, since others may share it: tests set
+    ``WXHOOK_STORE=memory://``. The ``bot_client`` fixture calls it before each test; call it in async tests."""
+    if isinstance(bot.store, MemoryStore):
+        bot.store.clear()
+    bot.stats.clear()
+    bot.observer = Observer()
 
 
 class DeferredInbox:

@@ -98,8 +98,11 @@ class FakeWeChat(AccountData):
         token_ttl: int = 7200,
         overlap: int = 300,
         page_size: int = 10_000,
+        port: int = 0,
     ) -> None:
         self.state = FakeState(appid, secret, token_ttl=token_ttl, overlap=overlap, page_size=page_size)
+        self._port = port
+        """The loopback port to serve on (0: any free one; ``url`` says which)."""
         self._app = FakeApp(self.state)
         self._lock = self._app.lock
         self._server: _Server | None = None
@@ -122,7 +125,7 @@ class FakeWeChat(AccountData):
         config = uvicorn.Config(
             self._app.asgi,
             host="127.0.0.1",
-            port=0,
+            port=self._port,
             lifespan="off",
             log_level="warning",
             access_log=False,
@@ -130,6 +133,10 @@ class FakeWeChat(AccountData):
         )
         self._server = _Server(config, self._app)
         return self._server
+
+    def _not_started(self) -> RuntimeError:
+        where = f"127.0.0.1:{self._port} (taken?)" if self._port else "127.0.0.1"
+        return RuntimeError(f"FakeWeChat did not start: uvicorn could not bind {where}")
 
     def _bound(self, server: _Server) -> None:
         port = server.servers[0].sockets[0].getsockname()[1]
@@ -143,7 +150,7 @@ class FakeWeChat(AccountData):
         while not server.started:
             if self._task.done() or loop.time() > deadline:
                 await self.__aexit__(None, None, None)
-                raise RuntimeError("FakeWeChat did not start: uvicorn could not bind 127.0.0.1")
+                raise self._not_started()
             await asyncio.sleep(0.005)
         self._bound(server)
         return self
@@ -171,7 +178,7 @@ class FakeWeChat(AccountData):
             stopped.wait(0.005)
         if not server.started:
             self.__exit__(None, None, None)
-            raise RuntimeError("FakeWeChat did not start: uvicorn could not bind 127.0.0.1")
+            raise self._not_started()
         self._bound(server)
         return self
 

@@ -2,7 +2,8 @@
 
 Both are plain (synchronous) fixtures, so tests need no async plugin: ``bot_client`` runs its own event loop.
 ``bot_client`` talks to the bot of a ``bot`` fixture you define (in conftest.py), or else to the one named by
-the ``wxhook_bot`` ini option (``wxhook_bot = mybot:bot``).
+the ``wxhook_bot`` ini option (``wxhook_bot = mybot:bot``); each test gets that bot with no state of the one
+before (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 
 from ..app import Bot
 from ._bot_client import BotClient, SyncBotClient
+from ._in_process import start_afresh
 from ._load import load_bot
 from .fake_wechat import FakeWeChat
 
@@ -51,7 +53,11 @@ def wechat() -> Iterator[FakeWeChat]:
 
 @pytest.fixture
 def bot_client(request: pytest.FixtureRequest, wechat: FakeWeChat) -> Iterator[SyncBotClient]:
-    """A synchronous BotClient for the bot, in-process, its API client on the ``wechat`` fake; leaving the test
-    runs the bot's shutdown, so deferred replies have been delivered by then."""
-    with BotClient(_find_bot(request), fake=wechat) as client:
+    """A synchronous BotClient for the bot, in-process, its API client on the ``wechat`` fake, the bot's state
+    fresh (``start_afresh``); leaving the test runs the bot's shutdown, so deferred replies have been delivered by
+    then."""
+    bot = _find_bot(request)
+    start_afresh(bot)
+    with BotClient(bot, fake=wechat) as client:
         yield client
+
