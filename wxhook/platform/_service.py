@@ -34,7 +34,7 @@ from ..crypto import Envelope, decode_aes_key
 from ..messages import Event, Message, TextMessage
 from ..protocol import SUCCESS, TEXT, Inbound, Receive, Rejected, Scope, Send, respond
 from ..replies import Text
-from ..stores import Store
+from ..stores import MemoryStore, Store
 from ..stores.keys import BotKeys, credential_key, platform_key
 from ._config import Platform
 from ._events import REQUIRED, Authorized, PlatformEvent, Unauthorized, VerifyTicket, parse_platform_event
@@ -380,11 +380,23 @@ class PlatformService:
         return NOT_A_TEST
 
     async def _answer_query(self, code: str, openid: str, served: ServedAccount) -> None:
-        """Exchange the test's code, then send ``<code>_from_api`` with the token that exchange gave."""
+        """Exchange the test's code, then send ``<code>_from_api`` with exactly the token that exchange gave: not
+        whatever the shared cache holds by then (another exchange for the same test account, the ``authorized``
+        push's, may have put its own token there meanwhile)."""
         try:
-            authorizer = await self.exchange(code)
-            target = served if authorizer.appid == served.account.appid else self.authorizer(authorizer.appid)
-            await target.api.message.send(openid, "text", {"content": f"{code}_from_api"})
+            authorizer, token = await self._exchange_once(code)
+            if token is None:  # exchanged already by the other path: its token is the cached one
+                client = served.api if authorizer.appid == served.account.appid else \
+                    self.authorizer(authorizer.appid).api
+            else:
+                given = token
+
+                async def this_token(_stale: str | None) -> AccessToken:
+                    return given
+
+                client = self._base_client().sibling(authorizer.appid, token_provider=this_token,
+                                                     store=MemoryStore(), token_kind="authorizer_token")
+            await client.message.send(openid, "text", {"content": f"{code}_from_api"})
         except WeChatError as exc:
             logger.error("release test: could not answer QUERY_AUTH_CODE through the API: %s", exc)
 
