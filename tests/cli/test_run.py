@@ -186,6 +186,7 @@ def test_dev_hands_the_bot_to_the_console(monkeypatch: pytest.MonkeyPatch) -> No
     console = types.ModuleType("wxhook.dev")
     console.run = lambda *args, **kwargs: calls.append((args, kwargs))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "wxhook.dev", console)
+    monkeypatch.delenv("WXHOOK_TOKEN", raising=False)  # restored afterwards: the command sets it for the console
     assert main(["dev", "examples.echo:bot", "--port", "9001", "--menu", "menu.json", "--token", "dev-token"]) == 0
     assert calls == [(("examples.echo:bot",), {"menu_file": "menu.json", "host": "127.0.0.1", "port": 9001,
                                                "allowed_hosts": []})]
