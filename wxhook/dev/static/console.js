@@ -273,7 +273,7 @@ function press(button) {
 
 // ---- wiring -------------------------------------------------------------------------------------------------
 
-const NO_ACCOUNT = { appid: "", path: "—", menu: [], safe_mode: false, plaintext: true, source: "configured" };
+const NO_ACCOUNT = { appid: "", path: "—", menu: [], modes: ["plain"], source: "configured" };
 
 function picked() { return accounts.get(currentAccount()) || NO_ACCOUNT; }
 
@@ -292,14 +292,13 @@ function describeBot() {
 
 function chooseMode() {
   const account = picked();
-  $("#mode-safe").disabled = !account.safe_mode;
-  $("#mode-plain").disabled = !account.plaintext;
-  // An account with an EncodingAESKey refuses plaintext (unless allow_plaintext): WeChat then sends only sealed
-  // pushes. An authorizer's are sealed with the platform's key, always.
-  (account.safe_mode ? $("#mode-safe") : $("#mode-plain")).checked = true;
-  $("#mode-hint").textContent = !account.plaintext
+  const safe = account.modes.includes("safe");
+  $("#mode-safe").disabled = !safe;
+  $("#mode-plain").disabled = !account.modes.includes("plain");
+  (safe ? $("#mode-safe") : $("#mode-plain")).checked = true;
+  $("#mode-hint").textContent = account.source === "authorizer"
     ? "An authorizer's messages are always sealed, with the platform's token, EncodingAESKey and appid."
-    : account.safe_mode
+    : safe
       ? "Safe mode seals each message with the account's EncodingAESKey and opens its replies."
       : "Safe mode needs the account's aes_key and appid.";
 }
@@ -400,19 +399,19 @@ async function start() {
   $("#follow").addEventListener("submit", (event) => {
     event.preventDefault();
     const scene = $("#follow-scene").value.trim();
-    perform({ kind: "subscribe", scene }, outgoingNote(scene ? `followed by scanning QR scene ${scene}` : "followed the account"));
+    perform({ kind: "compose", type: "subscribe", fields: { EventKey: scene ? `qrscene_${scene}` : "" } }, outgoingNote(scene ? `followed by scanning QR scene ${scene}` : "followed the account"));
   });
-  $("#unfollow").addEventListener("click", () => perform({ kind: "unsubscribe" }, outgoingNote("unfollowed the account")));
+  $("#unfollow").addEventListener("click", () => perform({ kind: "compose", type: "unsubscribe" }, outgoingNote("unfollowed the account")));
   $("#scan").addEventListener("submit", (event) => {
     event.preventDefault();
     const scene = $("#scan-scene").value.trim();
-    perform({ kind: "scan", scene }, outgoingNote(`scanned QR scene ${scene}`));
+    perform({ kind: "compose", type: "SCAN", fields: { EventKey: scene } }, outgoingNote(`scanned QR scene ${scene}`));
   });
   $("#location").addEventListener("submit", (event) => {
     event.preventDefault();
     const [latitude, longitude, label] = [$("#lat").value, $("#lng").value, $("#place").value];
     const card = mediaCard("⌖", label || "Location", `${latitude}, ${longitude}`, null, "Location");
-    perform({ kind: "location", latitude, longitude, label }, message("out", card));
+    perform({ kind: "compose", type: "location", fields: { Location_X: latitude, Location_Y: longitude, Label: label } }, message("out", card));
   });
   $("#image").addEventListener("change", async () => {
     const file = $("#image").files[0];
