@@ -172,8 +172,20 @@ def test_a_safe_mode_bot_is_offered_no_plaintext_and_takes_compatibility_mode(co
 def test_a_passive_reply_close_to_the_deadline_is_flagged(console: str) -> None:
     almost = send(console, kind="text", text="almost").json()["reply"]
     assert almost["bubble"]["content"] == "just in time" and almost["deadline"] == 1.0
-    assert almost["seconds"] >= 0.8 and almost["close_to_deadline"]
+    assert almost["seconds"] >= 0.8 and almost["close_to_deadline"] and not almost["past_deadline"]
     quick = send(console, kind="text", text="quick").json()["reply"]
-    assert quick["bubble"]["content"] == "TextMessage" and not quick["close_to_deadline"]
+    assert quick["bubble"]["content"] == "TextMessage"
+    assert not quick["close_to_deadline"] and not quick["past_deadline"]
     late = send(console, kind="text", text="late").json()["reply"]
-    assert late["empty"] and not late["close_to_deadline"], "no passive reply: the API brings it"
+    assert late["empty"] and late["past_deadline"] and not late["close_to_deadline"], "the API brings the reply"
+
+
+def test_a_timeout_reply_is_past_the_deadline_not_close_to_it() -> None:
+    from wxhook.dev import create_console
+
+    bot = naming_bot()
+    bot.timeout_reply = "still thinking"
+    with serve(create_console(bot)) as url:
+        late = send(url, kind="text", text="late").json()["reply"]
+    assert late["bubble"]["content"] == "still thinking"
+    assert late["past_deadline"] and not late["close_to_deadline"]

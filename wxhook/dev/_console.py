@@ -46,7 +46,7 @@ BOT_PATH = "/wechat/"
 _MENU_CREATE = "/cgi-bin/menu/create"
 _TYPING = "/cgi-bin/message/custom/typing"
 _KEEPALIVE = 15.0
-_CLOSE = 0.8  # a passive reply after this share of the deadline is flagged: a slower day misses it
+_CLOSE = 0.8  # a handler's passive reply after this share of the deadline is flagged: a slower day misses it
 _PLAYABLE = ("audio/", "video/")
 _MEDIA_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -279,7 +279,8 @@ class Console:
                 "wire": _text(reply.body),
                 "seconds": round(seconds, 3),
                 "deadline": self.bot.deadline,
-                "close_to_deadline": answered and seconds >= _CLOSE * self.bot.deadline,
+                "close_to_deadline": answered and _CLOSE * self.bot.deadline <= seconds < self.bot.deadline,
+                "past_deadline": seconds >= self.bot.deadline,
             },
         })
 
