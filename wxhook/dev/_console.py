@@ -222,15 +222,23 @@ class Console:
         """The latest calls to the fake API (``KEPT``), oldest first, as the events stream shows new ones."""
         return JSONResponse({"calls": list(self._calls)})
 
-    async def fail(self, request: Request) -> Response:
-        """Arm a fault in the fake for the account: ``{"account", "path", "errcode", "times", "openid"}``."""
+    async def _addressed(self, request: Request, purpose: str) -> tuple[dict[str, Any], ConsoleAccount] | Response:
+        """The request's JSON object and the account its ``account`` names, or the answer refusing it."""
         body = await _json_object(request)
         if isinstance(body, Response):
             return body
         account = self._account(body.get("account"))
         if account is None:
-            return _error(f"no account {_shown(body.get('account'))} to fail calls for: 'account' names one of the "
-                          "appids /api/info lists", 400)
+            return _error(f"no account {_shown(body.get('account'))} to {purpose}: 'account' names one of the appids "
+                          "/api/info lists (authorize one first, for a platform)", 400)
+        return body, account
+
+    async def fail(self, request: Request) -> Response:
+        """Arm a fault in the fake for the account: ``{"account", "path", "errcode", "times", "openid"}``."""
+        addressed = await self._addressed(request, "fail calls for")
+        if isinstance(addressed, Response):
+            return addressed
+        body, account = addressed
         try:
             fault = Fault.read(body)
         except ValueError as exc:
@@ -239,13 +247,10 @@ class Console:
         return JSONResponse({"armed": fault.describe(account.appid)})
 
     async def send(self, request: Request) -> Response:
-        action = await _json_object(request)
-        if isinstance(action, Response):
-            return action
-        account = self._account(action.get("account"))
-        if account is None:
-            return _error(f"no account {_shown(action.get('account'))} to push to: 'account' names one of the appids "
-                          "/api/info lists (authorize one first, for a platform)", 400)
+        addressed = await self._addressed(request, "push to")
+        if isinstance(addressed, Response):
+            return addressed
+        action, account = addressed
         if account.revoked:
             return _error(f"account {account.appid} revoked its authorization of the platform: WeChat pushes nothing "
                           "for it any more; authorize a new account", 400)
