@@ -136,6 +136,12 @@ class Inbound:
         # A third-party platform's pushes are always sealed; a query without encrypt_type is read as aes.
         self._sealed_by_default = sealed_by_default
 
+    @property
+    def plaintext_allowed(self) -> bool:
+        """Whether a push without ``encrypt_type=aes`` is served: always without an EncodingAESKey, with one only
+        under ``allow_plaintext`` (never for a platform's pushes)."""
+        return self._allow_plaintext
+
     def handshake(self, scope: Scope) -> bytes:
         """The ``echostr`` to answer the verification WeChat does when the server URL is saved."""
         query = parse_query(scope, "signature", "timestamp", "nonce", "echostr")
@@ -297,7 +303,10 @@ def sign_query(token: str, encrypted: str | None = None, timestamp: str | None =
     return query
 
 
-def seal_request(envelope: Envelope, to_user: str, xml: bytes) -> tuple[str, bytes]:
-    """A message as WeChat pushes it in safe mode: the ``Encrypt`` value and the outer body carrying it."""
+def seal_request(envelope: Envelope, to_user: str, xml: bytes,
+                 clear: Mapping[str, Any] | None = None) -> tuple[str, bytes]:
+    """A message as WeChat pushes it in safe mode: the ``Encrypt`` value and the outer body carrying it. In
+    compatibility mode the body carries ``clear``, the message's fields in the clear, beside ``Encrypt``."""
     encrypted = envelope.seal(xml)
-    return encrypted, render_message({"ToUserName": to_user, "Encrypt": encrypted}).encode()
+    outer = {"ToUserName": to_user} if clear is None else dict(clear)
+    return encrypted, render_message({**outer, "Encrypt": encrypted}).encode()

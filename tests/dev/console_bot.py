@@ -1,6 +1,7 @@
 """The bots the console tests chat with: one account's with every kind of reply, a slow handler past a short
-deadline, and a handler that publishes a menu through the API; and one serving many accounts and a platform's
-authorizers, answering with the account each message is for."""
+deadline, and a handler that publishes a menu through the API; one naming the type of whatever it gets, in safe
+mode only; and one serving many accounts and a platform's authorizers, answering with the account each message is
+for."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from wxhook import (
     Image,
     ImageMessage,
     LocationMessage,
+    Message,
     Music,
     News,
     Platform,
@@ -87,6 +89,33 @@ def make_bot() -> Bot:
     @bot.on_event("VIEW")
     def view(event: ViewEvent) -> None:
         return None
+
+    return bot
+
+
+CLOSE_CALL = 0.85
+"""How much of ``naming_bot``'s deadline its "almost" handler takes."""
+
+
+def naming_bot() -> Bot:
+    """Answers each message and event with the class wxhook parsed it into (and any tag whose text its field could
+    not hold); "almost" is answered close to the 1 s deadline, "late" past it, through the API (with "typing…"). In
+    safe mode, refusing plaintext, as a production bot is."""
+    bot = Bot(token=TOKEN, appid=APPID, aes_key=AES_KEY, deadline=1.0, typing=True)
+
+    @bot.on_text("almost")
+    async def almost(msg: TextMessage) -> str:
+        await asyncio.sleep(CLOSE_CALL * bot.deadline)
+        return "just in time"
+
+    @bot.on_text("late")
+    async def late(msg: TextMessage) -> str:
+        await asyncio.sleep(bot.deadline + 0.3)
+        return "sorry I'm late"
+
+    @bot.on_default
+    def name(msg: Message) -> str:
+        return type(msg).__name__ + (f" unparsed {msg.unparsed}" if msg.unparsed else "")
 
     return bot
 

@@ -53,9 +53,9 @@ def test_info_lists_the_accounts_and_the_platform(console: str) -> None:
     info = httpx.get(console + "api/info").json()
     assert info["accounts"] == [
         {"appid": SAFE.appid, "name": "Safe shop", "source": "configured", "path": f"/wechat/{SAFE.appid}",
-         "safe_mode": True, "plaintext": True, "revoked": False, "menu": []},
+         "modes": ["compat", "safe"], "revoked": False, "menu": []},
         {"appid": PLAIN.appid, "name": "Plain shop", "source": "configured", "path": f"/wechat/{PLAIN.appid}",
-         "safe_mode": False, "plaintext": True, "revoked": False, "menu": []},
+         "modes": ["plain"], "revoked": False, "menu": []},
     ]
     assert info["platform"] == {"appid": COMPONENT.appid, "events_url": f"{console}wechat/events", "error": None}
     assert (info["appid"], info["safe_mode"]) == (SAFE.appid, True)
@@ -101,7 +101,7 @@ def test_an_account_authorized_in_the_console_chats_and_is_revoked() -> None:
         account = authorize(url)
         appid = account["appid"]
         assert account == {"appid": appid, "name": "Corner shop", "source": "authorizer", "path": f"/wechat/{appid}",
-                           "safe_mode": True, "plaintext": False, "revoked": False, "menu": []}
+                           "modes": ["safe"], "revoked": False, "menu": []}
         assert httpx.get(url + "api/info").json()["accounts"] == [account]
 
         with httpx.stream("GET", url + "api/events", timeout=10) as events:
@@ -184,8 +184,9 @@ def test_python_m_wxhook_dev_serves_the_platform_example() -> None:
         wait_until_serving(url, process)
         assert httpx.get(url + "api/info").json()["platform"]["error"] is None, "the ticket was taken"
         appid = authorize(url)["appid"]
-        follow = httpx.post(url + "api/send", json={"account": appid, "openid": "o_a", "mode": "safe",
-                                                    "kind": "subscribe"}, timeout=10)
+        follow = httpx.post(url + "api/send", timeout=10, json={
+            "account": appid, "openid": "o_a", "mode": "safe", "kind": "compose", "type": "subscribe",
+            "fields": {"EventKey": ""}})
         assert reply_text(follow) == "Thanks for following! Send anything and we'll answer."
     finally:
         process.terminate()

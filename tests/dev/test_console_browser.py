@@ -1,6 +1,9 @@
 """The console page in headless Chromium: type → the reply appears; a menu button → its reply; a slow handler's
-reply arrives live after the deadline; safe mode shows the sealed wire; a hostile reply stays text. A screenshot
-of the page is saved in the test's tmp dir. For a bot serving many accounts and a platform: the account picker,
+reply arrives live after the deadline; safe mode shows the sealed wire; a hostile reply stays text. The composer
+sends every type of its table, a safe-mode bot is offered no plaintext, compatibility mode sends both ways, a reply
+close to the deadline is flagged, an error injected from the API panel fails a late reply (in the panel and in the
+chat), and the page switches to Chinese, keeping its chats across a reload; screenshots (Chinese text rendered in a
+CJK font) are saved in the test's tmp dir. For a bot serving many accounts and a platform: the account picker,
 an authorization and a revocation. Then what another site's page can do to the console: nothing, whether
 it posts across origins or rebinds its own name to 127.0.0.1; and an SVG's script does not run on the console's
 origin.
@@ -14,7 +17,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,9 +32,12 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from wxhook.dev import create_console
+from wxhook.dev._console import STATIC
+from wxhook.dev._kinds import KINDS
+from wxhook.messages import _EVENT_TYPES, _MESSAGE_TYPES
 from wxhook.testing import serve
 
-from .console_bot import COMPONENT, MENU, PLAIN, SAFE, SVG, accounts_bot, make_bot, recording_bot
+from .console_bot import COMPONENT, MENU, PLAIN, SAFE, SVG, accounts_bot, make_bot, naming_bot, recording_bot
 
 ATTACKER = "attacker.test"
 CHROMIUM_FLAGS = [
@@ -38,6 +46,7 @@ CHROMIUM_FLAGS = [
     f"--host-resolver-rules=MAP {ATTACKER} 127.0.0.1",  # a hostile name that resolves to loopback, as rebinding has it
 ]
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+CJK_FONTS = re.compile(r"CJK|Source Han|WenQuanYi|Droid Sans Fallback|AR PL|Noto Sans SC", re.IGNORECASE)
 
 
 def unavailable(reason: str) -> None:
@@ -58,7 +67,7 @@ def page(tmp_path: Path) -> Iterator[Any]:
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1100, "height": 860},
+            viewport={"width": 1260, "height": 980},
         )
         try:
             yield context.pages[0] if context.pages else context.new_page()
@@ -137,6 +146,112 @@ def test_chatting_in_the_console(page: Any, tmp_path: Path) -> None:
 def say(page: Any, text: str) -> None:
     page.fill("#text", text)
     page.press("#text", "Enter")
+
+
+def fonts_of(page: Any, selector: str) -> list[str]:
+    """The fonts Chromium drew the element's text with (those holding glyphs for it)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    return [font["familyName"] for font in fonts if font["glyphCount"] > 0]
+
+
+def test_the_composer_the_api_panel_and_chinese(page: Any, tmp_path: Path) -> None:
+    """A bot in safe mode naming the type of whatever it gets: every type of the composer's table arrives as its
+    class; an error injected from the page fails the late reply; the page in Chinese, kept across a reload."""
+    listed = shutil.which("fc-list")
+    fonts = subprocess.run([listed, ":lang=zh", "family"], capture_output=True, text=True).stdout if listed else ""
+    if not CJK_FONTS.search(fonts):
+        unavailable("no CJK font for Chromium to draw Chinese with (Debian: apt-get install fonts-noto-cjk)")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    with serve(create_console(naming_bot())) as url:
+        try:
+            page.goto(url)
+            page.wait_for_selector("body[data-ready][data-live]")
+            assert page.is_disabled("#mode-plain") and page.is_checked("#mode-safe")
+            assert "refuses plaintext" in page.inner_text("#mode-hint")
+            chat = page.locator(".chat[data-openid='o_alice']")
+            passive = chat.locator("[data-source=passive]")
+
+            names = page.eval_on_selector_all("#kind option", "options => options.map(option => option.value)")
+            assert names == list(KINDS)
+            for index, name in enumerate(names):
+                page.select_option("#kind", name)
+                page.click("#compose-send")
+                passive.nth(index).wait_for()
+            sent = chat.locator("[data-kind=sent]")
+            assert [sent.nth(i).get_attribute("data-type") for i in range(len(names))] == [
+                kind.event or kind.msg_type for kind in KINDS.values()]
+            assert passive.locator(".bubble").all_inner_texts() == [
+                (_EVENT_TYPES[kind.event] if kind.event else _MESSAGE_TYPES[kind.msg_type]).__name__
+                for kind in KINDS.values()]
+            assert "Menu: click · CLICK · V1001_TODAY_MUSIC" in chat.inner_text()
+
+            page.locator("label:has-text('Compatible')").click()
+            say(page, "almost")
+            close = passive.nth(len(names))
+            close.wait_for()
+            assert close.get_attribute("data-close") == "true" and "1 s deadline" in close.inner_text()
+            sent.nth(len(names)).locator("summary").click()
+            wire = sent.nth(len(names)).locator("details.raw").inner_text()
+            assert "request on the wire (clear and sealed)" in wire
+            assert "<Content><![CDATA[almost]]></Content>" in wire and "<Encrypt>" in wire
+
+            page.select_option("#fault-errcode", "45015")
+            page.check("#fault-openid")
+            page.get_by_role("button", name="Fail the next call(s)").click()
+            page.wait_for_selector("#armed li")
+            assert "/cgi-bin/message/custom/send answers 45015, 1 time(s)" in page.inner_text("#armed")
+            say(page, "late")
+            page.wait_for_selector("#typing:not([hidden])")
+            late = chat.locator("[data-source=deferred]")
+            late.wait_for(timeout=10_000)
+            assert late.get_attribute("data-failed") == "true"
+            assert late.locator(".bubble").inner_text() == "sorry I'm late"
+            assert "late reply not delivered: 45015 response out of time limit" in late.inner_text()
+            assert page.is_hidden("#typing"), "the late reply clears typing…"
+            failed = page.locator("#calls li[data-path='/cgi-bin/message/custom/send'][data-errcode='45015']")
+            failed.locator("summary").click()
+            assert "45015" in failed.inner_text() and "sorry I'm late" in failed.inner_text()
+            token = page.locator("#calls li[data-path='/cgi-bin/stable_token']")
+            token.locator("summary").click()
+            assert '"secret": "***"' in token.inner_text() and '"access_token": "***"' in token.inner_text()
+            page.screenshot(path=str(tmp_path / "console-en.png"), full_page=True)
+
+            page.click("#lang-zh")
+            assert page.inner_text("#send") == "发送" and page.evaluate("document.documentElement.lang") == "zh-CN"
+            assert "通过客服消息接口" in late.inner_text() and "超时回复未送达" in late.inner_text()
+            page.reload()
+            page.wait_for_selector("body[data-ready][data-live]")
+            assert page.inner_text("#send") == "发送", "the language chosen is remembered"
+            kept = int(re.search(r"const KEPT_ENTRIES = (\d+);", (STATIC / "console.js").read_text())[1])
+            assert chat.locator(":scope > *").count() == kept, "the chat's latest entries are kept across the reload"
+            assert chat.locator("[data-failed=true]").count() == 1
+            assert passive.last.locator(".bubble").inner_text() == "just in time"
+            shown = chat.inner_text()
+            assert "订阅通知弹窗操作 · subscribe_msg_popup_event" in shown and "接近 1 秒的期限" in shown
+            assert page.locator("#calls li[data-errcode='45015']").count() == 1
+            page.screenshot(path=str(tmp_path / "console-zh.png"), full_page=True)
+            drawn = fonts_of(page, "#send")
+            page.click("#lang-en")
+            assert page.inner_text("#send") == "Send"
+
+            page.evaluate("localStorage.removeItem('wxhook-dev:language')")
+            user_agent = page.evaluate("navigator.userAgent")
+            page.context.new_cdp_session(page).send("Emulation.setUserAgentOverride",
+                                                    {"userAgent": user_agent, "acceptLanguage": "zh-CN,zh"})
+            page.reload()
+            page.wait_for_selector("body[data-ready]")
+            assert page.inner_text("#send") == "发送", "a browser in Chinese gets the page in Chinese"
+        finally:
+            page.close()
+    assert any(CJK_FONTS.search(font) for font in drawn), f"Chinese drawn without a CJK font: {drawn}"
+    assert (tmp_path / "console-zh.png").stat().st_size > 30_000
+    assert errors == []
 
 
 def test_picking_authorizing_and_revoking_accounts(page: Any, tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def status(url: str, method: str = "GET", **options: object) -> httpx.Response:
         return response
 
 
-ROUTES = ["", "api/info", "api/events", "media/unknown", "static/console.js", "wechat/"]
+ROUTES = ["", "api/info", "api/events", "api/calls", "media/unknown", "static/console.js", "wechat/"]
 
 
 @pytest.mark.parametrize("path", ROUTES)
@@ -178,7 +178,8 @@ def test_the_command_allows_its_own_host_and_the_hosts_it_is_told() -> None:
         process.communicate(timeout=10)
 
 
-@pytest.mark.parametrize("path", [f"wechat/{SAFE.appid}", "wechat/events", "api/authorize", "api/revoke"])
+@pytest.mark.parametrize("path", [f"wechat/{SAFE.appid}", "wechat/events", "api/authorize", "api/revoke",
+                                  "api/fail"])
 def test_every_account_and_the_platform_are_guarded(path: str) -> None:
     """The accounts' URLs and the platform's events URL too: a rebound name or a foreign page reaches none."""
     with serve(create_console(accounts_bot([SAFE], COMPONENT))) as console:

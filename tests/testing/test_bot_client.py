@@ -21,6 +21,7 @@ from wxhook import (
     Voice,
 )
 from wxhook.testing import BotClient, DeferredReply, FakeWeChat, serve, start_afresh
+from wxhook.xml import parse_xml
 
 from ..conftest import AES_KEY, APPID, TOKEN
 
@@ -54,6 +55,21 @@ async def test_in_process_takes_the_bots_credentials_and_seals_in_safe_mode() ->
     assert b"<Encrypt>" in reply.request and b"hello" not in reply.request
     assert b"<Encrypt>" in reply.body and reply.xml.startswith(b"<xml><ToUserName><![CDATA[o_alice]]>")
     assert b"<Content><![CDATA[hello]]></Content>" in reply.xml
+
+
+async def test_compatibility_mode_sends_the_fields_in_the_clear_beside_the_sealed_message() -> None:
+    """A safe-mode bot refusing plaintext serves it: the query says encrypt_type=aes, and it reads the sealed part."""
+    bot = make_bot()
+    assert not bot.configured_accounts[0].inbound.plaintext_allowed
+    assert make_bot(allow_plaintext=True).configured_accounts[0].inbound.plaintext_allowed
+    assert Bot(token=TOKEN).configured_accounts[0].inbound.plaintext_allowed
+    async with BotClient(bot, compatible=True) as wechat:
+        reply = await wechat.send_text("both ways", openid="o_alice")
+    request = parse_xml(reply.request)
+    assert (request["Content"], request["FromUserName"], request["MsgType"]) == ("both ways", "o_alice", "text")
+    assert request["Encrypt"] and reply.encrypted and reply.reply == Text("both ways")
+    with pytest.raises(TypeError, match=r"compatible=True\) needs aes_key="):
+        BotClient(Bot(token=TOKEN), compatible=True)
 
 
 async def test_in_process_plaintext_bot_and_typed_news() -> None:

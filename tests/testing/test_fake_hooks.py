@@ -1,9 +1,14 @@
-"""FakeWeChat's hooks for following it live and seeding it: subscribe, add_media/media, menu."""
+"""FakeWeChat's hooks for following it live and seeding it: subscribe, each call's answer, add_media/media, menu."""
 
 from __future__ import annotations
 
-import httpx
+import asyncio
+import contextlib
 
+import httpx
+import pytest
+
+from wxhook.api import WeChatError
 from wxhook.testing import FakeWeChat, RecordedCall
 
 
@@ -19,6 +24,42 @@ async def test_subscribers_see_each_answered_call_until_they_unsubscribe() -> No
         unsubscribe()  # twice is harmless
         await client.message.send_text("o_a", "two")
         assert len(seen) == len(fake.calls()) - 1
+
+
+async def test_each_call_records_the_answer_listeners_see_it_and_a_repr_masks_it() -> None:
+    seen: list[RecordedCall] = []
+    async with FakeWeChat() as fake, fake.client() as client:
+        fake.subscribe(seen.append)
+        fake.fail("/cgi-bin/message/custom/send", 45015, openid="o_late")
+        await client.message.send_text("o_a", "one")
+        with pytest.raises(WeChatError):
+            await client.message.send_text("o_late", "two")
+        async with httpx.AsyncClient() as http:
+            page = await http.get(f"{fake.url}/no/such/path")
+    token, sent, failed, missing = fake.calls()
+    assert seen == [token, sent, failed, missing], "listeners get the calls as recorded, answered"
+    assert (token.status, token.answer["expires_in"]) == (200, 7200)
+    assert (sent.status, sent.answer) == (200, {"errcode": 0, "errmsg": "ok"})
+    assert failed.status == 200 and failed.answer["errcode"] == 45015
+    assert failed.answer["errmsg"].startswith("response out of time limit")
+    assert (missing.status, missing.answer, missing.response) == (404, None, page.content)
+    assert token.answer["access_token"] not in repr(token) and "'access_token': '***'" in repr(token)
+    assert "status=200" in repr(failed) and "45015" in repr(failed)
+
+
+async def test_a_call_still_being_answered_has_no_answer_yet() -> None:
+    async with FakeWeChat() as fake, fake.client() as client:
+        await client.access_token()
+        fake.fail("/cgi-bin/menu/get", delay=0.3)
+        pending = asyncio.create_task(client.menu.get())
+        while fake.count("/cgi-bin/menu/get") == 0:
+            await asyncio.sleep(0.01)
+        (call,) = fake.calls("/cgi-bin/menu/get")
+        assert (call.status, call.response, call.answer) == (None, b"", None)
+        with contextlib.suppress(WeChatError):
+            await pending
+        (call,) = fake.calls("/cgi-bin/menu/get")
+        assert call.status == 200 and call.answer is not None
 
 
 async def test_listeners_run_after_the_answer_so_state_is_visible() -> None:

@@ -7,27 +7,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ..accounts import AccountSource, ServedAccount
 from ..app import Bot
 from ..testing import BotClient, FakeAccount, FakePlatform, FakeWeChat
 
-Connect = Callable[[str, bool], BotClient]
-"""A client pushing to the account: given the bot's URL (``http://host:port/wechat/``) and whether to seal."""
+Mode = Literal["plain", "compat", "safe"]
+"""How WeChat pushes: in the clear (明文), both in the clear and sealed (兼容), sealed (安全)."""
+MODES: tuple[Mode, ...] = ("plain", "compat", "safe")
+
+Connect = Callable[[str, Mode], BotClient]
+"""A client pushing to the account: given the bot's URL (``http://host:port/wechat/``) and the mode."""
 
 
 @dataclass(frozen=True)
 class ConsoleAccount:
     """One account the page can pick. ``appid`` names it to the page and the API ("" for a one-account bot without
-    an appid); ``path`` is its push URL below the bot's mount point ("" for a one-account bot). ``safe_mode``: its
-    pushes can be sealed; ``plaintext``: they can go unsealed (an authorizer's never do)."""
+    an appid); ``path`` is its push URL below the bot's mount point ("" for a one-account bot). ``modes``: how its
+    pushes can come, as the bot serves them (sealed ones need its EncodingAESKey and appid; plaintext ones are
+    refused once it has a key, unless ``allow_plaintext``; an authorizer's are always sealed)."""
 
     appid: str
     name: str | None
     source: AccountSource
     path: str
-    safe_mode: bool
-    plaintext: bool
+    modes: tuple[Mode, ...]
     data: FakeWeChat | FakeAccount
     """Its account in the console's FakeWeChat: its media, its menu; calls for it are recorded with its appid."""
     client: Connect = field(repr=False)
@@ -53,14 +58,14 @@ def _own(served: ServedAccount, path: str, data: FakeWeChat | FakeAccount) -> Co
     account = served.account
     token = account.token or ""  # a served account has one (Account.checked, or the one-account settings)
 
-    def connect(bot_url: str, sealed: bool) -> BotClient:
+    def connect(bot_url: str, mode: Mode) -> BotClient:
         return BotClient(bot_url + path, token=token, appid=account.appid or None,
-                         aes_key=account.aes_key if sealed else None,
+                         aes_key=None if mode == "plain" else account.aes_key, compatible=mode == "compat",
                          account=account.original_id or data.original_id)
 
-    return ConsoleAccount(account.appid, account.name, account.source, path,
-                          safe_mode=account.aes_key is not None and bool(account.appid), plaintext=True, data=data,
-                          client=connect)
+    sealed = account.aes_key is not None and bool(account.appid)
+    modes = tuple(mode for mode in MODES if (served.inbound.plaintext_allowed if mode == "plain" else sealed))
+    return ConsoleAccount(account.appid, account.name, account.source, path, modes, data=data, client=connect)
 
 
 def authorizers(platform: FakePlatform, fake: FakeWeChat) -> list[ConsoleAccount]:
@@ -68,10 +73,10 @@ def authorizers(platform: FakePlatform, fake: FakeWeChat) -> list[ConsoleAccount
     with the platform's token, key and appid, ``ToUserName`` their gh_ id (``FakePlatform.bot_client``)."""
     accounts = []
     for appid, grant in platform.authorizations.items():
-        def connect(bot_url: str, sealed: bool, appid: str = appid) -> BotClient:
+        def connect(bot_url: str, mode: Mode, appid: str = appid) -> BotClient:
             return platform.bot_client(bot_url + "$APPID$", appid)  # sealed: always
 
         data = fake.account(appid)
-        accounts.append(ConsoleAccount(appid, data.name, "authorizer", appid, safe_mode=True, plaintext=False,
-                                       data=data, client=connect, revoked=grant.revoked))
+        accounts.append(ConsoleAccount(appid, data.name, "authorizer", appid, ("safe",), data=data, client=connect,
+                                       revoked=grant.revoked))
     return accounts

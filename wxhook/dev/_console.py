@@ -4,18 +4,20 @@ One app serves three things: the bot itself at ``/wechat/``, the page at ``/`` (
 package), and the page's backend under ``/api/``. The backend turns a follower's action into the message WeChat
 would push, posts it to the picked account's URL (``/wechat/``, or ``/wechat/{appid}`` for a bot serving many)
 over real HTTP with ``BotClient`` (signed with that account's token, or its platform's; sealed in safe mode) and
-answers with the decoded reply and the raw XML both ways. Whatever the bot sends through the fake API (a reply past
-its deadline, a typing indicator, a new menu) reaches the page live as server-sent events, tagged with the account.
-For a bot with a third-party platform the fake plays the open platform too: accounts authorize it and revoke it
-from the page (``/api/authorize``, ``/api/revoke``).
+answers with the decoded reply and the raw XML both ways. What a follower can send is the composer's table
+(``_kinds``): every message and event type wxhook parses. Every call the bot makes to the fake API reaches the page
+live as server-sent events, tagged with the account (the API panel), and so does what some of them mean: a reply
+past its deadline (or its failure), a typing indicator, a new menu; the page arms the fake's faults
+(``/api/fail``) to see how the bot copes. For a bot with a third-party platform the fake plays the open platform
+too: accounts authorize it and revoke it from the page (``/api/authorize``, ``/api/revoke``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,9 +34,11 @@ from ..app import Bot
 from ..protocol import render_message
 from ..testing import DeferredReply, FakeWeChat, RecordedCall, ReplyError
 from ..xml import XMLError
-from ._accounts import ConsoleAccount, authorizers, own_accounts
-from ._actions import PICTURES, ActionError, bubble, follower_message, media_type
+from ._accounts import MODES, ConsoleAccount, Mode, authorizers, own_accounts
+from ._actions import PICTURES, ActionError, Media, bubble, follower_message, media_type
+from ._calls import KEPT, Fault, failure, shown
 from ._guard import ConsoleGuard, allowed_host
+from ._kinds import describe as composer
 from ._platform import ConsolePlatform, refusal
 
 STATIC = Path(__file__).parent / "static"
@@ -42,6 +46,7 @@ BOT_PATH = "/wechat/"
 _MENU_CREATE = "/cgi-bin/menu/create"
 _TYPING = "/cgi-bin/message/custom/typing"
 _KEEPALIVE = 15.0
+_CLOSE = 0.8  # a handler's passive reply after this share of the deadline is flagged: a slower day misses it
 _PLAYABLE = ("audio/", "video/")
 _MEDIA_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -87,6 +92,9 @@ class Console:
         self._own = own_accounts(bot, self.fake)
         self._listeners: set[asyncio.Queue[dict[str, Any]]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._calls: deque[dict[str, Any]] = deque(maxlen=KEPT)
+        """The latest calls to the fake, as the API panel shows them."""
+        self._seq = 0
 
     @asynccontextmanager
     async def lifespan(self, app: object) -> AsyncIterator[None]:
@@ -123,8 +131,8 @@ class Console:
 
     def _describe(self, account: ConsoleAccount) -> dict[str, Any]:
         return {"appid": account.appid, "name": account.name, "source": account.source,
-                "path": BOT_PATH + account.path, "safe_mode": account.safe_mode, "plaintext": account.plaintext,
-                "revoked": account.revoked, "menu": self._menu(account)}
+                "path": BOT_PATH + account.path, "modes": list(account.modes), "revoked": account.revoked,
+                "menu": self._menu(account)}
 
     async def _ready(self, request: Request) -> None:
         """The platform's first ticket, pushed once the console knows where it listens (see ConsolePlatform)."""
@@ -134,30 +142,35 @@ class Console:
     # -- live events ------------------------------------------------------------------------------------
 
     def _on_call(self, call: RecordedCall) -> None:
-        event = self._event(call)
-        if event is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._publish, event)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._publish, call)
 
-    def _event(self, call: RecordedCall) -> dict[str, Any] | None:
+    def _events(self, call: RecordedCall) -> list[dict[str, Any]]:
+        """The call for the API panel, then what it means to the chat, if anything (on the console's loop, so the
+        panel's order is the calls' order)."""
         account = self._account_of(call)
-        if account is None:  # the platform's own calls, and calls the fake refused
-            return None
+        self._seq += 1
+        self._calls.append(shown(self._seq, call, account.appid if account is not None else call.appid))
+        events: list[dict[str, Any]] = [{"type": "call", "call": self._calls[-1]}]
+        if account is None:  # the platform's own calls, and calls for no account the fake knows
+            return events
         body = call.json if isinstance(call.json, dict) else {}
         deferred = DeferredReply.from_call(call)
         if deferred is not None:
-            return {"type": "deferred", "account": account.appid, "openid": deferred.openid,
-                    "bubble": bubble(deferred.msg_type, deferred.reply, deferred.payload),
-                    "raw": json.dumps(call.json, ensure_ascii=False, indent=2)}
-        if call.path == _TYPING:
-            return {"type": "typing", "account": account.appid, "openid": body.get("touser"),
-                    "on": body.get("command") == "Typing"}
-        if call.path == _MENU_CREATE and self.fixed_menu is None:
-            return {"type": "menu", "account": account.appid, "buttons": self._menu(account)}
-        return None
+            events.append({"type": "deferred", "account": account.appid, "openid": deferred.openid,
+                           "bubble": bubble(deferred.msg_type, deferred.reply, deferred.payload),
+                           "raw": json.dumps(call.json, ensure_ascii=False, indent=2), "failure": failure(call)})
+        elif call.path == _TYPING and failure(call) is None:
+            events.append({"type": "typing", "account": account.appid, "openid": body.get("touser"),
+                           "on": body.get("command") == "Typing"})
+        elif call.path == _MENU_CREATE and self.fixed_menu is None:
+            events.append({"type": "menu", "account": account.appid, "buttons": self._menu(account)})
+        return events
 
-    def _publish(self, event: dict[str, Any]) -> None:
-        for queue in self._listeners:
-            queue.put_nowait(event)
+    def _publish(self, call: RecordedCall) -> None:
+        for event in self._events(call):
+            for queue in self._listeners:
+                queue.put_nowait(event)
 
     def _menu(self, account: ConsoleAccount | None) -> list[dict[str, Any]]:
         if self.fixed_menu is not None:
@@ -194,7 +207,7 @@ class Console:
         accounts = self.accounts()
         first = accounts[0] if accounts else None
         return JSONResponse({
-            "safe_mode": first is not None and first.safe_mode,
+            "safe_mode": first is not None and "safe" in first.modes,
             "appid": (first.appid or None) if first is not None else None,
             "bot_path": BOT_PATH,
             "deadline": self.bot.deadline,
@@ -202,31 +215,53 @@ class Console:
             "menu_source": "file" if self.fixed_menu is not None else "bot",
             "accounts": [self._describe(account) for account in accounts],
             "platform": self.platform.describe() if self.platform is not None else None,
+            "composer": composer(),
         })
 
-    async def send(self, request: Request) -> Response:
-        action = await _json_object(request)
-        if isinstance(action, Response):
-            return action
-        account = self._account(action.get("account"))
+    async def calls(self, request: Request) -> Response:
+        """The latest calls to the fake API (``KEPT``), oldest first, as the events stream shows new ones."""
+        return JSONResponse({"calls": list(self._calls)})
+
+    async def _addressed(self, request: Request, purpose: str) -> tuple[dict[str, Any], ConsoleAccount] | Response:
+        """The request's JSON object and the account its ``account`` names, or the answer refusing it."""
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        account = self._account(body.get("account"))
         if account is None:
-            return _error(f"no account {_shown(action.get('account'))} to push to: 'account' names one of the appids "
+            return _error(f"no account {_shown(body.get('account'))} to {purpose}: 'account' names one of the appids "
                           "/api/info lists (authorize one first, for a platform)", 400)
+        return body, account
+
+    async def fail(self, request: Request) -> Response:
+        """Arm a fault in the fake for the account: ``{"account", "path", "errcode", "times", "openid"}``."""
+        addressed = await self._addressed(request, "fail calls for")
+        if isinstance(addressed, Response):
+            return addressed
+        body, account = addressed
+        try:
+            fault = Fault.read(body)
+        except ValueError as exc:
+            return _error(str(exc), 400)
+        self.fake.fail(fault.path, fault.errcode, times=fault.times, openid=fault.openid, appid=account.data.appid)
+        return JSONResponse({"armed": fault.describe(account.appid)})
+
+    async def send(self, request: Request) -> Response:
+        addressed = await self._addressed(request, "push to")
+        if isinstance(addressed, Response):
+            return addressed
+        action, account = addressed
         if account.revoked:
             return _error(f"account {account.appid} revoked its authorization of the platform: WeChat pushes nothing "
                           "for it any more; authorize a new account", 400)
-        safe = action.get("mode") == "safe"
-        if safe and not account.safe_mode:
-            return _error("safe mode needs the account's aes_key and appid: Bot(aes_key=...) (WXHOOK_AES_KEY) and "
-                          "appid, or Account(aes_key=...)", 400)
-        if not safe and not account.plaintext:
-            return _error(f"account {account.appid} is an authorizer of the platform: WeChat seals its pushes with "
-                          "the platform's key, always; send mode 'safe'", 400)
-        add_image = functools.partial(account.data.add_media, "image")
-        async with account.client(_bot_url(request), safe) as client:
+        mode = action.get("mode", "plain")
+        refused = _refused(account, mode)
+        if refused is not None:
+            return _error(refused, 400)
+        media = Media(account.data.add_media, lambda media_id: f"{request.base_url}media/{media_id}")
+        async with account.client(_bot_url(request), mode) as client:
             try:
-                fields = follower_message(client, action, add_image,
-                                          lambda media_id: f"{request.base_url}media/{media_id}")
+                fields = follower_message(client, action, media)
             except ActionError as exc:
                 return _error(str(exc), 400)
             started = time.monotonic()
@@ -234,8 +269,11 @@ class Console:
                 reply = await client.post(fields)
             except (XMLError, ReplyError) as exc:
                 return _error(f"the bot's reply is not what WeChat accepts: {exc}", 502)
+        seconds = time.monotonic() - started
+        answered = not reply.is_empty and reply.status == 200
         return JSONResponse({
-            "request": {"xml": render_message(fields), "wire": _text(reply.request), "encrypted": safe},
+            "request": {"xml": render_message(fields), "wire": _text(reply.request), "mode": mode,
+                        "encrypted": mode != "plain", "fields": fields},
             "reply": {
                 "status": reply.status,
                 "empty": reply.is_empty,
@@ -244,7 +282,10 @@ class Console:
                                                                                     reply.fields),
                 "xml": _text(reply.xml),
                 "wire": _text(reply.body),
-                "seconds": round(time.monotonic() - started, 3),
+                "seconds": round(seconds, 3),
+                "deadline": self.bot.deadline,
+                "close_to_deadline": answered and _CLOSE * self.bot.deadline <= seconds < self.bot.deadline,
+                "past_deadline": seconds >= self.bot.deadline,
             },
         })
 
@@ -303,6 +344,26 @@ class Console:
         return FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS)
 
 
+def _refused(account: ConsoleAccount, mode: object) -> str | None:
+    """Why the account's pushes cannot come in ``mode``, and what to do; None when they can."""
+    if mode not in MODES:
+        return f"'mode' is how WeChat pushes: {', '.join(MODES)}; not {_shown(mode)}"
+    if mode in account.modes:
+        return None
+    if account.source == "authorizer":
+        return (f"account {account.appid} is an authorizer of the platform: WeChat seals its pushes with the "
+                "platform's key, always; send mode 'safe'")
+    if mode != "plain":
+        return (f"{_MODE_NAMES[mode]} needs the account's aes_key and appid: Bot(aes_key=...) (WXHOOK_AES_KEY) and "
+                "appid, or Account(aes_key=...)")
+    return (f"the bot refuses plaintext for {account.appid or 'its account'}: it has an EncodingAESKey, so WeChat "
+            "pushes sealed (safe mode) or both ways (compatibility mode); send mode 'safe' or 'compat', or serve "
+            "plaintext too with Bot(allow_plaintext=True) while switching the account's mode")
+
+
+_MODE_NAMES: dict[Mode, str] = {"plain": "plaintext", "compat": "compatibility mode", "safe": "safe mode"}
+
+
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
@@ -353,6 +414,8 @@ def create_console(bot: Bot, menu_file: str | Path | None = None, *, allowed_hos
         Route("/api/send", console.send, methods=["POST"]),
         Route("/api/authorize", console.authorize, methods=["POST"]),
         Route("/api/revoke", console.revoke, methods=["POST"]),
+        Route("/api/calls", console.calls),
+        Route("/api/fail", console.fail, methods=["POST"]),
         Route("/api/events", console.events),
         Route("/media/{media_id}", console.media),
         Mount("/static", StaticFiles(directory=STATIC)),

@@ -78,7 +78,8 @@ class BotClient:
     token=…)`` talks to a served bot over HTTP; give it ``fake=`` (the FakeWeChat that bot uses) to catch them.
 
     With an AES key, messages go out in safe mode and replies are checked and opened, so a test sees exactly
-    the bytes a follower's WeChat would. A bot serving many accounts takes the account's ``appid``:
+    the bytes a follower's WeChat would; ``compatible=True`` sends them as compatibility mode (兼容模式) does, the
+    fields in the clear beside the sealed ``Encrypt``. A bot serving many accounts takes the account's ``appid``:
     ``BotClient(bot, appid="wx…")`` pushes to ``/{appid}`` with that configured account's credentials, or with the
     platform's for one of its authorizers (a looked-up account's need ``token=`` and ``aes_key=``). ``async with`` it
     in async code; ``with`` it in plain code for a :class:`SyncBotClient` (its own event loop on a thread).
@@ -95,6 +96,7 @@ class BotClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         fake: FakeWeChat | None = None,
+        compatible: bool = False,
     ) -> None:
         key = decode_aes_key(aes_key) if aes_key else None
         self._in_process: InProcess | None = None
@@ -120,6 +122,10 @@ class BotClient:
         self.account = account
         self.fake = fake
         self._envelope = Envelope(key, appid or "") if key else None
+        if compatible and self._envelope is None:
+            raise TypeError("BotClient(compatible=True) needs aes_key= (or a bot with one): compatibility mode sends "
+                            "the message sealed with the EncodingAESKey beside its plaintext copy")
+        self.compatible = compatible
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
         self._msg_ids = iter(range(int(time.time() * 1000) << 8, 1 << 63))
         self._inbox: DeferredInbox | None = None
@@ -202,7 +208,8 @@ class BotClient:
             params = dict(query) if query is not None else self.signed_query()
             response = await self._http.post(self.url, params=params, content=xml)
             return self.read_reply(response)
-        encrypted, body = seal_request(self._envelope, fields.get("ToUserName", self.account), xml)
+        encrypted, body = seal_request(self._envelope, fields.get("ToUserName", self.account), xml,
+                                       fields if self.compatible else None)
         params = dict(query) if query is not None else self.signed_query(encrypted)
         return self.read_reply(await self._http.post(self.url, params=params, content=body))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.parser
 import email.policy
 import json
@@ -118,6 +119,7 @@ class FakeApp:
                 response = self._answer(st, fake_request, rule)
             except Fault as fault:
                 response = self._error(st, fault, fake_request)
+            call = self._answered(call, response)
             listeners = list(self.listeners)
         for work, wait in fake_request.after:
             if wait:
@@ -127,6 +129,15 @@ class FakeApp:
         for listener in listeners:
             listener(call)
         return response
+
+    def _answered(self, call: RecordedCall, response: Response) -> RecordedCall:
+        """The call with the fake's answer, recorded in place of the call as it arrived (under the lock)."""
+        answered = dataclasses.replace(call, status=response.status_code, response=bytes(response.body))
+        for index in range(len(self.calls) - 1, -1, -1):  # it is near the end, unless reset_calls emptied the list
+            if self.calls[index] is call:
+                self.calls[index] = answered
+                break
+        return answered
 
     def spawn(self, work: Coroutine[Any, Any, object]) -> None:
         """Run ``work`` in the background on the server's loop; the server's shutdown ends what is left."""

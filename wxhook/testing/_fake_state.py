@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import string
 import threading
@@ -28,7 +29,7 @@ def random_id(length: int, alphabet: str = _ALPHABET + "_-") -> str:
 
 @dataclass(frozen=True)
 class RecordedCall:
-    """One request the fake received, as the client sent it."""
+    """One request the fake received, as the client sent it, and once answered what the fake answered."""
 
     method: str
     path: str
@@ -40,12 +41,27 @@ class RecordedCall:
     """The account the call was made for: the one its access token was issued to (an authorizer token's
     authorizer), else the one it names: ``authorizer_appid``, ``appid``, then the component (a component token's
     holder, ``component_appid``)."""
+    status: int | None = None
+    """The HTTP status the fake answered with; None while it is still answering (``fake.calls()`` during a
+    scripted ``delay``). Listeners of ``fake.subscribe`` always get the answered call."""
+    response: bytes = b""
+    """The body the fake answered with: see ``answer``."""
+
+    @property
+    def answer(self) -> Any:
+        """The JSON the fake answered with (``{"errcode": 45015, …}`` for a failure); None before the answer and
+        for answers that are not JSON (media, a page, a redirect)."""
+        try:
+            return json.loads(self.response) if self.response else None
+        except ValueError:
+            return None
 
     def __repr__(self) -> str:
         """Credentials masked (the AppSecret of a token fetch, an access token, a login code): a failing test's
         output, or a log of it, does not carry them."""
         return (f"RecordedCall(method={self.method!r}, path={self.path!r}, query={masked(self.query)!r}, "
-                f"json={masked(self.json)!r}, body=<{len(self.body)} bytes>, appid={self.appid!r})")
+                f"json={masked(self.json)!r}, body=<{len(self.body)} bytes>, appid={self.appid!r}, "
+                f"status={self.status!r}, answer={masked(self.answer)!r})")
 
 
 @dataclass
