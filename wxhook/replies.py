@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .api import _custom
-from .api._custom import Article
+from . import custom_messages as _custom
+from .custom_messages import Article
 from .xml import cdata
 
 

@@ -1,5 +1,6 @@
 """The WeChat Official Account API client: a shared, self-healing access token and typed API groups."""
 
+from ..custom_messages import Article
 from ._articles import BatchPage, NewsItem
 from ._card import CardDetails, CardQRCode, LandingPage, QRCard, UserCard, UserCardList
 from ._card_code import CardCode, CodeCheck, ConsumedCode, DepositResult
@@ -17,7 +18,6 @@ from ._card_info import (
 from ._client import Client, TokenProvider
 from ._comment import Comment, CommentPage
 from ._component import Authorization, AuthorizerInfo, ComponentAPI, ComponentOAuthAPI, ListedAuthorizer
-from ._custom import Article
 from ._customer_service import KfAccount, KfOnline, KfRecord, KfRecordPage, KfSession, WaitingCase, WaitingList
 from ._datacube import StatRow
 from ._draft import DraftArticle, DraftItem

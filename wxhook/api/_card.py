@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..custom_messages import drop_none
 from ._caller import Caller, Group, build, needed
 from ._card_code import CardCodeAPI
 from ._card_info import CARD_TYPES, CardType, NewCard, check_base_fields
-from ._custom import drop_none
 from ._member_card import MemberCardAPI
 
 MIN_QR_SECONDS, MAX_QR_SECONDS = 60, 1800

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..custom_messages import drop_none
 from ._caller import Group, build, chunks, needed
-from ._custom import drop_none
 
 MAX_CODES = 100
 """Codes per ``deposit`` or ``checkcode`` request; longer lists are split."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from ._custom import drop_none
+from ..custom_messages import drop_none
 from ._dates import timestamp
 
 CodeType = Literal[

@@ -87,6 +87,11 @@ class ComponentAPI(Group):
     def appid(self) -> str:
         return self._caller.credentials.appid()
 
+    def authorizer_oauth(self, caller: Caller) -> ComponentOAuthAPI:
+        """The web-login group of an authorizer's client, on this platform's behalf:
+        ``client.sibling(..., oauth=component.authorizer_oauth)``."""
+        return ComponentOAuthAPI(caller, self, self._secret)
+
     async def component_token(self, _stale: str | None = None) -> AccessToken:
         """A fresh ``component_access_token`` from the latest ticket (the cache in front of it calls this)."""
         ticket = await self._ticket()

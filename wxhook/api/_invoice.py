@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..custom_messages import drop_none
 from ._caller import Caller, Group, build, needed
-from ._custom import drop_none
 from ._ticket import TicketAPI
 
 InvoiceSource = Literal["app", "web", "wxa", "wap"]

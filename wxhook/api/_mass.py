@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..custom_messages import drop_none
 from ._caller import Group, build
-from ._custom import drop_none
 
 MIN_OPENIDS, MAX_OPENIDS = 2, 10_000
 MAX_CLIENTMSGID_BYTES = 64

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from ..custom_messages import drop_none
 from ._caller import Group
-from ._custom import drop_none
 from ._draft import MAX_ARTICLES, ArticleInput, DraftArticle, article_body
 
 MediaType = Literal["image", "voice", "video", "thumb"]

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from ..custom_messages import drop_none
 from ._caller import Group, build, needed
-from ._custom import drop_none
 from ._dates import timestamp
 
 MAX_CUSTOM_FIELD_BYTES = 12

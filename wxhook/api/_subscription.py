@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from ..custom_messages import drop_none
 from ._caller import Group, build
-from ._custom import drop_none
 from ._template import template_data
 
 MIN_KEYWORDS, MAX_KEYWORDS = 2, 5

@@ -25,11 +25,9 @@ from ..api import (
     AuthorizationCodeError,
     Client,
     ComponentAPI,
-    ComponentOAuthAPI,
     WeChatAPIError,
     WeChatError,
 )
-from ..api._caller import Caller
 from ..crypto import Envelope, decode_aes_key
 from ..messages import Event, Message, TextMessage
 from ..protocol import SUCCESS, TEXT, Inbound, Receive, Rejected, Scope, Send, respond
@@ -141,10 +139,7 @@ class PlatformService:
     def _authorizer_client(self, account: Account) -> Client:
         return self._base_client().sibling(
             account.appid, token_provider=functools.partial(self._authorizer_token, account.appid),
-            store=self._store, token_kind="authorizer_token", oauth=self._oauth)
-
-    def _oauth(self, caller: Caller) -> ComponentOAuthAPI:
-        return ComponentOAuthAPI(caller, self.api, lambda: self.config.component_secret)
+            store=self._store, token_kind="authorizer_token", oauth=self.api.authorizer_oauth)
 
     async def authorizer_record(self, appid: str) -> Authorizer | None:
         """The platform's record of an authorizer, or None."""
