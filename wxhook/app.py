@@ -37,7 +37,7 @@ from .messages import Message, parse_message
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
 from .observe import DEFERRED, Observer, show_info_logs
-from .platform import EMPTY, NOT_A_TEST, PLATFORM_STORE, Platform, PlatformService
+from .platform import PLATFORM_STORE, Platform, PlatformService
 from .protocol import (
     JSON,
     PLATFORM_NAMING,
@@ -62,6 +62,8 @@ from .window import ANSWERED, Window
 
 if TYPE_CHECKING:
     from .queue import JobQueue
+
+__all__ = ["Bot"]
 
 logger = logging.getLogger("wxhook")
 
@@ -696,12 +698,12 @@ class Bot(Router):
             runtime = self._runtime.get(delivery.loop)
             if self.platform is not None and served.account.source == "authorizer":
                 answer = await self.platform.release_test(msg, served)
-                if answer == EMPTY:
+                if answer == "":
                     delivery.answered = True
                     await respond(delivery.send, 200, b"", TEXT)
                     return
-                if answer is not NOT_A_TEST:
-                    await delivery.reply(answer if isinstance(answer, str) else None)
+                if answer is not None:
+                    await delivery.reply(answer)
                     return
             ctx = self._context(msg, served, runtime)
             route = ctx.route

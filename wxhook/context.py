@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from .routing import Route, Router
     from .session import Session
 
+__all__ = ["Context"]
+
 Enqueue = Callable[[str, Callable[..., Any], tuple[Any, ...], dict[str, Any]], Awaitable[None]]
 """Puts the job registered as ``name`` (``func``) with its arguments on the bot's job queue (or runs it here when
 there is none)."""

@@ -14,6 +14,8 @@ from . import custom_messages as _custom
 from .custom_messages import Article
 from .xml import cdata
 
+__all__ = ["Image", "Music", "News", "Reply", "Text", "TransferCustomerService", "Video", "Voice"]
+
 
 class Reply:
     """Base of every reply type."""

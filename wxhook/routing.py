@@ -29,8 +29,10 @@ from typing import Any, TypeVar, overload
 from ._util import accepts, is_async, job_name, positional_arity
 from .accounts import APPID
 from .config import check_deadline
+from .event_names import EventName
 from .messages import EVENT_NAMES, Event, Message, event_name, event_spelling, message_type_spelling, routing_name
-from .names import EventName
+
+__all__ = ["Router"]
 
 Predicate = Callable[[Message], bool]
 F = TypeVar("F", bound=Callable[..., Any])

@@ -17,13 +17,13 @@ from wxhook import (
     LocationMessage,
     Music,
     News,
-    Platform,
     ScanEvent,
     SubscribeEvent,
     Text,
     TextMessage,
     ViewEvent,
 )
+from wxhook.platform import Platform
 
 TOKEN = "console-token"
 APPID = "wx2c2769f8efd9abc2"

@@ -8,6 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from ._caller import build
 
+__all__ = ["BatchPage", "NewsItem"]
+
 T = TypeVar("T")
 BATCH_MAX = 20
 

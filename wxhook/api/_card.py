@@ -21,6 +21,8 @@ from ._card_code import CardCodeAPI
 from ._card_info import CARD_TYPES, CardType, NewCard, check_base_fields
 from ._member_card import MemberCardAPI
 
+__all__ = ["CardDetails", "CardQRCode", "LandingPage", "QRCard", "UserCard", "UserCardList"]
+
 MIN_QR_SECONDS, MAX_QR_SECONDS = 60, 1800
 LandingScene = Literal[
     "SCENE_NEAR_BY", "SCENE_MENU", "SCENE_QRCODE", "SCENE_ARTICLE", "SCENE_H5", "SCENE_IVR", "SCENE_CARD_CUSTOM_CELL",

@@ -13,6 +13,8 @@ from typing import Any
 from ..custom_messages import drop_none
 from ._caller import Group, build, chunks, needed
 
+__all__ = ["CardCode", "CodeCheck", "ConsumedCode", "DepositResult"]
+
 MAX_CODES = 100
 """Codes per ``deposit`` or ``checkcode`` request; longer lists are split."""
 MAX_CODE_BYTES = 20

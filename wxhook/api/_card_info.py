@@ -22,6 +22,11 @@ from typing import Any, ClassVar, Literal
 from ..custom_messages import drop_none
 from ._dates import timestamp
 
+__all__ = [
+    "CardBaseInfo", "CardDates", "CashCoupon", "DiscountCoupon", "GeneralCoupon", "GiftCoupon", "Groupon",
+    "MemberCard", "NewCard",
+]
+
 CodeType = Literal[
     "CODE_TYPE_TEXT", "CODE_TYPE_BARCODE", "CODE_TYPE_QRCODE", "CODE_TYPE_ONLY_QRCODE", "CODE_TYPE_ONLY_BARCODE",
     "CODE_TYPE_NONE",

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from ._caller import Group, build
 
+__all__ = ["Comment", "CommentPage"]
+
 MAX_COUNT = 50
 CommentType = Literal[0, 1, 2]
 _TYPES = (0, 1, 2)

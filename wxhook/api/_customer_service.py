@@ -13,6 +13,8 @@ from ._caller import Group, build
 from ._dates import china_day, timestamp
 from ._media import read_upload
 
+__all__ = ["KfAccount", "KfOnline", "KfRecord", "KfRecordPage", "KfSession", "WaitingCase", "WaitingList"]
+
 MAX_RECORDS = 10_000
 MAX_NICKNAME = 16
 _KF_ACCOUNT = re.compile(r"[A-Za-z0-9_]{1,10}@[^@\s]{1,30}")

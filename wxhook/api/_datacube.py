@@ -14,6 +14,8 @@ from typing import Any, overload
 from ._caller import Group
 from ._dates import today
 
+__all__ = ["StatRow"]
+
 
 @dataclass(frozen=True)
 class StatRow:

@@ -10,6 +10,8 @@ from typing import Any, Literal
 from ._articles import BatchPage, NewsItem, batch_body, batch_page, news_items
 from ._caller import Group, build
 
+__all__ = ["DraftArticle", "DraftItem"]
+
 MAX_ARTICLES = 8
 
 

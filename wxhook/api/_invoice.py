@@ -18,6 +18,10 @@ from ..custom_messages import drop_none
 from ._caller import Caller, Group, build, needed
 from ._ticket import TicketAPI
 
+__all__ = [
+    "Invoice", "InvoiceAuthData", "InvoiceAuthURL", "InvoiceContact", "InvoiceFace", "InvoiceItem", "InvoiceTitle",
+]
+
 InvoiceSource = Literal["app", "web", "wxa", "wap"]
 ReimburseStatus = Literal["INVOICE_REIMBURSE_INIT", "INVOICE_REIMBURSE_LOCK", "INVOICE_REIMBURSE_CLOSURE"]
 _SOURCES = ("app", "web", "wxa", "wap")

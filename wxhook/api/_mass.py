@@ -17,6 +17,11 @@ from typing import Any
 from ..custom_messages import drop_none
 from ._caller import Group, build
 
+__all__ = [
+    "MassCard", "MassContent", "MassImage", "MassNews", "MassSendResult", "MassSpeed", "MassStatus", "MassText",
+    "MassVideo", "MassVoice",
+]
+
 MIN_OPENIDS, MAX_OPENIDS = 2, 10_000
 MAX_CLIENTMSGID_BYTES = 64
 MAX_SPEED = 4

@@ -12,6 +12,8 @@ from ._articles import BatchPage, NewsItem, batch_body, batch_page, news_items
 from ._caller import Group, build
 from ._media import MEDIA_TYPES, MediaType, check_media_type, default_name, read_upload
 
+__all__ = ["MaterialCount", "MaterialItem", "MaterialVideo", "UploadedMaterial"]
+
 ListType = Literal["image", "video", "voice", "news"]
 _LIST_TYPES = ("image", "video", "voice", "news")
 

@@ -14,6 +14,8 @@ from ..custom_messages import drop_none
 from ._caller import Group
 from ._draft import MAX_ARTICLES, ArticleInput, DraftArticle, article_body
 
+__all__ = ["UploadedMedia"]
+
 MediaType = Literal["image", "voice", "video", "thumb"]
 MEDIA_TYPES = ("image", "voice", "video", "thumb")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")

@@ -17,6 +17,8 @@ from ..custom_messages import drop_none
 from ._caller import Group, build, needed
 from ._dates import timestamp
 
+__all__ = ["FormValue", "MemberForm", "MemberFormInfo", "MemberInfo", "MemberUpdate", "RichField"]
+
 MAX_CUSTOM_FIELD_BYTES = 12
 """A custom field's value on the card face: 4 Chinese characters."""
 _COMMON_FIELD = "USER_FORM_INFO_FLAG_"

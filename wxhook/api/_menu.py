@@ -8,6 +8,8 @@ from typing import Any
 
 from ._caller import Group, build
 
+__all__ = ["Menu", "SelfMenu"]
+
 MAX_BUTTONS = 3
 MAX_SUB_BUTTONS = 5
 _NAME_BYTES = {"top": 16, "sub": 60}

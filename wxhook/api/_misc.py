@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from ._caller import Group, build
 
+__all__ = ["AutoReplyInfo", "CallbackCheck", "Quota", "RidInfo"]
+
 
 @dataclass(frozen=True)
 class CallbackCheck:

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 from ._caller import Group, build
 from ._errors import InvalidCredentialError, WeChatAPIError
 
+__all__ = ["OAuthToken", "OAuthUserInfo"]
+
 AUTHORIZE_PATH = "/connect/oauth2/authorize"
 QRCONNECT_PATH = "/connect/qrconnect"
 _STATE = re.compile(r"[A-Za-z0-9]{0,128}")

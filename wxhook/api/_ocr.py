@@ -17,6 +17,11 @@ from ._caller import Group, build
 from ._media import read_upload
 from ._transport import Fields
 
+__all__ = [
+    "BankCard", "BizLicense", "DrivingLicense", "IdCard", "OCRImageSize", "OCRPoint", "OCRPosition", "OCRText",
+    "PlateNumber", "PrintedText", "VehicleLicense",
+]
+
 Mode = Literal["photo", "scan"]
 ImageFile = str | os.PathLike[str] | bytes
 """A path or the image's bytes."""

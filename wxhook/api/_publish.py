@@ -10,6 +10,8 @@ from typing import Any
 from ._articles import BatchPage, NewsItem, batch_body, batch_page, news_items
 from ._caller import Group, build
 
+__all__ = ["PublishJob", "PublishState", "PublishStatus", "PublishedItem"]
+
 
 class PublishState(IntEnum):
     """``publish_status`` of a publish job (WeChat may add values; unknown ones stay plain ints)."""

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
 from ._caller import Group, build
+
+__all__ = ["QRAction", "QRActionName", "QRCode"]
+
+QRAction = Literal["QR_SCENE", "QR_STR_SCENE", "QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE"]
+
+
+class QRActionName:
+    """``action_name`` of a parametric QR code (带参数二维码): temporary or permanent, numeric or string scene."""
+
+    SCENE: Final = "QR_SCENE"
+    STR_SCENE: Final = "QR_STR_SCENE"
+    LIMIT_SCENE: Final = "QR_LIMIT_SCENE"
+    LIMIT_STR_SCENE: Final = "QR_LIMIT_STR_SCENE"
+
 
 MAX_EXPIRE_SECONDS = 2_592_000  # 30 days
 MAX_PERMANENT_SCENE_ID = 100_000

@@ -7,6 +7,8 @@ from typing import Any
 
 from ._caller import Group, build
 
+__all__ = ["ShortenData"]
+
 MAX_LONG_DATA_BYTES = 4096
 MAX_EXPIRE_SECONDS = 2_592_000
 

@@ -14,6 +14,8 @@ from ..custom_messages import drop_none
 from ._caller import Group, build
 from ._template import template_data
 
+__all__ = ["SubscribeCategory", "SubscribeKeyword", "SubscribeTemplate", "SubscribeTitle", "SubscribeTitlePage"]
+
 MIN_KEYWORDS, MAX_KEYWORDS = 2, 5
 MAX_SCENE_CHARS = 15
 MAX_TITLES_PAGE = 30

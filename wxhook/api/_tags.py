@@ -10,6 +10,8 @@ from typing import Any
 from ._caller import Group, build
 from ._user import FollowerPage, _page, _walk
 
+__all__ = ["Tag"]
+
 TAGGING_BATCH_MAX = 50
 MAX_TAG_NAME = 30
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from ._caller import Group, build
 
+__all__ = ["Industry", "TemplateInfo"]
+
 
 @dataclass(frozen=True)
 class Industry:

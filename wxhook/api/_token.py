@@ -17,6 +17,8 @@ from ..stores import Store
 from ._errors import UnexpectedAnswerError
 from ._transport import Fields
 
+__all__ = ["AccessToken"]
+
 
 @dataclass(frozen=True)
 class AccessToken:

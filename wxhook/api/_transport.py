@@ -17,6 +17,8 @@ import httpx
 from .._util import LoopBound
 from ._errors import MissingFieldError, ResponseTooLargeError, UnexpectedAnswerError, WeChatNetworkError
 
+__all__ = ["OFFICIAL_DOMAINS"]
+
 log = logging.getLogger("wxhook.api")
 
 OFFICIAL_DOMAINS: tuple[str, ...] = (

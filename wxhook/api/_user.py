@@ -5,9 +5,36 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
 from ._caller import Group, build, chunks
+
+__all__ = ["FollowerPage", "OpenidChange", "SubscribeScene", "SubscribeSceneName", "UserInfo"]
+
+SubscribeSceneName = Literal[
+    "ADD_SCENE_SEARCH", "ADD_SCENE_ACCOUNT_MIGRATION", "ADD_SCENE_PROFILE_CARD", "ADD_SCENE_QR_CODE",
+    "ADD_SCENE_PROFILE_LINK", "ADD_SCENE_PROFILE_ITEM", "ADD_SCENE_PAID", "ADD_SCENE_WECHAT_ADVERTISEMENT",
+    "ADD_SCENE_REPRINT", "ADD_SCENE_LIVESTREAM", "ADD_SCENE_CHANNELS", "ADD_SCENE_WXA", "ADD_SCENE_OTHERS",
+]  # fmt: skip
+
+
+class SubscribeScene:
+    """``UserInfo.subscribe_scene``: how a follower came to follow the account."""
+
+    SEARCH: Final = "ADD_SCENE_SEARCH"
+    ACCOUNT_MIGRATION: Final = "ADD_SCENE_ACCOUNT_MIGRATION"
+    PROFILE_CARD: Final = "ADD_SCENE_PROFILE_CARD"
+    QR_CODE: Final = "ADD_SCENE_QR_CODE"
+    PROFILE_LINK: Final = "ADD_SCENE_PROFILE_LINK"
+    PROFILE_ITEM: Final = "ADD_SCENE_PROFILE_ITEM"
+    PAID: Final = "ADD_SCENE_PAID"
+    WECHAT_ADVERTISEMENT: Final = "ADD_SCENE_WECHAT_ADVERTISEMENT"
+    REPRINT: Final = "ADD_SCENE_REPRINT"
+    LIVESTREAM: Final = "ADD_SCENE_LIVESTREAM"
+    CHANNELS: Final = "ADD_SCENE_CHANNELS"
+    WXA: Final = "ADD_SCENE_WXA"
+    OTHERS: Final = "ADD_SCENE_OTHERS"
+
 
 BATCH_GET_MAX = 100
 BLACKLIST_BATCH_MAX = 20

@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-__all__ = [
-    "Authorized", "PlatformEvent", "Unauthorized", "UpdateAuthorized", "VerifyTicket", "parse_platform_event",
-]
+__all__ = ["Authorized", "PlatformEvent", "Unauthorized", "UpdateAuthorized", "VerifyTicket"]
 
 REQUIRED = ("AppId", "CreateTime", "InfoType")
 """What every notification carries (decrypted): the platform's appid, the time and the kind."""

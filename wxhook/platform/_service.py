@@ -43,18 +43,13 @@ from ._release import QUERY_PREFIX, TEST_ACCOUNTS, TEXT_CALLBACK, TEXT_PROBE, is
 if TYPE_CHECKING:
     from ..background import Background
 
-__all__ = ["EMPTY", "NOT_A_TEST", "AuthorizerRevokedError", "NoTicketError", "NotAuthorizedError", "PlatformService"]
+__all__ = ["AuthorizerRevokedError", "NoTicketError", "NotAuthorizedError", "PlatformService"]
 
 logger = logging.getLogger("wxhook")
 
 H = TypeVar("H", bound=Callable[..., Any])
 InboundFactory = Callable[[str, Envelope, BotKeys], Inbound]
 """The bot's checks for one crypto identity: the platform's token, envelope and replay keys."""
-
-NOT_A_TEST = object()
-"""What ``release_test`` returns for a push that is not WeChat's release test."""
-EMPTY = ""
-"""The release test's "answer nothing at once" (an empty body, not a sealed empty reply)."""
 
 _CODE_LIFETIME = 600.0
 _CODE_INDEX_TTL = 3600.0
@@ -354,11 +349,12 @@ class PlatformService:
 
     # the release test ----------------------------------------------------------------------------------------
 
-    async def release_test(self, msg: Message, served: ServedAccount) -> str | object | None:
-        """The answer WeChat's release test expects from one of its test accounts, before any handler; ``NOT_A_TEST``
-        for every other push (and with ``Platform(release_test=False)``)."""
+    async def release_test(self, msg: Message, served: ServedAccount) -> str | None:
+        """The answer WeChat's release test expects from one of its test accounts, before any handler: the reply
+        XML, or "" for "answer nothing at once" (an empty body, not a sealed empty reply); None for every other push
+        (and with ``Platform(release_test=False)``)."""
         if not self.config.release_test or not is_test_account(served.account.appid, msg.to_user_name):
-            return NOT_A_TEST
+            return None
         now = int(time.time())
         if isinstance(msg, TextMessage):
             content = msg.content or ""
@@ -368,11 +364,11 @@ class PlatformService:
                 code = content[len(QUERY_PREFIX):]
                 self._background().watch(self._answer_query(code, msg.from_user_name, served),
                                          "release test QUERY_AUTH_CODE")
-                return EMPTY
-            return NOT_A_TEST
+                return ""
+            return None
         if isinstance(msg, Event):
             return Text(f"{msg.event}from_callback").render(msg.from_user_name, msg.to_user_name, now)
-        return NOT_A_TEST
+        return None
 
     async def _answer_query(self, code: str, openid: str, served: ServedAccount) -> None:
         """Exchange the test's code, then send ``<code>_from_api`` with exactly the token that exchange gave: not

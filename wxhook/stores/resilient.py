@@ -25,6 +25,8 @@ from .base import Admission, Store, StoreUnavailable
 from .keys import health_key
 from .memory import MemoryStore
 
+__all__ = ["ResilientStore"]
+
 logger = logging.getLogger("wxhook")
 
 _T = TypeVar("_T")

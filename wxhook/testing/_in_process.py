@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from ..app import Bot
     from ._fake_state import RecordedCall
 
+__all__ = ["start_afresh"]
+
 
 class InProcess:
     """The bot's lifespan as a server would run it, with its API client pointed at a FakeWeChat meanwhile.

@@ -11,6 +11,8 @@ from ..custom_messages import Article
 from ..replies import Image, Music, News, Reply, Text, Video, Voice
 from ._fake_state import RecordedCall
 
+__all__ = ["DeferredReply"]
+
 CUSTOM_SEND = "/cgi-bin/message/custom/send"
 
 

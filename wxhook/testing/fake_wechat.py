@@ -18,6 +18,8 @@ from ._fake_component import Component
 from ._fake_platform import FakePlatform
 from ._fake_state import FakeState, RecordedCall, Rule, random_id
 
+__all__ = ["FakeWeChat"]
+
 DEFAULT_APPID = "wxf4ce0000000fa4e0"
 DEFAULT_SECRET = "fa4e5ec2e7000000000000000000fa4e"
 COMPONENT_APPID = "wxc0c0000000c0c0c0"
