@@ -13,6 +13,7 @@ from . import (
     _comment,
     _component,
     _customer_service,
+    _data,
     _datacube,
     _draft,
     _errors,
@@ -44,6 +45,7 @@ from ._client import *  # noqa: F403
 from ._comment import *  # noqa: F403
 from ._component import *  # noqa: F403
 from ._customer_service import *  # noqa: F403
+from ._data import *  # noqa: F403
 from ._datacube import *  # noqa: F403
 from ._draft import *  # noqa: F403
 from ._errors import *  # noqa: F403
@@ -76,6 +78,7 @@ __all__ = [
     *_comment.__all__,
     *_component.__all__,
     *_customer_service.__all__,
+    *_data.__all__,
     *_datacube.__all__,
     *_draft.__all__,
     *_errors.__all__,

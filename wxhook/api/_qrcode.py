@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
 from ._caller import Group, build
+from ._data import WeChatData
 
 __all__ = ["QRAction", "QRActionName", "QRCode"]
 
@@ -28,11 +29,10 @@ MAX_SCENE_STR = 64
 
 
 @dataclass(frozen=True)
-class QRCode:
+class QRCode(WeChatData):
     ticket: str
     expire_seconds: int | None = None
     url: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _scene_body(scene: int | str, permanent: bool) -> tuple[str, dict[str, Any]]:

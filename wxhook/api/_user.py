@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from ._caller import Group, build, chunks
+from ._data import WeChatData
 
 __all__ = ["FollowerPage", "OpenidChange", "SubscribeScene", "SubscribeSceneName", "UserInfo"]
 
@@ -42,7 +43,7 @@ CHANGE_OPENID_MAX = 100
 
 
 @dataclass(frozen=True)
-class UserInfo:
+class UserInfo(WeChatData):
     """A follower's profile (no nickname or avatar since 2021-12-27); ``raw`` holds any other field."""
 
     openid: str
@@ -56,29 +57,26 @@ class UserInfo:
     subscribe_scene: str = ""
     qr_scene: int = 0
     qr_scene_str: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class FollowerPage:
+class FollowerPage(WeChatData):
     """Up to 10,000 openids; pass ``next_openid`` back for the next page (empty on the last one)."""
 
     total: int = 0
     count: int = 0
     openids: list[str] = field(default_factory=list)
     next_openid: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class OpenidChange:
+class OpenidChange(WeChatData):
     """One openid of the old account and this account's openid for the same user; ``new_openid`` is empty when
     WeChat could not convert it (``err_msg`` says why, e.g. ``ori_openid error``: not a follower of the old one)."""
 
     ori_openid: str
     new_openid: str = ""
     err_msg: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _user(data: dict[str, Any]) -> UserInfo:
