@@ -23,7 +23,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._util import LoopBound
 from .accounts import APPID, Account, AccountLookup, Load, Registry, ServedAccount
 from .api import Client
 from .background import Background
@@ -33,6 +32,7 @@ from .crypto import Envelope, sign
 from .dispatch import Dispatcher, ErrorHandler, Middleware
 from .handover import Entry, Handover
 from .logs import Throttle, write_held_lines
+from .loops import LoopBound
 from .messages import Message, parse_message
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from ._util import is_async, job_name, positional_arity
+from .callables import is_async, job_name, positional_arity
 from .context import Context
 from .messages import Message
 from .observe import ERROR, follower_tag

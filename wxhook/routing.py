@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-from ._util import accepts, is_async, job_name, positional_arity
 from .accounts import APPID
+from .callables import accepts, is_async, job_name, positional_arity
 from .config import check_deadline
 from .event_names import EventName
 from .messages import EVENT_NAMES, Event, Message, event_name, event_spelling, message_type_spelling, routing_name

@@ -37,7 +37,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from ._util import resume
 from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
 from .config import ConfigError
@@ -49,6 +48,7 @@ from .replay import REUSED, Nonce, Stale
 from .replies import Reply, Text, passive_reply
 from .stores import Admission, Store
 from .stores.keys import MessageKeys
+from .timeouts import resume
 from .xml import XMLError, parse_xml
 
 Handle = Callable[[Context], Coroutine[Any, Any, Reply | None]]

@@ -15,9 +15,9 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from ._util import is_async
 from .api import WeChatError
 from .app import Bot
+from .callables import is_async
 from .config import ConfigError
 from .messages import Message, dedupe_key, parse_message
 from .observe import follower_tag

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from .._util import LoopBound
+from ..loops import LoopBound
 from ._errors import MissingFieldError, ResponseTooLargeError, UnexpectedAnswerError, WeChatNetworkError
 
 __all__ = ["OFFICIAL_DOMAINS"]

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from .._util import is_async
 from ..accounts import Account, ServedAccount
 from ..api import (
     AccessToken,
@@ -28,6 +27,7 @@ from ..api import (
     WeChatAPIError,
     WeChatError,
 )
+from ..callables import is_async
 from ..crypto import Envelope, decode_aes_key
 from ..messages import Event, Message, TextMessage
 from ..protocol import SUCCESS, TEXT, Inbound, Receive, Rejected, Scope, Send, respond

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from .._util import SharedTimeout
+from ..timeouts import SharedTimeout
 from .base import Admission, Store, StoreUnavailable
 from .keys import health_key
 from .memory import MemoryStore
