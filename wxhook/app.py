@@ -36,7 +36,7 @@ from .loops import LoopBound
 from .messages import Message, parse_message
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
-from .observe import DEFERRED, Observer, show_info_logs
+from .observe import DEFERRED, STORE_ERRORS, Observer, show_info_logs
 from .platform import PLATFORM_STORE, Platform, PlatformService
 from .protocol import (
     JSON,
@@ -289,9 +289,14 @@ class Bot(Router):
         self.metrics_path = metrics_path or setting(None, "WXHOOK_METRICS_PATH")
         """GET here answers Prometheus metrics (``wxhook-mp[metrics]``); None: no metrics route."""
         self._started = False
-        self.stats: Counter[str] = Counter()
-        """Counters of the reply window: ``coalesced`` retries, ``deadline_passed``, late replies ``delivered``
-        through the API and ``delivery_failed``, messages ``taken_over`` from a dead worker."""
+
+    @property
+    def stats(self) -> Counter[str]:
+        """What this process counted: messages by outcome (``passive``, ``deferred``, ``coalesced``, ``error``,
+        ``rejected``: one each per message line) and the reply window's events (``deadline_passed``, ``queued``,
+        late replies ``delivered`` through the API and ``delivery_failed``, messages ``taken_over`` from a dead
+        worker, ``handler_timeout``, ``store_errors``). One counter, the observer's, behind the metrics too."""
+        return self.observer.counts
 
     # accounts -------------------------------------------------------------------------------------------
 
@@ -425,7 +430,7 @@ class Bot(Router):
     def _new_runtime(self) -> _Runtime:
         """Per-event-loop machinery, created on first use so a bot can be built at import time."""
         background = Background(self.background_limit)
-        window = Window(self._dispatcher.handle, self.store, background, self.stats, handover=self._handover,
+        window = Window(self._dispatcher.handle, self.store, background, self.observer.counts, handover=self._handover,
                         retention=self.retry_window, timeout_reply=self.timeout_reply, typing=self.typing,
                         lease=self.claim_lease, handler_timeout=self.handler_timeout,
                         enqueue=self._enqueue_message if self.queue else None)
@@ -729,7 +734,7 @@ class Bot(Router):
             return
         except Exception:
             # A failing store or a wxhook bug: a 500 would show the follower "该公众号暂时无法提供服务".
-            self.stats["store_errors"] += 1
+            self.stats[STORE_ERRORS] += 1
             logger.exception("could not process a POST request; answered success")
             xml = None
         await delivery.reply(xml)

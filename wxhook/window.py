@@ -43,7 +43,17 @@ from .config import ConfigError
 from .context import Context
 from .handover import Entry, Handover
 from .messages import Message, dedupe_key, parse_message
-from .observe import COALESCED, DEFERRED, follower_tag
+from .observe import (
+    COALESCED,
+    DEADLINE_PASSED,
+    DEFERRED,
+    DELIVERED,
+    DELIVERY_FAILED,
+    HANDLER_TIMEOUT,
+    QUEUED,
+    TAKEN_OVER,
+    follower_tag,
+)
 from .replay import REUSED, Nonce, Stale
 from .replies import Reply, Text, passive_reply
 from .stores import Admission, Store
@@ -136,7 +146,8 @@ class Window:
     ``handle`` produces a message's reply (the dispatcher); late replies go out through the API client of the
     message's account (``ctx.api``, made only when one does, so a bot without an AppSecret works until then).
     ``enqueue`` (a job queue) takes the messages of routes marked ``queue=True``. ``handover`` is the ledger of
-    messages answered before their handler finished.
+    messages answered before their handler finished. ``counts`` is the bot's one counter (``Observer.counts``),
+    where the window's events go.
     """
 
     def __init__(
@@ -144,7 +155,7 @@ class Window:
         handle: Handle,
         store: Store,
         background: Background,
-        stats: Counter[str],
+        counts: Counter[str],
         *,
         handover: Handover,
         retention: float,
@@ -173,7 +184,7 @@ class Window:
         self._ticking: asyncio.TimerHandle | None = None
         self._claims = itertools.count()
         self._claim_prefix = _RUNNING + secrets.token_hex(4) + ":"
-        self.stats = stats
+        self._counts = counts
 
     async def answer(
         self, msg: Message, ctx: Context, deadline: float, handler: str, late: Late, nonce: Nonce | None
@@ -200,22 +211,20 @@ class Window:
         enqueue = self._enqueue if ctx.route is not None and ctx.route.queue else None
         if enqueue is not None and (claim is None or await enqueue(msg, ctx, handler)):
             if claim is None:  # a retry of a message enqueued already (or running here)
-                self.stats["coalesced"] += 1
                 ctx.outcome = COALESCED
             else:
-                self.stats["queued"] += 1
+                self._counts[QUEUED] += 1
                 await self._store.set(keys.state, _QUEUED, keep)  # the queue owns it now
             return self._interim(msg)
         if claim is not None:
             return await self._run_here(msg, ctx, key, keys, claim, deadline, handler, late, keep)
-        self.stats["coalesced"] += 1
         ctx.outcome = COALESCED
         waiter = secrets.token_hex(8)
         await self._store.set(keys.waiter, waiter, max(deadline - asyncio.get_running_loop().time(), 0) + 1)
         try:
             value = await self._outcome(key, keys, deadline)
             if isinstance(value, _Orphaned):
-                self.stats["taken_over"] += 1
+                self._counts[TAKEN_OVER] += 1
                 logger.warning("message %s: its handler's worker stopped renewing its claim (it died?); running it "
                                "again here", key)
                 return await self._run_here(msg, ctx, key, keys, value.claim, deadline, handler, late, keep)
@@ -277,7 +286,7 @@ class Window:
                     raise
                 if sys.version_info >= (3, 11):  # the cancellation was ours, and is spent: structured code may rely
                     task.uncancel()               # on the count (asyncio.timeout in the code that follows)
-                self.stats["handler_timeout"] += 1
+                self._counts[HANDLER_TIMEOUT] += 1
                 logger.error("the handler for %s ran past handler_timeout (%gs) and was cancelled; the follower gets "
                              "no reply", key, self._handler_timeout)
             run.settling = True
@@ -337,7 +346,7 @@ class Window:
     def _deadline_passed(self, run: _Run, loop: asyncio.AbstractEventLoop) -> None:
         run.answered = True
         run.ctx.outcome = DEFERRED
-        self.stats["deadline_passed"] += 1
+        self._counts[DEADLINE_PASSED] += 1
         run.fallback = loop.create_task(self._hand_over(run, self._interim(run.msg)))
         if self._typing:
             self._background.watch(self._keep_typing(run.ctx.api, run.msg.from_user_name, run.waiter()),
@@ -366,7 +375,7 @@ class Window:
     def _passive(self, msg: Message, value: str | None) -> str | None:
         """The answer for an outcome: its reply XML, nothing, or the interim text when none came in time."""
         if value is None:
-            self.stats["deadline_passed"] += 1
+            self._counts[DEADLINE_PASSED] += 1
             return self._interim(msg)
         return None if value == _NO_REPLY else value[1:]
 
@@ -453,7 +462,7 @@ class Window:
             claim = await self._claim(keys)
             if claim is None:
                 return  # another process took it over meanwhile
-            self.stats["taken_over"] += 1
+            self._counts[TAKEN_OVER] += 1
             logger.warning("message %s: its worker died after answering it; running the handler %s again here",
                            entry.state, entry.handler)
             ctx.outcome = DEFERRED
@@ -504,14 +513,14 @@ class Window:
         try:
             msgtype, payload = reply.custom_message()
         except TypeError as exc:
-            self.stats["delivery_failed"] += 1
+            self._counts[DELIVERY_FAILED] += 1
             logger.error("late reply to user=%s dropped: %s", follower_tag(openid), exc)
             return
         for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
             try:
                 await api.message.send(openid, msgtype, payload)
             except ConfigError as exc:  # no AppSecret (or appid): nothing to retry, the fix is in the settings
-                self.stats["delivery_failed"] += 1
+                self._counts[DELIVERY_FAILED] += 1
                 logger.error("late %s reply to user=%s not delivered: %s", msgtype, follower_tag(openid), exc)
                 return
             except WeChatError as exc:
@@ -520,7 +529,7 @@ class Window:
                 if unsent and attempt < _DELIVERY_ATTEMPTS:
                     await asyncio.sleep(self._retry_delay * attempt)
                     continue
-                self.stats["delivery_failed"] += 1
+                self._counts[DELIVERY_FAILED] += 1
                 if isinstance(exc, WeChatNetworkError) and exc.maybe_delivered:
                     logger.error("late %s reply to user=%s may have been delivered, not sent again (a repeat would "
                                  "show twice): %s", msgtype, follower_tag(openid), exc)
@@ -531,7 +540,7 @@ class Window:
                     exc,
                 )
                 return
-            self.stats["delivered"] += 1
+            self._counts[DELIVERED] += 1
             return
 
     async def _keep_typing(self, api: Client, openid: str, outcome: asyncio.Future[str]) -> None:

@@ -20,7 +20,7 @@ from .app import Bot
 from .callables import is_async
 from .config import ConfigError
 from .messages import Message, dedupe_key, parse_message
-from .observe import follower_tag
+from .observe import DELIVERED, follower_tag
 from .queue import CALL_TASK, MESSAGE_TASK, QueueUnavailable, Refused, load
 from .stores import StoreUnavailable
 
@@ -103,7 +103,7 @@ class Worker:
                 await bot.store.compare_and_delete(keys.delivered, lease)
                 raise
             await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
-            bot.stats["delivered"] += 1
+            bot.stats[DELIVERED] += 1
         finally:
             ctx.release()
 
