@@ -15,8 +15,8 @@ WeChat waits about five seconds for a reply, then drops the connection and sends
   delivery that answer goes out from a small task of its own while the handler carries on in the request's
   task, so the ASGI call returns only when the handler is done (a server waits for it on shutdown);
 - when the handler finishes and no delivery is left waiting, its reply goes out once through the
-  customer-service API. ``delivered`` is claimed atomically, so a reply is never both sent through the API
-  and answered passively.
+  customer-service API (``late.py``). ``delivered`` is claimed atomically, so a reply is never both sent
+  through the API and answered passively.
 
 The claim, the outcome and the waiters live in the bot's store, so this holds across the workers of one host
 (SQLite) or many hosts (Redis) as well as within one process, where waiting is a local future instead of polling.
@@ -37,29 +37,24 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
-from .config import ConfigError
 from .context import Context
 from .handover import Entry, Handover
+from .late import LateReplies
 from .messages import Message, dedupe_key, parse_message
 from .observe import (
     COALESCED,
     DEADLINE_PASSED,
     DEFERRED,
-    DELIVERED,
-    DELIVERY_FAILED,
     HANDLER_TIMEOUT,
     QUEUED,
     TAKEN_OVER,
-    follower_tag,
 )
 from .replay import REUSED, Nonce, Stale
-from .replies import Reply, Text, passive_reply
+from .replies import Reply, Text
 from .stores import Admission, Store
 from .stores.keys import MessageKeys
 from .timeouts import resume
-from .xml import XMLError, parse_xml
 
 Handle = Callable[[Context], Coroutine[Any, Any, Reply | None]]
 Late = Callable[[str | None], Coroutine[Any, Any, None]]
@@ -78,7 +73,6 @@ _RUNNING = "running:"
 _DONE = "done"
 _QUEUED = "queued"
 _POLL_MIN, _POLL_MAX = 0.01, 0.1
-_DELIVERY_ATTEMPTS = 3
 _HANDOVER_WAIT = 0.3
 """Seconds an answer waits for its handover to be written: the default deadline (4.5 s) leaves WeChat's 5 s room."""
 
@@ -163,7 +157,6 @@ class Window:
         typing: bool,
         lease: float = 2.0,
         handler_timeout: float = 300.0,
-        retry_delay: float = 1.0,
         enqueue: Enqueue | None = None,
     ) -> None:
         self._handle = handle
@@ -175,7 +168,7 @@ class Window:
         self._typing = typing
         self._lease = lease
         self._handler_timeout = handler_timeout
-        self._retry_delay = retry_delay
+        self._late = LateReplies(store, counts)
         self._enqueue = enqueue
         self._runs: dict[str, _Run] = {}
         self._due: list[_Run] = []  # a heap by deadline, read by one alarm instead of a timer per message
@@ -310,7 +303,7 @@ class Window:
         if not run.answered:
             return xml
         if reply is not None:
-            await self._deliver_late(msg, ctx, keys, reply, keep)
+            await self._late.send_unless_answered(ctx.api, msg, keys, reply, keep)
         await self._handover.settle(keys)
         if run.fallback is not None:
             await run.fallback  # the ASGI call ends only after its response went out
@@ -349,7 +342,7 @@ class Window:
         self._counts[DEADLINE_PASSED] += 1
         run.fallback = loop.create_task(self._hand_over(run, self._interim(run.msg)))
         if self._typing:
-            self._background.watch(self._keep_typing(run.ctx.api, run.msg.from_user_name, run.waiter()),
+            self._background.watch(self._late.keep_typing(run.ctx.api, run.msg.from_user_name, run.waiter()),
                                    f"typing for {run.state}")
 
     async def _hand_over(self, run: _Run, interim: str | None) -> None:
@@ -412,18 +405,6 @@ class Window:
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, _POLL_MAX)
 
-    async def _deliver_late(self, msg: Message, ctx: Context, keys: MessageKeys, reply: Reply, keep: float) -> None:
-        """Send a reply that missed its delivery's deadline through the API, unless a retry still waiting in
-        some process answers it passively: ``delivered`` is claimed once, by one or the other."""
-        delay = _POLL_MIN
-        while await self._store.get(keys.delivered) is None:
-            if await self._store.get(keys.waiter) is None:
-                if await self._store.set_if_absent(keys.delivered, "api", keep):
-                    await self._deliver(ctx.api, msg, reply)
-                return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _POLL_MAX)
-
     # handed-over messages -----------------------------------------------------------------------------------
 
     async def sweep(self, resume: Resume) -> None:
@@ -472,9 +453,7 @@ class Window:
             await self._handover.settle(keys)
         elif state.startswith(_DONE) and now - entry.since > self._lease * 3:
             # ready, but maybe never sent: its runner died between the outcome and the send
-            reply = _reply_of(state[len(_DONE) + len(_REPLY):])
-            if reply is not None and await self._store.set_if_absent(keys.delivered, "api", self._retention):
-                await self._deliver(ctx.api, msg, reply)
+            await self._late.send_kept(ctx.api, msg, keys, state[len(_DONE) + len(_REPLY):], self._retention)
             await self._handover.settle(keys)
 
     # leases -------------------------------------------------------------------------------------------------
@@ -504,63 +483,6 @@ class Window:
                                "than the %gs lease?); a retry may run it again", run.state, self._lease)
         finally:
             run.renewing = False
-
-    async def _deliver(self, api: Client, msg: Message, reply: Reply) -> None:
-        """Send a late reply through the customer-service API; retried only when the failure proves WeChat did
-        not get it (a connection never made, no access token to be had, errcode -1, a token still refused after
-        the client's own refetch), since a repeat would reach the follower twice."""
-        openid = msg.from_user_name
-        try:
-            msgtype, payload = reply.custom_message()
-        except TypeError as exc:
-            self._counts[DELIVERY_FAILED] += 1
-            logger.error("late reply to user=%s dropped: %s", follower_tag(openid), exc)
-            return
-        for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
-            try:
-                await api.message.send(openid, msgtype, payload)
-            except ConfigError as exc:  # no AppSecret (or appid): nothing to retry, the fix is in the settings
-                self._counts[DELIVERY_FAILED] += 1
-                logger.error("late %s reply to user=%s not delivered: %s", msgtype, follower_tag(openid), exc)
-                return
-            except WeChatError as exc:
-                unsent = isinstance(exc, (SystemBusyError, InvalidCredentialError)) or (
-                    isinstance(exc, WeChatNetworkError) and not exc.maybe_delivered)
-                if unsent and attempt < _DELIVERY_ATTEMPTS:
-                    await asyncio.sleep(self._retry_delay * attempt)
-                    continue
-                self._counts[DELIVERY_FAILED] += 1
-                if isinstance(exc, WeChatNetworkError) and exc.maybe_delivered:
-                    logger.error("late %s reply to user=%s may have been delivered, not sent again (a repeat would "
-                                 "show twice): %s", msgtype, follower_tag(openid), exc)
-                    return
-                logger.error(
-                    "late %s reply to user=%s not delivered after %d attempt(s): errcode %s, rid %s: %s",
-                    msgtype, follower_tag(openid), attempt, getattr(exc, "errcode", None), getattr(exc, "rid", None),
-                    exc,
-                )
-                return
-            self._counts[DELIVERED] += 1
-            return
-
-    async def _keep_typing(self, api: Client, openid: str, outcome: asyncio.Future[str]) -> None:
-        """Show "typing…" while a deferred handler works; WeChat drops the indicator after 15 s."""
-        while not outcome.done():
-            try:
-                await api.message.typing(openid, True)
-            except Exception as exc:
-                logger.debug("typing indicator for user=%s failed: %s", follower_tag(openid), exc)
-                return
-            await asyncio.wait([outcome], timeout=12)
-
-
-def _reply_of(xml: str) -> Reply | None:
-    """The reply kept as passive XML, to send through the API."""
-    try:
-        return passive_reply(parse_xml(xml.encode()))
-    except XMLError:
-        return None
-
 
 def _wake(waiter: asyncio.Future[str | None], outcome: asyncio.Future[str] | None) -> None:
     if not waiter.done():
