@@ -29,6 +29,7 @@ from .background import Background
 from .config import ConfigError, Settings, check_deadline, load_settings, setting
 from .context import Context
 from .crypto import Envelope, sign
+from .delivery import Delivery
 from .dispatch import Dispatcher, ErrorHandler, Middleware
 from .handover import Entry, Handover
 from .logs import Throttle, write_held_lines
@@ -36,14 +37,12 @@ from .loops import LoopBound
 from .messages import Message, parse_message
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
-from .observe import DEFERRED, STORE_ERRORS, Observer, show_info_logs
+from .observe import STORE_ERRORS, Observer, show_info_logs
 from .platform import PLATFORM_STORE, Platform, PlatformService
 from .protocol import (
     JSON,
     PLATFORM_NAMING,
-    SUCCESS,
     TEXT,
-    XML,
     Inbound,
     Naming,
     Receive,
@@ -55,7 +54,7 @@ from .protocol import (
 )
 from .replay import ReplayGuard, Stale
 from .replies import Reply
-from .routing import Router
+from .routing import Found, Router
 from .stores import MemoryStore, Store, StoreUnavailable, open_store
 from .stores.keys import BotKeys
 from .window import ANSWERED, Window
@@ -70,49 +69,6 @@ logger = logging.getLogger("wxhook")
 M = TypeVar("M", bound=Middleware)
 E = TypeVar("E", bound=ErrorHandler)
 P = TypeVar("P", bound=Callable[..., Any])
-
-
-class _Delivery:
-    """One POST's way back to WeChat, answered once: by the request, or past the deadline by the window's
-    ``late`` while the handler carries on."""
-
-    __slots__ = ("_bot", "answered", "arrived", "handler", "loop", "msg", "sealed", "send", "served")
-
-    def __init__(self, bot: Bot, send: Send, loop: asyncio.AbstractEventLoop, served: ServedAccount) -> None:
-        self._bot = bot
-        self.send = send
-        self.loop = loop
-        self.served = served
-        self.arrived = loop.time()
-        self.sealed = False
-        self.answered = False
-        self.handler = "no handler"
-        self.msg: Message | None = None
-
-    async def reply(self, xml: str | None) -> None:
-        """Answer with the reply XML (sealed when the push was), or "success"."""
-        if self.answered:
-            return
-        self.answered = True
-        if xml is None:
-            await respond(self.send, 200, SUCCESS, TEXT)
-        else:
-            body = xml.encode()
-            await respond(self.send, 200, self.served.inbound.seal(body) if self.sealed else body, XML)
-
-    def log(self, outcome: str) -> None:
-        msg = self.msg
-        if msg is not None:
-            self._bot.observer.message(msg.msg_type, msg.raw.get("Event", ""), msg.from_user_name, self.handler,
-                                       outcome, self.loop.time() - self.arrived, self.served.label)
-
-    async def late(self, xml: str | None) -> None:
-        """The deadline passed: answer now (the interim reply or "success"); a lost connection is no error."""
-        self.log(DEFERRED)
-        try:
-            await self.reply(xml)
-        except Exception as exc:
-            logger.debug("the deadline answer could not be sent: %s", exc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,7 +386,7 @@ class Bot(Router):
     def _new_runtime(self) -> _Runtime:
         """Per-event-loop machinery, created on first use so a bot can be built at import time."""
         background = Background(self.background_limit)
-        window = Window(self._dispatcher.handle, self.store, background, self.observer.counts, handover=self._handover,
+        window = Window(self._dispatcher.run, self.store, background, self.observer.counts, handover=self._handover,
                         retention=self.retry_window, timeout_reply=self.timeout_reply, typing=self.typing,
                         lease=self.claim_lease, handler_timeout=self.handler_timeout,
                         enqueue=self._enqueue_message if self.queue else None)
@@ -451,27 +407,22 @@ class Bot(Router):
 
     def context(self, msg: Message, account: ServedAccount | None = None) -> Context:
         """A handler's context for ``msg`` pushed to ``account`` (``await bot.account(appid)``; a one-account bot's
-        by default), routed: what the webhook builds per message, and what a worker that runs handlers outside an
-        HTTP request (a job queue) builds too."""
+        by default): what the webhook builds per message, and what a worker that runs handlers outside an HTTP
+        request (a job queue) builds too."""
         if account is None:
             if self._single is None:
                 raise LookupError("this bot serves many accounts: pass the message's account, "
                                   "bot.context(msg, await bot.account(appid))")
             account = self._single
-        return self._context(msg, account, self._runtime.get())
+        return Context(msg, self, self._runtime.get().background, account, enqueue=self._enqueue_call)
 
-    def _context(self, msg: Message, served: ServedAccount, runtime: _Runtime) -> Context:
-        ctx = Context(msg, self, runtime.background, served, enqueue=self._enqueue_call)
-        self._dispatcher.route(ctx, msg)
-        return ctx
-
-    async def _resume(self, entry: Entry, msg: Message) -> Context | None:
-        """The context of a handed-over message for its account (None: not one this bot serves)."""
+    async def _resume(self, entry: Entry, msg: Message) -> tuple[Context, Found] | None:
+        """The context and route of a handed-over message for its account (None: not one this bot serves)."""
         try:
             served = await self.account(entry.appid or None)
         except LookupError:
             return None
-        return self._context(msg, served, self._runtime.get())
+        return self.context(msg, served), self.resolve(msg, served.account.appid)
 
     # registration -------------------------------------------------------------------------------------
 
@@ -515,7 +466,7 @@ class Bot(Router):
             if single is None:
                 await self._route(scope, receive, send)
             elif scope["method"] == "POST":  # a push: straight on, the one path that counts
-                await self._post(scope, receive, _Delivery(self, send, asyncio.get_running_loop(), single))
+                await self._post(scope, receive, Delivery(send, asyncio.get_running_loop(), single, self.observer))
             else:
                 await self._other(scope, send, single)
         elif kind == "lifespan":
@@ -537,7 +488,7 @@ class Bot(Router):
                 return
         if served is not None:
             if scope["method"] == "POST":
-                await self._post(scope, receive, _Delivery(self, send, asyncio.get_running_loop(), served))
+                await self._post(scope, receive, Delivery(send, asyncio.get_running_loop(), served, self.observer))
             else:
                 await self._other(scope, send, served)
         elif self.platform is not None and await self.platform.serve(path, scope, receive, send):
@@ -695,32 +646,26 @@ class Bot(Router):
 
     # request pipeline ------------------------------------------------------------------------------------
 
-    async def _post(self, scope: Scope, receive: Receive, delivery: _Delivery) -> None:
+    async def _post(self, scope: Scope, receive: Receive, delivery: Delivery) -> None:
+        """A push: read and checked (``Inbound``), typed, routed once (``Delivery.route``), answered in the window."""
         served = delivery.served
         try:
             document, delivery.sealed, nonce = await served.inbound.read(scope, receive, delivery.arrived)
-            msg = delivery.msg = parse_message(document)
+            msg = parse_message(document)
             runtime = self._runtime.get(delivery.loop)
             if self.platform is not None and served.account.source == "authorizer":
-                answer = await self.platform.release_test(msg, served)
-                if answer == "":
-                    delivery.answered = True
-                    await respond(delivery.send, 200, b"", TEXT)
+                release = await self.platform.release_test(msg, served)
+                if release is not None:
+                    delivery.msg = msg
+                    await (delivery.reply(release) if release else delivery.reply_empty())
                     return
-                if answer is not None:
-                    await delivery.reply(answer)
-                    return
-            ctx = self._context(msg, served, runtime)
-            route = ctx.route
-            if route is not None:
-                name, deadline = route.name, route.deadline if route.deadline is not None else self.deadline
-            else:
-                name, deadline = "no handler", self.deadline
-            delivery.handler = name
-            xml = await runtime.window.answer(msg, ctx, delivery.arrived + deadline, name, delivery.late, nonce)
-            if xml is ANSWERED:
+            delivery.route(self, msg, self.deadline)
+            ctx = Context(msg, self, runtime.background, served, enqueue=self._enqueue_call)
+            answer = await runtime.window.answer(msg, ctx, delivery, nonce)
+            if answer is ANSWERED:
                 return
-            delivery.log(ctx.outcome)
+            xml, outcome = answer
+            delivery.log(outcome)
         except Rejected as exc:
             await self._reject(scope, "POST", exc, delivery.send)
             return

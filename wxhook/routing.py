@@ -69,6 +69,10 @@ class Route:
     """The appids it answers for (None: every account's; checked inline where routes are matched, the hot path)."""
 
 
+Found = tuple[Route, re.Match[str] | None] | None
+"""A message's route and the regex match that chose it (None: no handler takes the message)."""
+
+
 def _appids(accounts: Appids | None) -> frozenset[str] | None:
     """``accounts=`` as a set of appids; a typo'd appid is refused when registering, not ignored at every push."""
     if accounts is None:
@@ -126,7 +130,7 @@ class _Index:
         for routes_of_type in self.typed.values():
             routes_of_type.sort(key=lambda r: (r.tier, r.seq))
 
-    def find(self, msg: Message, appid: str) -> tuple[Route, re.Match[str] | None] | None:
+    def find(self, msg: Message, appid: str) -> Found:
         type_key = _type_key(msg)
         value = _match_value(msg)
         if value is not None:
@@ -373,7 +377,7 @@ class Router:
         raise TypeError(f"ctx.enqueue: {what}; register it with @bot.job (or @router.job on a router the bot "
                         "includes): a worker runs only the jobs its bot registered")
 
-    def resolve(self, msg: Message, appid: str = "") -> tuple[Route, re.Match[str] | None] | None:
+    def resolve(self, msg: Message, appid: str = "") -> Found:
         """The route that answers ``msg`` pushed to the account ``appid``, and the regex match that selected it."""
         index = self._index
         if index is None:

@@ -65,8 +65,8 @@ class Worker:
         except LookupError as exc:
             raise Refused(f"its account is not one this bot serves ({exc})") from None
         msg = parse_message(raw)
-        ctx = bot.context(msg, account)
-        route = ctx.route
+        found = bot.resolve(msg, account.account.appid)
+        route = found[0] if found is not None else None
         handler = route.name if route is not None else "no handler"
         if route is None or not route.queue:
             raise Refused(f"its {msg.msg_type} from user={follower_tag(msg.from_user_name)} goes to {handler}, which "
@@ -74,6 +74,7 @@ class Worker:
         keys = account.keys.message(dedupe_key(msg))
         if await bot.store.get(keys.delivered) == _SENT:
             return  # an earlier run (before a crash or a redelivery) finished it
+        ctx = bot.context(msg, account)
         try:
             try:
                 reply = await bot.handle(msg, ctx, raise_errors=True)
