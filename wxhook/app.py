@@ -30,7 +30,7 @@ from .config import ConfigError, Settings, check_deadline, load_settings, settin
 from .context import Context
 from .crypto import Envelope, sign
 from .delivery import Delivery
-from .dispatch import Dispatcher, ErrorHandler, Middleware
+from .dispatch import Dispatcher
 from .handover import Entry, Handover
 from .logs import Throttle, write_held_lines
 from .loops import LoopBound
@@ -66,8 +66,6 @@ __all__ = ["Bot"]
 
 logger = logging.getLogger("wxhook")
 
-M = TypeVar("M", bound=Middleware)
-E = TypeVar("E", bound=ErrorHandler)
 P = TypeVar("P", bound=Callable[..., Any])
 
 
@@ -425,23 +423,6 @@ class Bot(Router):
         return self.context(msg, served), self.resolve(msg, served.account.appid)
 
     # registration -------------------------------------------------------------------------------------
-
-    def middleware(self, func: M) -> M:
-        """Wrap dispatch: ``async def mw(msg, call_next)`` (or ``(msg, ctx, call_next)``).
-
-        ``await call_next(msg)`` runs the rest of the chain and returns the Reply (or None); a middleware may
-        return early (a blocklist), change the message, or replace the reply. The first registered is outermost.
-        """
-        self._dispatcher.add_middleware(func)
-        return func
-
-    def on_error(self, func: E) -> E:
-        """Turn a handler's exception into a reply: ``def oops(exc, msg)`` (or ``(exc, msg, ctx)``).
-
-        Without one, the exception is logged with its traceback and the follower gets no reply ("success").
-        """
-        self._dispatcher.add_error_handler(func)
-        return func
 
     def on_platform(self, info_type: str | None = None) -> Callable[[P], P]:
         """Observe the third-party platform's notifications: ``@bot.on_platform("authorized")`` (or
