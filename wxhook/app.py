@@ -78,44 +78,68 @@ class _Runtime:
 class Bot(Router):
     """A WeChat Official Account webhook; serve it with ``uvicorn module:bot`` or mount it in any ASGI app.
 
-    One account: credentials fall back to environment variables: ``token`` → WXHOOK_TOKEN, ``appid`` →
-    WXHOOK_APPID, ``secret`` → WXHOOK_SECRET (API client only), ``aes_key`` → WXHOOK_AES_KEY (the EncodingAESKey,
-    for safe mode, which then needs ``appid`` too). Many accounts (docs/accounts.md): ``accounts=`` a list of
-    ``Account`` or an async lookup by appid, each served at ``/{appid}``; ``platform=`` a third-party platform
-    (``Platform``), whose authorizers are served at ``/{appid}`` and its notifications at ``/events``. Then no
-    credential is read from the environment, and ``name`` names the bot's own state in the store (its job queue,
-    its handover ledger: two such bots sharing a store need two names). ``store`` → WXHOOK_STORE
-    (``memory://`` by default, ``sqlite:///path.db`` for several workers on one host; with a platform,
-    ``sqlite:///wxhook-platform.db``), ``api_base`` → WXHOOK_API_BASE.
+    Every parameter is keyword-only but the first four; docs/configuration.md has each with its variable and default.
 
-    The reply window: a handler gets ``deadline`` seconds from the request's arrival (per handler with the
-    decorators' ``deadline=``); past it the request is answered "success" (or ``timeout_reply``) and the
-    handler's eventual reply goes out through the customer-service API, with a typing indicator meanwhile
-    when ``typing`` is set. Retries of one message within ``retry_window`` seconds share one handler run (and
-    for as long as its timestamp stays in ``timestamp_window``, so a replay runs nothing).
-    ``sessions`` keeps ``ctx.session`` per follower for ``session_ttl`` seconds. Background work runs at most
-    ``background_limit`` jobs at once and gets ``shutdown_grace`` seconds to finish on shutdown.
-    ``max_body_size`` caps request bodies (413 above it).
+    One account (each falls back to its variable; none is read for a bot serving many):
 
-    ``store`` is a ``Store`` or a URL; a Redis or SQLite store rides out an outage on process-local state
-    (``bot.store_healthy`` says which) unless ``fail_closed`` (or ``?fail_closed=true`` in the URL), when the
-    webhook answers 503 instead. ``queue`` → WXHOOK_QUEUE names a job queue (``redis://…``) for handlers
-    marked ``queue=True`` and ``ctx.enqueue``; ``wxhook worker module:bot`` runs them. ``job_key`` →
-    WXHOOK_JOB_KEY signs every job, and a worker with the key runs only jobs signed with it (docs/scaling.md).
+    - ``token`` (WXHOOK_TOKEN): the Token that signs every push. Required.
+    - ``appid`` (WXHOOK_APPID): the AppID; required for safe mode and the API.
+    - ``secret`` (WXHOOK_SECRET): the AppSecret; only the API client needs it.
+    - ``aes_key`` (WXHOOK_AES_KEY): the 43-character EncodingAESKey, for safe mode.
 
-    Security (docs/security.md): ``signature`` is required; a ``timestamp`` more than ``timestamp_window``
-    seconds from this server's clock is refused, and so is a plaintext push's nonce that comes back with another
-    body (None turns both off); with an EncodingAESKey, plaintext pushes are refused unless ``allow_plaintext``
-    (while switching the account's mode). A body not received within ``body_timeout`` seconds is answered 408.
+    Many accounts (docs/accounts.md), each served at ``/{appid}``:
 
-    Operations (docs/deployment.md): one INFO line per message on ``wxhook.messages``; ``health_path`` (or
-    WXHOOK_HEALTH_PATH; ``wxhook run`` sets ``/healthz``) and ``metrics_path`` (or WXHOOK_METRICS_PATH,
-    ``wxhook-mp[metrics]``) add GET routes.
+    - ``accounts``: a list of ``Account``, or an async lookup appid → ``Account | None``.
+    - ``platform``: a third-party platform (``wxhook.platform.Platform``): its authorizers at ``/{appid}``, its
+      notifications at ``/events``.
+    - ``name``: this bot's name in the store (its job queue, its handover ledger): two such bots sharing a store
+      need two.
 
-    Faults (docs/reliability.md): a message's claim is a lease of ``claim_lease`` seconds, renewed while its
-    handler runs, so a retry runs a message again when the worker running it died; a message answered before
-    its handler finished is handed over in the store, and another worker runs it again should this one die. A
-    handler still running after ``handler_timeout`` seconds is cancelled.
+    State and the API:
+
+    - ``store`` (WXHOOK_STORE): a ``Store`` or a URL: ``memory://`` (default), ``sqlite:///path.db`` for the
+      workers of one host (a platform's default: ``sqlite:///wxhook-platform.db``), ``redis://…``.
+    - ``fail_closed``: answer 503 while a Redis or SQLite store is out, instead of riding the outage on process-local
+      state (``bot.store_healthy`` says which); also ``?fail_closed=true`` in the URL.
+    - ``queue`` (WXHOOK_QUEUE): a job queue (``redis://…``) for ``queue=True`` handlers and ``ctx.enqueue``, run by
+      ``wxhook worker module:bot`` (docs/scaling.md).
+    - ``job_key`` (WXHOOK_JOB_KEY): signs every job; a worker with the key runs only jobs signed with it.
+    - ``api``: the one account's ``Client``, instead of one built from the settings.
+    - ``api_base`` (WXHOOK_API_BASE): one base URL for every API call (a proxy, a fake).
+
+    The reply window (docs/five-seconds.md):
+
+    - ``deadline``: seconds a handler has from the request's arrival (4.5; per handler with the decorators'
+      ``deadline=``); past it the request is answered, and the handler's reply goes out later through the
+      customer-service API.
+    - ``timeout_reply``: the text answered at the deadline instead of "success".
+    - ``typing``: show "typing…" while a deferred handler runs.
+    - ``retry_window``: seconds WeChat's retries of one message share its handler's run (60; and for as long as its
+      timestamp stays in ``timestamp_window``, so a replay runs nothing).
+    - ``sessions``, ``session_ttl``: ``ctx.session`` per follower, kept that many seconds (on; 3600).
+    - ``background_limit``: background jobs running at once (100).
+    - ``shutdown_grace``: seconds pending work gets on shutdown (10).
+
+    Security (docs/security.md):
+
+    - ``max_body_size``: the largest body accepted (1 MiB; 413 above it).
+    - ``timestamp_window``: seconds a push's ``timestamp`` may be from this server's clock; a plaintext push's nonce
+      that comes back with another body within it is refused (300; None turns both off).
+    - ``allow_plaintext``: serve plaintext pushes although an EncodingAESKey is set (while switching the account's
+      mode).
+    - ``body_timeout``: seconds to receive the whole body (10; 408 after).
+
+    Faults (docs/reliability.md):
+
+    - ``claim_lease``: seconds a message's claim lives unless its running handler renews it, so a retry runs the
+      message again once the worker running it died (2). A message answered before its handler finished is handed
+      over in the store, and another worker finishes it should this one die.
+    - ``handler_timeout``: seconds after which a handler still running is cancelled (300).
+
+    Operations (docs/deployment.md; one INFO line per message on ``wxhook.messages``):
+
+    - ``health_path`` (WXHOOK_HEALTH_PATH): a GET route answering ``{"status":"ok"}`` (``wxhook run``: ``/healthz``).
+    - ``metrics_path`` (WXHOOK_METRICS_PATH): a GET route answering Prometheus metrics (``wxhook-mp[metrics]``).
     """
 
     def __init__(
