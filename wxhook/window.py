@@ -56,7 +56,6 @@ from .replies import Reply, Text
 from .routing import Found
 from .stores import Admission, Store
 from .stores.keys import MessageKeys
-from .timeouts import resume
 
 Handle = Callable[[Context, Found], Coroutine[Any, Any, tuple[Reply | None, str]]]
 """Runs a message's middleware and its routed handler: the reply, and the outcome (``passive`` or ``error``)."""
@@ -243,23 +242,9 @@ class Window:
         """Run the handler in this request's task; answer passively if it returns in time, else through the
         delivery's ``late`` at the deadline and then, when it returns, through the API (unless a retry answered it
         meanwhile). Without a delivery the message was answered already (a handed-over message run again, by the
-        ``handler`` its ledger entry names): its reply goes out through the API.
-
-        The handler is stepped by hand first: one that returns without waiting on anything (the usual echo,
-        keyword or menu handler) let nothing else run meanwhile, so no retry or deadline can have seen it, and
-        it needs none of the bookkeeping below."""
-        work = self._handle(ctx, found)
-        suspended_on = None  # a handed-over message races no deadline: it is not stepped by hand
+        ``handler`` its ledger entry names): its reply goes out through the API."""
         if delivery is not None:
             handler = delivery.handler
-            try:
-                suspended_on = work.send(None)
-            except StopIteration as done:
-                answered, outcome = done.value
-                rendered = _render(msg, answered)
-                await self._store.set(keys.state, _DONE + _kept(rendered), keep)
-                ctx.release()
-                return rendered, outcome
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None  # an ASGI request always runs in a task
@@ -272,7 +257,7 @@ class Window:
         outcome = PASSIVE
         try:
             try:
-                reply, outcome = await resume(work, suspended_on)
+                reply, outcome = await self._handle(ctx, found)
             except asyncio.CancelledError:
                 if not run.timed_out:
                     logger.error("abandoned the handler %s for %s: cancelled before it finished (the server's "
