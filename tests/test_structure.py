@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import ast
 import collections
+import fnmatch
 import importlib
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,3 +162,21 @@ def test_a_name_that_moved_door_is_still_importable_with_a_warning() -> None:
         assert name not in door.__all__
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         wxhook.Nothing  # noqa: B018 - an unknown name is still an AttributeError
+
+
+# docs/architecture.md is the contributors' map: it names every module of the package, and no module that is gone.
+_MAP = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+def test_the_architecture_map_names_every_module() -> None:
+    modules = [path.name for path in (ROOT / "wxhook").glob("*.py") if path.stem not in ("__init__", "__main__")]
+    packages = [f"{path.name}/" for path in (ROOT / "wxhook").iterdir() if (path / "__init__.py").exists()]
+    missing = [name for name in (*modules, *packages) if not re.search(rf"(?<![\w/]){re.escape(name)}", _MAP)]
+    assert missing == [], f"docs/architecture.md does not place {missing}"
+
+
+def test_the_architecture_map_names_no_module_that_is_gone() -> None:
+    files = [path.relative_to(ROOT).as_posix() for path in (*ROOT.glob("wxhook/**/*.py"), *ROOT.glob("tests/**/*.py"))]
+    gone = [name for name in sorted(set(re.findall(r"`([\w/*.-]+\.py)`", _MAP)))
+            if not any(fnmatch.fnmatch(path, f"*{name}") for path in files)]
+    assert gone == [], f"docs/architecture.md names modules that do not exist: {gone}"
