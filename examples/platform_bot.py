@@ -10,8 +10,8 @@ authorization links to a merchant; WeChat's release test (全网发布) is answe
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from wxhook import Authorizer, Bot, Platform
-from wxhook.platform import Authorized
+from wxhook import Bot
+from wxhook.platform import Authorized, Authorizer, Platform
 
 KNOWN_SHOPS = {"east", "west"}
 

@@ -1,3 +1,7 @@
+import inspect
+import re
+from pathlib import Path
+
 import pytest
 
 from wxhook import Bot, ConfigError
@@ -43,3 +47,12 @@ def test_safe_mode_needs_an_appid() -> None:
 def test_body_limit_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="max_body_size"):
         Bot(token="t", max_body_size=0)
+
+
+def test_bots_docstring_lists_every_parameter_once_and_configuration_md_too() -> None:
+    """``help(Bot)`` is a list to scan: a bullet per parameter, in the order of the signature."""
+    parameters = [name for name in inspect.signature(Bot).parameters]
+    bullets = re.findall(r"^\s+- ``(\w+)``(?:, ``(\w+)``)?", Bot.__doc__ or "", re.MULTILINE)
+    assert [name for pair in bullets for name in pair if name] == parameters
+    table = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert [name for name in parameters if f"`{name}`" not in table] == []

@@ -17,14 +17,11 @@ from wxhook import (
     EventType,
     Message,
     MiniProgramPageMessage,
-    QRAction,
-    QRActionName,
     ScanEvent,
-    SubscribeScene,
-    SubscribeSceneName,
     TextMessage,
     ViewEvent,
 )
+from wxhook.api import QRAction, QRActionName, SubscribeScene, SubscribeSceneName
 from wxhook.crypto import Envelope, decode_aes_key
 from wxhook.messages import EVENT_NAMES, parse_message
 from wxhook.protocol import seal_request

@@ -27,12 +27,12 @@ import wxhook
 import wxhook.api
 import wxhook.platform
 import wxhook.testing
-from wxhook import Account, Bot, Client, Platform, WebLogin
-from wxhook.api import AccessToken, Authorization, ComponentAPI, ComponentOAuthAPI, ListedAuthorizer, OAuthToken
+from wxhook import Account, Bot, WebLogin
+from wxhook.api import AccessToken, Authorization, Client, ComponentAPI, ComponentOAuthAPI, ListedAuthorizer, OAuthToken
 from wxhook.api._caller import Credentials
 from wxhook.config import Settings, load_settings
 from wxhook.crypto import Envelope, decode_aes_key
-from wxhook.platform import Authorized, Authorizer, VerifyTicket
+from wxhook.platform import Authorized, Authorizer, Platform, VerifyTicket
 from wxhook.stores import ResilientStore, open_store
 from wxhook.stores.redis import RedisStore, RedisTarget, parse_redis_url
 from wxhook.testing import BotClient, FakeWeChat, RecordedCall

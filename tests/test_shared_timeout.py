@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from wxhook._util import SharedTimeout
+from wxhook.timeouts import SharedTimeout
 
 pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="3.10 takes asyncio.wait_for's path")
 

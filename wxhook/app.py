@@ -23,27 +23,26 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._util import LoopBound
 from .accounts import APPID, Account, AccountLookup, Load, Registry, ServedAccount
 from .api import Client
 from .background import Background
 from .config import ConfigError, Settings, check_deadline, load_settings, setting
 from .context import Context
 from .crypto import Envelope, sign
-from .dispatch import Dispatcher, ErrorHandler, Middleware
+from .delivery import Delivery
+from .dispatch import Dispatcher
 from .handover import Entry, Handover
 from .logs import Throttle, write_held_lines
+from .loops import LoopBound
 from .messages import Message, parse_message
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import metrics_exposition
-from .observe import DEFERRED, Observer, show_info_logs
-from .platform import EMPTY, NOT_A_TEST, PLATFORM_STORE, Platform, PlatformService
+from .observe import STORE_ERRORS, Observer, show_info_logs
+from .platform import PLATFORM_STORE, Platform, PlatformService
 from .protocol import (
     JSON,
     PLATFORM_NAMING,
-    SUCCESS,
     TEXT,
-    XML,
     Inbound,
     Naming,
     Receive,
@@ -55,7 +54,7 @@ from .protocol import (
 )
 from .replay import ReplayGuard, Stale
 from .replies import Reply
-from .routing import Router
+from .routing import Found, Router
 from .stores import MemoryStore, Store, StoreUnavailable, open_store
 from .stores.keys import BotKeys
 from .window import ANSWERED, Window
@@ -63,54 +62,11 @@ from .window import ANSWERED, Window
 if TYPE_CHECKING:
     from .queue import JobQueue
 
+__all__ = ["Bot"]
+
 logger = logging.getLogger("wxhook")
 
-M = TypeVar("M", bound=Middleware)
-E = TypeVar("E", bound=ErrorHandler)
 P = TypeVar("P", bound=Callable[..., Any])
-
-
-class _Delivery:
-    """One POST's way back to WeChat, answered once: by the request, or past the deadline by the window's
-    ``late`` while the handler carries on."""
-
-    __slots__ = ("_bot", "answered", "arrived", "handler", "loop", "msg", "sealed", "send", "served")
-
-    def __init__(self, bot: Bot, send: Send, loop: asyncio.AbstractEventLoop, served: ServedAccount) -> None:
-        self._bot = bot
-        self.send = send
-        self.loop = loop
-        self.served = served
-        self.arrived = loop.time()
-        self.sealed = False
-        self.answered = False
-        self.handler = "no handler"
-        self.msg: Message | None = None
-
-    async def reply(self, xml: str | None) -> None:
-        """Answer with the reply XML (sealed when the push was), or "success"."""
-        if self.answered:
-            return
-        self.answered = True
-        if xml is None:
-            await respond(self.send, 200, SUCCESS, TEXT)
-        else:
-            body = xml.encode()
-            await respond(self.send, 200, self.served.inbound.seal(body) if self.sealed else body, XML)
-
-    def log(self, outcome: str) -> None:
-        msg = self.msg
-        if msg is not None:
-            self._bot.observer.message(msg.msg_type, msg.raw.get("Event", ""), msg.from_user_name, self.handler,
-                                       outcome, self.loop.time() - self.arrived, self.served.label)
-
-    async def late(self, xml: str | None) -> None:
-        """The deadline passed: answer now (the interim reply or "success"); a lost connection is no error."""
-        self.log(DEFERRED)
-        try:
-            await self.reply(xml)
-        except Exception as exc:
-            logger.debug("the deadline answer could not be sent: %s", exc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,44 +78,68 @@ class _Runtime:
 class Bot(Router):
     """A WeChat Official Account webhook; serve it with ``uvicorn module:bot`` or mount it in any ASGI app.
 
-    One account: credentials fall back to environment variables: ``token`` → WXHOOK_TOKEN, ``appid`` →
-    WXHOOK_APPID, ``secret`` → WXHOOK_SECRET (API client only), ``aes_key`` → WXHOOK_AES_KEY (the EncodingAESKey,
-    for safe mode, which then needs ``appid`` too). Many accounts (docs/accounts.md): ``accounts=`` a list of
-    ``Account`` or an async lookup by appid, each served at ``/{appid}``; ``platform=`` a third-party platform
-    (``Platform``), whose authorizers are served at ``/{appid}`` and its notifications at ``/events``. Then no
-    credential is read from the environment, and ``name`` names the bot's own state in the store (its job queue,
-    its handover ledger: two such bots sharing a store need two names). ``store`` → WXHOOK_STORE
-    (``memory://`` by default, ``sqlite:///path.db`` for several workers on one host; with a platform,
-    ``sqlite:///wxhook-platform.db``), ``api_base`` → WXHOOK_API_BASE.
+    Every parameter is keyword-only but the first four; docs/configuration.md has each with its variable and default.
 
-    The reply window: a handler gets ``deadline`` seconds from the request's arrival (per handler with the
-    decorators' ``deadline=``); past it the request is answered "success" (or ``timeout_reply``) and the
-    handler's eventual reply goes out through the customer-service API, with a typing indicator meanwhile
-    when ``typing`` is set. Retries of one message within ``retry_window`` seconds share one handler run (and
-    for as long as its timestamp stays in ``timestamp_window``, so a replay runs nothing).
-    ``sessions`` keeps ``ctx.session`` per follower for ``session_ttl`` seconds. Background work runs at most
-    ``background_limit`` jobs at once and gets ``shutdown_grace`` seconds to finish on shutdown.
-    ``max_body_size`` caps request bodies (413 above it).
+    One account (each falls back to its variable; none is read for a bot serving many):
 
-    ``store`` is a ``Store`` or a URL; a Redis or SQLite store rides out an outage on process-local state
-    (``bot.store_healthy`` says which) unless ``fail_closed`` (or ``?fail_closed=true`` in the URL), when the
-    webhook answers 503 instead. ``queue`` → WXHOOK_QUEUE names a job queue (``redis://…``) for handlers
-    marked ``queue=True`` and ``ctx.enqueue``; ``wxhook worker module:bot`` runs them. ``job_key`` →
-    WXHOOK_JOB_KEY signs every job, and a worker with the key runs only jobs signed with it (docs/scaling.md).
+    - ``token`` (WXHOOK_TOKEN): the Token that signs every push. Required.
+    - ``appid`` (WXHOOK_APPID): the AppID; required for safe mode and the API.
+    - ``secret`` (WXHOOK_SECRET): the AppSecret; only the API client needs it.
+    - ``aes_key`` (WXHOOK_AES_KEY): the 43-character EncodingAESKey, for safe mode.
 
-    Security (docs/security.md): ``signature`` is required; a ``timestamp`` more than ``timestamp_window``
-    seconds from this server's clock is refused, and so is a plaintext push's nonce that comes back with another
-    body (None turns both off); with an EncodingAESKey, plaintext pushes are refused unless ``allow_plaintext``
-    (while switching the account's mode). A body not received within ``body_timeout`` seconds is answered 408.
+    Many accounts (docs/accounts.md), each served at ``/{appid}``:
 
-    Operations (docs/deployment.md): one INFO line per message on ``wxhook.messages``; ``health_path`` (or
-    WXHOOK_HEALTH_PATH; ``wxhook run`` sets ``/healthz``) and ``metrics_path`` (or WXHOOK_METRICS_PATH,
-    ``wxhook-mp[metrics]``) add GET routes.
+    - ``accounts``: a list of ``Account``, or an async lookup appid → ``Account | None``.
+    - ``platform``: a third-party platform (``wxhook.platform.Platform``): its authorizers at ``/{appid}``, its
+      notifications at ``/events``.
+    - ``name``: this bot's name in the store (its job queue, its handover ledger): two such bots sharing a store
+      need two.
 
-    Faults (docs/reliability.md): a message's claim is a lease of ``claim_lease`` seconds, renewed while its
-    handler runs, so a retry runs a message again when the worker running it died; a message answered before
-    its handler finished is handed over in the store, and another worker runs it again should this one die. A
-    handler still running after ``handler_timeout`` seconds is cancelled.
+    State and the API:
+
+    - ``store`` (WXHOOK_STORE): a ``Store`` or a URL: ``memory://`` (default), ``sqlite:///path.db`` for the
+      workers of one host (a platform's default: ``sqlite:///wxhook-platform.db``), ``redis://…``.
+    - ``fail_closed``: answer 503 while a Redis or SQLite store is out, instead of riding the outage on process-local
+      state (``bot.store_healthy`` says which); also ``?fail_closed=true`` in the URL.
+    - ``queue`` (WXHOOK_QUEUE): a job queue (``redis://…``) for ``queue=True`` handlers and ``ctx.enqueue``, run by
+      ``wxhook worker module:bot`` (docs/scaling.md).
+    - ``job_key`` (WXHOOK_JOB_KEY): signs every job; a worker with the key runs only jobs signed with it.
+    - ``api``: the one account's ``Client``, instead of one built from the settings.
+    - ``api_base`` (WXHOOK_API_BASE): one base URL for every API call (a proxy, a fake).
+
+    The reply window (docs/five-seconds.md):
+
+    - ``deadline``: seconds a handler has from the request's arrival (4.5; per handler with the decorators'
+      ``deadline=``); past it the request is answered, and the handler's reply goes out later through the
+      customer-service API.
+    - ``timeout_reply``: the text answered at the deadline instead of "success".
+    - ``typing``: show "typing…" while a deferred handler runs.
+    - ``retry_window``: seconds WeChat's retries of one message share its handler's run (60; and for as long as its
+      timestamp stays in ``timestamp_window``, so a replay runs nothing).
+    - ``sessions``, ``session_ttl``: ``ctx.session`` per follower, kept that many seconds (on; 3600).
+    - ``background_limit``: background jobs running at once (100).
+    - ``shutdown_grace``: seconds pending work gets on shutdown (10).
+
+    Security (docs/security.md):
+
+    - ``max_body_size``: the largest body accepted (1 MiB; 413 above it).
+    - ``timestamp_window``: seconds a push's ``timestamp`` may be from this server's clock; a plaintext push's nonce
+      that comes back with another body within it is refused (300; None turns both off).
+    - ``allow_plaintext``: serve plaintext pushes although an EncodingAESKey is set (while switching the account's
+      mode).
+    - ``body_timeout``: seconds to receive the whole body (10; 408 after).
+
+    Faults (docs/reliability.md):
+
+    - ``claim_lease``: seconds a message's claim lives unless its running handler renews it, so a retry runs the
+      message again once the worker running it died (2). A message answered before its handler finished is handed
+      over in the store, and another worker finishes it should this one die.
+    - ``handler_timeout``: seconds after which a handler still running is cancelled (300).
+
+    Operations (docs/deployment.md; one INFO line per message on ``wxhook.messages``):
+
+    - ``health_path`` (WXHOOK_HEALTH_PATH): a GET route answering ``{"status":"ok"}`` (``wxhook run``: ``/healthz``).
+    - ``metrics_path`` (WXHOOK_METRICS_PATH): a GET route answering Prometheus metrics (``wxhook-mp[metrics]``).
     """
 
     def __init__(
@@ -287,9 +267,14 @@ class Bot(Router):
         self.metrics_path = metrics_path or setting(None, "WXHOOK_METRICS_PATH")
         """GET here answers Prometheus metrics (``wxhook-mp[metrics]``); None: no metrics route."""
         self._started = False
-        self.stats: Counter[str] = Counter()
-        """Counters of the reply window: ``coalesced`` retries, ``deadline_passed``, late replies ``delivered``
-        through the API and ``delivery_failed``, messages ``taken_over`` from a dead worker."""
+
+    @property
+    def stats(self) -> Counter[str]:
+        """What this process counted: messages by outcome (``passive``, ``deferred``, ``coalesced``, ``error``,
+        ``rejected``: one each per message line) and the reply window's events (``deadline_passed``, ``queued``,
+        late replies ``delivered`` through the API and ``delivery_failed``, messages ``taken_over`` from a dead
+        worker, ``handler_timeout``, ``store_errors``). One counter, the observer's, behind the metrics too."""
+        return self.observer.counts
 
     # accounts -------------------------------------------------------------------------------------------
 
@@ -423,7 +408,7 @@ class Bot(Router):
     def _new_runtime(self) -> _Runtime:
         """Per-event-loop machinery, created on first use so a bot can be built at import time."""
         background = Background(self.background_limit)
-        window = Window(self._dispatcher.handle, self.store, background, self.stats, handover=self._handover,
+        window = Window(self._dispatcher.run, self.store, background, self.observer.counts, handover=self._handover,
                         retention=self.retry_window, timeout_reply=self.timeout_reply, typing=self.typing,
                         lease=self.claim_lease, handler_timeout=self.handler_timeout,
                         enqueue=self._enqueue_message if self.queue else None)
@@ -444,46 +429,24 @@ class Bot(Router):
 
     def context(self, msg: Message, account: ServedAccount | None = None) -> Context:
         """A handler's context for ``msg`` pushed to ``account`` (``await bot.account(appid)``; a one-account bot's
-        by default), routed: what the webhook builds per message, and what a worker that runs handlers outside an
-        HTTP request (a job queue) builds too."""
+        by default): what the webhook builds per message, and what a worker that runs handlers outside an HTTP
+        request (a job queue) builds too."""
         if account is None:
             if self._single is None:
                 raise LookupError("this bot serves many accounts: pass the message's account, "
                                   "bot.context(msg, await bot.account(appid))")
             account = self._single
-        return self._context(msg, account, self._runtime.get())
+        return Context(msg, self, self._runtime.get().background, account, enqueue=self._enqueue_call)
 
-    def _context(self, msg: Message, served: ServedAccount, runtime: _Runtime) -> Context:
-        ctx = Context(msg, self, runtime.background, served, enqueue=self._enqueue_call)
-        self._dispatcher.route(ctx, msg)
-        return ctx
-
-    async def _resume(self, entry: Entry, msg: Message) -> Context | None:
-        """The context of a handed-over message for its account (None: not one this bot serves)."""
+    async def _resume(self, entry: Entry, msg: Message) -> tuple[Context, Found] | None:
+        """The context and route of a handed-over message for its account (None: not one this bot serves)."""
         try:
             served = await self.account(entry.appid or None)
         except LookupError:
             return None
-        return self._context(msg, served, self._runtime.get())
+        return self.context(msg, served), self.resolve(msg, served.account.appid)
 
     # registration -------------------------------------------------------------------------------------
-
-    def middleware(self, func: M) -> M:
-        """Wrap dispatch: ``async def mw(msg, call_next)`` (or ``(msg, ctx, call_next)``).
-
-        ``await call_next(msg)`` runs the rest of the chain and returns the Reply (or None); a middleware may
-        return early (a blocklist), change the message, or replace the reply. The first registered is outermost.
-        """
-        self._dispatcher.add_middleware(func)
-        return func
-
-    def on_error(self, func: E) -> E:
-        """Turn a handler's exception into a reply: ``def oops(exc, msg)`` (or ``(exc, msg, ctx)``).
-
-        Without one, the exception is logged with its traceback and the follower gets no reply ("success").
-        """
-        self._dispatcher.add_error_handler(func)
-        return func
 
     def on_platform(self, info_type: str | None = None) -> Callable[[P], P]:
         """Observe the third-party platform's notifications: ``@bot.on_platform("authorized")`` (or
@@ -508,7 +471,7 @@ class Bot(Router):
             if single is None:
                 await self._route(scope, receive, send)
             elif scope["method"] == "POST":  # a push: straight on, the one path that counts
-                await self._post(scope, receive, _Delivery(self, send, asyncio.get_running_loop(), single))
+                await self._post(scope, receive, Delivery(send, asyncio.get_running_loop(), single, self.observer))
             else:
                 await self._other(scope, send, single)
         elif kind == "lifespan":
@@ -530,7 +493,7 @@ class Bot(Router):
                 return
         if served is not None:
             if scope["method"] == "POST":
-                await self._post(scope, receive, _Delivery(self, send, asyncio.get_running_loop(), served))
+                await self._post(scope, receive, Delivery(send, asyncio.get_running_loop(), served, self.observer))
             else:
                 await self._other(scope, send, served)
         elif self.platform is not None and await self.platform.serve(path, scope, receive, send):
@@ -688,32 +651,26 @@ class Bot(Router):
 
     # request pipeline ------------------------------------------------------------------------------------
 
-    async def _post(self, scope: Scope, receive: Receive, delivery: _Delivery) -> None:
+    async def _post(self, scope: Scope, receive: Receive, delivery: Delivery) -> None:
+        """A push: read and checked (``Inbound``), typed, routed once (``Delivery.route``), answered in the window."""
         served = delivery.served
         try:
             document, delivery.sealed, nonce = await served.inbound.read(scope, receive, delivery.arrived)
-            msg = delivery.msg = parse_message(document)
+            msg = parse_message(document)
             runtime = self._runtime.get(delivery.loop)
             if self.platform is not None and served.account.source == "authorizer":
-                answer = await self.platform.release_test(msg, served)
-                if answer == EMPTY:
-                    delivery.answered = True
-                    await respond(delivery.send, 200, b"", TEXT)
+                release = await self.platform.release_test(msg, served)
+                if release is not None:
+                    delivery.msg = msg
+                    await (delivery.reply(release) if release else delivery.reply_empty())
                     return
-                if answer is not NOT_A_TEST:
-                    await delivery.reply(answer if isinstance(answer, str) else None)
-                    return
-            ctx = self._context(msg, served, runtime)
-            route = ctx.route
-            if route is not None:
-                name, deadline = route.name, route.deadline if route.deadline is not None else self.deadline
-            else:
-                name, deadline = "no handler", self.deadline
-            delivery.handler = name
-            xml = await runtime.window.answer(msg, ctx, delivery.arrived + deadline, name, delivery.late, nonce)
-            if xml is ANSWERED:
+            delivery.route(self, msg, self.deadline)
+            ctx = Context(msg, self, runtime.background, served, enqueue=self._enqueue_call)
+            answer = await runtime.window.answer(msg, ctx, delivery, nonce)
+            if answer is ANSWERED:
                 return
-            delivery.log(ctx.outcome)
+            xml, outcome = answer
+            delivery.log(outcome)
         except Rejected as exc:
             await self._reject(scope, "POST", exc, delivery.send)
             return
@@ -727,7 +684,7 @@ class Bot(Router):
             return
         except Exception:
             # A failing store or a wxhook bug: a 500 would show the follower "该公众号暂时无法提供服务".
-            self.stats["store_errors"] += 1
+            self.stats[STORE_ERRORS] += 1
             logger.exception("could not process a POST request; answered success")
             xml = None
         await delivery.reply(xml)

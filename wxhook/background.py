@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from ._util import is_async, job_name
+from .callables import is_async, job_name
 
 logger = logging.getLogger("wxhook")
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from .crypto import decode_aes_key
 
+__all__ = ["ConfigError"]
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the argument, the variable and the fix.

@@ -11,8 +11,10 @@ if TYPE_CHECKING:
     from .api import Client
     from .background import Background
     from .messages import Message
-    from .routing import Route, Router
+    from .routing import Router
     from .session import Session
+
+__all__ = ["Context"]
 
 Enqueue = Callable[[str, Callable[..., Any], tuple[Any, ...], dict[str, Any]], Awaitable[None]]
 """Puts the job registered as ``name`` (``func``) with its arguments on the bot's job queue (or runs it here when
@@ -26,10 +28,7 @@ class Context:
     pattern), else None. ``bot`` is the Bot that received the message, ``account`` the official account it is for.
     """
 
-    __slots__ = (
-        "_background", "_enqueue", "_jobs", "_session", "bot", "match", "message", "outcome", "route", "routed",
-        "served",
-    )
+    __slots__ = ("_background", "_enqueue", "_jobs", "_session", "bot", "match", "message", "served")
 
     def __init__(
         self,
@@ -45,12 +44,7 @@ class Context:
         self.served = served
         """The account's runtime: its keys in the store, its checks, its API client (internal)."""
         self.match: re.Match[str] | None = None
-        self.route: Route | None = None
-        """The handler chosen for ``message`` (None: no handler matches), resolved once per message."""
-        self.routed: Message | None = None
-        """The message ``route`` was resolved for (None: not resolved yet)."""
-        self.outcome = "passive"
-        """How this delivery went, for the message log: passive, deferred, coalesced or error."""
+        """Set by the dispatcher for the handler it calls."""
         self._background = background
         self._session = session
         self._enqueue = enqueue

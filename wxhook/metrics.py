@@ -1,18 +1,26 @@
 """Prometheus metrics for a bot, read from the counters it keeps anyway: ``pip install 'wxhook-mp[metrics]'``.
 
-Nothing is counted twice: a scrape reads the bot's outcome counters, latency histogram and window statistics
-(``bot.stats``) and the API client's token fetches, so metrics cost nothing between scrapes. Each worker
+Nothing is counted twice: a scrape reads the bot's one counter (outcomes and the window's events, ``bot.stats``),
+its latency histogram and the API clients' token fetches, so metrics cost nothing between scrapes. Each worker
 process answers for itself; scrape every worker, or run one (see docs/deployment.md).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from .config import ConfigError
-from .observe import BUCKETS, OUTCOMES, Observer
+from .observe import (
+    BUCKETS,
+    DELIVERED,
+    DELIVERY_FAILED,
+    HANDLER_TIMEOUT,
+    OUTCOMES,
+    STORE_ERRORS,
+    TAKEN_OVER,
+    Observer,
+)
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -23,8 +31,6 @@ class Observed(Protocol):
 
     @property
     def observer(self) -> Observer: ...
-    @property
-    def stats(self) -> Counter[str]: ...
     @property
     def token_fetches(self) -> int: ...
 
@@ -52,7 +58,7 @@ class _Collector:
         observer = self._bot.observer
         messages = CounterMetricFamily("wxhook_messages", "Pushes by outcome", labels=["outcome"])
         for outcome in OUTCOMES:
-            messages.add_metric([outcome], observer.outcomes[outcome])
+            messages.add_metric([outcome], observer.counts[outcome])
         yield messages
         if observer.account_outcomes:  # a bot serving many accounts; at most MAX_ACCOUNT_LABELS of them by name
             per_account = CounterMetricFamily("wxhook_account_messages", "Pushes by account and outcome",
@@ -67,17 +73,17 @@ class _Collector:
             buckets.append((bound, cumulative))
         yield HistogramMetricFamily("wxhook_message_seconds", "Time from a push's arrival to its answer",
                                     buckets=buckets, sum_value=observer.latency_sum)
-        stats = self._bot.stats
+        counts = observer.counts
         late = CounterMetricFamily("wxhook_late_replies", "Late replies sent through the customer-service API",
                                    labels=["result"])
-        late.add_metric(["delivered"], stats["delivered"])
-        late.add_metric(["failed"], stats["delivery_failed"])
+        late.add_metric(["delivered"], counts[DELIVERED])
+        late.add_metric(["failed"], counts[DELIVERY_FAILED])
         yield late
         for name, key, text in (
-            ("wxhook_handler_timeouts", "handler_timeout", "Handlers cancelled after handler_timeout"),
-            ("wxhook_takeovers", "taken_over", "Messages run again after their worker's claim lapsed"),
-            ("wxhook_store_errors", "store_errors", "Requests answered success because the store failed"),
+            ("wxhook_handler_timeouts", HANDLER_TIMEOUT, "Handlers cancelled after handler_timeout"),
+            ("wxhook_takeovers", TAKEN_OVER, "Messages run again after their worker's claim lapsed"),
+            ("wxhook_store_errors", STORE_ERRORS, "Requests answered success because the store failed"),
         ):
-            yield CounterMetricFamily(name, text, value=stats[key])
+            yield CounterMetricFamily(name, text, value=counts[key])
         yield CounterMetricFamily("wxhook_token_fetches", "Access tokens fetched from WeChat by this process",
                                   value=self._bot.token_fetches)

@@ -11,6 +11,9 @@ on the way (a handler, a filter) gets real records, as before.
 Outcomes: ``passive`` (answered in time, with a reply or "success"), ``deferred`` (the deadline passed; a late
 reply goes out through the API), ``coalesced`` (a retry of a message already claimed), ``error`` (the handler
 raised), ``rejected`` (refused before dispatch: signature, timestamp, body).
+
+One counter holds them all (``Observer.counts``, which is ``bot.stats``): the outcomes, counted as each line is
+written, and the events of the reply window, named here and counted where they happen (``EVENTS``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,19 @@ OTHER_ACCOUNTS = "other"
 
 PASSIVE, DEFERRED, COALESCED, ERROR, REJECTED = "passive", "deferred", "coalesced", "error", "rejected"
 OUTCOMES = (PASSIVE, DEFERRED, COALESCED, ERROR, REJECTED)
+DEADLINE_PASSED = "deadline_passed"
+"""A delivery answered without its handler's reply (a first delivery, then ``deferred``, or a retry that waited)."""
+QUEUED = "queued"
+"""A message put on the job queue for its ``queue=True`` handler."""
+DELIVERED, DELIVERY_FAILED = "delivered", "delivery_failed"
+"""Late replies sent through the customer-service API, and those that could not be."""
+TAKEN_OVER = "taken_over"
+"""A message run again here after its worker's claim lapsed (the worker died)."""
+HANDLER_TIMEOUT = "handler_timeout"
+"""A handler cancelled after ``handler_timeout``."""
+STORE_ERRORS = "store_errors"
+"""A push answered "success" because the store (or wxhook) failed."""
+EVENTS = (DEADLINE_PASSED, QUEUED, DELIVERED, DELIVERY_FAILED, TAKEN_OVER, HANDLER_TIMEOUT, STORE_ERRORS)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.5, 10.0)
 """Latency histogram bounds in seconds; 4.5 is the default deadline."""
 
@@ -63,14 +79,23 @@ def _message_line(*args: Any) -> str:
 
 
 class Observer:
-    """Counts outcomes, keeps the latency histogram, and writes the line, for one bot."""
+    """Counts outcomes and the window's events, keeps the latency histogram, and writes the line, for one bot."""
 
-    __slots__ = ("account_outcomes", "bucket_counts", "latency_count", "latency_sum", "outcomes")
+    __slots__ = ("account_outcomes", "bucket_counts", "counts", "latency_count", "latency_sum")
 
     def __init__(self) -> None:
-        self.outcomes: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()
+        """The bot's one counter (``bot.stats``): by outcome (``OUTCOMES``) and by event (``EVENTS``)."""
         self.account_outcomes: dict[str, Counter[str]] = {}
         """Outcomes per account of a bot serving many (the first ``MAX_ACCOUNT_LABELS``, the rest as ``other``)."""
+        self.bucket_counts = [0] * (len(BUCKETS) + 1)
+        self.latency_sum = 0.0
+        self.latency_count = 0
+
+    def reset(self) -> None:
+        """Forget everything counted so far (a test starting afresh); whoever holds ``counts`` keeps counting."""
+        self.counts.clear()
+        self.account_outcomes.clear()
         self.bucket_counts = [0] * (len(BUCKETS) + 1)
         self.latency_sum = 0.0
         self.latency_count = 0
@@ -78,7 +103,7 @@ class Observer:
     def message(self, msg_type: str, event: str, openid: str, handler: str, outcome: str, seconds: float,
                 account: str = "") -> None:
         """Count one message (``account``: its appid, when the bot serves many) and write its line."""
-        self.outcomes[outcome] += 1
+        self.counts[outcome] += 1
         if account:
             self._count_account(account, outcome)
         self.bucket_counts[bisect.bisect_left(BUCKETS, seconds)] += 1
@@ -98,7 +123,7 @@ class Observer:
         counts[outcome] += 1
 
     def rejected(self) -> None:
-        self.outcomes[REJECTED] += 1
+        self.counts[REJECTED] += 1
 
 
 def show_info_logs() -> None:

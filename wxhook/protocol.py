@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from ._util import await_by
 from .crypto import Envelope, EnvelopeError, random_bytes, sign, signature_matches
 from .replay import Nonce, ReplayGuard, Stale
+from .timeouts import await_by
 from .xml import XMLError, cdata, parse_xml
 
 Scope = MutableMapping[str, Any]

@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from ._util import LoopBound
 from .config import ConfigError
+from .loops import LoopBound
 from .messages import Message, plain
 from .stores.keys import BotKeys
 

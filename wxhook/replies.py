@@ -10,9 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .api import _custom
-from .api._custom import Article
+from . import custom_messages as _custom
+from .custom_messages import Article
 from .xml import cdata
+
+__all__ = ["Image", "Music", "News", "Reply", "Text", "TransferCustomerService", "Video", "Voice"]
 
 
 class Reply:

@@ -10,7 +10,10 @@ Precedence, for one incoming message (first match wins; a handler returning None
 5. ``on_default``.
 
 Handlers in included routers take part as if registered on the including router, in the order they were
-registered (a global sequence), so splitting handlers over modules never changes which one answers. A handler
+registered (a global sequence), so splitting handlers over modules never changes which one answers. A router's
+middleware, outer middleware and ``on_error`` handlers apply to its own handlers (and those of the routers it
+includes): each route carries the ``Level`` of every router on its way from the including one, in the include
+tree's order. A handler
 limited to some accounts (``accounts=`` on a decorator or on ``include``) takes part only for pushes to them. So do
 the jobs registered for ``ctx.enqueue`` (``@router.job``): a worker runs a queued job only by its registered name.
 """
@@ -21,19 +24,27 @@ import difflib
 import inspect
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-from ._util import accepts, is_async, job_name, positional_arity
 from .accounts import APPID
+from .callables import accepts, is_async, job_name, positional_arity
 from .config import check_deadline
+from .event_names import EventName
 from .messages import EVENT_NAMES, Event, Message, event_name, event_spelling, message_type_spelling, routing_name
-from .names import EventName
+
+__all__ = ["Router"]
 
 Predicate = Callable[[Message], bool]
 F = TypeVar("F", bound=Callable[..., Any])
+Middleware = Callable[..., Awaitable[Any]]
+"""``async def mw(msg, call_next)``, or ``(msg, ctx, call_next)``."""
+ErrorHandler = Callable[..., Any]
+"""``def oops(exc, msg)``, or ``(exc, msg, ctx)``; async or not."""
+M = TypeVar("M", bound=Middleware)
+E = TypeVar("E", bound=ErrorHandler)
 Appids = str | Iterable[str]
 """One appid or several: the accounts a handler or router serves."""
 
@@ -43,6 +54,40 @@ _BY_LOWER_CASE = {name.lower(): name for name in EVENT_NAMES}
 _WECHAT_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*|[A-Z][A-Z0-9_]*")
 
 _EXACT, _FILTERED, _PLAIN, _GENERAL, _DEFAULT = range(5)
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """A middleware as registered: whether it takes the context, and its name in errors."""
+
+    func: Middleware
+    wants_context: bool
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Catcher:
+    """An ``on_error`` handler as registered."""
+
+    func: ErrorHandler
+    is_async: bool
+    wants_context: bool
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One router on a route's way from the including one: what it wraps its handlers in."""
+
+    outer: tuple[Layer, ...]
+    """Its outer middleware: before the handler is chosen (again, for the message they pass on)."""
+    middleware: tuple[Layer, ...]
+    catchers: tuple[Catcher, ...]
+
+    @property
+    def wants_context(self) -> bool:
+        return any(layer.wants_context for layer in (*self.outer, *self.middleware)) or any(
+            catcher.wants_context for catcher in self.catchers)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -65,6 +110,14 @@ class Route:
     """The handler's name in logs (its qualified name)."""
     accounts: frozenset[str] | None = None
     """The appids it answers for (None: every account's; checked inline where routes are matched, the hot path)."""
+    levels: tuple[Level, ...] = ()
+    """The routers that wrap it, from the including one down to its own (only those with something to wrap)."""
+    session: bool = False
+    """Whether its handler, a middleware or an error handler on its way takes the context (and so its session)."""
+
+
+Found = tuple[Route, re.Match[str] | None] | None
+"""A message's route and the regex match that chose it (None: no handler takes the message)."""
 
 
 def _appids(accounts: Appids | None) -> frozenset[str] | None:
@@ -100,12 +153,15 @@ def _match_value(msg: Message) -> str | None:
     return None
 
 
-class _Index:
-    """The flattened, precedence-ordered view of a router tree, rebuilt after any registration."""
+class RouteTable:
+    """The flattened, precedence-ordered view of a router tree, rebuilt after any registration; ``unrouted`` are
+    the levels a message no handler takes goes through (the including router's own)."""
 
-    __slots__ = ("default", "exact", "general", "typed")
+    __slots__ = ("default", "exact", "general", "typed", "unrouted", "unrouted_session")
 
-    def __init__(self, routes: Iterable[Route]) -> None:
+    def __init__(self, routes: Iterable[Route], unrouted: tuple[Level, ...]) -> None:
+        self.unrouted = unrouted
+        self.unrouted_session = any(level.wants_context for level in unrouted)
         self.exact: dict[tuple[str, str], list[Route]] = {}
         self.typed: dict[str, list[Route]] = {}
         self.general: dict[str, list[Route]] = {}
@@ -124,7 +180,7 @@ class _Index:
         for routes_of_type in self.typed.values():
             routes_of_type.sort(key=lambda r: (r.tier, r.seq))
 
-    def find(self, msg: Message, appid: str) -> tuple[Route, re.Match[str] | None] | None:
+    def find(self, msg: Message, appid: str) -> Found:
         type_key = _type_key(msg)
         value = _match_value(msg)
         if value is not None:
@@ -160,6 +216,12 @@ class _Jobs:
                 raise ValueError(f"two jobs are registered as {name!r} ({job_name(known)} and {job_name(func)}); "
                                  "give one another name: @router.job(name='...')")
             self.by_func.setdefault(func, name)
+
+
+def _layer(func: Middleware, kind: str) -> Layer:
+    if not is_async(func):
+        raise TypeError(f"{kind} {job_name(func)} must be an async function: async def mw(msg, call_next)")
+    return Layer(func, positional_arity(func) >= 3, job_name(func))
 
 
 def _default_job_name(func: Callable[..., Any]) -> str:
@@ -266,15 +328,19 @@ class _BoundOnType:
 
 
 class Router:
-    """A group of handlers; a Bot is a Router, and ``include`` composes them across modules."""
+    """A group of handlers with the middleware and error handlers that wrap them; a Bot is a Router, and
+    ``include`` composes them across modules."""
 
     def __init__(self) -> None:
         self._routes: list[Route] = []
         self._children: dict[Router, frozenset[str] | None] = {}
         self._parents: list[Router] = []
-        self._index: _Index | None = None
+        self._index: RouteTable | None = None
         self._jobs: dict[str, Callable[..., Any]] = {}
         self._job_index: _Jobs | None = None
+        self._outer: list[Layer] = []
+        self._middleware: list[Layer] = []
+        self._catchers: list[Catcher] = []
 
     def include(self, router: Router, *, accounts: Appids | None = None) -> None:
         """Add another router's handlers and jobs (including ones it gets later) to this one; with ``accounts=``
@@ -302,13 +368,22 @@ class Router:
             router._index = None
             router._job_index = None
 
-    def _all_routes(self, accounts: frozenset[str] | None = None) -> Iterable[Route]:
+    def _level(self) -> tuple[Level, ...]:
+        """This router's level, or none when it wraps nothing."""
+        if not (self._outer or self._middleware or self._catchers):
+            return ()
+        return (Level(tuple(self._outer), tuple(self._middleware), tuple(self._catchers)),)
+
+    def _all_routes(self, accounts: frozenset[str] | None = None, levels: tuple[Level, ...] = ()) -> Iterable[Route]:
         """Every route of this router and the ones it includes, limited to ``accounts`` and to the accounts each
-        inclusion names."""
+        inclusion names, each with the levels of the routers on its way (``levels``, then this one's)."""
+        levels = (*levels, *self._level())
+        context = any(level.wants_context for level in levels)
         for route in self._routes:
-            yield route if accounts is None else replace(route, accounts=_narrow(accounts, route.accounts))
+            yield replace(route, accounts=_narrow(accounts, route.accounts), levels=levels,
+                          session=route.wants_context or context)
         for child, limit in self._children.items():
-            yield from child._all_routes(_narrow(accounts, limit))
+            yield from child._all_routes(_narrow(accounts, limit), levels)
 
     def _all_jobs(self) -> Iterable[tuple[str, Callable[..., Any]]]:
         yield from self._jobs.items()
@@ -371,12 +446,55 @@ class Router:
         raise TypeError(f"ctx.enqueue: {what}; register it with @bot.job (or @router.job on a router the bot "
                         "includes): a worker runs only the jobs its bot registered")
 
-    def resolve(self, msg: Message, appid: str = "") -> tuple[Route, re.Match[str] | None] | None:
+    def resolve(self, msg: Message, appid: str = "") -> Found:
         """The route that answers ``msg`` pushed to the account ``appid``, and the regex match that selected it."""
+        return self.table().find(msg, appid)
+
+    def table(self) -> RouteTable:
+        """This router tree's routes, flattened (built again after any registration anywhere in the tree)."""
         index = self._index
         if index is None:
-            index = self._index = _Index(self._all_routes())
-        return index.find(msg, appid)
+            index = self._index = RouteTable(self._all_routes(), self._level())
+        return index
+
+    # middleware and error handlers ------------------------------------------------------------------------
+
+    def middleware(self, func: M) -> M:
+        """Wrap this router's handlers (and those of the routers it includes; a bot's: every message, whichever
+        handler answers it, or none): ``async def mw(msg, call_next)`` (or ``(msg, ctx, call_next)``).
+
+        ``await call_next(msg)`` runs the rest of the chain and returns the Reply (or None); a middleware may
+        return early (a blocklist), change the message, or replace the reply. Outermost first: the including
+        router's before the included one's, and within a router the first registered.
+        """
+        self._middleware.append(_layer(func, "middleware"))
+        self._invalidate()
+        return func
+
+    def outer_middleware(self, func: M) -> M:
+        """Run before the handler is chosen: ``async def mw(msg, call_next)`` (or ``(msg, ctx, call_next)``), for
+        each message headed to this router's handlers (a bot's: every message), before any ``middleware``.
+
+        The handler is chosen again for the message it passes on, so an outer middleware can send a message to
+        another handler (an alias, a rewritten keyword); it may also answer itself, as any middleware may.
+        """
+        self._outer.append(_layer(func, "outer_middleware"))
+        self._invalidate()
+        return func
+
+    def on_error(self, func: E) -> E:
+        """Turn an exception of this router's handlers or middleware into a reply: ``def oops(exc, msg)`` (or
+        ``(exc, msg, ctx)``; async or not).
+
+        The handler's own router's come first, then those of the routers that include it, out to the bot's; the
+        first that returns answers (a reply, or None), one that raises hands on to the next. Without one, the
+        exception is logged with its traceback and the follower gets no reply ("success").
+        """
+        if not callable(func):
+            raise TypeError(f"on_error takes a function (exc, msg) or (exc, msg, ctx), got {type(func).__name__}")
+        self._catchers.append(Catcher(func, is_async(func), positional_arity(func) >= 3, job_name(func)))
+        self._invalidate()
+        return func
 
     def _register(
         self,

@@ -40,6 +40,8 @@ from .api import (
 from .stores import Store, StoreUnavailable
 from .stores.keys import login_state_key
 
+__all__ = ["WebLogin"]
+
 U = TypeVar("U", OAuthUserInfo, OAuthToken)
 Scopes = Literal["snsapi_base", "snsapi_userinfo"]
 

@@ -15,8 +15,8 @@ WeChat waits about five seconds for a reply, then drops the connection and sends
   delivery that answer goes out from a small task of its own while the handler carries on in the request's
   task, so the ASGI call returns only when the handler is done (a server waits for it on shutdown);
 - when the handler finishes and no delivery is left waiting, its reply goes out once through the
-  customer-service API. ``delivered`` is claimed atomically, so a reply is never both sent through the API
-  and answered passively.
+  customer-service API (``late.py``). ``delivered`` is claimed atomically, so a reply is never both sent
+  through the API and answered passively.
 
 The claim, the outcome and the waiters live in the bot's store, so this holds across the workers of one host
 (SQLite) or many hosts (Redis) as well as within one process, where waiting is a local future instead of polling.
@@ -37,28 +37,34 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from ._util import resume
-from .api import Client, InvalidCredentialError, SystemBusyError, WeChatError, WeChatNetworkError
 from .background import Background
-from .config import ConfigError
 from .context import Context
+from .delivery import Delivery
 from .handover import Entry, Handover
+from .late import LateReplies
 from .messages import Message, dedupe_key, parse_message
-from .observe import COALESCED, DEFERRED, follower_tag
+from .observe import (
+    COALESCED,
+    DEADLINE_PASSED,
+    HANDLER_TIMEOUT,
+    PASSIVE,
+    QUEUED,
+    TAKEN_OVER,
+)
 from .replay import REUSED, Nonce, Stale
-from .replies import Reply, Text, passive_reply
+from .replies import Reply, Text
+from .routing import Found
 from .stores import Admission, Store
 from .stores.keys import MessageKeys
-from .xml import XMLError, parse_xml
 
-Handle = Callable[[Context], Coroutine[Any, Any, Reply | None]]
-Late = Callable[[str | None], Coroutine[Any, Any, None]]
-"""Answers a request whose deadline passed while its handler ran: with the interim reply XML, or None
-("success")."""
+Handle = Callable[[Context, Found], Coroutine[Any, Any, tuple[Reply | None, str]]]
+"""Runs a message's middleware and its routed handler: the reply, and the outcome (``passive`` or ``error``)."""
 Enqueue = Callable[[Message, Context, str], Awaitable[bool]]
 """Puts a message on the job queue for the named handler; False when the queue cannot be reached."""
-Resume = Callable[[Entry, Message], Awaitable["Context | None"]]
-"""The routed context of a handed-over message, for its account (None: the account is no longer served)."""
+Resume = Callable[[Entry, Message], Awaitable["tuple[Context, Found] | None"]]
+"""The context and route of a handed-over message, for its account (None: the account is no longer served)."""
+Answer = tuple[str | None, str]
+"""What a delivery answers (its passive reply XML, or None: "success") and the outcome for its line."""
 
 logger = logging.getLogger("wxhook")
 
@@ -68,7 +74,6 @@ _RUNNING = "running:"
 _DONE = "done"
 _QUEUED = "queued"
 _POLL_MIN, _POLL_MAX = 0.01, 0.1
-_DELIVERY_ATTEMPTS = 3
 _HANDOVER_WAIT = 0.3
 """Seconds an answer waits for its handover to be written: the default deadline (4.5 s) leaves WeChat's 5 s room."""
 
@@ -77,39 +82,39 @@ class _Run:
     """A message whose handler runs in this process, in the task of its first delivery's request.
 
     Running the handler in the request's own task costs no task, future or timer of its own; when it outlives
-    the deadline, ``late`` answers the request from a task of its own while the handler carries on here.
+    the deadline, its delivery's ``late`` answers the request from a task of its own while the handler carries on.
     """
 
-    __slots__ = ("answered", "claim", "ctx", "deadline", "fallback", "finished", "handler", "keys", "late", "msg",
-                 "outcome", "renewing", "settling", "started", "state", "task", "timed_out")
+    __slots__ = ("answered", "claim", "ctx", "deadline", "delivery", "fallback", "finished", "handler", "keys",
+                 "msg", "renewing", "result", "settling", "started", "state", "task", "timed_out")
 
-    def __init__(self, task: asyncio.Task[Any], keys: MessageKeys, claim: str, started: float, deadline: float,
-                 msg: Message, ctx: Context, late: Late | None, handler: str) -> None:
+    def __init__(self, task: asyncio.Task[Any], keys: MessageKeys, claim: str, started: float, msg: Message,
+                 ctx: Context, delivery: Delivery | None, handler: str) -> None:
         self.task = task
         self.keys = keys
         self.state = keys.state
         self.handler = handler
         self.claim = claim
         self.started = started
-        self.deadline = deadline
+        self.deadline = delivery.deadline if delivery is not None else started
         self.msg = msg
         self.ctx = ctx
-        self.late = late
+        self.delivery = delivery
         self.renewing = False
         self.timed_out = False
         self.settling = False  # its outcome is being written: no renewal or timeout may hit it now
         self.finished = False
-        self.answered = late is None  # the deadline passed first: its delivery was answered without the outcome
+        self.answered = delivery is None  # the deadline passed first: its delivery was answered without the outcome
         self.fallback: asyncio.Task[None] | None = None
-        self.outcome: asyncio.Future[str] | None = None  # made only when a retry or the typing loop waits
+        self.result: asyncio.Future[str] | None = None  # the kept outcome, made only when a retry or typing waits
 
     def __lt__(self, other: _Run) -> bool:  # the deadline heap's order
         return self.deadline < other.deadline
 
     def waiter(self) -> asyncio.Future[str]:
-        if self.outcome is None:
-            self.outcome = asyncio.get_running_loop().create_future()
-        return self.outcome
+        if self.result is None:
+            self.result = asyncio.get_running_loop().create_future()
+        return self.result
 
 
 class _Orphaned:
@@ -122,7 +127,7 @@ class _Orphaned:
 
 
 class Answered(enum.Enum):
-    """What ``Window.answer`` returns when the deadline passed and ``late`` already answered the request."""
+    """What ``Window.answer`` returns when the deadline passed and the delivery's ``late`` answered the request."""
 
     ANSWERED = "answered"
 
@@ -136,7 +141,8 @@ class Window:
     ``handle`` produces a message's reply (the dispatcher); late replies go out through the API client of the
     message's account (``ctx.api``, made only when one does, so a bot without an AppSecret works until then).
     ``enqueue`` (a job queue) takes the messages of routes marked ``queue=True``. ``handover`` is the ledger of
-    messages answered before their handler finished.
+    messages answered before their handler finished. ``counts`` is the bot's one counter (``Observer.counts``),
+    where the window's events go.
     """
 
     def __init__(
@@ -144,7 +150,7 @@ class Window:
         handle: Handle,
         store: Store,
         background: Background,
-        stats: Counter[str],
+        counts: Counter[str],
         *,
         handover: Handover,
         retention: float,
@@ -152,7 +158,6 @@ class Window:
         typing: bool,
         lease: float = 2.0,
         handler_timeout: float = 300.0,
-        retry_delay: float = 1.0,
         enqueue: Enqueue | None = None,
     ) -> None:
         self._handle = handle
@@ -164,7 +169,7 @@ class Window:
         self._typing = typing
         self._lease = lease
         self._handler_timeout = handler_timeout
-        self._retry_delay = retry_delay
+        self._late_replies = LateReplies(store, counts)
         self._enqueue = enqueue
         self._runs: dict[str, _Run] = {}
         self._due: list[_Run] = []  # a heap by deadline, read by one alarm instead of a timer per message
@@ -173,18 +178,15 @@ class Window:
         self._ticking: asyncio.TimerHandle | None = None
         self._claims = itertools.count()
         self._claim_prefix = _RUNNING + secrets.token_hex(4) + ":"
-        self.stats = stats
+        self._counts = counts
 
-    async def answer(
-        self, msg: Message, ctx: Context, deadline: float, handler: str, late: Late, nonce: Nonce | None
-    ) -> str | Answered | None:
-        """The passive reply XML to send for this delivery (None: answer "success"), or ``ANSWERED`` when the
-        deadline passed while its handler ran here and ``late`` answered the request meanwhile.
+    async def answer(self, msg: Message, ctx: Context, delivery: Delivery, nonce: Nonce | None) -> Answer | Answered:
+        """What to answer this delivery of ``msg``, with the outcome for its line; or ``ANSWERED`` when its deadline
+        (``delivery.deadline``) passed while its handler ran here and ``delivery.late`` answered meanwhile.
 
-        ``deadline`` is the loop time by which this delivery must be answered; ``handler`` names the work in
-        the log should it be cut off. ``nonce``, the push's replay record, is kept in the same store call that
-        claims the message; ``Stale`` when it came before with another body. The message's outcome is kept until
-        the push's timestamp leaves the replay window too (``nonce.ttl``), so a replay finds it and runs nothing.
+        ``nonce``, the push's replay record, is kept in the same store call that claims the message; ``Stale`` when
+        it came before with another body. The message's outcome is kept until the push's timestamp leaves the replay
+        window too (``nonce.ttl``), so a replay finds it and runs nothing.
         """
         key = dedupe_key(msg)
         keys = ctx.served.keys.message(key)
@@ -197,35 +199,32 @@ class Window:
         claim = fresh if admission is Admission.CLAIMED else None
         # A queued handler: the first delivery enqueues it and every delivery answers at once; if the queue
         # cannot be reached, the claimed delivery falls through and runs it here.
-        enqueue = self._enqueue if ctx.route is not None and ctx.route.queue else None
-        if enqueue is not None and (claim is None or await enqueue(msg, ctx, handler)):
+        enqueue = self._enqueue if delivery.queued else None
+        if enqueue is not None and (claim is None or await enqueue(msg, ctx, delivery.handler)):
             if claim is None:  # a retry of a message enqueued already (or running here)
-                self.stats["coalesced"] += 1
-                ctx.outcome = COALESCED
-            else:
-                self.stats["queued"] += 1
-                await self._store.set(keys.state, _QUEUED, keep)  # the queue owns it now
-            return self._interim(msg)
+                return self._interim(msg), COALESCED
+            self._counts[QUEUED] += 1
+            await self._store.set(keys.state, _QUEUED, keep)  # the queue owns it now
+            return self._interim(msg), PASSIVE
         if claim is not None:
-            return await self._run_here(msg, ctx, key, keys, claim, deadline, handler, late, keep)
-        self.stats["coalesced"] += 1
-        ctx.outcome = COALESCED
+            return await self._run_here(msg, ctx, delivery.found, key, keys, claim, delivery, keep)
+        deadline = delivery.deadline
         waiter = secrets.token_hex(8)
         await self._store.set(keys.waiter, waiter, max(deadline - asyncio.get_running_loop().time(), 0) + 1)
         try:
             value = await self._outcome(key, keys, deadline)
             if isinstance(value, _Orphaned):
-                self.stats["taken_over"] += 1
+                self._counts[TAKEN_OVER] += 1
                 logger.warning("message %s: its handler's worker stopped renewing its claim (it died?); running it "
                                "again here", key)
-                return await self._run_here(msg, ctx, key, keys, value.claim, deadline, handler, late, keep)
+                return await self._run_here(msg, ctx, delivery.found, key, keys, value.claim, delivery, keep)
             if value is None:  # answered without the outcome: should its runner die, another worker finishes it
-                await self._hand_over_record(keys, msg, ctx.account.appid, handler)
+                await self._hand_over_record(keys, msg, ctx.account.appid, delivery.handler)
             elif value != _NO_REPLY:
                 claimed = await self._store.set_if_absent(keys.delivered, "passive", keep)
                 if not claimed and await self._store.get(keys.delivered) != "passive":
-                    return None  # the reply already went out through the API
-            return self._passive(msg, value)
+                    return None, COALESCED  # the reply already went out through the API
+            return self._passive(msg, value), COALESCED
         finally:
             await self._store.compare_and_delete(keys.waiter, waiter)
 
@@ -238,38 +237,27 @@ class Window:
         claim = self._new_claim()
         return claim if await self._store.set_if_absent(keys.state, claim, self._lease) else None
 
-    async def _run_here(self, msg: Message, ctx: Context, key: str, keys: MessageKeys, claim: str, deadline: float,
-                        handler: str, late: Late | None, keep: float) -> str | Answered | None:
-        """Run the handler in this request's task; answer passively if it returns in time, else through ``late``
-        at the deadline and then, when it returns, through the API (unless a retry answered it meanwhile).
-        Without ``late`` the message was answered already (a handed-over message run again): its reply goes
-        out through the API.
-
-        The handler is stepped by hand first: one that returns without waiting on anything (the usual echo,
-        keyword or menu handler) let nothing else run meanwhile, so no retry or deadline can have seen it, and
-        it needs none of the bookkeeping below."""
-        work = self._handle(ctx)
-        suspended_on = None  # a handed-over message races no deadline: it is not stepped by hand
-        if late is not None:
-            try:
-                suspended_on = work.send(None)
-            except StopIteration as done:
-                rendered = _render(msg, done.value)
-                await self._store.set(keys.state, _DONE + _kept(rendered), keep)
-                ctx.release()
-                return rendered
+    async def _run_here(self, msg: Message, ctx: Context, found: Found, key: str, keys: MessageKeys, claim: str,
+                        delivery: Delivery | None, keep: float, handler: str = "") -> Answer | Answered:
+        """Run the handler in this request's task; answer passively if it returns in time, else through the
+        delivery's ``late`` at the deadline and then, when it returns, through the API (unless a retry answered it
+        meanwhile). Without a delivery the message was answered already (a handed-over message run again, by the
+        ``handler`` its ledger entry names): its reply goes out through the API."""
+        if delivery is not None:
+            handler = delivery.handler
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None  # an ASGI request always runs in a task
-        run = _Run(task, keys, claim, loop.time(), deadline, msg, ctx, late, handler)
+        run = _Run(task, keys, claim, loop.time(), msg, ctx, delivery, handler)
         self._runs[key] = run
         self._watch(run, loop)
         value = _NO_REPLY
         xml: str | None = None
         reply: Reply | None = None
+        outcome = PASSIVE
         try:
             try:
-                reply = await resume(work, suspended_on)
+                reply, outcome = await self._handle(ctx, found)
             except asyncio.CancelledError:
                 if not run.timed_out:
                     logger.error("abandoned the handler %s for %s: cancelled before it finished (the server's "
@@ -277,7 +265,7 @@ class Window:
                     raise
                 if sys.version_info >= (3, 11):  # the cancellation was ours, and is spent: structured code may rely
                     task.uncancel()               # on the count (asyncio.timeout in the code that follows)
-                self.stats["handler_timeout"] += 1
+                self._counts[HANDLER_TIMEOUT] += 1
                 logger.error("the handler for %s ran past handler_timeout (%gs) and was cancelled; the follower gets "
                              "no reply", key, self._handler_timeout)
             run.settling = True
@@ -290,8 +278,8 @@ class Window:
         finally:
             run.finished = True
             del self._runs[key]
-            if run.outcome is not None and not run.outcome.done():
-                run.outcome.set_result(value)
+            if run.result is not None and not run.result.done():
+                run.result.set_result(value)
             due = self._due
             while due and due[0].finished:  # usually this run: the heap stays as small as the runs in flight
                 heapq.heappop(due)
@@ -299,9 +287,9 @@ class Window:
         # the alarm rings has still missed it, and the request was answered by ``late``.
         ctx.release()  # jobs start as tasks of their own, after every delivery already woken
         if not run.answered:
-            return xml
+            return xml, outcome
         if reply is not None:
-            await self._deliver_late(msg, ctx, keys, reply, keep)
+            await self._late_replies.send_unless_answered(ctx.api, msg, keys, reply, keep)
         await self._handover.settle(keys)
         if run.fallback is not None:
             await run.fallback  # the ASGI call ends only after its response went out
@@ -336,18 +324,17 @@ class Window:
 
     def _deadline_passed(self, run: _Run, loop: asyncio.AbstractEventLoop) -> None:
         run.answered = True
-        run.ctx.outcome = DEFERRED
-        self.stats["deadline_passed"] += 1
+        self._counts[DEADLINE_PASSED] += 1
         run.fallback = loop.create_task(self._hand_over(run, self._interim(run.msg)))
         if self._typing:
-            self._background.watch(self._keep_typing(run.ctx.api, run.msg.from_user_name, run.waiter()),
+            self._background.watch(self._late_replies.keep_typing(run.ctx.api, run.msg.from_user_name, run.waiter()),
                                    f"typing for {run.state}")
 
     async def _hand_over(self, run: _Run, interim: str | None) -> None:
         """Record the message in the handover ledger, then answer its delivery without the outcome."""
         await self._hand_over_record(run.keys, run.msg, run.ctx.account.appid, run.handler)
-        if run.late is not None:
-            await run.late(interim)
+        if run.delivery is not None:
+            await run.delivery.late(interim)
 
     async def _hand_over_record(self, keys: MessageKeys, msg: Message, appid: str, handler: str) -> None:
         """The handover's write, waited for at most ``_HANDOVER_WAIT`` seconds: a slow store must not push the answer
@@ -366,7 +353,7 @@ class Window:
     def _passive(self, msg: Message, value: str | None) -> str | None:
         """The answer for an outcome: its reply XML, nothing, or the interim text when none came in time."""
         if value is None:
-            self.stats["deadline_passed"] += 1
+            self._counts[DEADLINE_PASSED] += 1
             return self._interim(msg)
         return None if value == _NO_REPLY else value[1:]
 
@@ -403,18 +390,6 @@ class Window:
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, _POLL_MAX)
 
-    async def _deliver_late(self, msg: Message, ctx: Context, keys: MessageKeys, reply: Reply, keep: float) -> None:
-        """Send a reply that missed its delivery's deadline through the API, unless a retry still waiting in
-        some process answers it passively: ``delivered`` is claimed once, by one or the other."""
-        delay = _POLL_MIN
-        while await self._store.get(keys.delivered) is None:
-            if await self._store.get(keys.waiter) is None:
-                if await self._store.set_if_absent(keys.delivered, "api", keep):
-                    await self._deliver(ctx.api, msg, reply)
-                return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _POLL_MAX)
-
     # handed-over messages -----------------------------------------------------------------------------------
 
     async def sweep(self, resume: Resume) -> None:
@@ -431,41 +406,38 @@ class Window:
                 continue
             try:
                 msg = parse_message(entry.fields)
-                ctx = await resume(entry, msg)
+                resumed = await resume(entry, msg)
             except Exception as exc:
                 logger.error("could not resume the handed-over message %s: %s", entry.state, exc)
                 await self._handover.drop(entry.state)
                 continue
-            if ctx is None or ctx.served.keys.message(dedupe_key(msg)).state != entry.state:
+            if resumed is None or resumed[0].served.keys.message(dedupe_key(msg)).state != entry.state:
                 logger.warning("dropped the handed-over message %s: its account %s is not served here, or the entry "
                                "does not match its message", entry.state, entry.appid)
                 await self._handover.drop(entry.state)
                 continue
-            self._background.watch(self._finish(entry, msg, ctx, now), f"handed-over {entry.state}")
+            self._background.watch(self._finish(entry, msg, *resumed, now), f"handed-over {entry.state}")
 
     def _running_states(self) -> set[str]:
         return {run.state for run in self._runs.values()}
 
-    async def _finish(self, entry: Entry, msg: Message, ctx: Context, now: float) -> None:
+    async def _finish(self, entry: Entry, msg: Message, ctx: Context, found: Found, now: float) -> None:
         keys = ctx.served.keys.message(dedupe_key(msg))
         state = await self._store.get(keys.state)
         if state is None:  # its claim lapsed without an outcome: its worker died
             claim = await self._claim(keys)
             if claim is None:
                 return  # another process took it over meanwhile
-            self.stats["taken_over"] += 1
+            self._counts[TAKEN_OVER] += 1
             logger.warning("message %s: its worker died after answering it; running the handler %s again here",
                            entry.state, entry.handler)
-            ctx.outcome = DEFERRED
-            await self._run_here(msg, ctx, dedupe_key(msg), keys, claim, 0.0, entry.handler, None, self._retention)
+            await self._run_here(msg, ctx, found, dedupe_key(msg), keys, claim, None, self._retention, entry.handler)
             return
         if state == _QUEUED or state.startswith(_DONE + _NO_REPLY):
             await self._handover.settle(keys)
         elif state.startswith(_DONE) and now - entry.since > self._lease * 3:
             # ready, but maybe never sent: its runner died between the outcome and the send
-            reply = _reply_of(state[len(_DONE) + len(_REPLY):])
-            if reply is not None and await self._store.set_if_absent(keys.delivered, "api", self._retention):
-                await self._deliver(ctx.api, msg, reply)
+            await self._late_replies.send_kept(ctx.api, msg, keys, state[len(_DONE) + len(_REPLY):], self._retention)
             await self._handover.settle(keys)
 
     # leases -------------------------------------------------------------------------------------------------
@@ -495,63 +467,6 @@ class Window:
                                "than the %gs lease?); a retry may run it again", run.state, self._lease)
         finally:
             run.renewing = False
-
-    async def _deliver(self, api: Client, msg: Message, reply: Reply) -> None:
-        """Send a late reply through the customer-service API; retried only when the failure proves WeChat did
-        not get it (a connection never made, no access token to be had, errcode -1, a token still refused after
-        the client's own refetch), since a repeat would reach the follower twice."""
-        openid = msg.from_user_name
-        try:
-            msgtype, payload = reply.custom_message()
-        except TypeError as exc:
-            self.stats["delivery_failed"] += 1
-            logger.error("late reply to user=%s dropped: %s", follower_tag(openid), exc)
-            return
-        for attempt in range(1, _DELIVERY_ATTEMPTS + 1):
-            try:
-                await api.message.send(openid, msgtype, payload)
-            except ConfigError as exc:  # no AppSecret (or appid): nothing to retry, the fix is in the settings
-                self.stats["delivery_failed"] += 1
-                logger.error("late %s reply to user=%s not delivered: %s", msgtype, follower_tag(openid), exc)
-                return
-            except WeChatError as exc:
-                unsent = isinstance(exc, (SystemBusyError, InvalidCredentialError)) or (
-                    isinstance(exc, WeChatNetworkError) and not exc.maybe_delivered)
-                if unsent and attempt < _DELIVERY_ATTEMPTS:
-                    await asyncio.sleep(self._retry_delay * attempt)
-                    continue
-                self.stats["delivery_failed"] += 1
-                if isinstance(exc, WeChatNetworkError) and exc.maybe_delivered:
-                    logger.error("late %s reply to user=%s may have been delivered, not sent again (a repeat would "
-                                 "show twice): %s", msgtype, follower_tag(openid), exc)
-                    return
-                logger.error(
-                    "late %s reply to user=%s not delivered after %d attempt(s): errcode %s, rid %s: %s",
-                    msgtype, follower_tag(openid), attempt, getattr(exc, "errcode", None), getattr(exc, "rid", None),
-                    exc,
-                )
-                return
-            self.stats["delivered"] += 1
-            return
-
-    async def _keep_typing(self, api: Client, openid: str, outcome: asyncio.Future[str]) -> None:
-        """Show "typing…" while a deferred handler works; WeChat drops the indicator after 15 s."""
-        while not outcome.done():
-            try:
-                await api.message.typing(openid, True)
-            except Exception as exc:
-                logger.debug("typing indicator for user=%s failed: %s", follower_tag(openid), exc)
-                return
-            await asyncio.wait([outcome], timeout=12)
-
-
-def _reply_of(xml: str) -> Reply | None:
-    """The reply kept as passive XML, to send through the API."""
-    try:
-        return passive_reply(parse_xml(xml.encode()))
-    except XMLError:
-        return None
-
 
 def _wake(waiter: asyncio.Future[str | None], outcome: asyncio.Future[str] | None) -> None:
     if not waiter.done():

@@ -15,12 +15,12 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from ._util import is_async
 from .api import WeChatError
 from .app import Bot
+from .callables import is_async
 from .config import ConfigError
 from .messages import Message, dedupe_key, parse_message
-from .observe import follower_tag
+from .observe import DELIVERED, follower_tag
 from .queue import CALL_TASK, MESSAGE_TASK, QueueUnavailable, Refused, load
 from .stores import StoreUnavailable
 
@@ -65,8 +65,8 @@ class Worker:
         except LookupError as exc:
             raise Refused(f"its account is not one this bot serves ({exc})") from None
         msg = parse_message(raw)
-        ctx = bot.context(msg, account)
-        route = ctx.route
+        found = bot.resolve(msg, account.account.appid)
+        route = found[0] if found is not None else None
         handler = route.name if route is not None else "no handler"
         if route is None or not route.queue:
             raise Refused(f"its {msg.msg_type} from user={follower_tag(msg.from_user_name)} goes to {handler}, which "
@@ -74,6 +74,7 @@ class Worker:
         keys = account.keys.message(dedupe_key(msg))
         if await bot.store.get(keys.delivered) == _SENT:
             return  # an earlier run (before a crash or a redelivery) finished it
+        ctx = bot.context(msg, account)
         try:
             try:
                 reply = await bot.handle(msg, ctx, raise_errors=True)
@@ -103,7 +104,7 @@ class Worker:
                 await bot.store.compare_and_delete(keys.delivered, lease)
                 raise
             await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
-            bot.stats["delivered"] += 1
+            bot.stats[DELIVERED] += 1
         finally:
             ctx.release()
 

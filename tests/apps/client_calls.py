@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from wxhook import Client
+from wxhook.api import Client
 
 
 async def main(store: str, calls: int) -> None:

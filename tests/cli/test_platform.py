@@ -19,7 +19,8 @@ from wxhook.testing import FakeWeChat, serve
 
 BOT_MODULE = '''
 import os
-from wxhook import Bot, Platform
+from wxhook import Bot
+from wxhook.platform import Platform
 bot = Bot(platform=Platform(), api_base=os.environ["FAKE_URL"])
 '''
 

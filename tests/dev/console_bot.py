@@ -19,13 +19,13 @@ from wxhook import (
     Message,
     Music,
     News,
-    Platform,
     ScanEvent,
     SubscribeEvent,
     Text,
     TextMessage,
     ViewEvent,
 )
+from wxhook.platform import Platform
 
 TOKEN = "console-token"
 APPID = "wx2c2769f8efd9abc2"

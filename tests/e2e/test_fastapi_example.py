@@ -52,7 +52,7 @@ async def test_the_bot_and_the_routes_share_one_app(example: tuple[ModuleType, F
             assert (await http.get("/orders/o_nobody")).status_code == 404
             assert (await http.post("/orders", json={"openid": "o_a"})).status_code == 422
 
-            # bot.stats counts the window's exceptions (deadlines passed, retries coalesced): none here
-            assert (await http.get("/health")).json() == {"ok": True, "bot": {}}
+            # bot.stats counts the messages by outcome and the window's events (deadlines passed, …): two answered
+            assert (await http.get("/health")).json() == {"ok": True, "bot": {"passive": 2}}
             assert (await http.get("/wechat")).status_code == 307  # the URL to save has the trailing slash
     assert not module.orders.open  # the application's lifespan ran its shutdown, the bot's inside it

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from wxhook import Bot, Message
-from wxhook.observe import follower_tag
+from wxhook.observe import OUTCOMES, follower_tag
 from wxhook.testing import BotClient, FakeWeChat, serve
 
 from .test_echo_example import ROOT, free_port, wait_until_serving
@@ -59,7 +59,10 @@ async def test_one_line_per_message_with_its_outcome(caplog: pytest.LogCaptureFi
     assert "outcome=error" in lines[1]
     assert sorted(line.split("outcome=")[1].split()[0] for line in lines[2:4]) == ["coalesced", "deferred"]
     assert "type=event event=subscribe" in lines[4] and "handler=no_handler" in lines[4]
-    assert bot.observer.outcomes == {"passive": 2, "error": 1, "deferred": 1, "coalesced": 1}
+    # One counter: each outcome counted once, beside the window's events (the retry's deadline passed too)
+    assert bot.stats is bot.observer.counts
+    assert {name: bot.stats[name] for name in (*OUTCOMES, "deadline_passed")} == {
+        "passive": 2, "error": 1, "deferred": 1, "coalesced": 1, "rejected": 0, "deadline_passed": 2}
 
 
 @pytest.mark.parametrize(("level", "shown"), [((), 3), (("--log-level", "warning"), 0), (("--log-level", "debug"), 3)],

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from wechatpy.crypto import WeChatCrypto
 
-from wxhook import Account, Authorizer, Bot, Context, Message, Platform, PlatformEvent
-from wxhook.platform import AuthorizerRevokedError, NoTicketError
+from wxhook import Account, Bot, Context, Message
+from wxhook.platform import Authorizer, AuthorizerRevokedError, NoTicketError, Platform, PlatformEvent
 from wxhook.stores import open_store
 from wxhook.stores.keys import credential_key
 from wxhook.testing import FakeWeChat, serve

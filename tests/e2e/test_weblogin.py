@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 
-from wxhook import Client, WebLogin
-from wxhook.api import OAuthToken, OAuthUserInfo
+from wxhook import WebLogin
+from wxhook.api import Client, OAuthToken, OAuthUserInfo
 from wxhook.testing import FakeWeChat
 from wxhook.weblogin import COOKIE_PREFIX, StateSigner
 

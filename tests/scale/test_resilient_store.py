@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from wxhook import Bot, Client, Message, open_store
+from wxhook import Bot, Message, open_store
+from wxhook.api import Client
 from wxhook.stores import Admission
 from wxhook.stores.redis import RedisStore
 from wxhook.testing import BotClient, FakeWeChat, serve

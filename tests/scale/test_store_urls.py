@@ -11,7 +11,8 @@ import pytest
 import redis
 from redis.crc import key_slot
 
-from wxhook import Bot, Client, ConfigError, MemoryStore, ResilientStore, SQLiteStore
+from wxhook import Bot, ConfigError, MemoryStore, ResilientStore, SQLiteStore
+from wxhook.api import Client
 from wxhook.stores.redis import RedisStore, parse_redis_url
 from wxhook.testing import FakeWeChat
 

@@ -1,230 +1,106 @@
-"""The WeChat Official Account API client: a shared, self-healing access token and typed API groups."""
+"""The WeChat Official Account API client: a shared, self-healing access token and typed API groups.
 
-from ._articles import BatchPage, NewsItem
-from ._card import CardDetails, CardQRCode, LandingPage, QRCard, UserCard, UserCardList
-from ._card_code import CardCode, CodeCheck, ConsumedCode, DepositResult
-from ._card_info import (
-    CardBaseInfo,
-    CardDates,
-    CashCoupon,
-    DiscountCoupon,
-    GeneralCoupon,
-    GiftCoupon,
-    Groupon,
-    MemberCard,
-    NewCard,
+Each module's ``__all__`` is its share of these names (docs/architecture.md, "The public surface").
+"""
+
+from ..deprecation import moved_names
+from . import (
+    _articles,
+    _card,
+    _card_code,
+    _card_info,
+    _client,
+    _comment,
+    _component,
+    _customer_service,
+    _data,
+    _datacube,
+    _draft,
+    _errors,
+    _invoice,
+    _mass,
+    _material,
+    _media,
+    _member_card,
+    _menu,
+    _misc,
+    _oauth,
+    _ocr,
+    _publish,
+    _qrcode,
+    _shorturl,
+    _subscription,
+    _tags,
+    _template,
+    _ticket,
+    _token,
+    _transport,
+    _user,
 )
-from ._client import Client, TokenProvider
-from ._comment import Comment, CommentPage
-from ._component import Authorization, AuthorizerInfo, ComponentAPI, ComponentOAuthAPI, ListedAuthorizer
-from ._custom import Article
-from ._customer_service import KfAccount, KfOnline, KfRecord, KfRecordPage, KfSession, WaitingCase, WaitingList
-from ._datacube import StatRow
-from ._draft import DraftArticle, DraftItem
-from ._errors import (
-    AuthorizationCodeError,
-    AuthorizerRefusedError,
-    ComponentTicketError,
-    ConfigurationError,
-    DuplicateSendError,
-    InvalidCredentialError,
-    IPNotWhitelistedError,
-    MissingFieldError,
-    RateLimitError,
-    ReplyWindowError,
-    ResponseTooLargeError,
-    SystemBusyError,
-    UnauthorizedAPIError,
-    UnexpectedAnswerError,
-    UserRefusedError,
-    WeChatAPIError,
-    WeChatError,
-    WeChatNetworkError,
-)
-from ._invoice import (
-    Invoice,
-    InvoiceAuthData,
-    InvoiceAuthURL,
-    InvoiceContact,
-    InvoiceFace,
-    InvoiceItem,
-    InvoiceTitle,
-)
-from ._mass import (
-    MassCard,
-    MassContent,
-    MassImage,
-    MassNews,
-    MassSendResult,
-    MassSpeed,
-    MassStatus,
-    MassText,
-    MassVideo,
-    MassVoice,
-)
-from ._material import MaterialCount, MaterialItem, MaterialVideo, UploadedMaterial
-from ._media import UploadedMedia
-from ._member_card import FormValue, MemberForm, MemberFormInfo, MemberInfo, MemberUpdate, RichField
-from ._menu import Menu, SelfMenu
-from ._misc import AutoReplyInfo, CallbackCheck, Quota, RidInfo
-from ._oauth import OAuthToken, OAuthUserInfo
-from ._ocr import (
-    BankCard,
-    BizLicense,
-    DrivingLicense,
-    IdCard,
-    OCRImageSize,
-    OCRPoint,
-    OCRPosition,
-    OCRText,
-    PlateNumber,
-    PrintedText,
-    VehicleLicense,
-)
-from ._publish import PublishedItem, PublishJob, PublishState, PublishStatus
-from ._qrcode import QRCode
-from ._shorturl import ShortenData
-from ._subscription import (
-    SubscribeCategory,
-    SubscribeKeyword,
-    SubscribeTemplate,
-    SubscribeTitle,
-    SubscribeTitlePage,
-)
-from ._tags import Tag
-from ._template import Industry, TemplateInfo
-from ._ticket import JsapiSignature, sign_card, sign_jsapi
-from ._token import AccessToken
-from ._transport import OFFICIAL_DOMAINS
-from ._user import FollowerPage, OpenidChange, UserInfo
+from ._articles import *  # noqa: F403 - one line per module, its names in its own __all__
+from ._card import *  # noqa: F403
+from ._card_code import *  # noqa: F403
+from ._card_info import *  # noqa: F403
+from ._client import *  # noqa: F403
+from ._comment import *  # noqa: F403
+from ._component import *  # noqa: F403
+from ._customer_service import *  # noqa: F403
+from ._data import *  # noqa: F403
+from ._datacube import *  # noqa: F403
+from ._draft import *  # noqa: F403
+from ._errors import *  # noqa: F403
+from ._invoice import *  # noqa: F403
+from ._mass import *  # noqa: F403
+from ._material import *  # noqa: F403
+from ._media import *  # noqa: F403
+from ._member_card import *  # noqa: F403
+from ._menu import *  # noqa: F403
+from ._misc import *  # noqa: F403
+from ._oauth import *  # noqa: F403
+from ._ocr import *  # noqa: F403
+from ._publish import *  # noqa: F403
+from ._qrcode import *  # noqa: F403
+from ._shorturl import *  # noqa: F403
+from ._subscription import *  # noqa: F403
+from ._tags import *  # noqa: F403
+from ._template import *  # noqa: F403
+from ._ticket import *  # noqa: F403
+from ._token import *  # noqa: F403
+from ._transport import *  # noqa: F403
+from ._user import *  # noqa: F403
 
 __all__ = [
-    "OFFICIAL_DOMAINS",
-    "AccessToken",
-    "Article",
-    "Authorization",
-    "AuthorizationCodeError",
-    "AuthorizerInfo",
-    "AuthorizerRefusedError",
-    "AutoReplyInfo",
-    "BankCard",
-    "BatchPage",
-    "BizLicense",
-    "CallbackCheck",
-    "CardBaseInfo",
-    "CardCode",
-    "CardDates",
-    "CardDetails",
-    "CardQRCode",
-    "CashCoupon",
-    "Client",
-    "CodeCheck",
-    "Comment",
-    "CommentPage",
-    "ComponentAPI",
-    "ComponentOAuthAPI",
-    "ComponentTicketError",
-    "ConfigurationError",
-    "ConsumedCode",
-    "DepositResult",
-    "DiscountCoupon",
-    "DraftArticle",
-    "DraftItem",
-    "DrivingLicense",
-    "DuplicateSendError",
-    "FollowerPage",
-    "FormValue",
-    "GeneralCoupon",
-    "GiftCoupon",
-    "Groupon",
-    "IPNotWhitelistedError",
-    "IdCard",
-    "Industry",
-    "InvalidCredentialError",
-    "Invoice",
-    "InvoiceAuthData",
-    "InvoiceAuthURL",
-    "InvoiceContact",
-    "InvoiceFace",
-    "InvoiceItem",
-    "InvoiceTitle",
-    "JsapiSignature",
-    "KfAccount",
-    "KfOnline",
-    "KfRecord",
-    "KfRecordPage",
-    "KfSession",
-    "LandingPage",
-    "ListedAuthorizer",
-    "MassCard",
-    "MassContent",
-    "MassImage",
-    "MassNews",
-    "MassSendResult",
-    "MassSpeed",
-    "MassStatus",
-    "MassText",
-    "MassVideo",
-    "MassVoice",
-    "MaterialCount",
-    "MaterialItem",
-    "MaterialVideo",
-    "MemberCard",
-    "MemberForm",
-    "MemberFormInfo",
-    "MemberInfo",
-    "MemberUpdate",
-    "Menu",
-    "MissingFieldError",
-    "NewCard",
-    "NewsItem",
-    "OAuthToken",
-    "OAuthUserInfo",
-    "OCRImageSize",
-    "OCRPoint",
-    "OCRPosition",
-    "OCRText",
-    "OpenidChange",
-    "PlateNumber",
-    "PrintedText",
-    "PublishJob",
-    "PublishState",
-    "PublishStatus",
-    "PublishedItem",
-    "QRCard",
-    "QRCode",
-    "Quota",
-    "RateLimitError",
-    "ReplyWindowError",
-    "ResponseTooLargeError",
-    "RichField",
-    "RidInfo",
-    "SelfMenu",
-    "ShortenData",
-    "StatRow",
-    "SubscribeCategory",
-    "SubscribeKeyword",
-    "SubscribeTemplate",
-    "SubscribeTitle",
-    "SubscribeTitlePage",
-    "SystemBusyError",
-    "Tag",
-    "TemplateInfo",
-    "TokenProvider",
-    "UnauthorizedAPIError",
-    "UnexpectedAnswerError",
-    "UploadedMaterial",
-    "UploadedMedia",
-    "UserCard",
-    "UserCardList",
-    "UserInfo",
-    "UserRefusedError",
-    "VehicleLicense",
-    "WaitingCase",
-    "WaitingList",
-    "WeChatAPIError",
-    "WeChatError",
-    "WeChatNetworkError",
-    "sign_card",
-    "sign_jsapi",
+    *_articles.__all__,
+    *_card.__all__,
+    *_card_code.__all__,
+    *_card_info.__all__,
+    *_client.__all__,
+    *_comment.__all__,
+    *_component.__all__,
+    *_customer_service.__all__,
+    *_data.__all__,
+    *_datacube.__all__,
+    *_draft.__all__,
+    *_errors.__all__,
+    *_invoice.__all__,
+    *_mass.__all__,
+    *_material.__all__,
+    *_media.__all__,
+    *_member_card.__all__,
+    *_menu.__all__,
+    *_misc.__all__,
+    *_oauth.__all__,
+    *_ocr.__all__,
+    *_publish.__all__,
+    *_qrcode.__all__,
+    *_shorturl.__all__,
+    *_subscription.__all__,
+    *_tags.__all__,
+    *_template.__all__,
+    *_ticket.__all__,
+    *_token.__all__,
+    *_transport.__all__,
+    *_user.__all__,
 ]
+
+__getattr__ = moved_names(__name__, {"Article": "wxhook.Article"})  # a part of a News reply: the webhook's door

@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from ._caller import build
+from ._data import WeChatData
+
+__all__ = ["BatchPage", "NewsItem"]
 
 T = TypeVar("T")
 BATCH_MAX = 20
 
 
 @dataclass(frozen=True)
-class NewsItem:
+class NewsItem(WeChatData):
     """One article of a draft, a published article group or a news material, as WeChat returns it.
 
     ``url`` and ``is_deleted`` are set for published articles; ``image_info`` for ``article_type="newspic"``.
@@ -33,17 +36,15 @@ class NewsItem:
     is_deleted: bool = False
     article_type: str = "news"
     image_info: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class BatchPage(Generic[T]):
+class BatchPage(WeChatData, Generic[T]):
     """One page of a ``batchget``: ``total_count`` in all, ``item_count`` on this page."""
 
     total_count: int = 0
     item_count: int = 0
     items: list[T] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 _FLAGS = ("show_cover_pic", "need_open_comment", "only_fans_can_comment", "is_deleted")

@@ -7,9 +7,10 @@ import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ..logs import redact
+from ._data import WeChatData
 from ._errors import (
     ConfigurationError,
     InvalidCredentialError,
@@ -21,10 +22,7 @@ from ._errors import (
 from ._token import CachedCredential
 from ._transport import Answer, Fields, Transport, parse_json
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-R = TypeVar("R", bound="DataclassInstance")
+R = TypeVar("R", bound=WeChatData)
 T = TypeVar("T")
 
 _JSON_HEADERS = {"content-type": "application/json; charset=utf-8"}

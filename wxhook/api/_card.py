@@ -15,11 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..custom_messages import drop_none
 from ._caller import Caller, Group, build, needed
 from ._card_code import CardCodeAPI
 from ._card_info import CARD_TYPES, CardType, NewCard, check_base_fields
-from ._custom import drop_none
+from ._data import WeChatData
 from ._member_card import MemberCardAPI
+
+__all__ = ["CardDetails", "CardQRCode", "LandingPage", "QRCard", "UserCard", "UserCardList"]
 
 MIN_QR_SECONDS, MAX_QR_SECONDS = 60, 1800
 LandingScene = Literal[
@@ -30,7 +33,7 @@ _SCENES = ("SCENE_NEAR_BY", "SCENE_MENU", "SCENE_QRCODE", "SCENE_ARTICLE", "SCEN
 
 
 @dataclass(frozen=True)
-class CardDetails:
+class CardDetails(WeChatData):
     """A card as ``card/get`` returns it. ``status`` is CARD_STATUS_NOT_VERIFY (in review), CARD_STATUS_VERIFY_OK,
     CARD_STATUS_VERIFY_FAIL, CARD_STATUS_DELETE or CARD_STATUS_DISPATCH; ``quantity`` is the stock left of
     ``total_quantity``. ``base_info`` and the kind's other ``fields`` are WeChat's objects as they come."""
@@ -44,7 +47,6 @@ class CardDetails:
     total_quantity: int = 0
     base_info: dict[str, Any] = field(default_factory=dict)
     fields: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class QRCard:
 
 
 @dataclass(frozen=True)
-class CardQRCode:
+class CardQRCode(WeChatData):
     """A card QR code: show ``show_qrcode_url``'s image, or encode ``url`` yourself; ``ticket`` also works with
     ``client.qrcode.image``."""
 
@@ -74,32 +76,28 @@ class CardQRCode:
     url: str = ""
     show_qrcode_url: str = ""
     expire_seconds: int | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class LandingPage:
+class LandingPage(WeChatData):
     """A card landing page (货架): open ``url`` in WeChat."""
 
     url: str
     page_id: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class UserCard:
+class UserCard(WeChatData):
     code: str
     card_id: str
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class UserCardList:
+class UserCardList(WeChatData):
     """The account's cards a follower holds; ``has_share_card`` says whether one of them can be given to a friend."""
 
     cards: list[UserCard] = field(default_factory=list)
     has_share_card: bool = False
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _details(data: Mapping[str, Any]) -> CardDetails:

@@ -10,8 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..custom_messages import drop_none
 from ._caller import Group, build, chunks, needed
-from ._custom import drop_none
+from ._data import WeChatData
+
+__all__ = ["CardCode", "CodeCheck", "ConsumedCode", "DepositResult"]
 
 MAX_CODES = 100
 """Codes per ``deposit`` or ``checkcode`` request; longer lists are split."""
@@ -19,7 +22,7 @@ MAX_CODE_BYTES = 20
 
 
 @dataclass(frozen=True)
-class CardCode:
+class CardCode(WeChatData):
     """A code as ``card/code/get`` finds it. ``user_card_status`` is NORMAL, CONSUMED, EXPIRE, GIFTING, GIFT_SUCC,
     GIFT_TIMEOUT, DELETE or UNAVAILABLE; ``begin_time`` / ``end_time`` bound when it can be used."""
 
@@ -31,37 +34,33 @@ class CardCode:
     begin_time: int = 0
     end_time: int = 0
     outer_str: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class ConsumedCode:
+class ConsumedCode(WeChatData):
     """A code just consumed: its card and the follower who held it."""
 
     code: str
     card_id: str
     openid: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class CodeCheck:
+class CodeCheck(WeChatData):
     """Which of the codes checked were deposited (``exist_code``) and which were not."""
 
     exist_code: list[str] = field(default_factory=list)
     not_exist_code: list[str] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class DepositResult:
+class DepositResult(WeChatData):
     """What a deposit did with each code: taken (``succ_code``), already there (``duplicate_code``), refused
     (``fail_code``). A deposit split into several requests keeps the last answer in ``raw``."""
 
     succ_code: list[str] = field(default_factory=list)
     duplicate_code: list[str] = field(default_factory=list)
     fail_code: list[str] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _own_codes(codes: Sequence[str]) -> list[str]:

@@ -19,8 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from ._custom import drop_none
+from ..custom_messages import drop_none
 from ._dates import timestamp
+
+__all__ = [
+    "CardBaseInfo", "CardDates", "CashCoupon", "DiscountCoupon", "GeneralCoupon", "GiftCoupon", "Groupon",
+    "MemberCard", "NewCard",
+]
 
 CodeType = Literal[
     "CODE_TYPE_TEXT", "CODE_TYPE_BARCODE", "CODE_TYPE_QRCODE", "CODE_TYPE_ONLY_QRCODE", "CODE_TYPE_ONLY_BARCODE",

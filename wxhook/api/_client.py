@@ -39,6 +39,8 @@ from ._token import AccessToken, CachedCredential, Fetcher, issued
 from ._transport import MP_BASE, OFFICIAL_DOMAINS, OPEN_BASE, RetryPolicy, Transport
 from ._user import UserAPI
 
+__all__ = ["Client", "TokenProvider"]
+
 DEFAULT_MAX_RESPONSE_SIZE = 20 * 1024 * 1024
 """20 MiB: twice the largest body WeChat serves (a 10 MB image or video material; voice is at most 2 MB and
 JSON answers stay far below, 10,000 openids are about 300 KB), so a real answer always fits, while a broken or

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._caller import Group, build
+from ._data import WeChatData
+
+__all__ = ["Comment", "CommentPage"]
 
 MAX_COUNT = 50
 CommentType = Literal[0, 1, 2]
@@ -13,7 +16,7 @@ _TYPES = (0, 1, 2)
 
 
 @dataclass(frozen=True)
-class Comment:
+class Comment(WeChatData):
     """``comment_type`` 1 marks an elected (精选) comment; ``reply`` is ``{content, create_time}`` if answered."""
 
     user_comment_id: int
@@ -22,14 +25,12 @@ class Comment:
     content: str = ""
     comment_type: int = 0
     reply: dict[str, Any] | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class CommentPage:
+class CommentPage(WeChatData):
     total: int = 0
     comments: list[Comment] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 class CommentAPI(Group):

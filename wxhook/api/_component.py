@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ._caller import Caller, Group, build
+from ._data import WeChatData
 from ._oauth import OAuthAPI, OAuthToken
 from ._token import AccessToken, issued
 
@@ -23,7 +24,7 @@ LIST_PAGE_MAX = 500
 
 
 @dataclass(frozen=True)
-class Authorization:
+class Authorization(WeChatData):
     """What exchanging an authorization code gives (``api_query_auth``): the authorizer, its first token, its
     refresh token (durable: without it the merchant must authorize again) and the permission sets granted."""
 
@@ -32,11 +33,10 @@ class Authorization:
     expires_in: int = 7200
     authorizer_refresh_token: str = field(default="", repr=False)
     permissions: tuple[int, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class AuthorizerInfo:
+class AuthorizerInfo(WeChatData):
     """An authorizer's public profile (``api_get_authorizer_info``); ``user_name`` is the ``gh_…`` original id its
     pushes carry as ``ToUserName``."""
 
@@ -49,17 +49,15 @@ class AuthorizerInfo:
     service_type: int | None = None
     verify_type: int | None = None
     permissions: tuple[int, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class ListedAuthorizer:
+class ListedAuthorizer(WeChatData):
     """One row of ``api_get_authorizer_list``: an empty ``refresh_token`` means the code was never exchanged."""
 
     authorizer_appid: str
     refresh_token: str = field(default="", repr=False)
     auth_time: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def permissions_of(func_info: Any) -> tuple[int, ...]:
@@ -86,6 +84,11 @@ class ComponentAPI(Group):
     @property
     def appid(self) -> str:
         return self._caller.credentials.appid()
+
+    def authorizer_oauth(self, caller: Caller) -> ComponentOAuthAPI:
+        """The web-login group of an authorizer's client, on this platform's behalf:
+        ``client.sibling(..., oauth=component.authorizer_oauth)``."""
+        return ComponentOAuthAPI(caller, self, self._secret)
 
     async def component_token(self, _stale: str | None = None) -> AccessToken:
         """A fresh ``component_access_token`` from the latest ticket (the cache in front of it calls this)."""

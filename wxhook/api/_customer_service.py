@@ -7,11 +7,13 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from ._caller import Group, build
+from ._data import WeChatData
 from ._dates import china_day, timestamp
 from ._media import read_upload
+
+__all__ = ["KfAccount", "KfOnline", "KfRecord", "KfRecordPage", "KfSession", "WaitingCase", "WaitingList"]
 
 MAX_RECORDS = 10_000
 MAX_NICKNAME = 16
@@ -19,7 +21,7 @@ _KF_ACCOUNT = re.compile(r"[A-Za-z0-9_]{1,10}@[^@\s]{1,30}")
 
 
 @dataclass(frozen=True)
-class KfAccount:
+class KfAccount(WeChatData):
     """An agent account; ``kf_wx`` is the bound WeChat id, ``invite_*`` describe a pending invitation."""
 
     kf_account: str
@@ -30,48 +32,43 @@ class KfAccount:
     invite_wx: str = ""
     invite_expire_time: int = 0
     invite_status: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class KfOnline:
+class KfOnline(WeChatData):
     """An agent who is online: ``status`` 1 is the web client; ``accepted_case`` counts open sessions."""
 
     kf_account: str
     status: int = 0
     kf_id: str = ""
     accepted_case: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class KfSession:
+class KfSession(WeChatData):
     """A conversation between an agent and a follower; ``kf_account`` is empty when nobody serves them."""
 
     openid: str
     kf_account: str = ""
     createtime: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class WaitingCase:
+class WaitingCase(WeChatData):
     openid: str
     latest_time: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class WaitingList:
+class WaitingList(WeChatData):
     """Followers waiting for an agent: ``count`` is all of them, ``cases`` at most the first 100."""
 
     count: int = 0
     cases: list[WaitingCase] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class KfRecord:
+class KfRecord(WeChatData):
     """One chat line: ``opercode`` 2002 was sent by the agent, 2003 received from the follower."""
 
     openid: str
@@ -79,17 +76,15 @@ class KfRecord:
     text: str = ""
     time: int = 0
     worker: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class KfRecordPage:
+class KfRecordPage(WeChatData):
     """One page of chat records; ask again from ``msgid`` while pages come back full."""
 
     records: list[KfRecord] = field(default_factory=list)
     number: int = 0
     msgid: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _check_account(kf_account: str) -> None:

@@ -7,22 +7,24 @@ descriptors: ``client.datacube.user_summary(begin, end)`` is an ordinary typed m
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, overload
 
 from ._caller import Group
+from ._data import WeChatData
 from ._dates import today
+
+__all__ = ["StatRow"]
 
 
 @dataclass(frozen=True)
-class StatRow:
+class StatRow(WeChatData):
     """One row of a report: its day (and, for the hourly reports, ``ref_hour`` as WeChat's 0..2300) parsed;
     every metric is in ``raw`` and readable as ``row["new_user"]``."""
 
     ref_date: date
     ref_hour: int | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, key: str) -> Any:
         return self.raw[key]
@@ -91,7 +93,7 @@ def _day(value: date, name: str) -> date:
 
 def _row(item: dict[str, Any]) -> StatRow:
     hour = item.get("ref_hour")
-    return StatRow(date.fromisoformat(str(item["ref_date"])), None if hour is None else int(hour), dict(item))
+    return StatRow(date.fromisoformat(str(item["ref_date"])), None if hour is None else int(hour), raw=dict(item))
 
 
 class DatacubeAPI(Group):

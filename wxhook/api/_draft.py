@@ -9,6 +9,9 @@ from typing import Any, Literal
 
 from ._articles import BatchPage, NewsItem, batch_body, batch_page, news_items
 from ._caller import Group, build
+from ._data import WeChatData
+
+__all__ = ["DraftArticle", "DraftItem"]
 
 MAX_ARTICLES = 8
 
@@ -71,11 +74,10 @@ def article_body(article: ArticleInput) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class DraftItem:
+class DraftItem(WeChatData):
     media_id: str
     update_time: int = 0
     articles: list[NewsItem] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _draft_item(data: dict[str, Any]) -> DraftItem:

@@ -7,6 +7,13 @@ from typing import ClassVar
 
 from ..config import ConfigError
 
+__all__ = [
+    "AuthorizationCodeError", "AuthorizerRefusedError", "ComponentTicketError", "ConfigurationError",
+    "DuplicateSendError", "IPNotWhitelistedError", "InvalidCredentialError", "MissingFieldError", "RateLimitError",
+    "ReplyWindowError", "ResponseTooLargeError", "SystemBusyError", "UnauthorizedAPIError", "UnexpectedAnswerError",
+    "UserRefusedError", "WeChatAPIError", "WeChatError", "WeChatNetworkError",
+]
+
 _RID = re.compile(r"rid:\s*([0-9A-Za-z-]+)")
 _CALLER_IP = re.compile(r"invalid ip\s+([0-9A-Fa-f.:]+)")
 

@@ -14,9 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..custom_messages import drop_none
 from ._caller import Caller, Group, build, needed
-from ._custom import drop_none
+from ._data import WeChatData
 from ._ticket import TicketAPI
+
+__all__ = [
+    "Invoice", "InvoiceAuthData", "InvoiceAuthURL", "InvoiceContact", "InvoiceFace", "InvoiceItem", "InvoiceTitle",
+]
 
 InvoiceSource = Literal["app", "web", "wxa", "wap"]
 ReimburseStatus = Literal["INVOICE_REIMBURSE_INIT", "INVOICE_REIMBURSE_LOCK", "INVOICE_REIMBURSE_CLOSURE"]
@@ -26,16 +31,15 @@ _MAX_SECONDS = 10**10  # a unix time in seconds has 10 digits until 2286; more m
 
 
 @dataclass(frozen=True)
-class InvoiceAuthURL:
+class InvoiceAuthURL(WeChatData):
     """The authorization page for one order; ``appid`` is set when ``source="wxa"`` (the mini program to open)."""
 
     auth_url: str
     appid: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class InvoiceTitle:
+class InvoiceTitle(WeChatData):
     """An invoice title (抬头) a follower authorized: a person's (``title``, ``phone``, ``email``) or a company's
     (``title``, ``tax_no``, ``addr``, ``phone``, ``bank_type``, ``bank_no``), with the custom fields you asked for."""
 
@@ -47,11 +51,10 @@ class InvoiceTitle:
     bank_type: str = ""
     bank_no: str = ""
     custom_field: list[dict[str, Any]] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class InvoiceAuthData:
+class InvoiceAuthData(WeChatData):
     """Whether the follower authorized the order (``invoice_status`` "auth success", else e.g. "never auth"), when,
     and the title they chose: ``user_title`` (a person) or ``biz_title`` (a company)."""
 
@@ -59,7 +62,6 @@ class InvoiceAuthData:
     auth_time: int = 0
     user_title: InvoiceTitle | None = None
     biz_title: InvoiceTitle | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def authorized(self) -> bool:
@@ -67,16 +69,15 @@ class InvoiceAuthData:
 
 
 @dataclass(frozen=True)
-class InvoiceContact:
+class InvoiceContact(WeChatData):
     """The merchant's contact shown on the authorization page, and ``time_out``: seconds to issue an invoice."""
 
     phone: str = ""
     time_out: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class InvoiceItem:
+class InvoiceItem(WeChatData):
     """One line of an invoice: ``num`` × ``unit`` at ``price``, ``fee`` in all (fen)."""
 
     name: str = ""
@@ -84,11 +85,10 @@ class InvoiceItem:
     unit: str = ""
     price: int = 0
     fee: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class InvoiceFace:
+class InvoiceFace(WeChatData):
     """What the invoice itself says (``user_info``): amounts in fen, ``billing_time`` in unix seconds,
     ``billing_no`` / ``billing_code`` its number and code, ``pdf_url`` the invoice, ``reimburse_status`` where it is
     in reimbursement. Buyer, seller and the rest of WeChat's fields are in ``raw``."""
@@ -105,11 +105,10 @@ class InvoiceFace:
     pdf_url: str = ""
     check_code: str = ""
     reimburse_status: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class Invoice:
+class Invoice(WeChatData):
     """An invoice a follower submitted for reimbursement: ``type`` (e.g. 增值税电子普通发票), ``payee`` (who issued
     it), valid ``begin_time`` to ``end_time``, and its face."""
 
@@ -121,7 +120,6 @@ class Invoice:
     begin_time: int = 0
     end_time: int = 0
     face: InvoiceFace = field(default_factory=InvoiceFace)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _title(data: Any) -> InvoiceTitle | None:

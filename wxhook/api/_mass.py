@@ -11,11 +11,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from ..custom_messages import drop_none
 from ._caller import Group, build
-from ._custom import drop_none
+from ._data import WeChatData
+
+__all__ = [
+    "MassCard", "MassContent", "MassImage", "MassNews", "MassSendResult", "MassSpeed", "MassStatus", "MassText",
+    "MassVideo", "MassVoice",
+]
 
 MIN_OPENIDS, MAX_OPENIDS = 2, 10_000
 MAX_CLIENTMSGID_BYTES = 64
@@ -108,30 +114,27 @@ class MassCard(MassContent):
 
 
 @dataclass(frozen=True)
-class MassSendResult:
+class MassSendResult(WeChatData):
     """``msg_id`` identifies the send (status, delete); ``msg_data_id`` the articles, for mpnews only."""
 
     msg_id: int
     msg_data_id: int | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class MassStatus:
+class MassStatus(WeChatData):
     """``msg_status`` is SEND_SUCCESS, SENDING, SEND_FAIL or DELETE."""
 
     msg_id: int
     msg_status: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class MassSpeed:
+class MassSpeed(WeChatData):
     """``speed`` is the level 0–4 (0 fastest: 800k/min … 4: 100k/min); ``realspeed`` is in 10k per minute."""
 
     speed: int = 0
     realspeed: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _message(content: MassContent) -> dict[str, Any]:

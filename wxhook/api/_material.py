@@ -10,7 +10,10 @@ from typing import Any, Literal
 
 from ._articles import BatchPage, NewsItem, batch_body, batch_page, news_items
 from ._caller import Group, build
+from ._data import WeChatData
 from ._media import MEDIA_TYPES, MediaType, check_media_type, default_name, read_upload
+
+__all__ = ["MaterialCount", "MaterialItem", "MaterialVideo", "UploadedMaterial"]
 
 ListType = Literal["image", "video", "voice", "news"]
 _LIST_TYPES = ("image", "video", "voice", "news")
@@ -37,26 +40,24 @@ class UploadedMaterial(str):
 
 
 @dataclass(frozen=True)
-class MaterialVideo:
+class MaterialVideo(WeChatData):
     """A video material: WeChat answers with its details and a download URL instead of the bytes."""
 
     title: str = ""
     description: str = ""
     down_url: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class MaterialCount:
+class MaterialCount(WeChatData):
     voice_count: int = 0
     video_count: int = 0
     image_count: int = 0
     news_count: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class MaterialItem:
+class MaterialItem(WeChatData):
     """One entry of :meth:`MaterialAPI.list`: ``name`` and ``url`` for media, ``articles`` for news."""
 
     media_id: str
@@ -64,7 +65,6 @@ class MaterialItem:
     update_time: int = 0
     url: str = ""
     articles: list[NewsItem] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _item(data: dict[str, Any]) -> MaterialItem:

@@ -10,9 +10,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from ..custom_messages import drop_none
 from ._caller import Group
-from ._custom import drop_none
 from ._draft import MAX_ARTICLES, ArticleInput, DraftArticle, article_body
+
+__all__ = ["UploadedMedia"]
 
 MediaType = Literal["image", "voice", "video", "thumb"]
 MEDIA_TYPES = ("image", "voice", "video", "thumb")

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from ..custom_messages import drop_none
 from ._caller import Group, build, needed
-from ._custom import drop_none
+from ._data import WeChatData
 from ._dates import timestamp
+
+__all__ = ["FormValue", "MemberForm", "MemberFormInfo", "MemberInfo", "MemberUpdate", "RichField"]
 
 MAX_CUSTOM_FIELD_BYTES = 12
 """A custom field's value on the card face: 4 Chinese characters."""
@@ -23,27 +26,25 @@ _COMMON_FIELD = "USER_FORM_INFO_FLAG_"
 
 
 @dataclass(frozen=True)
-class FormValue:
+class FormValue(WeChatData):
     """One answer of the activation form: ``name`` is a ``USER_FORM_INFO_FLAG_*`` or your custom field's name;
     ``value_list`` holds the choices of a check-box field."""
 
     name: str
     value: str = ""
     value_list: list[str] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class MemberFormInfo:
+class MemberFormInfo(WeChatData):
     """What a follower filled in on the activation form."""
 
     common_fields: list[FormValue] = field(default_factory=list)
     custom_fields: list[FormValue] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class MemberInfo:
+class MemberInfo(WeChatData):
     """A member as ``membercard/userinfo/get`` returns them; ``form`` is what they filled in when activating."""
 
     openid: str = ""
@@ -55,17 +56,15 @@ class MemberInfo:
     user_card_status: str = ""
     has_active: bool = False
     form: MemberFormInfo = field(default_factory=MemberFormInfo)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class MemberUpdate:
+class MemberUpdate(WeChatData):
     """A member's points and balance (in fen) after an update."""
 
     result_bonus: int = 0
     result_balance: int = 0
     openid: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

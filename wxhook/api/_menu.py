@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._caller import Group, build
+from ._data import WeChatData
+
+__all__ = ["Menu", "SelfMenu"]
 
 MAX_BUTTONS = 3
 MAX_SUB_BUTTONS = 5
@@ -34,15 +37,14 @@ _NEEDS = {
 
 
 @dataclass(frozen=True)
-class Menu:
+class Menu(WeChatData):
     buttons: list[dict[str, Any]] = field(default_factory=list)
     menuid: int | None = None
     conditional: list[dict[str, Any]] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class SelfMenu:
+class SelfMenu(WeChatData):
     """The menu followers see, also when it was set in the admin console rather than through the API.
 
     ``buttons`` keep that endpoint's shape: sub-buttons sit under ``sub_button["list"]``, console buttons
@@ -51,7 +53,6 @@ class SelfMenu:
 
     is_menu_open: bool = False
     buttons: list[dict[str, Any]] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _check_size(where: str, what: str, value: str, limit: int) -> None:

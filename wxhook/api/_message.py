@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _custom
+from .. import custom_messages as _custom
+from ..custom_messages import Article, SendsAsCustomMessage, drop_none
 from ._caller import Group
-from ._custom import Article, SendsAsCustomMessage, drop_none
 
 
 class MessageAPI(Group):

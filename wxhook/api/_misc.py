@@ -6,27 +6,28 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._caller import Group, build
+from ._data import WeChatData
+
+__all__ = ["AutoReplyInfo", "CallbackCheck", "Quota", "RidInfo"]
 
 
 @dataclass(frozen=True)
-class CallbackCheck:
+class CallbackCheck(WeChatData):
     dns: list[dict[str, Any]] = field(default_factory=list)
     ping: list[dict[str, Any]] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class Quota:
+class Quota(WeChatData):
     daily_limit: int = 0
     used: int = 0
     remain: int = 0
     rate_limit: dict[str, Any] = field(default_factory=dict)
     component_rate_limit: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class AutoReplyInfo:
+class AutoReplyInfo(WeChatData):
     """The auto-replies set in the admin console: on follow, by default, and by keyword (``keyword_rules``,
     each with ``rule_name``, ``keyword_list_info`` and ``reply_list_info``)."""
 
@@ -35,18 +36,16 @@ class AutoReplyInfo:
     add_friend_autoreply_info: dict[str, Any] = field(default_factory=dict)
     message_default_autoreply_info: dict[str, Any] = field(default_factory=dict)
     keyword_rules: list[dict[str, Any]] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class RidInfo:
+class RidInfo(WeChatData):
     invoke_time: int = 0
     cost_in_ms: int = 0
     request_url: str = ""
     request_body: str = ""
     response_body: str = ""
     client_ip: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 class MiscAPI(Group):

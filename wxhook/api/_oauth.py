@@ -6,11 +6,14 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlencode
 
 from ._caller import Group, build
+from ._data import WeChatData
 from ._errors import InvalidCredentialError, WeChatAPIError
+
+__all__ = ["OAuthToken", "OAuthUserInfo"]
 
 AUTHORIZE_PATH = "/connect/oauth2/authorize"
 QRCONNECT_PATH = "/connect/qrconnect"
@@ -19,7 +22,7 @@ _INVALID_OPENID = 40003
 
 
 @dataclass(frozen=True)
-class OAuthToken:
+class OAuthToken(WeChatData):
     """The user's token: not the account's access token, and only usable for /sns calls about this user. The repr
     leaves out both tokens."""
 
@@ -30,11 +33,10 @@ class OAuthToken:
     scope: str = ""
     unionid: str | None = None
     is_snapshotuser: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class OAuthUserInfo:
+class OAuthUserInfo(WeChatData):
     openid: str
     nickname: str = ""
     sex: int = 0
@@ -46,7 +48,6 @@ class OAuthUserInfo:
     unionid: str | None = None
     language: str = ""
     appid: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 class OAuthAPI(Group):

@@ -14,8 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._caller import Group, build
+from ._data import WeChatData
 from ._media import read_upload
 from ._transport import Fields
+
+__all__ = [
+    "BankCard", "BizLicense", "DrivingLicense", "IdCard", "OCRImageSize", "OCRPoint", "OCRPosition", "OCRText",
+    "PlateNumber", "PrintedText", "VehicleLicense",
+]
 
 Mode = Literal["photo", "scan"]
 ImageFile = str | os.PathLike[str] | bytes
@@ -48,7 +54,7 @@ class OCRImageSize:
 
 
 @dataclass(frozen=True)
-class IdCard:
+class IdCard(WeChatData):
     """A Chinese ID card: ``type`` ``Front`` (``name``, ``id``, ``addr``, ``gender``, ``nationality``) or ``Back``
     (``valid_date``, e.g. ``20070105-20270105``)."""
 
@@ -59,23 +65,20 @@ class IdCard:
     gender: str = ""
     nationality: str = ""
     valid_date: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class BankCard:
+class BankCard(WeChatData):
     number: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class PlateNumber:
+class PlateNumber(WeChatData):
     number: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class VehicleLicense:
+class VehicleLicense(WeChatData):
     """A vehicle licence (行驶证): the vehicle's front page, and the back page's ``plate_num_b`` … ``overall_size``."""
 
     plate_num: str = ""
@@ -97,11 +100,10 @@ class VehicleLicense:
     card_position_front: OCRPosition | None = None
     card_position_back: OCRPosition | None = None
     img_size: OCRImageSize | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class DrivingLicense:
+class DrivingLicense(WeChatData):
     """A driving licence (驾驶证)."""
 
     id_num: str = ""
@@ -115,11 +117,10 @@ class DrivingLicense:
     valid_from: str = ""
     valid_to: str = ""
     official_seal: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class BizLicense:
+class BizLicense(WeChatData):
     """A business licence (营业执照); ``cert_position`` is where the licence is in the image."""
 
     reg_num: str = ""
@@ -136,7 +137,6 @@ class BizLicense:
     registered_date: str = ""
     cert_position: OCRPosition | None = None
     img_size: OCRImageSize | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,9 @@ class OCRText:
 
 
 @dataclass(frozen=True)
-class PrintedText:
+class PrintedText(WeChatData):
     items: list[OCRText] = field(default_factory=list)
     img_size: OCRImageSize | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _point(data: Any) -> OCRPoint:

@@ -9,6 +9,9 @@ from typing import Any
 
 from ._articles import BatchPage, NewsItem, batch_body, batch_page, news_items
 from ._caller import Group, build
+from ._data import WeChatData
+
+__all__ = ["PublishJob", "PublishState", "PublishStatus", "PublishedItem"]
 
 
 class PublishState(IntEnum):
@@ -42,7 +45,7 @@ class PublishJob(str):
 
 
 @dataclass(frozen=True)
-class PublishStatus:
+class PublishStatus(WeChatData):
     """Where a publish job stands; ``article_urls`` are in article order, ``fail_idx`` the failed ones (1-based)."""
 
     publish_id: str
@@ -50,7 +53,6 @@ class PublishStatus:
     article_id: str = ""
     article_urls: list[str] = field(default_factory=list)
     fail_idx: list[int] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def state(self) -> PublishState | None:
@@ -67,11 +69,10 @@ class PublishStatus:
 
 
 @dataclass(frozen=True)
-class PublishedItem:
+class PublishedItem(WeChatData):
     article_id: str
     update_time: int = 0
     articles: list[NewsItem] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _status(data: dict[str, Any]) -> PublishStatus:

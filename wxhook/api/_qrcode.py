@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
 from ._caller import Group, build
+from ._data import WeChatData
+
+__all__ = ["QRAction", "QRActionName", "QRCode"]
+
+QRAction = Literal["QR_SCENE", "QR_STR_SCENE", "QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE"]
+
+
+class QRActionName:
+    """``action_name`` of a parametric QR code (带参数二维码): temporary or permanent, numeric or string scene."""
+
+    SCENE: Final = "QR_SCENE"
+    STR_SCENE: Final = "QR_STR_SCENE"
+    LIMIT_SCENE: Final = "QR_LIMIT_SCENE"
+    LIMIT_STR_SCENE: Final = "QR_LIMIT_STR_SCENE"
+
 
 MAX_EXPIRE_SECONDS = 2_592_000  # 30 days
 MAX_PERMANENT_SCENE_ID = 100_000
@@ -14,11 +29,10 @@ MAX_SCENE_STR = 64
 
 
 @dataclass(frozen=True)
-class QRCode:
+class QRCode(WeChatData):
     ticket: str
     expire_seconds: int | None = None
     url: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _scene_body(scene: int | str, permanent: bool) -> tuple[str, dict[str, Any]]:

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from ._caller import Group, build
+from ._data import WeChatData
+
+__all__ = ["ShortenData"]
 
 MAX_LONG_DATA_BYTES = 4096
 MAX_EXPIRE_SECONDS = 2_592_000
 
 
 @dataclass(frozen=True)
-class ShortenData:
+class ShortenData(WeChatData):
     long_data: str
     create_time: int = 0
     expire_seconds: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 class ShortURLAPI(Group):

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from ..custom_messages import drop_none
 from ._caller import Group, build
-from ._custom import drop_none
+from ._data import WeChatData
 from ._template import template_data
+
+__all__ = ["SubscribeCategory", "SubscribeKeyword", "SubscribeTemplate", "SubscribeTitle", "SubscribeTitlePage"]
 
 MIN_KEYWORDS, MAX_KEYWORDS = 2, 5
 MAX_SCENE_CHARS = 15
@@ -30,7 +33,7 @@ def _one_time_scene(scene: int) -> str:
 
 
 @dataclass(frozen=True)
-class SubscribeTemplate:
+class SubscribeTemplate(WeChatData):
     """A template of the account; ``type`` 2 is one-time, 3 long-term."""
 
     pri_tmpl_id: str
@@ -38,18 +41,16 @@ class SubscribeTemplate:
     content: str = ""
     example: str = ""
     type: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class SubscribeCategory:
+class SubscribeCategory(WeChatData):
     id: int
     name: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class SubscribeKeyword:
+class SubscribeKeyword(WeChatData):
     """A keyword of a library title: ``kid`` picks it in ``add_template``; ``rule`` is its value type
     (thing, number, time, phrase …), which limits what a send may put in it."""
 
@@ -57,27 +58,24 @@ class SubscribeKeyword:
     name: str = ""
     example: str = ""
     rule: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class SubscribeTitle:
+class SubscribeTitle(WeChatData):
     """A title of WeChat's public template library; ``tid`` is what ``add_template`` takes."""
 
     tid: int
     title: str = ""
     type: int = 0
     category_id: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class SubscribeTitlePage:
+class SubscribeTitlePage(WeChatData):
     """``count`` titles in all; ``titles`` is the requested slice."""
 
     count: int = 0
     titles: list[SubscribeTitle] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _title(data: dict[str, Any]) -> SubscribeTitle:

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from ._caller import Group, build
+from ._data import WeChatData
 from ._user import FollowerPage, _page, _walk
+
+__all__ = ["Tag"]
 
 TAGGING_BATCH_MAX = 50
 MAX_TAG_NAME = 30
 
 
 @dataclass(frozen=True)
-class Tag:
+class Tag(WeChatData):
     id: int
     name: str
     count: int = 0
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _check_name(name: str) -> None:

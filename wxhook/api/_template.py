@@ -8,24 +8,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._caller import Group, build
+from ._data import WeChatData
+
+__all__ = ["Industry", "TemplateInfo"]
 
 
 @dataclass(frozen=True)
-class Industry:
+class Industry(WeChatData):
     primary_industry: dict[str, str] = field(default_factory=dict)
     secondary_industry: dict[str, str] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class TemplateInfo:
+class TemplateInfo(WeChatData):
     template_id: str
     title: str = ""
     primary_industry: str = ""
     deputy_industry: str = ""
     content: str = ""
     example: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def template_data(data: Mapping[str, str | Mapping[str, str]]) -> dict[str, Mapping[str, str]]:

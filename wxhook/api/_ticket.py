@@ -12,6 +12,8 @@ from typing import Any, Literal
 from ._caller import Caller, Group
 from ._token import AccessToken, CachedCredential, Fetcher, issued
 
+__all__ = ["JsapiSignature", "sign_card", "sign_jsapi"]
+
 TicketType = Literal["jsapi", "wx_card"]
 
 

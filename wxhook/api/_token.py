@@ -12,10 +12,12 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from .._util import LoopBound
+from ..loops import LoopBound
 from ..stores import Store
 from ._errors import UnexpectedAnswerError
 from ._transport import Fields
+
+__all__ = ["AccessToken"]
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 
-from .._util import LoopBound
+from ..loops import LoopBound
 from ._errors import MissingFieldError, ResponseTooLargeError, UnexpectedAnswerError, WeChatNetworkError
+
+__all__ = ["OFFICIAL_DOMAINS"]
 
 log = logging.getLogger("wxhook.api")
 

@@ -5,9 +5,37 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
 from ._caller import Group, build, chunks
+from ._data import WeChatData
+
+__all__ = ["FollowerPage", "OpenidChange", "SubscribeScene", "SubscribeSceneName", "UserInfo"]
+
+SubscribeSceneName = Literal[
+    "ADD_SCENE_SEARCH", "ADD_SCENE_ACCOUNT_MIGRATION", "ADD_SCENE_PROFILE_CARD", "ADD_SCENE_QR_CODE",
+    "ADD_SCENE_PROFILE_LINK", "ADD_SCENE_PROFILE_ITEM", "ADD_SCENE_PAID", "ADD_SCENE_WECHAT_ADVERTISEMENT",
+    "ADD_SCENE_REPRINT", "ADD_SCENE_LIVESTREAM", "ADD_SCENE_CHANNELS", "ADD_SCENE_WXA", "ADD_SCENE_OTHERS",
+]  # fmt: skip
+
+
+class SubscribeScene:
+    """``UserInfo.subscribe_scene``: how a follower came to follow the account."""
+
+    SEARCH: Final = "ADD_SCENE_SEARCH"
+    ACCOUNT_MIGRATION: Final = "ADD_SCENE_ACCOUNT_MIGRATION"
+    PROFILE_CARD: Final = "ADD_SCENE_PROFILE_CARD"
+    QR_CODE: Final = "ADD_SCENE_QR_CODE"
+    PROFILE_LINK: Final = "ADD_SCENE_PROFILE_LINK"
+    PROFILE_ITEM: Final = "ADD_SCENE_PROFILE_ITEM"
+    PAID: Final = "ADD_SCENE_PAID"
+    WECHAT_ADVERTISEMENT: Final = "ADD_SCENE_WECHAT_ADVERTISEMENT"
+    REPRINT: Final = "ADD_SCENE_REPRINT"
+    LIVESTREAM: Final = "ADD_SCENE_LIVESTREAM"
+    CHANNELS: Final = "ADD_SCENE_CHANNELS"
+    WXA: Final = "ADD_SCENE_WXA"
+    OTHERS: Final = "ADD_SCENE_OTHERS"
+
 
 BATCH_GET_MAX = 100
 BLACKLIST_BATCH_MAX = 20
@@ -15,7 +43,7 @@ CHANGE_OPENID_MAX = 100
 
 
 @dataclass(frozen=True)
-class UserInfo:
+class UserInfo(WeChatData):
     """A follower's profile (no nickname or avatar since 2021-12-27); ``raw`` holds any other field."""
 
     openid: str
@@ -29,29 +57,26 @@ class UserInfo:
     subscribe_scene: str = ""
     qr_scene: int = 0
     qr_scene_str: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class FollowerPage:
+class FollowerPage(WeChatData):
     """Up to 10,000 openids; pass ``next_openid`` back for the next page (empty on the last one)."""
 
     total: int = 0
     count: int = 0
     openids: list[str] = field(default_factory=list)
     next_openid: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
-class OpenidChange:
+class OpenidChange(WeChatData):
     """One openid of the old account and this account's openid for the same user; ``new_openid`` is empty when
     WeChat could not convert it (``err_msg`` says why, e.g. ``ori_openid error``: not a follower of the old one)."""
 
     ori_openid: str
     new_openid: str = ""
     err_msg: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _user(data: dict[str, Any]) -> UserInfo:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from ..testing._load import load_bot
+from ..loading import load_bot
 from ._common import CommandError, Parser, UsageError, export_settings, settings_options, summary
 
 

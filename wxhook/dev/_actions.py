@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..replies import Reply
-from ..testing import BotClient
-from ..testing._fake_assets import PNG
+from ..testing import SAMPLE_PNG, BotClient
 from ._kinds import KINDS, Field, Fresh, Kind
 
 PICTURES = ("image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp")
@@ -50,8 +49,8 @@ class Media:
 
 
 _SAMPLES: dict[str, tuple[bytes, str]] = {
-    "image": (PNG, "image/png"),
-    "thumb": (PNG, "image/png"),
+    "image": (SAMPLE_PNG, "image/png"),
+    "thumb": (SAMPLE_PNG, "image/png"),
     "voice": (b"#!AMR\n" + bytes(32), "audio/amr"),
     "video": (b"\x00\x00\x00\x18ftypmp42" + bytes(16), "video/mp4"),
 }

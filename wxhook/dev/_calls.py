@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..logs import masked
-from ..testing import RecordedCall
-from ..testing._fake_app import ENDPOINTS
+from ..testing import SERVED_PATHS, RecordedCall
 
 KEPT = 200
 """Calls the panel keeps for a page that opens (or reloads) later: the latest."""
@@ -64,7 +63,7 @@ class Fault:
         """The fault the page asks for; ValueError says what to fix."""
         path, errcode, times, openid = (body.get("path"), body.get("errcode"), body.get("times", 1),
                                         body.get("openid"))
-        if not isinstance(path, str) or path not in ENDPOINTS:
+        if not isinstance(path, str) or path not in SERVED_PATHS:
             raise ValueError(f"'path' is an endpoint of the fake API (e.g. /cgi-bin/message/custom/send), not "
                              f"{str(path)[:60]!r}")
         if isinstance(errcode, bool) or not isinstance(errcode, int) or errcode == 0 or errcode not in _ERRCODES:

@@ -9,7 +9,7 @@ import secrets
 from typing import Any
 
 from ..platform import Platform
-from ..testing import Authorized, EventPush, FakeWeChat
+from ..testing import EventPush, FakeAuthorization, FakeWeChat
 
 
 class ConsolePlatform:
@@ -36,7 +36,7 @@ class ConsolePlatform:
             push = await self.play.push_ticket()
             self._ticket, self.error = push.ok, refusal(push)
 
-    async def authorize(self, name: str) -> Authorized:
+    async def authorize(self, name: str) -> FakeAuthorization:
         """A new account (a fresh appid and gh_ id) authorizes the platform; the bot gets the ``authorized`` push
         and exchanges its code against the fake."""
         appid, original_id = "wx" + secrets.token_hex(8), "gh_" + secrets.token_hex(6)

@@ -11,7 +11,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from ..app import Bot
-from ..testing._load import load_bot
+from ..loading import load_bot
 from ._console import BOT_PATH, create_console
 
 _GRACE = 1  # seconds: an open page's event stream would otherwise hold shutdown until the tab closes

@@ -4,32 +4,12 @@
 ``/{appid}``; ``bot.platform`` holds its API, tokens and authorizer records. See docs/platform.md.
 """
 
-from ._config import AuthorizedHook, AuthorizeHook, Platform
-from ._events import Authorized, PlatformEvent, Unauthorized, UpdateAuthorized, VerifyTicket
-from ._records import Authorizer
-from ._release import TEST_ACCOUNTS
-from ._service import EMPTY, NOT_A_TEST, AuthorizerRevokedError, NotAuthorizedError, NoTicketError, PlatformService
+from . import _config, _events, _records, _release, _service
+from ._config import *  # noqa: F403 - each module's __all__ is its share of the platform's names
+from ._events import *  # noqa: F403
+from ._records import *  # noqa: F403
+from ._release import *  # noqa: F403
+from ._service import *  # noqa: F403
 
-PLATFORM_STORE = "sqlite:///wxhook-platform.db"
-"""Where a platform keeps its ticket and refresh tokens when no store is configured: a file in the working
-directory (set ``store=`` or WXHOOK_STORE to put it elsewhere)."""
+__all__ = [*_config.__all__, *_events.__all__, *_records.__all__, *_release.__all__, *_service.__all__]
 
-__all__ = [
-    "EMPTY",
-    "NOT_A_TEST",
-    "PLATFORM_STORE",
-    "TEST_ACCOUNTS",
-    "AuthorizeHook",
-    "Authorized",
-    "AuthorizedHook",
-    "Authorizer",
-    "AuthorizerRevokedError",
-    "NoTicketError",
-    "NotAuthorizedError",
-    "Platform",
-    "PlatformEvent",
-    "PlatformService",
-    "Unauthorized",
-    "UpdateAuthorized",
-    "VerifyTicket",
-]

@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
     from ._records import Authorizer
 
-__all__ = ["AuthorizeHook", "AuthorizedHook", "Platform"]
+__all__ = ["PLATFORM_STORE", "AuthorizeHook", "AuthorizedHook", "Platform"]
+
+PLATFORM_STORE = "sqlite:///wxhook-platform.db"
+"""Where a platform keeps its ticket and refresh tokens when no store is configured: a file in the working
+directory (set ``store=`` or WXHOOK_STORE to put it elsewhere)."""
 
 AuthorizeHook = Callable[["Request"], Awaitable["str | None"]]
 """Decides who may open the authorization page: the app's own ``state`` to carry through (which tenant is

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-__all__ = [
-    "Authorized", "PlatformEvent", "Unauthorized", "UpdateAuthorized", "VerifyTicket", "parse_platform_event",
-]
+from ..api import WeChatData
+
+__all__ = ["Authorized", "PlatformEvent", "Unauthorized", "UpdateAuthorized", "VerifyTicket"]
 
 REQUIRED = ("AppId", "CreateTime", "InfoType")
 """What every notification carries (decrypted): the platform's appid, the time and the kind."""
@@ -25,14 +25,13 @@ def _number(fields: Mapping[str, Any], tag: str) -> int:
 
 
 @dataclass(frozen=True)
-class PlatformEvent:
+class PlatformEvent(WeChatData):
     """A notification to the platform; ``raw`` holds every field as pushed (kinds without a class of their own,
     such as ``notify_third_fasteregister``, arrive as this class)."""
 
     info_type: str
     appid: str
     create_time: int
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     kind: ClassVar[str] = ""
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from ..stores import Store
 from ..stores.keys import platform_key
 
-__all__ = ["Authorizer", "Records"]
+__all__ = ["Authorizer"]
 
 logger = logging.getLogger("wxhook")
 

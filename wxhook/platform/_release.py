@@ -9,7 +9,7 @@ known by their appids and original ids, so nobody else's pushes are touched.
 
 from __future__ import annotations
 
-__all__ = ["QUERY_PREFIX", "TEST_ACCOUNTS", "TEXT_CALLBACK", "TEXT_PROBE", "is_test_account"]
+__all__ = ["TEST_ACCOUNTS"]
 
 TEST_ACCOUNTS: dict[str, str] = {
     "wx570bc396a51b8ff8": "gh_3c884a361561", "wxd101a85aa106f53e": "gh_8dad206e9538",

@@ -18,18 +18,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from .._util import is_async
 from ..accounts import Account, ServedAccount
 from ..api import (
     AccessToken,
     AuthorizationCodeError,
     Client,
     ComponentAPI,
-    ComponentOAuthAPI,
     WeChatAPIError,
     WeChatError,
 )
-from ..api._caller import Caller
+from ..callables import is_async
 from ..crypto import Envelope, decode_aes_key
 from ..messages import Event, Message, TextMessage
 from ..protocol import SUCCESS, TEXT, Inbound, Receive, Rejected, Scope, Send, respond
@@ -45,18 +43,13 @@ from ._release import QUERY_PREFIX, TEST_ACCOUNTS, TEXT_CALLBACK, TEXT_PROBE, is
 if TYPE_CHECKING:
     from ..background import Background
 
-__all__ = ["EMPTY", "NOT_A_TEST", "AuthorizerRevokedError", "NoTicketError", "NotAuthorizedError", "PlatformService"]
+__all__ = ["AuthorizerRevokedError", "NoTicketError", "NotAuthorizedError", "PlatformService"]
 
 logger = logging.getLogger("wxhook")
 
 H = TypeVar("H", bound=Callable[..., Any])
 InboundFactory = Callable[[str, Envelope, BotKeys], Inbound]
 """The bot's checks for one crypto identity: the platform's token, envelope and replay keys."""
-
-NOT_A_TEST = object()
-"""What ``release_test`` returns for a push that is not WeChat's release test."""
-EMPTY = ""
-"""The release test's "answer nothing at once" (an empty body, not a sealed empty reply)."""
 
 _CODE_LIFETIME = 600.0
 _CODE_INDEX_TTL = 3600.0
@@ -141,10 +134,7 @@ class PlatformService:
     def _authorizer_client(self, account: Account) -> Client:
         return self._base_client().sibling(
             account.appid, token_provider=functools.partial(self._authorizer_token, account.appid),
-            store=self._store, token_kind="authorizer_token", oauth=self._oauth)
-
-    def _oauth(self, caller: Caller) -> ComponentOAuthAPI:
-        return ComponentOAuthAPI(caller, self.api, lambda: self.config.component_secret)
+            store=self._store, token_kind="authorizer_token", oauth=self.api.authorizer_oauth)
 
     async def authorizer_record(self, appid: str) -> Authorizer | None:
         """The platform's record of an authorizer, or None."""
@@ -359,11 +349,12 @@ class PlatformService:
 
     # the release test ----------------------------------------------------------------------------------------
 
-    async def release_test(self, msg: Message, served: ServedAccount) -> str | object | None:
-        """The answer WeChat's release test expects from one of its test accounts, before any handler; ``NOT_A_TEST``
-        for every other push (and with ``Platform(release_test=False)``)."""
+    async def release_test(self, msg: Message, served: ServedAccount) -> str | None:
+        """The answer WeChat's release test expects from one of its test accounts, before any handler: the reply
+        XML, or "" for "answer nothing at once" (an empty body, not a sealed empty reply); None for every other push
+        (and with ``Platform(release_test=False)``)."""
         if not self.config.release_test or not is_test_account(served.account.appid, msg.to_user_name):
-            return NOT_A_TEST
+            return None
         now = int(time.time())
         if isinstance(msg, TextMessage):
             content = msg.content or ""
@@ -373,11 +364,11 @@ class PlatformService:
                 code = content[len(QUERY_PREFIX):]
                 self._background().watch(self._answer_query(code, msg.from_user_name, served),
                                          "release test QUERY_AUTH_CODE")
-                return EMPTY
-            return NOT_A_TEST
+                return ""
+            return None
         if isinstance(msg, Event):
             return Text(f"{msg.event}from_callback").render(msg.from_user_name, msg.to_user_name, now)
-        return NOT_A_TEST
+        return None
 
     async def _answer_query(self, code: str, openid: str, served: ServedAccount) -> None:
         """Exchange the test's code, then send ``<code>_from_api`` with exactly the token that exchange gave: not

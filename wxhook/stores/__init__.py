@@ -11,15 +11,17 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import ConfigError
-from .base import Admission, LockTimeout, Store, StoreUnavailable
+from . import base, memory, resilient, sqlite
+from .base import *  # noqa: F403 - each module's __all__ is its share of the stores' names
+from .base import Store
+from .memory import *  # noqa: F403
 from .memory import MemoryStore
+from .resilient import *  # noqa: F403
 from .resilient import ResilientStore
+from .sqlite import *  # noqa: F403
 from .sqlite import SQLiteStore
 
-__all__ = [
-    "Admission", "LockTimeout", "MemoryStore", "ResilientStore", "SQLiteStore", "Store", "StoreUnavailable",
-    "open_store",
-]
+__all__ = [*base.__all__, *memory.__all__, *resilient.__all__, *sqlite.__all__, "open_store"]
 
 _URL_FORMS = (
     "'memory://', 'sqlite:///relative/path.db', 'sqlite:////absolute/path.db', 'redis://host:6379/0' "

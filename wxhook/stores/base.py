@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager
 
 from .keys import lock_key
 
+__all__ = ["Admission", "LockTimeout", "Store", "StoreUnavailable"]
+
 
 class LockTimeout(TimeoutError):
     """Raised when a store lock could not be taken within its wait time."""

@@ -8,6 +8,8 @@ import time
 
 from .base import Admission, Store
 
+__all__ = ["MemoryStore"]
+
 _SLOTS_PER_SECOND = 100
 """Expiry times are grouped into slots of 10 ms for sweeping: a key outlives its expiry in memory by at most
 that (reads check the exact time, so nobody sees it), and a whole slot is swept at once."""

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from .._util import LoopBound
 from ..config import ConfigError
+from ..loops import LoopBound
 from .base import Admission, Store
 from .pipelining import Pipeliner
 

@@ -20,10 +20,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from .._util import SharedTimeout
+from ..timeouts import SharedTimeout
 from .base import Admission, Store, StoreUnavailable
 from .keys import health_key
 from .memory import MemoryStore
+
+__all__ = ["ResilientStore"]
 
 logger = logging.getLogger("wxhook")
 

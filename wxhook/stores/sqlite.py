@@ -26,6 +26,8 @@ from urllib.parse import parse_qsl
 from ..config import ConfigError
 from .base import Admission, Store
 
+__all__ = ["SQLiteStore"]
+
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 

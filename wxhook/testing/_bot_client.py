@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from ..app import Bot
     from .fake_wechat import FakeWeChat
 
+__all__ = ["BotClient", "BotReply", "ReplyError", "SyncBotClient"]
+
 T = TypeVar("T")
 
 

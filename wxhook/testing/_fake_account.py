@@ -22,6 +22,8 @@ from ._fake_state import FakeState, Fault, random_id
 if TYPE_CHECKING:
     from .fake_wechat import FakeWeChat
 
+__all__ = ["FakeAccount"]
+
 T = TypeVar("T")
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from ._fake_state import FakeRequest, FakeState, Fault, Issued, Shared, random_id
 
+__all__ = ["AuthorizationRecord", "EventPush"]
+
 TICKET_TTL = 12 * 3600
 TICKET_GRACE = 1200
 """How long the ticket before the latest keeps working: one missed 10-minute push, and a token fetch racing the

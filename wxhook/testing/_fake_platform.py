@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from ._fake_release import ReleaseReport
     from .fake_wechat import FakeWeChat
 
+__all__ = ["FakeAuthorization", "FakePlatform"]
+
 
 @dataclass(frozen=True)
-class Authorized:
+class FakeAuthorization:
     """An authorization :meth:`FakePlatform.authorize` made (or updated): the code its push carried."""
 
     appid: str
@@ -157,7 +159,7 @@ class FakePlatform:
             self._live(appid)
             return self._component.new_code(appid)
 
-    async def _grant(self, merchant: Merchant, renew: bool, events_url: str | None, push: bool) -> Authorized:
+    async def _grant(self, merchant: Merchant, renew: bool, events_url: str | None, push: bool) -> FakeAuthorization:
         url = self._url(events_url) if push else None
         with self._lock:
             info_type, code = self._component.grant(merchant, renew=renew)
@@ -165,18 +167,18 @@ class FakePlatform:
             self._component.take_pre_auth_code(pre_auth_code)  # spent on this authorization
             fields = self._component.authorization_event(info_type, code, pre_auth_code)
         sent = await deliver(self._component, url, fields) if url is not None else None
-        return Authorized(merchant.appid, code, CODE_TTL, pre_auth_code, info_type, sent)
+        return FakeAuthorization(merchant.appid, code, CODE_TTL, pre_auth_code, info_type, sent)
 
     async def authorize(self, appid: str, *, original_id: str | None = None, name: str | None = None,
                         func_info: Sequence[int] = DEFAULT_FUNC_INFO, events_url: str | None = None,
-                        push: bool = True) -> Authorized:
+                        push: bool = True) -> FakeAuthorization:
         """The account ``appid`` authorizes the platform, as if through the authorization page: registered as an
         account of the fake on first use (``original_id``, ``name``), a new authorization (any earlier one, its
         refresh token and tokens end), a code, and the ``authorized`` push (unless ``push=False``)."""
         return await self._grant(Merchant(appid, original_id, name, tuple(func_info)), True, events_url, push)
 
     async def update_authorization(self, appid: str, *, func_info: Sequence[int] | None = None,
-                                   events_url: str | None = None, push: bool = True) -> Authorized:
+                                   events_url: str | None = None, push: bool = True) -> FakeAuthorization:
         """The authorizer changes the permission sets it grants: same refresh token, a new code, the
         ``updateauthorized`` push."""
         with self._lock:

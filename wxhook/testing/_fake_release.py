@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from ._fake_platform import FakePlatform
     from .fake_wechat import FakeWeChat
 
+__all__ = ["ReleaseCase", "ReleaseReport"]
+
 TEST_ACCOUNTS = {
     1: ("wx570bc396a51b8ff8", "gh_3c884a361561"),
     2: ("wx9252c5e0bb1836fc", "gh_c0f28a78b318"),

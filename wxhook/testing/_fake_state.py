@@ -20,6 +20,8 @@ from ..logs import masked
 if TYPE_CHECKING:
     from ._fake_component import Component
 
+__all__ = ["RecordedCall"]
+
 _ALPHABET = string.ascii_letters + string.digits
 
 

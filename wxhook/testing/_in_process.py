@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from ..observe import Observer
 from ..stores import MemoryStore
 from ._replies import DeferredReply
 from .fake_wechat import FakeWeChat
@@ -15,6 +14,8 @@ if TYPE_CHECKING:
     from ..api import Client
     from ..app import Bot
     from ._fake_state import RecordedCall
+
+__all__ = ["start_afresh"]
 
 
 class InProcess:
@@ -62,8 +63,7 @@ def start_afresh(bot: Bot) -> None:
     ``WXHOOK_STORE=memory://``. The ``bot_client`` fixture calls it before each test; call it in async tests."""
     if isinstance(bot.store, MemoryStore):
         bot.store.clear()
-    bot.stats.clear()
-    bot.observer = Observer()
+    bot.observer.reset()
 
 
 class DeferredInbox:

@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..api import Article
+from ..custom_messages import Article
 from ..replies import Image, Music, News, Reply, Text, Video, Voice
 from ._fake_state import RecordedCall
+
+__all__ = ["DeferredReply"]
 
 CUSTOM_SEND = "/cgi-bin/message/custom/send"
 

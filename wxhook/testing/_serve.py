@@ -10,6 +10,8 @@ from typing import Any
 
 import uvicorn
 
+__all__ = ["serve"]
+
 _START_TIMEOUT = 10.0
 
 

@@ -13,10 +13,18 @@ import uvicorn
 
 from ..crypto import decode_aes_key
 from ._fake_account import AccountData, FakeAccount
-from ._fake_app import FakeApp
+from ._fake_app import ENDPOINTS, FakeApp
+from ._fake_assets import PNG
 from ._fake_component import Component
 from ._fake_platform import FakePlatform
 from ._fake_state import FakeState, RecordedCall, Rule, random_id
+
+__all__ = ["SAMPLE_PNG", "SERVED_PATHS", "FakeWeChat"]
+
+SERVED_PATHS: frozenset[str] = frozenset(ENDPOINTS)
+"""Every API path a FakeWeChat answers (what ``fake.fail(path, …)`` can script)."""
+SAMPLE_PNG: bytes = PNG
+"""A one-pixel PNG, the picture the fake hands out where WeChat would hand out an image (QR codes, media)."""
 
 DEFAULT_APPID = "wxf4ce0000000fa4e0"
 DEFAULT_SECRET = "fa4e5ec2e7000000000000000000fa4e"

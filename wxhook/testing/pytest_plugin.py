@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from ..app import Bot
+from ..loading import load_bot
 from ._bot_client import BotClient, SyncBotClient
 from ._in_process import start_afresh
-from ._load import load_bot
 from .fake_wechat import FakeWeChat
 
 _INI = "wxhook_bot"

@@ -1,89 +1,18 @@
-"""Small helpers shared across modules: how callbacks are called, resources owned by one event loop, and awaits
-bounded in time."""
+"""Awaits bounded in time, at the least cost when they do not suspend: the body read (``await_by``) and the shared
+stores' calls (``SharedTimeout``, one timer per event loop for calls that share one timeout)."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import inspect
 import sys
 import types
-from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Coroutine, Generator
+from typing import Any, TypeVar
+
+from .loops import LoopBound
 
 T = TypeVar("T")
-
-
-def is_async(func: Callable[..., Any]) -> bool:
-    """True for ``async def`` functions and for objects whose ``__call__`` is one."""
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
-
-
-def positional_arity(func: Callable[..., Any]) -> int:
-    """How many positional arguments a callback accepts; decides whether it is handed the Context."""
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return 1
-    count = 0
-    for p in params:
-        if p.kind is p.VAR_POSITIONAL:
-            return 1 << 16
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            count += 1
-    return count
-
-
-def accepts(func: Callable[..., Any], count: int) -> bool:
-    """Whether ``func`` can be called with ``count`` positional arguments (True when it has no signature to read)."""
-    try:
-        signature = inspect.signature(func)
-    except (TypeError, ValueError):
-        return True
-    try:
-        signature.bind(*range(count))
-    except TypeError:
-        return False
-    return True
-
-
-def job_name(func: Callable[..., Any]) -> str:
-    """The name logs use for a handler or job."""
-    return getattr(func, "__qualname__", None) or repr(func)
-
-
-class LoopBound(Generic[T]):
-    """A resource that belongs to the event loop that first used it (a pool, a lock, a runtime).
-
-    Objects like these are built at import time but live in a loop; a test suite or ``asyncio.run`` twice
-    gives them a new loop, where the old resource is dead: ``get`` then builds a fresh one.
-    """
-
-    __slots__ = ("_factory", "_loop", "_value")
-
-    def __init__(self, factory: Callable[[], T]) -> None:
-        self._factory = factory
-        self._value: T | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def get(self, loop: asyncio.AbstractEventLoop | None = None) -> T:
-        """The resource of the running loop; ``loop`` is that loop when the caller has it at hand (looking it up
-        is a system call on Python 3.11)."""
-        if loop is None:
-            loop = asyncio.get_running_loop()
-        if self._value is None or self._loop is not loop:
-            self._value, self._loop = self._factory(), loop
-        return self._value
-
-    def take(self) -> T | None:
-        """Detach and return the resource if it belongs to the running loop (to close it); forget it anyway."""
-        value, loop = self._value, self._loop
-        self._value = self._loop = None
-        return value if value is not None and loop is asyncio.get_running_loop() else None
-
-    def peek(self) -> T | None:
-        """The current resource, whichever loop it belongs to, without creating one."""
-        return self._value
 
 
 async def await_by(work: Awaitable[T], deadline: float) -> T:

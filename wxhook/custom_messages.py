@@ -1,7 +1,8 @@
-"""The customer-service forms of outgoing messages, written once for the API and for late webhook replies.
+"""The customer-service (客服) forms of outgoing messages, written once for the API and for late webhook replies.
 
 The webhook's reply classes (``wxhook.Text``, ``wxhook.News`` …) render passive XML themselves and take their
-customer-service form from here, so the client never depends on the webhook and each wire form exists once.
+customer-service form from here, and the API client's ``message`` group sends the same forms: a leaf module both
+depend on, so the client never depends on the webhook and each wire form exists once.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+__all__ = ["Article"]
 
 CustomForm = tuple[str, dict[str, Any]]
 """``(msgtype, payload)``: what goes under ``msgtype`` and its own key in ``message/custom/send``."""

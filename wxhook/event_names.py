@@ -1,4 +1,4 @@
-"""The names WeChat uses, as constants and ``Literal`` types: editors complete them, mypy catches typos.
+"""The event names WeChat sends, as constants and a ``Literal`` type: editors complete them, mypy catches typos.
 
 ``@bot.on_event(EventType.SUBSCRIBE)`` is ``@bot.on_event("subscribe")``; a misspelt ``EventType.SUBSCRIBED``
 fails type checking, where a misspelt string is refused only when the module is imported. Plain strings keep
@@ -8,6 +8,8 @@ working; an event wxhook does not list yet takes ``on_event(name, allow_unknown=
 from __future__ import annotations
 
 from typing import Final, Literal
+
+__all__ = ["EventName", "EventType"]
 
 EventName = Literal[
     "subscribe", "unsubscribe", "SCAN", "LOCATION", "CLICK", "VIEW", "view_miniprogram", "scancode_push",
@@ -60,40 +62,3 @@ class EventType:
     USER_INFO_MODIFIED: Final = "user_info_modified"
     USER_AUTHORIZATION_REVOKE: Final = "user_authorization_revoke"
     USER_AUTHORIZATION_CANCELLATION: Final = "user_authorization_cancellation"
-
-
-QRAction = Literal["QR_SCENE", "QR_STR_SCENE", "QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE"]
-
-
-class QRActionName:
-    """``action_name`` of a parametric QR code (带参数二维码): temporary or permanent, numeric or string scene."""
-
-    SCENE: Final = "QR_SCENE"
-    STR_SCENE: Final = "QR_STR_SCENE"
-    LIMIT_SCENE: Final = "QR_LIMIT_SCENE"
-    LIMIT_STR_SCENE: Final = "QR_LIMIT_STR_SCENE"
-
-
-SubscribeSceneName = Literal[
-    "ADD_SCENE_SEARCH", "ADD_SCENE_ACCOUNT_MIGRATION", "ADD_SCENE_PROFILE_CARD", "ADD_SCENE_QR_CODE",
-    "ADD_SCENE_PROFILE_LINK", "ADD_SCENE_PROFILE_ITEM", "ADD_SCENE_PAID", "ADD_SCENE_WECHAT_ADVERTISEMENT",
-    "ADD_SCENE_REPRINT", "ADD_SCENE_LIVESTREAM", "ADD_SCENE_CHANNELS", "ADD_SCENE_WXA", "ADD_SCENE_OTHERS",
-]  # fmt: skip
-
-
-class SubscribeScene:
-    """``UserInfo.subscribe_scene``: how a follower came to follow the account."""
-
-    SEARCH: Final = "ADD_SCENE_SEARCH"
-    ACCOUNT_MIGRATION: Final = "ADD_SCENE_ACCOUNT_MIGRATION"
-    PROFILE_CARD: Final = "ADD_SCENE_PROFILE_CARD"
-    QR_CODE: Final = "ADD_SCENE_QR_CODE"
-    PROFILE_LINK: Final = "ADD_SCENE_PROFILE_LINK"
-    PROFILE_ITEM: Final = "ADD_SCENE_PROFILE_ITEM"
-    PAID: Final = "ADD_SCENE_PAID"
-    WECHAT_ADVERTISEMENT: Final = "ADD_SCENE_WECHAT_ADVERTISEMENT"
-    REPRINT: Final = "ADD_SCENE_REPRINT"
-    LIVESTREAM: Final = "ADD_SCENE_LIVESTREAM"
-    CHANNELS: Final = "ADD_SCENE_CHANNELS"
-    WXA: Final = "ADD_SCENE_WXA"
-    OTHERS: Final = "ADD_SCENE_OTHERS"

@@ -1,4 +1,4 @@
-"""Find a Bot by name, as ``module:attribute``: for the ``wxhook_bot`` ini option and ``wxhook dev``."""
+"""Find a Bot by name, as ``module:attribute``: for the ``wxhook_bot`` ini option and the CLI (dev, platform)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import importlib
 import os
 import sys
 
-from ..app import Bot
+from .app import Bot
 
 
 def load_bot(target: str) -> Bot:
