@@ -25,7 +25,8 @@ import subprocess
 import sys
 import tracemalloc
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+
+from memory import rss
 
 from wxhook import Account, AccountLookup, Bot
 from wxhook.platform import Platform
@@ -38,15 +39,6 @@ KINDS = {
     "lookup": "looked up and cached, half in safe mode",
     "authorizer": "a platform's authorizer, remembered",
 }
-
-
-def rss() -> int:
-    """Resident memory now, in bytes, after a full collection."""
-    gc.collect()
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS in /proc/self/status: this benchmark reads Linux's /proc")
 
 
 def traced() -> int:
