@@ -10,8 +10,7 @@ can serve another's message.
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import functools
 import re
 import time
 from collections import OrderedDict
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .config import ConfigError
 from .crypto import decode_aes_key
+from .loops import SingleFlight
 
 if TYPE_CHECKING:
     from .api import Client
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from .stores.keys import BotKeys
 
 __all__ = ["Account", "AccountLookup", "AccountSource", "ServedAccount"]
-
-logger = logging.getLogger("wxhook")
 
 APPID = re.compile(r"wx[0-9a-fA-F]{16}")
 """What an appid looks like: a path segment that does not is answered 404 without a lookup."""
@@ -170,12 +168,6 @@ class _Recent:
         while len(self._items) > self._capacity:
             self._items.popitem(last=False)
 
-    def forget(self, appid: str) -> None:
-        self._items.pop(appid, None)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
     def values(self) -> list[ServedAccount]:
         return [value for _, value in self._items.values() if value is not None]
 
@@ -204,7 +196,7 @@ class Registry:
         self._found = _Recent(capacity)
         self._missing = _Recent(capacity)
         self._authorizers = _Recent(capacity)
-        self._loading: dict[str, asyncio.Future[ServedAccount | None]] = {}
+        self._loading: SingleFlight[str, ServedAccount | None] = SingleFlight()
 
     def cached(self, appid: str) -> ServedAccount | None:
         """The account if it is known without a lookup (configured, or remembered)."""
@@ -244,21 +236,7 @@ class Registry:
             hit, value = recent.get(appid, now)
             if hit:
                 return value
-        pending = self._loading.get(appid)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[ServedAccount | None] = asyncio.get_running_loop().create_future()
-        self._loading[appid] = future
-        try:
-            served = await self._load(appid, lookup)
-            future.set_result(served)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters see it, nobody else has to
-            raise
-        finally:
-            del self._loading[appid]
-        return served
+        return await self._loading.run(appid, functools.partial(self._load, appid, lookup))
 
     async def _load(self, appid: str, lookup: AccountLookup) -> ServedAccount | None:
         account = await lookup.load(appid)
@@ -278,13 +256,3 @@ class Registry:
     def known(self) -> list[ServedAccount]:
         """The configured accounts and those remembered now."""
         return [*self.configured.values(), *self._found.values(), *self._authorizers.values()]
-
-    def forget(self, appid: str) -> None:
-        """Drop what is remembered of a looked-up account or authorizer: the next push looks it up again."""
-        for recent in (self._found, self._missing, self._authorizers):
-            recent.forget(appid)
-
-    @property
-    def remembered(self) -> int:
-        """Accounts held besides the configured ones (for memory figures)."""
-        return len(self._found) + len(self._authorizers)

@@ -1,13 +1,14 @@
-"""Resources that belong to the event loop that first used them: the bot's runtime, the HTTP pool, the token lock,
-the Redis pool."""
+"""Resources that belong to the event loop that first used them (the bot's runtime, the HTTP pool, the token lock,
+the Redis pool), and work done once for everyone waiting on it (``SingleFlight``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 class LoopBound(Generic[T]):
@@ -42,3 +43,30 @@ class LoopBound(Generic[T]):
     def peek(self) -> T | None:
         """The current resource, whichever loop it belongs to, without creating one."""
         return self._value
+
+
+class SingleFlight(Generic[K, T]):
+    """One call per key at a time in this process: a caller that finds one in flight gets its result (or its
+    exception) instead of calling again. What an account lookup and an authorization-code exchange need."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        self._pending: dict[K, asyncio.Future[T]] = {}
+
+    async def run(self, key: K, work: Callable[[], Awaitable[T]]) -> T:
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            result = await work()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters see it, nobody else has to
+            raise
+        finally:
+            del self._pending[key]
+        future.set_result(result)
+        return result

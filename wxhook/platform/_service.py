@@ -29,6 +29,7 @@ from ..api import (
 )
 from ..callables import is_async
 from ..crypto import Envelope, decode_aes_key
+from ..loops import SingleFlight
 from ..messages import Event, Message, TextMessage
 from ..protocol import SUCCESS, TEXT, Inbound, Receive, Rejected, Scope, Send, respond
 from ..replies import Text
@@ -93,7 +94,7 @@ class PlatformService:
         self._background = background
         self._api: ComponentAPI | None = None
         self._handlers: list[tuple[str | None, Callable[..., Any]]] = []
-        self._exchanges: dict[str, asyncio.Future[tuple[Authorizer, AccessToken | None]]] = {}
+        self._exchanges: SingleFlight[str, tuple[Authorizer, AccessToken | None]] = SingleFlight()
         self._pages = Pages(self)
 
     # the platform's own API and tokens ---------------------------------------------------------------------
@@ -185,21 +186,7 @@ class PlatformService:
 
     async def _exchange_once(self, code: str) -> tuple[Authorizer, AccessToken | None]:
         """One exchange per code at a time in this process; the token it gave, if it gave one."""
-        pending = self._exchanges.get(code)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[tuple[Authorizer, AccessToken | None]] = asyncio.get_running_loop().create_future()
-        self._exchanges[code] = future
-        try:
-            result = await self._exchange(code)
-            future.set_result(result)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()
-            raise
-        finally:
-            del self._exchanges[code]
-        return result
+        return await self._exchanges.run(code, functools.partial(self._exchange, code))
 
     async def _exchange(self, code: str) -> tuple[Authorizer, AccessToken | None]:
         index = platform_key(self.appid, f"code:{code}")
