@@ -396,8 +396,9 @@ class Window:
         """Finish what dead workers left in the handover ledger: run again a message whose claim lapsed without an
         outcome, send a ready reply that never went out, drop what is settled or too old to finish."""
         now = time.time()
+        running = {run.state for run in self._runs.values()}  # alive here: nothing to finish
         for entry in await self._handover.entries():
-            if entry.state in self._running_states():
+            if entry.state in running:
                 continue
             if now >= entry.until:
                 logger.error("message %s (handler %s) was handed over %.0fs ago and nobody finished it; dropped",
@@ -411,18 +412,17 @@ class Window:
                 logger.error("could not resume the handed-over message %s: %s", entry.state, exc)
                 await self._handover.drop(entry.state)
                 continue
-            if resumed is None or resumed[0].served.keys.message(dedupe_key(msg)).state != entry.state:
-                logger.warning("dropped the handed-over message %s: its account %s is not served here, or the entry "
-                               "does not match its message", entry.state, entry.appid)
-                await self._handover.drop(entry.state)
+            key = dedupe_key(msg)
+            if resumed is not None and (keys := resumed[0].served.keys.message(key)).state == entry.state:
+                self._background.watch(self._finish(entry, msg, key, keys, *resumed, now),
+                                       f"handed-over {entry.state}")
                 continue
-            self._background.watch(self._finish(entry, msg, *resumed, now), f"handed-over {entry.state}")
+            logger.warning("dropped the handed-over message %s: its account %s is not served here, or the entry does "
+                           "not match its message", entry.state, entry.appid)
+            await self._handover.drop(entry.state)
 
-    def _running_states(self) -> set[str]:
-        return {run.state for run in self._runs.values()}
-
-    async def _finish(self, entry: Entry, msg: Message, ctx: Context, found: Found, now: float) -> None:
-        keys = ctx.served.keys.message(dedupe_key(msg))
+    async def _finish(self, entry: Entry, msg: Message, key: str, keys: MessageKeys, ctx: Context, found: Found,
+                      now: float) -> None:
         state = await self._store.get(keys.state)
         if state is None:  # its claim lapsed without an outcome: its worker died
             claim = await self._claim(keys)
@@ -431,7 +431,7 @@ class Window:
             self._counts[TAKEN_OVER] += 1
             logger.warning("message %s: its worker died after answering it; running the handler %s again here",
                            entry.state, entry.handler)
-            await self._run_here(msg, ctx, found, dedupe_key(msg), keys, claim, None, self._retention, entry.handler)
+            await self._run_here(msg, ctx, found, key, keys, claim, None, self._retention, entry.handler)
             return
         if state == _QUEUED or state.startswith(_DONE + _NO_REPLY):
             await self._handover.settle(keys)
