@@ -50,6 +50,10 @@ def _app(name: str, sealed: bool) -> Any:
         import wxhook_accounts
 
         return wxhook_accounts.bot
+    if name == "guarded":
+        import guarded_asgi
+
+        return guarded_asgi.app
     import raw_asgi
 
     return raw_asgi.app
@@ -84,7 +88,7 @@ def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int, lev
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--app", choices=("wxhook", "accounts", "raw"), action="append",
+    parser.add_argument("--app", choices=("wxhook", "accounts", "raw", "guarded"), action="append",
                         help="wxhook (Bot() echoing text), accounts (one of 1,000 accounts on one bot: "
                              "bench/peers/wxhook_accounts.py) or raw (bench/peers/raw_asgi.py); wxhook and raw by "
                              "default")

@@ -53,13 +53,22 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             return
         body = ENVELOPE.open(encrypted)
     fields = {child.tag: child.text for child in etree.fromstring(body, PARSER)}
-    reply = (f"<xml><ToUserName><![CDATA[{fields['FromUserName']}]]></ToUserName><FromUserName><![CDATA["
-             f"{fields['ToUserName']}]]></FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType>"
-             f"<![CDATA[text]]></MsgType><Content><![CDATA[{fields['Content']}]]></Content></xml>")
-    if ENVELOPE is not None:
-        sealed = ENVELOPE.seal(reply.encode())
-        stamp, nonce = str(int(time.time())), str(int.from_bytes(os.urandom(4), "big"))
-        reply = (f"<xml><Encrypt><![CDATA[{sealed}]]></Encrypt><MsgSignature><![CDATA["
-                 f"{_sign(TOKEN, stamp, nonce, sealed)}]]></MsgSignature><TimeStamp>{stamp}</TimeStamp>"
-                 f"<Nonce><![CDATA[{nonce}]]></Nonce></xml>")
-    await _answer(send, 200, reply.encode())
+    reply = echo(fields)
+    await _answer(send, 200, seal(reply) if ENVELOPE is not None else reply.encode())
+
+
+def echo(fields: dict[str, Any]) -> str:
+    """The text reply echoing a text push."""
+    return (f"<xml><ToUserName><![CDATA[{fields['FromUserName']}]]></ToUserName><FromUserName><![CDATA["
+            f"{fields['ToUserName']}]]></FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType>"
+            f"<![CDATA[text]]></MsgType><Content><![CDATA[{fields['Content']}]]></Content></xml>")
+
+
+def seal(reply: str) -> bytes:
+    """A reply in safe mode: the envelope XML around it, signed."""
+    assert ENVELOPE is not None
+    sealed = ENVELOPE.seal(reply.encode())
+    stamp, nonce = str(int(time.time())), str(int.from_bytes(os.urandom(4), "big"))
+    return (f"<xml><Encrypt><![CDATA[{sealed}]]></Encrypt><MsgSignature><![CDATA["
+            f"{_sign(TOKEN, stamp, nonce, sealed)}]]></MsgSignature><TimeStamp>{stamp}</TimeStamp>"
+            f"<Nonce><![CDATA[{nonce}]]></Nonce></xml>").encode()
