@@ -35,6 +35,19 @@ def test_dtds_and_entities_are_refused(body: bytes) -> None:
         parse_xml(body)
 
 
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_declaration_typed_by_a_follower_is_text(nested: bool) -> None:
+    """A follower may send the text "<!DOCTYPE html>": inside CDATA it declares nothing, on either parser's path
+    (a nested element sends the body to lxml), while a real declaration beside such text is still refused."""
+    extra = b"<A><B>1</B></A>" if nested else b"<A>1</A>"
+    body = b"<xml><Content><![CDATA[<!DOCTYPE html><!ENTITY e 'x'>]]></Content>" + extra + b"</xml>"
+    assert parse_xml(body)["Content"] == "<!DOCTYPE html><!ENTITY e 'x'>"
+    with pytest.raises(XMLError, match="DOCTYPE"):
+        parse_xml(b"<!DOCTYPE xml [<!ENTITY e 'x'>]>" + body)
+    with pytest.raises(XMLError):  # an unterminated section hides nothing
+        parse_xml(b"<xml><Content><![CDATA[x</Content><!DOCTYPE x></xml>")
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
