@@ -54,7 +54,7 @@ from .observe import (
 from .replay import REUSED, Nonce, Stale
 from .replies import Reply, Text
 from .routing import Found
-from .stores import Admission, Store
+from .stores import Admission, MemoryStore, Store
 from .stores.keys import MessageKeys
 
 Handle = Callable[[Context, Found], Coroutine[Any, Any, tuple[Reply | None, str]]]
@@ -162,6 +162,8 @@ class Window:
     ) -> None:
         self._handle = handle
         self._store = store
+        self._local = store if type(store) is MemoryStore else None
+        """The process-local store, called without awaits on the two writes every message makes."""
         self._background = background
         self._handover = handover
         self._retention = retention
@@ -192,8 +194,13 @@ class Window:
         keys = ctx.served.keys.message(key)
         keep = self._retention if nonce is None else max(self._retention, nonce.ttl)
         fresh = self._new_claim()
-        admission = await self._store.admit(None if nonce is None else nonce.key, "" if nonce is None else nonce.digest,
-                                            1.0 if nonce is None else nonce.ttl, keys.state, fresh, self._lease)
+        if nonce is None:
+            nonce_key, digest, nonce_ttl = None, "", 1.0
+        else:
+            nonce_key, digest, nonce_ttl = nonce.key, nonce.digest, nonce.ttl
+        local = self._local
+        admission = (local.admit_now(nonce_key, digest, nonce_ttl, keys.state, fresh, self._lease) if local is not None
+                     else await self._store.admit(nonce_key, digest, nonce_ttl, keys.state, fresh, self._lease))
         if admission is Admission.REPLAYED:
             raise Stale(REUSED)
         claim = fresh if admission is Admission.CLAIMED else None
@@ -273,8 +280,11 @@ class Window:
             value = _kept(xml)
             # The outcome replaces the claim in one write: a retry that reads it needs no second key. A handed-over
             # message's outcome outlives its ledger entry, so a sweep never takes it for a dead worker's.
-            await self._store.set(keys.state, _DONE + value, max(keep, self._handover.horizon) if run.answered
-                                  else keep)
+            ttl = max(keep, self._handover.horizon) if run.answered else keep
+            if self._local is not None:
+                self._local.set_now(keys.state, _DONE + value, ttl)
+            else:
+                await self._store.set(keys.state, _DONE + value, ttl)
         finally:
             run.finished = True
             del self._runs[key]

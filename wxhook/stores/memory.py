@@ -103,6 +103,10 @@ class MemoryStore(Store):
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         self._put(key, value, ttl, time.monotonic())
 
+    def set_now(self, key: str, value: str, ttl: float | None = None) -> None:
+        """``set`` without the await: for the reply window, which writes every message's outcome here."""
+        self._put(key, value, ttl, time.monotonic())
+
     async def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
         now = time.monotonic()
         if self._live(key, now) is not None:
@@ -129,6 +133,12 @@ class MemoryStore(Store):
     async def admit(
         self, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str, claim: str, lease: float
     ) -> Admission:
+        return self.admit_now(nonce_key, digest, nonce_ttl, state_key, claim, lease)
+
+    def admit_now(
+        self, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str, claim: str, lease: float
+    ) -> Admission:
+        """``admit`` without the await: a dict needs no coroutine around it, and every message comes through here."""
         now = time.monotonic()
         if nonce_key is not None:
             seen = self._live(nonce_key, now)
