@@ -35,7 +35,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import environment
 
@@ -284,7 +284,7 @@ class Load:
 class FakeAPI(asyncio.Protocol):
     """The customer-service API on loopback: an access token for anyone, and each custom/send timestamped."""
 
-    sent: dict[int, float] = {}
+    sent: ClassVar[dict[int, float]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.Transport = transport  # type: ignore[assignment]
@@ -316,6 +316,15 @@ class FakeAPI(asyncio.Protocol):
                                  % (len(answer), answer))
 
 
+def _run(main: Any) -> Any:
+    """``main`` on uvloop when it is installed (the peers' venv has it): the load generator needs the speed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 # one run -------------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -337,6 +346,8 @@ class Figures:
     rss: float = 0.0
     aborted: bool = False
     connections: int = 0
+    behind: float = 0.0
+    """The most this process's own loop ran late (seconds): past a tenth of a second its timings say less."""
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
@@ -363,7 +374,8 @@ def _get(port: int, path: str, timeout: float) -> bytes:
         return bytes(answer.read())
 
 
-async def _offer(port: int, rate: float, duration: float, pid: int, stop_on_miss: bool) -> tuple[Load, float, bool]:
+async def _offer(port: int, rate: float, duration: float, pid: int,
+                 stop_on_miss: bool) -> tuple[Load, float, bool, float]:
     load = Load(port, 0)
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -372,8 +384,11 @@ async def _offer(port: int, rate: float, duration: float, pid: int, stop_on_miss
     rss = 0.0
     next_rss = start
     aborted = False
+    behind = 0.0
+    woke = start
     while sent < total:
         now = loop.time()
+        behind = max(behind, now - woke)
         due = min(total, int((now - start) * rate) + 1)
         while sent < due:
             load.new_push()
@@ -384,6 +399,7 @@ async def _offer(port: int, rate: float, duration: float, pid: int, stop_on_miss
         if stop_on_miss and load.missed:
             aborted = True
             break
+        woke = loop.time() + 0.002
         await asyncio.sleep(0.002)
     while load.unresolved and not aborted:  # the last pushes' attempts and retries
         if stop_on_miss and load.missed:
@@ -393,7 +409,7 @@ async def _offer(port: int, rate: float, duration: float, pid: int, stop_on_miss
             rss = max(rss, _rss_mib(pid))
             next_rss = loop.time() + 1.0
         await asyncio.sleep(0.05)
-    return load, rss, aborted
+    return load, rss, aborted, behind
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -426,7 +442,7 @@ def run_once(contender: Contender, rate: float, duration: float, *, stop_on_miss
                                                        probe=b"GET / HTTP/1.0\r\n\r\n", expected=b"HTTP/", env=env,
                                                        cwd=cwd) as process:
         FakeAPI.sent = {}
-        figures = asyncio.run(_measure(contender, process.pid, port, api_port, rate, duration, stop_on_miss))
+        figures = _run(_measure(contender, process.pid, port, api_port, rate, duration, stop_on_miss))
     return figures
 
 
@@ -435,14 +451,15 @@ async def _measure(contender: Contender, pid: int, port: int, api_port: int, rat
     loop = asyncio.get_running_loop()
     api = await loop.create_server(FakeAPI, "127.0.0.1", api_port)
     try:
-        load, rss, aborted = await _offer(port, rate, duration, pid, stop_on_miss)
+        load, rss, aborted, behind = await _offer(port, rate, duration, pid, stop_on_miss)
         for conn in load.idle:
             if conn.transport is not None:
                 conn.transport.close()
         runs = await _settled_runs(port)
     finally:
         api.close()
-    figures = Figures(contender.name, rate, duration, rss=rss, aborted=aborted, connections=load.connections)
+    figures = Figures(contender.name, rate, duration, rss=rss, aborted=aborted, connections=load.connections,
+                      behind=behind)
     if aborted:
         return figures
     counts: dict[int, int] = {}
@@ -543,7 +560,7 @@ def main() -> int:
     if not environment.in_venv():
         python = str(environment.ensure_venv())
         os.execv(python, [python, __file__, *sys.argv[1:]])
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     contenders = [*CONTENDERS, *([WXHOOK_SYNC] if options.sync else [])]
     wanted = [part.strip().lower() for part in options.only.split(",") if part.strip()]

@@ -4,7 +4,6 @@ async endpoint before the reply, and GET /__runs__."""
 import os
 
 from burn import burn, runs_asgi
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response

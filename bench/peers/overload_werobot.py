@@ -4,7 +4,6 @@
 import os
 
 from burn import burn, runs_wsgi
-
 from werobot import WeRoBot
 
 robot = WeRoBot(
