@@ -137,6 +137,10 @@ class Bot(Router):
       message again once the worker running it died (2). A message answered before its handler finished is handed
       over in the store, and another worker finishes it should this one die.
     - ``handler_timeout``: seconds after which a handler still running is cancelled (300).
+    - ``shed_after`` (WXHOOK_SHED_AFTER): a push that waited longer than this many seconds before the bot could
+      start it (the event loop's lag) is refused with 503, and WeChat sends it again (1.0; None: never).
+    - ``max_in_flight`` (WXHOOK_MAX_IN_FLIGHT): pushes in this process at once; past it a push is refused with 503
+      (1000; None: no limit). Load shedding: admission.py, docs/reliability.md "Overload".
 
     Operations (docs/deployment.md; one INFO line per message on ``wxhook.messages``):
 
