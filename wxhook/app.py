@@ -178,10 +178,10 @@ class Bot(Router):
         body_timeout: float = 10.0,
         claim_lease: float = 2.0,
         handler_timeout: float = 300.0,
-        health_path: str | None = None,
-        metrics_path: str | None = None,
         shed_after: float | Default | None = DEFAULT,
         max_in_flight: int | Default | None = DEFAULT,
+        health_path: str | None = None,
+        metrics_path: str | None = None,
     ) -> None:
         super().__init__()
         check_deadline("deadline", deadline)
