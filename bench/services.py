@@ -39,8 +39,9 @@ def _answers(port: int, probe: bytes, expected: bytes) -> bool:
 
 @contextlib.contextmanager
 def running(argv: Sequence[str], *, port: int, probe: bytes, expected: bytes,
-            env: Mapping[str, str] | None = None, cwd: str | None = None) -> Iterator[None]:
-    """Start ``argv`` and wait until the port answers ``probe`` with ``expected``; stop it on leaving.
+            env: Mapping[str, str] | None = None, cwd: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``argv`` and wait until the port answers ``probe`` with ``expected``; stop it on leaving. Yields the
+    process (its pid for memory readings).
 
     The process's output is kept in a file and shown if it exits or never answers, so a peer that fails to
     start says why."""
@@ -54,7 +55,7 @@ def running(argv: Sequence[str], *, port: int, probe: bytes, expected: bytes,
                     log.seek(0)
                     raise RuntimeError(f"{' '.join(argv)} did not start:\n{log.read()}")
                 time.sleep(0.05)
-            yield
+            yield process
         finally:
             process.terminate()
             try:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .accounts import APPID, Account, AccountLookup, Load, Registry, ServedAccount
+from .admission import DEFAULT, Default, Gate, overload_settings
 from .api import Client
 from .background import Background
 from .config import ConfigError, Settings, check_deadline, load_settings, setting
@@ -73,6 +74,7 @@ P = TypeVar("P", bound=Callable[..., Any])
 class _Runtime:
     background: Background
     window: Window
+    gate: Gate
 
 
 class Bot(Router):
@@ -135,6 +137,10 @@ class Bot(Router):
       message again once the worker running it died (2). A message answered before its handler finished is handed
       over in the store, and another worker finishes it should this one die.
     - ``handler_timeout``: seconds after which a handler still running is cancelled (300).
+    - ``shed_after`` (WXHOOK_SHED_AFTER): a push that waited longer than this many seconds before the bot could
+      start it (the event loop's lag) is refused with 503, and WeChat sends it again (1.0; None: never).
+    - ``max_in_flight`` (WXHOOK_MAX_IN_FLIGHT): pushes in this process at once; past it a push is refused with 503
+      (1000; None: no limit). Load shedding: admission.py, docs/reliability.md "Overload".
 
     Operations (docs/deployment.md; one INFO line per message on ``wxhook.messages``):
 
@@ -172,6 +178,8 @@ class Bot(Router):
         body_timeout: float = 10.0,
         claim_lease: float = 2.0,
         handler_timeout: float = 300.0,
+        shed_after: float | Default | None = DEFAULT,
+        max_in_flight: int | Default | None = DEFAULT,
         health_path: str | None = None,
         metrics_path: str | None = None,
     ) -> None:
@@ -207,6 +215,7 @@ class Bot(Router):
         self.shutdown_grace = shutdown_grace
         self.claim_lease = claim_lease
         self.handler_timeout = handler_timeout
+        self.shed_after, self.max_in_flight = overload_settings(shed_after, max_in_flight)
         self._max_body_size = max_body_size
         self._timestamp_window = timestamp_window
         self._allow_plaintext = allow_plaintext
@@ -412,7 +421,7 @@ class Bot(Router):
                         retention=self.retry_window, timeout_reply=self.timeout_reply, typing=self.typing,
                         lease=self.claim_lease, handler_timeout=self.handler_timeout,
                         enqueue=self._enqueue_message if self.queue else None)
-        return _Runtime(background, window)
+        return _Runtime(background, window, Gate(self.observer.counts, self.shed_after, self.max_in_flight))
 
     def _background(self) -> Background:
         return self._runtime.get().background
@@ -471,7 +480,7 @@ class Bot(Router):
             if single is None:
                 await self._route(scope, receive, send)
             elif scope["method"] == "POST":  # a push: straight on, the one path that counts
-                await self._post(scope, receive, Delivery(send, asyncio.get_running_loop(), single, self.observer))
+                await self._push(scope, receive, Delivery(send, asyncio.get_running_loop(), single, self.observer))
             else:
                 await self._other(scope, send, single)
         elif kind == "lifespan":
@@ -493,7 +502,7 @@ class Bot(Router):
                 return
         if served is not None:
             if scope["method"] == "POST":
-                await self._post(scope, receive, Delivery(send, asyncio.get_running_loop(), served, self.observer))
+                await self._push(scope, receive, Delivery(send, asyncio.get_running_loop(), served, self.observer))
             else:
                 await self._other(scope, send, served)
         elif self.platform is not None and await self.platform.serve(path, scope, receive, send):
@@ -651,6 +660,17 @@ class Bot(Router):
 
     # request pipeline ------------------------------------------------------------------------------------
 
+    async def _push(self, scope: Scope, receive: Receive, delivery: Delivery) -> None:
+        """A push through the admission gate (admission.py): refused with 503 when it cannot be answered in time."""
+        gate = self._runtime.get(delivery.loop).gate
+        if not gate.admit(delivery):
+            await gate.refuse(delivery.send)
+            return
+        try:
+            await self._post(scope, receive, delivery)
+        finally:
+            gate.leave()
+
     async def _post(self, scope: Scope, receive: Receive, delivery: Delivery) -> None:
         """A push: read and checked (``Inbound``), typed, routed once (``Delivery.route``), answered in the window."""
         served = delivery.served
@@ -658,6 +678,9 @@ class Bot(Router):
             document, delivery.sealed, nonce = await served.inbound.read(scope, receive, delivery.arrived)
             msg = parse_message(document)
             runtime = self._runtime.get(delivery.loop)
+            if runtime.gate.stale_retry(scope, msg):  # behind, and a retry past its time: fresh pushes first
+                await runtime.gate.refuse(delivery.send)
+                return
             if self.platform is not None and served.account.source == "authorizer":
                 release = await self.platform.release_test(msg, served)
                 if release is not None:

@@ -17,6 +17,7 @@ from .observe import (
     DELIVERY_FAILED,
     HANDLER_TIMEOUT,
     OUTCOMES,
+    SHED,
     STORE_ERRORS,
     TAKEN_OVER,
     Observer,
@@ -83,6 +84,7 @@ class _Collector:
             ("wxhook_handler_timeouts", HANDLER_TIMEOUT, "Handlers cancelled after handler_timeout"),
             ("wxhook_takeovers", TAKEN_OVER, "Messages run again after their worker's claim lapsed"),
             ("wxhook_store_errors", STORE_ERRORS, "Requests answered success because the store failed"),
+            ("wxhook_shed", SHED, "Pushes refused with 503 because they could not be answered in time"),
         ):
             yield CounterMetricFamily(name, text, value=counts[key])
         yield CounterMetricFamily("wxhook_token_fetches", "Access tokens fetched from WeChat by this process",

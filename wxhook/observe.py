@@ -48,7 +48,9 @@ HANDLER_TIMEOUT = "handler_timeout"
 """A handler cancelled after ``handler_timeout``."""
 STORE_ERRORS = "store_errors"
 """A push answered "success" because the store (or wxhook) failed."""
-EVENTS = (DEADLINE_PASSED, QUEUED, DELIVERED, DELIVERY_FAILED, TAKEN_OVER, HANDLER_TIMEOUT, STORE_ERRORS)
+SHED = "shed"
+"""A push refused with 503 because the bot could not answer it in time (``admission.py``); WeChat retries it."""
+EVENTS = (DEADLINE_PASSED, QUEUED, DELIVERED, DELIVERY_FAILED, TAKEN_OVER, HANDLER_TIMEOUT, STORE_ERRORS, SHED)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.5, 10.0)
 """Latency histogram bounds in seconds; 4.5 is the default deadline."""
 

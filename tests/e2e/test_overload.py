@@ -1,0 +1,118 @@
+"""Load shedding (admission.py) over real HTTP: a real uvicorn, pushes as WeChat sends them.
+
+No assertion on speed: the bot is made to fall behind on purpose (a handler that blocks the event loop, or
+``max_in_flight=1``), and what is checked is what each push was answered and how often its handler ran."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+
+from tests.conftest import serve
+from wxhook import Bot, ConfigError, Message
+from wxhook.admission import REFUSAL
+from wxhook.testing import BotClient
+
+
+def _bot(**options: object) -> tuple[Bot, Counter[str]]:
+    bot = Bot(token="t", appid="wx0123456789abcdef", **options)  # type: ignore[arg-type]
+    runs: Counter[str] = Counter()
+
+    @bot.on_text
+    async def handle(msg: Message) -> str:
+        content = msg.content  # type: ignore[attr-defined]
+        runs[content] += 1
+        if content == "block":
+            time.sleep(1.0)  # CPU work on the loop: every push behind it waits, unseen by the bot
+        elif content == "slow":
+            await asyncio.sleep(1.0)
+        return f"echo {content}"
+
+    return bot, runs
+
+
+async def test_a_push_that_waited_past_shed_after_is_refused_and_its_retry_runs_once() -> None:
+    bot, runs = _bot(shed_after=0.1)
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            blocking = asyncio.ensure_future(wechat.send_text("block"))
+            await asyncio.sleep(0.3)  # the loop is blocked now
+            pushes = [wechat.message("text", f"o_{n}", Content=f"push {n}") for n in range(5)]
+            answers = await asyncio.gather(*(wechat.post(fields) for fields in pushes))
+            assert (await blocking).content == "echo block"
+            refused = [fields for fields, answer in zip(pushes, answers, strict=True) if answer.status == 503]
+            assert refused, [answer.status for answer in answers]
+            for fields, answer in zip(pushes, answers, strict=True):
+                if answer.status == 503:
+                    assert answer.body == REFUSAL
+                    assert runs[fields["Content"]] == 0  # refused: never claimed, never run
+                else:  # answered 200: its handler ran, once
+                    assert (answer.status, answer.content) == (200, f"echo {fields['Content']}")
+                    assert runs[fields["Content"]] == 1
+            await asyncio.sleep(0.2)
+            # WeChat's retry (the same message, a fresh timestamp and nonce) runs it, once
+            retries = await asyncio.gather(*(wechat.post(fields) for fields in refused))
+    assert [answer.content for answer in retries] == [f"echo {fields['Content']}" for fields in refused]
+    assert all(runs[fields["Content"]] == 1 for fields in pushes)
+    assert bot.stats["shed"] == len(refused)
+
+
+async def test_past_max_in_flight_a_push_is_refused_until_one_finishes() -> None:
+    bot, runs = _bot(max_in_flight=1)
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            slow = asyncio.ensure_future(wechat.send_text("slow"))
+            await asyncio.sleep(0.3)
+            fields = wechat.message("text", "o_next", Content="next")
+            refused = await wechat.post(fields)
+            assert refused.status == 503
+            assert runs["next"] == 0
+            assert (await slow).content == "echo slow"
+            retried = await wechat.post(fields)
+    assert retried.content == "echo next"
+    assert runs == Counter({"slow": 1, "next": 1})
+    assert bot.stats["shed"] == 1
+
+
+async def test_an_idle_bot_answers_passively_and_its_lag_timer_stops() -> None:
+    bot, runs = _bot()
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            reply = await wechat.send_text("hello")
+            assert reply.content == "echo hello"
+            await asyncio.sleep(0.2)
+            health = await wechat.send_text("again")
+    assert health.content == "echo again"
+    assert bot.stats["shed"] == 0
+    assert runs == Counter({"hello": 1, "again": 1})
+
+
+async def test_shedding_off_never_refuses() -> None:
+    bot, _runs = _bot(shed_after=None, max_in_flight=None)
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            blocking = asyncio.ensure_future(wechat.send_text("block"))
+            await asyncio.sleep(0.3)
+            answers = await asyncio.gather(*(wechat.send_text(f"push {n}", f"o_{n}") for n in range(3)))
+            await blocking
+    assert [answer.content for answer in answers] == ["echo push 0", "echo push 1", "echo push 2"]
+    assert bot.stats["shed"] == 0
+
+
+def test_settings_come_from_arguments_then_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    bot = Bot(token="t")
+    assert (bot.shed_after, bot.max_in_flight) == (1.0, 1000)
+    monkeypatch.setenv("WXHOOK_SHED_AFTER", "0.5")
+    monkeypatch.setenv("WXHOOK_MAX_IN_FLIGHT", "off")
+    bot = Bot(token="t")
+    assert (bot.shed_after, bot.max_in_flight) == (0.5, None)
+    bot = Bot(token="t", shed_after=2.0, max_in_flight=10)
+    assert (bot.shed_after, bot.max_in_flight) == (2.0, 10)
+    monkeypatch.setenv("WXHOOK_SHED_AFTER", "soon")
+    with pytest.raises(ConfigError, match="WXHOOK_SHED_AFTER"):
+        Bot(token="t")
+    with pytest.raises(ConfigError, match="max_in_flight"):
+        Bot(token="t", shed_after=1.0, max_in_flight=0)
