@@ -3,6 +3,7 @@
     python bench/instructions.py                    # wxhook (default settings) and the minimal raw handler
     python bench/instructions.py --app wxhook --mode plaintext --pushes 5000
     python bench/instructions.py --app wxhook --app accounts    # one account, and one of 1,000 on one bot
+    python bench/instructions.py --app wxhook --app guarded --json --jobs 2    # as compare.py runs it
 
 On a shared machine req/s moves by 10 to 25 % from one run to the next, which hides any change smaller than that;
 an instruction count, under one string-hash seed (``--hash-seed``), by well under 0.1 %. It is the tool for a
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--app", choices=("wxhook", "accounts", "raw", "guarded"), action="append",
                         help="wxhook (Bot() echoing text), accounts (one of 1,000 accounts on one bot: "
-                             "bench/peers/wxhook_accounts.py) or raw (bench/peers/raw_asgi.py); wxhook and raw by "
-                             "default")
+                             "bench/peers/wxhook_accounts.py), raw (bench/peers/raw_asgi.py) or guarded (the raw "
+                             "handler plus wxhook's default guarantees: bench/peers/guarded_asgi.py); wxhook and raw "
+                             "by default")
     parser.add_argument("--mode", choices=("plaintext", "safe"), action="append", help="both by default")
     parser.add_argument("--pushes", type=int, default=2000, help="pushes counted (default 2000)")
     parser.add_argument("--log-level", choices=("warning", "info"), default="warning",
@@ -99,6 +103,11 @@ def main() -> None:
                              "warning, as the comparison serves it)")
     parser.add_argument("--hash-seed", default="0",
                         help="PYTHONHASHSEED of the counted runs (default 0): keep it for a before-and-after")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="valgrind runs at a time (default 1); the counts do not depend on it, only the time "
+                             "taken: most of each run's dozen seconds is the interpreter starting under valgrind")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON line, {app: {mode: instructions per push}}, instead of the table")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--prepared", type=int, default=0, help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -109,12 +118,25 @@ def main() -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("valgrind is not installed: apt-get install valgrind (Debian), then run again")
-    print("| app | mode | instructions per push |\n| --- | --- | ---: |")
-    for name in options.app or ("wxhook", "raw"):
-        for mode in options.mode or ("plaintext", "safe"):
-            base = _count(valgrind, name, mode, 0, options.pushes, options.log_level, options.hash_seed)
-            full = _count(valgrind, name, mode, options.pushes, options.pushes, options.log_level, options.hash_seed)
-            print(f"| {name} | {mode} | {(full - base) / options.pushes:,.0f} |", flush=True)
+    figures = [(name, mode) for name in options.app or ("wxhook", "raw")
+               for mode in options.mode or ("plaintext", "safe")]
+    found: dict[str, dict[str, float]] = {}
+    if not options.json:
+        print("| app | mode | instructions per push |\n| --- | --- | ---: |", flush=True)
+    pool = ThreadPoolExecutor(max(1, options.jobs))  # each thread only waits on its valgrind
+    try:
+        counts = {(name, mode, counted): pool.submit(_count, valgrind, name, mode, counted, options.pushes,
+                                                     options.log_level, options.hash_seed)
+                  for name, mode in figures for counted in (0, options.pushes)}
+        for name, mode in figures:
+            base, full = counts[(name, mode, 0)].result(), counts[(name, mode, options.pushes)].result()
+            found.setdefault(name, {})[mode] = per_push = (full - base) / options.pushes
+            if not options.json:
+                print(f"| {name} | {mode} | {per_push:,.0f} |", flush=True)
+    finally:
+        pool.shutdown(cancel_futures=True)  # after a failed run, start no more of them
+    if options.json:
+        print(json.dumps(found))
 
 
 if __name__ == "__main__":

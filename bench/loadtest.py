@@ -62,7 +62,11 @@ WXHOOK_REDIS = "wxhook, Redis store"
 STARLETTE_WECHATPY = "Starlette + wechatpy"
 WEROBOT = "WeRoBot (gunicorn)"
 BARE = "bare Starlette route"
+"""For reference only: it reads nothing, so no target is judged against it."""
 RAW = "minimal raw ASGI handler"
+GUARDED = "guarded floor"
+"""The raw handler's work plus wxhook's default guarantees inlined (peers/guarded_asgi.py): what wxhook is judged
+against."""
 CONTENDERS = (
     Contender(WXHOOK, "wxhook_echo:bot"),
     Contender(WXHOOK_LOGGED, "wxhook_echo:bot", log_level="info"),  # uvicorn's default level: wxhook's lines too
@@ -72,6 +76,7 @@ CONTENDERS = (
     Contender(WEROBOT, "werobot_echo:app", wsgi=True),
     Contender(BARE, "starlette_constant:app", modes=("plaintext",), check="constant"),
     Contender(RAW, "raw_asgi:app"),
+    Contender(GUARDED, "guarded_asgi:app"),
 )
 
 
