@@ -662,22 +662,22 @@ class Bot(Router):
 
     async def _push(self, scope: Scope, receive: Receive, delivery: Delivery) -> None:
         """A push through the admission gate (admission.py): refused with 503 when it cannot be answered in time."""
-        gate = self._runtime.get(delivery.loop).gate
+        runtime = self._runtime.get(delivery.loop)
+        gate = runtime.gate
         if not gate.admit(delivery):
             await gate.refuse(delivery.send)
             return
         try:
-            await self._post(scope, receive, delivery)
+            await self._post(scope, receive, delivery, runtime)
         finally:
             gate.leave()
 
-    async def _post(self, scope: Scope, receive: Receive, delivery: Delivery) -> None:
+    async def _post(self, scope: Scope, receive: Receive, delivery: Delivery, runtime: _Runtime) -> None:
         """A push: read and checked (``Inbound``), typed, routed once (``Delivery.route``), answered in the window."""
         served = delivery.served
         try:
             document, delivery.sealed, nonce = await served.inbound.read(scope, receive, delivery.arrived)
             msg = parse_message(document)
-            runtime = self._runtime.get(delivery.loop)
             if runtime.gate.stale_retry(scope, msg):  # behind, and a retry past its time: fresh pushes first
                 await runtime.gate.refuse(delivery.send)
                 return
