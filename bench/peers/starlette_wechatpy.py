@@ -3,6 +3,7 @@ safe-mode envelope when one is sent, parse, echo a text, render and seal the rep
 WXHOOK_* variables; safe mode when WXHOOK_AES_KEY is set."""
 
 import os
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,6 +17,8 @@ from wechatpy.utils import check_signature
 TOKEN = os.environ["WXHOOK_TOKEN"]
 AES_KEY = os.environ.get("WXHOOK_AES_KEY")
 crypto = WeChatCrypto(TOKEN, AES_KEY, os.environ["WXHOOK_APPID"]) if AES_KEY else None
+before_reply: Callable[[str], None] | None = None
+"""The handler's own work on the text, run before the reply (the overload bench's burn: overload_starlette.py)."""
 
 
 async def wechat(request: Request) -> Response:
@@ -34,6 +37,8 @@ async def wechat(request: Request) -> Response:
     msg = parse_message(body)
     if msg.type != "text":
         return Response("success")
+    if before_reply is not None:
+        before_reply(msg.content)
     xml = create_reply(msg.content, msg).render()
     if sealed:
         xml = crypto.encrypt_message(xml, nonce, timestamp)

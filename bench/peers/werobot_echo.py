@@ -3,6 +3,7 @@
 WeRoBot then seals every reply, so the plaintext run leaves the key unset."""
 
 import os
+from collections.abc import Callable
 
 from werobot import WeRoBot
 
@@ -14,8 +15,14 @@ robot = WeRoBot(
 )
 
 
+before_reply: Callable[[str], None] | None = None
+"""The handler's own work on the text, run before the reply (the overload bench's burn: overload_werobot.py)."""
+
+
 @robot.text
 def echo(message):  # type: ignore[no-untyped-def]
+    if before_reply is not None:
+        before_reply(message.content)
     return message.content
 
 
