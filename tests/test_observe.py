@@ -15,7 +15,7 @@ import pytest
 from uvicorn.logging import DefaultFormatter
 
 from wxhook.logs import BufferedStreamHandler, write_held_lines
-from wxhook.observe import Observer, follower_tag, message_log, show_info_logs
+from wxhook.observe import Observer, follower_tag, loggable_key, message_log, show_info_logs
 
 SHOWN = "%(levelname)s:     %(name)s: %(message)s"
 LINE = "message type=text event=- user={} handler=echo outcome=passive ms=3.1"
@@ -261,3 +261,15 @@ def test_a_line_that_fails_to_render_costs_no_other_line(wxhook_log: logging.Log
     second = observe(openid="o_after")
     flush(wxhook_log)
     assert stream.getvalue() == f"INFO:     wxhook.messages: {first}\nINFO:     wxhook.messages: {second}\n"
+
+
+def test_a_key_in_a_log_line_carries_the_followers_tag_not_the_openid() -> None:
+    openid = "oX1bW5k_9Qf3abcdefghijklmnop"
+    event = f"wxhook:{{wx2c2769f8efd9abc2:event:{openid}:1700000000:subscribe}}:state"
+    without_msg_id = f"msg:{openid}:1700000000:text:0a1b2c3d"
+    for key in (event, without_msg_id):
+        logged = loggable_key(key)
+        assert openid not in logged and follower_tag(openid) in logged
+    assert loggable_key(event).endswith(":1700000000:subscribe}:state")
+    with_msg_id = "wxhook:{wx2c2769f8efd9abc2:msg:7000000000000012345:0a1b2c3d}:state"
+    assert loggable_key(with_msg_id) == with_msg_id  # nothing of the follower's in it

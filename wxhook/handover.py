@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .messages import Message, plain
+from .observe import loggable_key
 from .stores import Store
 from .stores.keys import MessageKeys
 
@@ -57,7 +58,7 @@ class Handover:
             await self._store.hset(self._key, keys.state, json.dumps(entry, ensure_ascii=False))
         except Exception as exc:
             logger.error("could not hand %s over in the store (%s): should this worker die before its handler "
-                         "finishes, nobody runs it again", keys.state, exc)
+                         "finishes, nobody runs it again", loggable_key(keys.state), exc)
 
     async def settle(self, keys: MessageKeys) -> None:
         """Strike a message off once its reply went out (or none was due)."""
@@ -67,7 +68,8 @@ class Handover:
         try:
             await self._store.hdel(self._key, state)
         except Exception as exc:
-            logger.warning("could not strike %s off the handover ledger (%s); a later sweep will", state, exc)
+            logger.warning("could not strike %s off the handover ledger (%s); a later sweep will", loggable_key(state),
+                           exc)
 
     async def entries(self) -> list[Entry]:
         """Every entry that reads as one; anything else in the ledger (it lives in a store others can write) is
@@ -76,7 +78,8 @@ class Handover:
         for state, value in (await self._store.hgetall(self._key)).items():
             entry = _entry(state, value)
             if entry is None:
-                logger.warning("dropped an unreadable entry from the handover ledger %s: %s", self._key, state[:80])
+                logger.warning("dropped an unreadable entry from the handover ledger %s: %s", self._key,
+                               loggable_key(state[:80]))
                 await self.drop(state)
             else:
                 found.append(entry)

@@ -19,6 +19,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 logger = logging.getLogger("wxhook")
 MESSAGES = "wxhook.messages"
@@ -76,6 +77,15 @@ class RedactSecrets(logging.Filter):
 def redact(text: str) -> str:
     """``text`` with the values of credential query parameters (``access_token=``, ``secret=``, …) masked."""
     return _SECRET_PARAMS.sub(r"\1***", text)
+
+
+def without_password(url: str) -> str:
+    """A store or queue URL fit for logs and errors: its password replaced by ***."""
+    parts = urlsplit(url)
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{hosts}"))
 
 
 def masked(value: Any) -> Any:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import logging
+import re
 import sys
 from collections import Counter
 from typing import Any
@@ -67,6 +68,15 @@ def follower_tag(openid: str) -> str:
             _tags.clear()
         tag = _tags[openid] = hashlib.blake2b(openid.encode(), digest_size=6).hexdigest()
     return tag
+
+
+_FOLLOWER_IN_KEY = re.compile(r"((?:^|[{:])(?:event|msg):)(?!\d+:)([^:{}]+)")
+
+
+def loggable_key(key: str) -> str:
+    """A message's key (or its store key) fit for a log line: the follower's openid, which an event's key and a
+    message's key without MsgId carry, replaced by its tag (``follower_tag``)."""
+    return _FOLLOWER_IN_KEY.sub(lambda found: found[1] + follower_tag(found[2]), key)
 
 
 def _line_args(msg_type: str, event: str, openid: str, handler: str, outcome: str,

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from .config import ConfigError
+from .logs import without_password
 from .loops import LoopBound
 from .messages import Message, plain
 from .stores.keys import BotKeys
@@ -76,18 +77,22 @@ class JobQueue:
         try:
             from . import _taskiq  # noqa: F401 - taskiq and taskiq-redis are optional
         except ImportError:
-            raise ImportError(f"the job queue {url!r} needs taskiq: pip install 'wxhook-mp[queue]'") from None
+            raise ImportError(f"the job queue {without_password(url)!r} needs taskiq: "
+                              "pip install 'wxhook-mp[queue]'") from None
         scheme = url.split("://", 1)[0] if "://" in url else ""
         if scheme not in ("redis", "rediss", "unix"):
             raise ConfigError(
-                f"unsupported job queue URL {url!r}; set queue= or WXHOOK_QUEUE to {QUEUE_FORMS} (Sentinel and "
-                "Cluster URLs are not supported here: their taskiq-redis brokers never redeliver a dead worker's job)"
+                f"unsupported job queue URL {without_password(url)!r}; set queue= or WXHOOK_QUEUE to {QUEUE_FORMS} "
+                "(Sentinel and Cluster URLs are not supported here: their taskiq-redis brokers never redeliver a dead "
+                "worker's job)"
             )
         base, _, query = url.partition("?")
         options = dict(parse_qsl(query, keep_blank_values=True))
         self.redeliver_after = _number(url, "redeliver_after", options.pop("redeliver_after", "45"))
         self.max_attempts = int(_number(url, "max_attempts", options.pop("max_attempts", "3")))
         self.url = f"{base}?{urlencode(options)}" if options else base
+        self.name = without_password(self.url)
+        """The URL as logs and errors show it: without its password."""
         self.stream = keys.jobs()
         if job_key is not None and len(job_key) < _MIN_KEY:
             raise ConfigError(f"job_key (WXHOOK_JOB_KEY) signs the queue's jobs: use at least {_MIN_KEY} random "
@@ -125,7 +130,7 @@ class JobQueue:
             return await asyncio.wait_for(self.broker(), timeout)
         except Exception as exc:
             reason = f"{type(exc).__name__}: {str(exc).rstrip('.')}"
-            raise QueueUnavailable(f"the job queue {self.url} could not be reached ({reason}); point queue= or "
+            raise QueueUnavailable(f"the job queue {self.name} could not be reached ({reason}); point queue= or "
                                    "WXHOOK_QUEUE at a running Redis") from exc
 
     async def probe(self) -> None:
@@ -142,7 +147,7 @@ class JobQueue:
         if not self._down:
             self._down = True
             logger.warning("job queue %s unavailable (%s: %s); queued handlers and jobs run in this "
-                           "process until it answers again", self.url, type(exc).__name__, exc)
+                           "process until it answers again", self.name, type(exc).__name__, exc)
 
     async def _kick(self, task: str, name: str, payload: dict[str, Any]) -> bool:
         """Enqueue one job; False (logged) when the queue cannot be reached in time."""
@@ -161,7 +166,7 @@ class JobQueue:
             return False
         if self._down:
             self._down = False
-            logger.info("job queue %s answers again", self.url)
+            logger.info("job queue %s answers again", self.name)
         return True
 
     async def enqueue_message(self, msg: Message, handler: str, appid: str = "") -> bool:
@@ -247,5 +252,6 @@ def _number(url: str, name: str, value: str) -> float:
     except ValueError:
         number = 0.0
     if number <= 0:
-        raise ConfigError(f"{name}={value!r} in the job queue URL {url!r} must be a positive number")
+        raise ConfigError(f"{name}={value!r} in the job queue URL {without_password(url)!r} must be a positive "
+                          "number")
     return number

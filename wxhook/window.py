@@ -50,6 +50,7 @@ from .observe import (
     PASSIVE,
     QUEUED,
     TAKEN_OVER,
+    loggable_key,
 )
 from .replay import REUSED, Nonce, Stale
 from .replies import Reply, Text
@@ -223,7 +224,7 @@ class Window:
             if isinstance(value, _Orphaned):
                 self._counts[TAKEN_OVER] += 1
                 logger.warning("message %s: its handler's worker stopped renewing its claim (it died?); running it "
-                               "again here", key)
+                               "again here", loggable_key(key))
                 return await self._run_here(msg, ctx, delivery.found, key, keys, value.claim, delivery, keep)
             if value is None:  # answered without the outcome: should its runner die, another worker finishes it
                 await self._hand_over_record(keys, msg, ctx.account.appid, delivery.handler)
@@ -268,13 +269,14 @@ class Window:
             except asyncio.CancelledError:
                 if not run.timed_out:
                     logger.error("abandoned the handler %s for %s: cancelled before it finished (the server's "
-                                 "graceful shutdown timed out?); the follower gets no reply", handler, key)
+                                 "graceful shutdown timed out?); the follower gets no reply", handler,
+                                 loggable_key(key))
                     raise
                 if sys.version_info >= (3, 11):  # the cancellation was ours, and is spent: structured code may rely
                     task.uncancel()               # on the count (asyncio.timeout in the code that follows)
                 self._counts[HANDLER_TIMEOUT] += 1
                 logger.error("the handler for %s ran past handler_timeout (%gs) and was cancelled; the follower gets "
-                             "no reply", key, self._handler_timeout)
+                             "no reply", loggable_key(key), self._handler_timeout)
             run.settling = True
             xml = _render(msg, reply)
             value = _kept(xml)
@@ -354,7 +356,8 @@ class Window:
         try:
             await asyncio.wait_for(asyncio.shield(writing), _HANDOVER_WAIT)
         except asyncio.TimeoutError:
-            logger.warning("handing %s over took longer than %gs; answered meanwhile", keys.state, _HANDOVER_WAIT)
+            logger.warning("handing %s over took longer than %gs; answered meanwhile", loggable_key(keys.state),
+                           _HANDOVER_WAIT)
 
     def _interim(self, msg: Message) -> str | None:
         """What a delivery answers in place of a reply not yet there: ``timeout_reply``, or None ("success")."""
@@ -412,14 +415,14 @@ class Window:
                 continue
             if now >= entry.until:
                 logger.error("message %s (handler %s) was handed over %.0fs ago and nobody finished it; dropped",
-                             entry.state, entry.handler, now - entry.since)
+                             loggable_key(entry.state), entry.handler, now - entry.since)
                 await self._handover.drop(entry.state)
                 continue
             try:
                 msg = parse_message(entry.fields)
                 resumed = await resume(entry, msg)
             except Exception as exc:
-                logger.error("could not resume the handed-over message %s: %s", entry.state, exc)
+                logger.error("could not resume the handed-over message %s: %s", loggable_key(entry.state), exc)
                 await self._handover.drop(entry.state)
                 continue
             key = dedupe_key(msg)
@@ -428,7 +431,7 @@ class Window:
                                        f"handed-over {entry.state}")
                 continue
             logger.warning("dropped the handed-over message %s: its account %s is not served here, or the entry does "
-                           "not match its message", entry.state, entry.appid)
+                           "not match its message", loggable_key(entry.state), entry.appid)
             await self._handover.drop(entry.state)
 
     async def _finish(self, entry: Entry, msg: Message, key: str, keys: MessageKeys, ctx: Context, found: Found,
@@ -440,7 +443,7 @@ class Window:
                 return  # another process took it over meanwhile
             self._counts[TAKEN_OVER] += 1
             logger.warning("message %s: its worker died after answering it; running the handler %s again here",
-                           entry.state, entry.handler)
+                           loggable_key(entry.state), entry.handler)
             await self._run_here(msg, ctx, found, key, keys, claim, None, self._retention, entry.handler)
             return
         if state == _QUEUED or state.startswith(_DONE + _NO_REPLY):
@@ -474,7 +477,8 @@ class Window:
             if not await self._store.renew(run.state, run.claim, self._lease) and not run.settling \
                     and key in self._runs:
                 logger.warning("lost the claim on %s while its handler ran (the store was unreachable for longer "
-                               "than the %gs lease?); a retry may run it again", run.state, self._lease)
+                               "than the %gs lease?); a retry may run it again", loggable_key(run.state),
+                               self._lease)
         finally:
             run.renewing = False
 

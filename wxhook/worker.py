@@ -138,7 +138,7 @@ class Worker:
             await self.bot.startup()
             register(broker, (MESSAGE_TASK, CALL_TASK), self.run_job)
             logger.info("wxhook worker: running jobs from %s (stream %s): queue=True handlers and %d registered "
-                        "job(s), %s", self.queue.url, self.queue.stream, len(self.bot.jobs),
+                        "job(s), %s", self.queue.name, self.queue.stream, len(self.bot.jobs),
                         "signed with job_key only" if self.queue.signed else "unsigned (no job_key)")
             await receive(broker, concurrency)
         finally:
@@ -168,7 +168,7 @@ def run_worker(target: str, *, concurrency: int = 100, check: bool = False) -> N
     worker = Worker(load(target))
     if check:
         asyncio.run(worker.check())
-        print(f"OK: {target} can work: its job queue {worker.queue.url} answers and its store takes writes")
+        print(f"OK: {target} can work: its job queue {worker.queue.name} answers and its store takes writes")
         return
 
     async def main() -> None:

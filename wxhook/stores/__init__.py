@@ -8,9 +8,10 @@ an outage ridden out on process-local state. Two URL options belong to that wrap
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 from ..config import ConfigError
+from ..logs import without_password
 from . import base, memory, resilient, sqlite
 from .base import *  # noqa: F403 - each module's __all__ is its share of the stores' names
 from .base import Store
@@ -77,8 +78,8 @@ def open_store(store: str | Store | None, *, fail_closed: bool | None = None) ->
     try:
         timeout = float(options.get("timeout", default))
     except ValueError:
-        raise ConfigError(f"timeout= in store URL {_redact(store)!r} must be a number of seconds") from None
-    return ResilientStore(backend, name=_redact(url), timeout=timeout,
+        raise ConfigError(f"timeout= in store URL {without_password(store)!r} must be a number of seconds") from None
+    return ResilientStore(backend, name=without_password(url), timeout=timeout,
                           fail_closed=closed if fail_closed is None else fail_closed)
 
 
@@ -90,11 +91,3 @@ def _split_options(url: str) -> tuple[str, dict[str, str]]:
     rest = [(name, value) for name, value in pairs if name not in _WRAPPER_OPTIONS]
     return (f"{base}?{urlencode(rest)}" if rest else base), options
 
-
-def _redact(url: str) -> str:
-    """A URL fit for logs: the password replaced by ***."""
-    parts = urlsplit(url)
-    userinfo, at, hosts = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{hosts}"))
