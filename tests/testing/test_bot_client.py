@@ -188,6 +188,20 @@ async def test_deferred_replies_read_back_as_the_reply_classes(reply: object) ->
         assert (await wechat.next_deferred(timeout=10)).reply == reply
 
 
+async def test_a_send_the_fake_refused_is_no_deferred_reply_its_accepted_retry_is() -> None:
+    bot = make_bot()
+    send = "/cgi-bin/message/custom/send"
+
+    async with BotClient(bot) as wechat:
+        assert wechat.fake is not None
+        wechat.fake.fail(send, -1)  # "system busy" once: the late reply is sent again
+        assert (await wechat.send_text("slow")).is_empty
+        late = await wechat.next_deferred(timeout=10)
+        refused, accepted = wechat.fake.calls(send)
+        assert refused.errcode == -1 and accepted.failure is None
+        assert late.call is accepted and wechat.deferred == [late]
+
+
 async def test_other_customer_service_messages_keep_their_payload() -> None:
     bot = Bot(token=TOKEN)
 

@@ -45,6 +45,8 @@ async def test_each_call_records_the_answer_listeners_see_it_and_a_repr_masks_it
     assert (missing.status, missing.answer, missing.response) == (404, None, page.content)
     assert token.answer["access_token"] not in repr(token) and "'access_token': '***'" in repr(token)
     assert "status=200" in repr(failed) and "45015" in repr(failed)
+    assert (sent.errcode, sent.failure, missing.errcode, missing.failure) == (0, None, 0, "HTTP 404")
+    assert failed.errcode == 45015 and failed.failure is not None and failed.failure.startswith("45015 response out")
 
 
 async def test_a_call_still_being_answered_has_no_answer_yet() -> None:

@@ -22,7 +22,7 @@ def shown(seq: int, call: RecordedCall, account: str | None) -> dict[str, Any]:
     accounts), ``errcode`` the one WeChat's answer carried (0 for none), ``failure`` what went wrong, if anything."""
     return {"seq": seq, "account": account, "method": call.method, "path": call.path, "query": masked(call.query),
             "request": _payload(call.json, call.body), "status": call.status,
-            "response": _payload(call.answer, call.response), "errcode": _errcode(call), "failure": failure(call)}
+            "response": _payload(call.answer, call.response), "errcode": call.errcode, "failure": call.failure}
 
 
 def _payload(parsed: Any, raw: bytes) -> Any:
@@ -30,23 +30,6 @@ def _payload(parsed: Any, raw: bytes) -> Any:
     if parsed is not None:
         return masked(parsed)
     return f"<{len(raw)} bytes>" if raw else None
-
-
-def _errcode(call: RecordedCall) -> int:
-    answer = call.answer
-    errcode = answer.get("errcode", 0) if isinstance(answer, dict) else 0
-    return errcode if isinstance(errcode, int) else 0
-
-
-def failure(call: RecordedCall) -> str | None:
-    """How the fake refused the call (``45015 response out of time limit …``, ``HTTP 500``); None when it did not."""
-    if call.status is not None and call.status != 200:
-        return f"HTTP {call.status}"
-    errcode = _errcode(call)
-    if errcode == 0:
-        return None
-    errmsg = call.answer.get("errmsg") if isinstance(call.answer, dict) else None
-    return f"{errcode} {errmsg}" if isinstance(errmsg, str) else str(errcode)
 
 
 @dataclass(frozen=True, slots=True)

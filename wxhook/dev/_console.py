@@ -36,7 +36,7 @@ from ..testing import DeferredReply, FakeWeChat, RecordedCall, ReplyError
 from ..xml import XMLError
 from ._accounts import MODES, ConsoleAccount, Mode, authorizers, own_accounts
 from ._actions import PICTURES, ActionError, Media, bubble, follower_message, media_type
-from ._calls import KEPT, Fault, failure, shown
+from ._calls import KEPT, Fault, shown
 from ._guard import ConsoleGuard, allowed_host
 from ._kinds import describe as composer
 from ._platform import ConsolePlatform, refusal
@@ -159,8 +159,8 @@ class Console:
         if deferred is not None:
             events.append({"type": "deferred", "account": account.appid, "openid": deferred.openid,
                            "bubble": bubble(deferred.msg_type, deferred.reply, deferred.payload),
-                           "raw": json.dumps(call.json, ensure_ascii=False, indent=2), "failure": failure(call)})
-        elif call.path == _TYPING and failure(call) is None:
+                           "raw": json.dumps(call.json, ensure_ascii=False, indent=2), "failure": call.failure})
+        elif call.path == _TYPING and call.failure is None:
             events.append({"type": "typing", "account": account.appid, "openid": body.get("touser"),
                            "on": body.get("command") == "Typing"})
         elif call.path == _MENU_CREATE and self.fixed_menu is None:

@@ -181,11 +181,13 @@ class BotClient:
 
     @property
     def deferred(self) -> list[DeferredReply]:
-        """Messages sent to followers through the customer-service API since the client opened, oldest first."""
+        """Messages sent to followers through the customer-service API since the client opened, oldest first: those
+        the fake accepted (a refused send reached nobody; ``fake.calls()`` has every attempt)."""
         return self._require_inbox().received()
 
     async def next_deferred(self, timeout: float = 5.0) -> DeferredReply:
-        """The next customer-service message not yet returned by this method, waiting up to ``timeout`` seconds."""
+        """The next customer-service message the fake accepted, not yet returned by this method, waiting up to
+        ``timeout`` seconds."""
         return await self._require_inbox().next(timeout)
 
     def _require_inbox(self) -> DeferredInbox:

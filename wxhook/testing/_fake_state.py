@@ -58,6 +58,25 @@ class RecordedCall:
         except ValueError:
             return None
 
+    @property
+    def errcode(self) -> int:
+        """The errcode of the fake's answer; 0 for none (a success, an answer that is not JSON)."""
+        answer = self.answer
+        errcode = answer.get("errcode", 0) if isinstance(answer, dict) else 0
+        return errcode if isinstance(errcode, int) else 0
+
+    @property
+    def failure(self) -> str | None:
+        """How the fake refused the call (``45015 response out of time limit …``, ``HTTP 500``); None when it did
+        not (or has not answered yet)."""
+        if self.status is not None and self.status != 200:
+            return f"HTTP {self.status}"
+        errcode = self.errcode
+        if errcode == 0:
+            return None
+        errmsg = self.answer.get("errmsg") if isinstance(self.answer, dict) else None
+        return f"{errcode} {errmsg}" if isinstance(errmsg, str) else str(errcode)
+
     def __repr__(self) -> str:
         """Credentials masked (the AppSecret of a token fetch, an access token, a login code): a failing test's
         output, or a log of it, does not carry them."""

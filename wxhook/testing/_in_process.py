@@ -67,8 +67,9 @@ def start_afresh(bot: Bot) -> None:
 
 
 class DeferredInbox:
-    """The customer-service messages a FakeWeChat receives from now on, handed to the loop that reads them
-    (the fake may serve from another thread)."""
+    """The customer-service messages a FakeWeChat accepts from now on, handed to the loop that reads them (the fake
+    may serve from another thread). A send the fake refused (a scripted ``fake.fail``, 45015 past the 48-hour
+    window) never reached the follower, and is not one of them: its retry is, once accepted."""
 
     def __init__(self, fake: FakeWeChat) -> None:
         self._loop = asyncio.get_running_loop()
@@ -79,7 +80,7 @@ class DeferredInbox:
 
     def _on_call(self, call: RecordedCall) -> None:
         deferred = DeferredReply.from_call(call)
-        if deferred is None:
+        if deferred is None or call.failure is not None:
             return
         try:
             here = asyncio.get_running_loop() is self._loop
