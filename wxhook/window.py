@@ -57,6 +57,7 @@ from .replies import Reply, Text
 from .routing import Found
 from .stores import Admission, MemoryStore, Store
 from .stores.keys import MessageKeys
+from .timeouts import resume
 
 Handle = Callable[[Context, Found], Coroutine[Any, Any, tuple[Reply | None, str]]]
 """Runs a message's middleware and its routed handler: the reply, and the outcome (``passive`` or ``error``)."""
@@ -250,22 +251,40 @@ class Window:
         """Run the handler in this request's task; answer passively if it returns in time, else through the
         delivery's ``late`` at the deadline and then, when it returns, through the API (unless a retry answered it
         meanwhile). Without a delivery the message was answered already (a handed-over message run again, by the
-        ``handler`` its ledger entry names): its reply goes out through the API."""
+        ``handler`` its ledger entry names): its reply goes out through the API.
+
+        The handler is first stepped by hand: one that returns without waiting (an echo, a lookup in memory: most)
+        ran while nothing else could, so no retry, deadline or lease can have met it, and it needs no run record,
+        no place on the deadline heap and no lease tick. Only one that suspends is watched, from its first wait."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        reply: Reply | None
+        work = self._handle(ctx, found)
         if delivery is not None:
             handler = delivery.handler
-        loop = asyncio.get_running_loop()
+            try:
+                suspended_on = work.send(None)
+            except StopIteration as done:
+                reply, outcome = done.value
+                xml = _render(msg, reply)
+                writing = self._keep_outcome(keys, _kept(xml), keep)
+                if writing is not None:
+                    await writing
+                ctx.release()
+                return xml, outcome
+            work = resume(work, suspended_on)
         task = asyncio.current_task()
         assert task is not None  # an ASGI request always runs in a task
-        run = _Run(task, keys, claim, loop.time(), msg, ctx, delivery, handler)
+        run = _Run(task, keys, claim, started, msg, ctx, delivery, handler)
         self._runs[key] = run
         self._watch(run, loop)
         value = _NO_REPLY
-        xml: str | None = None
-        reply: Reply | None = None
+        xml = None
+        reply = None
         outcome = PASSIVE
         try:
             try:
-                reply, outcome = await self._handle(ctx, found)
+                reply, outcome = await work
             except asyncio.CancelledError:
                 if not run.timed_out:
                     logger.error("abandoned the handler %s for %s: cancelled before it finished (the server's "
@@ -280,13 +299,10 @@ class Window:
             run.settling = True
             xml = _render(msg, reply)
             value = _kept(xml)
-            # The outcome replaces the claim in one write: a retry that reads it needs no second key. A handed-over
-            # message's outcome outlives its ledger entry, so a sweep never takes it for a dead worker's.
-            ttl = max(keep, self._handover.horizon) if run.answered else keep
-            if self._local is not None:
-                self._local.set_now(keys.state, _DONE + value, ttl)
-            else:
-                await self._store.set(keys.state, _DONE + value, ttl)
+            # A handed-over message's outcome outlives its ledger entry, so a sweep never takes it for a dead worker's.
+            writing = self._keep_outcome(keys, value, max(keep, self._handover.horizon) if run.answered else keep)
+            if writing is not None:
+                await writing
         finally:
             run.finished = True
             del self._runs[key]
@@ -306,6 +322,14 @@ class Window:
         if run.fallback is not None:
             await run.fallback  # the ASGI call ends only after its response went out
         return ANSWERED
+
+    def _keep_outcome(self, keys: MessageKeys, value: str, ttl: float) -> Awaitable[None] | None:
+        """The outcome in place of the claim, in one write: a retry that reads it needs no second key. None when it
+        is written already (the process-local store, called without an await), else the write to await."""
+        if self._local is not None:
+            self._local.set_now(keys.state, _DONE + value, ttl)
+            return None
+        return self._store.set(keys.state, _DONE + value, ttl)
 
     def _watch(self, run: _Run, loop: asyncio.AbstractEventLoop) -> None:
         """Put the run on the deadline heap (arming the alarm when it is due first) and the lease tick."""
