@@ -89,6 +89,43 @@ async def test_different_messages_sharing_a_msg_id_are_both_handled(fake: FakeWe
     assert (first.content, second.content) == ("echo one", "echo two")
 
 
+async def test_a_handler_that_never_waits_runs_once_and_its_retries_and_a_failure_are_answered(
+        fake: FakeWeChat) -> None:
+    # Async handlers that return without suspending take the window's path without a run record: the outcome they
+    # leave is what a retry gets, a failure is "success" and the error outcome, and a blocking one that overruns
+    # its deadline still answers its own request (nothing else could run meanwhile).
+    runs: list[str] = []
+    bot = make_bot(fake, deadline=0.2)
+
+    @bot.on_text("boom")
+    async def boom(msg: Message) -> str:
+        runs.append("boom")
+        raise RuntimeError("handler failed before any await")
+
+    @bot.on_text("block")
+    async def block(msg: Message) -> str:
+        runs.append("block")
+        time.sleep(0.4)  # holds the loop past the deadline without ever suspending
+        return "blocked, then answered"
+
+    @bot.on_text
+    async def echo(msg: Message) -> str:
+        runs.append(msg.content)
+        return f"echo {msg.content}"
+
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            hello = wechat.message("text", Content="hello", MsgId=1234567890123457)
+            replies = [await wechat.post(hello), await wechat.post(hello)]
+            failed = await wechat.post(wechat.message("text", Content="boom"))
+            blocked = await wechat.post(wechat.message("text", Content="block"))
+    assert runs == ["hello", "boom", "block"], "a retry ran the handler again"
+    assert [r.content for r in replies] == ["echo hello", "echo hello"]
+    assert (failed.status, failed.is_empty) == (200, True)
+    assert blocked.content == "blocked, then answered"
+    assert bot.stats["coalesced"] == 1 and bot.stats["error"] == 1 and bot.stats["deadline_passed"] == 0
+
+
 async def test_event_retries_are_coalesced_by_sender_time_and_event(fake: FakeWeChat) -> None:
     runs: list[str] = []
     bot = make_bot(fake)
