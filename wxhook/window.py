@@ -256,7 +256,7 @@ class Window:
         The handler is first stepped by hand: one that returns without waiting (an echo, a lookup in memory: most)
         ran while nothing else could, so no retry, deadline or lease can have met it, and it needs no run record,
         no place on the deadline heap and no lease tick. Only one that suspends is watched, from its first wait."""
-        loop = asyncio.get_running_loop()
+        loop = delivery.loop if delivery is not None else asyncio.get_running_loop()  # a system call on 3.11
         started = loop.time()
         reply: Reply | None
         work = self._handle(ctx, found)
