@@ -661,25 +661,19 @@ class Bot(Router):
     # request pipeline ------------------------------------------------------------------------------------
 
     async def _push(self, scope: Scope, receive: Receive, delivery: Delivery) -> None:
-        """A push through the admission gate (admission.py): refused with 503 when it cannot be answered in time."""
+        """A push: admitted (``admission.py``: refused with 503 when it cannot be answered in time), read and checked
+        (``Inbound``), typed, routed once (``Delivery.route``), answered in the window."""
         runtime = self._runtime.get(delivery.loop)
         gate = runtime.gate
         if not gate.admit(delivery):
             await gate.refuse(delivery.send)
             return
-        try:
-            await self._post(scope, receive, delivery, runtime)
-        finally:
-            gate.leave()
-
-    async def _post(self, scope: Scope, receive: Receive, delivery: Delivery, runtime: _Runtime) -> None:
-        """A push: read and checked (``Inbound``), typed, routed once (``Delivery.route``), answered in the window."""
         served = delivery.served
         try:
             document, delivery.sealed, nonce = await served.inbound.read(scope, receive, delivery.arrived)
             msg = parse_message(document)
-            if runtime.gate.stale_retry(scope, msg):  # behind, and a retry past its time: fresh pushes first
-                await runtime.gate.refuse(delivery.send)
+            if gate.stale_retry(scope, msg):  # behind, and a retry past its time: fresh pushes first
+                await gate.refuse(delivery.send)
                 return
             if self.platform is not None and served.account.source == "authorizer":
                 release = await self.platform.release_test(msg, served)
@@ -710,6 +704,8 @@ class Bot(Router):
             self.stats[STORE_ERRORS] += 1
             logger.exception("could not process a POST request; answered success")
             xml = None
+        finally:
+            gate.leave()
         await delivery.reply(xml)
 
     async def handle(self, msg: Message, ctx: Context | None = None, *, raise_errors: bool = False) -> Reply | None:
