@@ -10,17 +10,25 @@ echoes the text. The server is pinned to core 0, this process (the load and a fa
 
 The load is WeChat's: pushes at a constant rate whatever the server does (open loop), each push a distinct text
 message over HTTP/1.1 keep-alive connections (a new one whenever none is idle). An attempt not answered within
-5 s is dropped (its connection closed) and the push sent again, with a fresh timestamp, nonce and signature, 5 s
-after the previous attempt started, at most twice. A quick answer that is not 200 (a 503) counts as no valid
-answer: the push is sent again at the same time a timeout would have (WeChat shows the follower an error only for
-a 200 with bad content, and retries whatever is not a valid answer). A 200 is final. Late replies go to the fake
-customer-service API on loopback (wxhook's WXHOOK_API_BASE), which timestamps them.
+5 s is dropped (its connection closed, or its connection given up if it is still opening: the 5 s include
+connecting, so a full listen backlog costs SYN retransmissions inside them) and the push sent again, with a
+fresh timestamp, nonce and signature, 5 s after the previous attempt started, at most twice. A quick answer that
+is not 200 (a 503) counts as no valid answer: the push is sent again at the same time a timeout would have
+(WeChat shows the follower an error only for a 200 with bad content, and retries whatever is not a valid answer).
+A 200 is final. Late replies go to the fake customer-service API on loopback (wxhook's WXHOOK_API_BASE), which
+timestamps them.
 
 Per push: the handler's runs (the burn records the push's number; GET /__runs__ at the end), and when its reply
 reached the follower: a 200 carrying its echo, or the API's custom/send. *Good*: its handler ran once and its reply
 arrived within 5 s of its first attempt. *Goodput*: good pushes per second of offered load. *Lost*: answered 200
 but its handler never ran. *Saturation*: the highest constant rate at which every push is good, found by a search
 of short runs; then 1.5 x and 3 x that rate for --duration seconds each.
+
+Each overload run also says where the pushes that were not good went (their attempts' outcomes, how often the
+handler ran, a reply that came late), whether the generator kept its schedule (the lag of first attempts behind
+it: past a few tens of milliseconds the load is not the one offered), how long new connections took to open (1 s
+or more: a SYN sent again because the server's listen backlog was full; --backlog sets it) and the kernel's
+TcpExtListenOverflows over the run.
 """
 
 from __future__ import annotations
@@ -74,6 +82,8 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--saturation", default="", help="skip the search: name=rate,... (pushes/s)")
     parser.add_argument("--factors", default="1.5,3", help="multiples of saturation to offer")
     parser.add_argument("--plot", default=str(environment.ROOT / "docs" / "overload.png"), help="where the PNG goes")
+    parser.add_argument("--backlog", type=int, default=0,
+                        help="the servers' listen backlog (default: the server's own, 2048 for uvicorn and gunicorn)")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     return parser.parse_args()
 
@@ -92,13 +102,15 @@ class Push:
 
 
 class _Attempt:
-    __slots__ = ("conn", "k", "push", "resolved", "start", "timer")
+    __slots__ = ("conn", "connecting", "k", "push", "resolved", "start", "timer")
 
     def __init__(self, push: Push, k: int, start: float) -> None:
         self.push, self.k, self.start = push, k, start
         self.resolved = False
         self.timer: asyncio.TimerHandle | None = None
         self.conn: _Conn | None = None
+        self.connecting: asyncio.Task[None] | None = None
+        """The new connection being opened for this attempt: given up (its SYNs no longer sent) at the timeout."""
 
 
 class _Conn(asyncio.Protocol):
@@ -186,6 +198,12 @@ class Load:
         self.missed = False
         self.connections = 0
         self.errors = 0
+        self.connect_times: list[float] = []
+        """Seconds each new connection took to open (past 1 s: a SYN retransmitted, the listen queue full)."""
+        self.given_up = 0
+        """Connections still opening when their attempt timed out (given up, as WeChat does)."""
+        self.send_lags: list[float] = []
+        """Seconds each push's first attempt left after its scheduled time (the generator keeping its schedule)."""
 
     def _request(self, push: Push, k: int) -> bytes:
         timestamp, nonce = str(int(time.time())), str(3 * push.n + k)
@@ -194,12 +212,13 @@ class Load:
         return (f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\n"
                 f"Content-Length: {len(push.body)}\r\n\r\n").encode() + push.body
 
-    def new_push(self) -> None:
+    def new_push(self, due: float) -> None:
         n = self.next
         self.next += 1
         fields = {"ToUserName": self._account, "FromUserName": f"o_bench_{n}", "CreateTime": int(time.time()),
                   "MsgType": "text", "Content": f"bench message {n}", "MsgId": self._base + n}
         push = self.pushes[n] = Push(n, self.loop.time(), self._xml(fields).encode())
+        self.send_lags.append(push.first - due)
         self.unresolved += 1
         self.attempt(push, 0)
 
@@ -216,9 +235,10 @@ class Load:
             if not conn.closed:
                 conn.send(attempt, request)
                 return
-        self.loop.create_task(self._connect(attempt, request))
+        attempt.connecting = self.loop.create_task(self._connect(attempt, request))
 
     async def _connect(self, attempt: _Attempt, request: bytes) -> None:
+        began = self.loop.time()
         try:
             _, conn = await self.loop.create_connection(lambda: _Conn(self), "127.0.0.1", self.port)
         except OSError as exc:
@@ -227,7 +247,8 @@ class Load:
                 self._resolve(attempt, f"connect failed: {exc.__class__.__name__}")
             return
         self.connections += 1
-        if attempt.resolved:  # timed out while connecting
+        self.connect_times.append(self.loop.time() - began)
+        if attempt.resolved:  # timed out as the connection opened
             self.idle.append(conn)
             return
         conn.send(attempt, request)
@@ -250,6 +271,9 @@ class Load:
     def _timeout(self, attempt: _Attempt) -> None:
         if attempt.resolved:
             return
+        if attempt.connecting is not None and not attempt.connecting.done():
+            attempt.connecting.cancel()  # as WeChat does: the 5 s include connecting, then the attempt is dropped
+            self.given_up += 1
         conn = attempt.conn
         if conn is not None:
             conn.attempt = None
@@ -276,7 +300,7 @@ class Load:
         """The server closed the connection without answering: a keep-alive connection it closed as we reused it
         is tried again on a fresh one (as any HTTP client does); otherwise no answer."""
         if reused:
-            self.loop.create_task(self._connect(attempt, request))
+            attempt.connecting = self.loop.create_task(self._connect(attempt, request))
         else:
             self._resolve(attempt, "closed")
 
@@ -349,6 +373,19 @@ class Figures:
     behind: float = 0.0
     """The most this process's own loop ran late (seconds): past a tenth of a second its timings say less."""
     outcomes: dict[str, int] = field(default_factory=dict)
+    """Attempts by how each ended: a 200 with the echo, 503, timeout (no answer in 5 s), closed, connect failed."""
+    fates: dict[str, int] = field(default_factory=dict)
+    """Pushes not good, by their attempts' outcomes, how often the handler ran and whether a reply came late."""
+    send_lag_p99: float = 0.0
+    send_lag_max: float = 0.0
+    """How late the generator sent pushes' first attempts against its schedule, ms (p99, max)."""
+    new_connections_p99: float = 0.0
+    slow_connections: int = 0
+    given_up: int = 0
+    """Connections opened: the p99 of the time to open one (ms), and how many took a second or more (a SYN sent
+    again: the server's listen queue was full)."""
+    listen_overflows: int = 0
+    """The kernel's TcpExtListenOverflows during the run (every server's, this machine's)."""
 
 
 def _rss_mib(pid: int) -> float:
@@ -365,6 +402,19 @@ def _rss_mib(pid: int) -> float:
         except (OSError, ValueError):
             continue
     return total / 1024
+
+
+def _listen_overflows() -> int:
+    """The kernel's count of connections dropped because a listen queue was full (nstat's TcpExtListenOverflows)."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return 0
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            return int(table.get("ListenOverflows", 0))
+    return 0
 
 
 def _get(port: int, path: str, timeout: float) -> bytes:
@@ -391,7 +441,7 @@ async def _offer(port: int, rate: float, duration: float, pid: int,
         behind = max(behind, now - woke)
         due = min(total, int((now - start) * rate) + 1)
         while sent < due:
-            load.new_push()
+            load.new_push(start + sent / rate)
             sent += 1
         if now >= next_rss:
             rss = max(rss, _rss_mib(pid))
@@ -419,6 +469,10 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+BACKLOG = 0
+"""--backlog: the servers' listen backlog, 0 for their default."""
+
+
 def run_once(contender: Contender, rate: float, duration: float, *, stop_on_miss: bool = False) -> Figures:
     """A fresh server for ``contender``, ``rate`` pushes/s for ``duration`` s, and what came of each push."""
     from pushes import APPID, CREDENTIALS
@@ -436,6 +490,8 @@ def run_once(contender: Contender, rate: float, duration: float, *, stop_on_miss
     else:
         argv = [sys.executable, "-m", "uvicorn", contender.app, "--app-dir", peers, "--host", "127.0.0.1", "--port",
                 str(port), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
+    if BACKLOG:
+        argv += ["--backlog", str(BACKLOG)]
     if (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(0, {LOAD_CPU})
     with tempfile.TemporaryDirectory() as cwd, running(pinned(argv, SERVER_CPU), port=port,
@@ -450,8 +506,10 @@ async def _measure(contender: Contender, pid: int, port: int, api_port: int, rat
                    stop_on_miss: bool) -> Figures:
     loop = asyncio.get_running_loop()
     api = await loop.create_server(FakeAPI, "127.0.0.1", api_port)
+    overflows = _listen_overflows()
     try:
         load, rss, aborted, behind = await _offer(port, rate, duration, pid, stop_on_miss)
+        overflows = _listen_overflows() - overflows
         for conn in load.idle:
             if conn.transport is not None:
                 conn.transport.close()
@@ -459,7 +517,12 @@ async def _measure(contender: Contender, pid: int, port: int, api_port: int, rat
     finally:
         api.close()
     figures = Figures(contender.name, rate, duration, rss=rss, aborted=aborted, connections=load.connections,
-                      behind=behind)
+                      behind=behind, listen_overflows=overflows)
+    figures.send_lag_p99 = _percentile(load.send_lags, 0.99) * 1000
+    figures.send_lag_max = max(load.send_lags, default=0.0) * 1000
+    figures.new_connections_p99 = _percentile(load.connect_times, 0.99) * 1000
+    figures.slow_connections = sum(t >= 1.0 for t in load.connect_times)
+    figures.given_up = load.given_up
     if aborted:
         return figures
     counts: dict[int, int] = {}
@@ -483,6 +546,11 @@ async def _measure(contender: Contender, pid: int, port: int, api_port: int, rat
                 figures.passive += 1
             else:
                 figures.api += 1
+        else:
+            fate = "+".join(outcome.split(":")[0][:12] for outcome in push.attempts) + f", ran {ran}"
+            if reached:
+                fate += ", reply late" if ran else ", reply without a run"
+            figures.fates[fate] = figures.fates.get(fate, 0) + 1
     figures.goodput = figures.good / duration
     figures.p50, figures.p99 = _percentile(latencies, 0.5) * 1000, _percentile(latencies, 0.99) * 1000
     return figures
@@ -530,6 +598,19 @@ def _row(f: Figures, saturated: float) -> str:
             f"{f.lost} | {f.twice} | {f.non200} | {f.p50:,.0f} / {f.p99:,.0f} | {f.rss:,.0f} |")
 
 
+def _detail(f: Figures) -> str:
+    """Where the pushes that were not good went, and whether the load kept its schedule."""
+    fates = sorted(f.fates.items(), key=lambda item: -item[1])
+    return (f"    attempts: {f.outcomes}\n"
+            f"    pushes not good ({f.offered - f.good} of {f.offered}): "
+            + "; ".join(f"{fate}: {count}" for fate, count in fates[:8])
+            + (f"; {len(fates) - 8} more kinds" if len(fates) > 8 else "")
+            + f"\n    load: send lag p99 {f.send_lag_p99:.1f} ms, max {f.send_lag_max:.1f} ms; {f.connections} "
+            f"connections opened, p99 {f.new_connections_p99:.0f} ms to open, {f.slow_connections} took 1 s or more, "
+            f"{f.given_up} given up at the timeout; "
+            f"listen overflows {f.listen_overflows}")
+
+
 def plot(results: dict[str, list[Figures]], path: str) -> None:
     import matplotlib
 
@@ -556,7 +637,9 @@ def plot(results: dict[str, list[Figures]], path: str) -> None:
 
 
 def main() -> int:
+    global BACKLOG
     options = _options()
+    BACKLOG = options.backlog
     if not environment.in_venv():
         python = str(environment.ensure_venv())
         os.execv(python, [python, __file__, *sys.argv[1:]])
@@ -617,7 +700,7 @@ def full(contenders: list[Contender], options: argparse.Namespace) -> int:
         for factor in factors:
             figures = run_once(contender, saturated * factor, options.duration)
             print(f"  {factor:g} x: {figures.goodput:,.0f} good/s ({figures.goodput / saturated:.0%}), lost "
-                  f"{figures.lost}, run twice {figures.twice}, outcomes {figures.outcomes}, RSS {figures.rss:.0f} MiB",
+                  f"{figures.lost}, run twice {figures.twice}, RSS {figures.rss:.0f} MiB\n{_detail(figures)}",
                   flush=True)
             points.append(figures)
             table.append(_row(figures, saturated))

@@ -15,10 +15,19 @@ retries, and nothing is answered in time. So, per event loop (``Gate``):
   thread, a handler awaiting a slow service). WeChat shows the follower nothing for a non-200 answer: it sends
   the message again, and the retry runs it once the bot has room. The push was never claimed, so nothing is
   answered 200 without its handler running;
+- **sustained overload tightens it**: once every lag reading for ``OVERLOADED_AFTER`` seconds in a row, two at
+  least, was over ``BUSY_LAG`` (the loop never caught up: more comes in than it can run; one long handler makes a
+  single late reading, however long it held the loop), the wait past which a push is refused drops to
+  ``WXHOOK_SHED_AFTER_OVERLOADED`` (``OVERLOADED_SHED_AFTER``; or ``shed_after``, if shorter) until the readings
+  have stayed under ``BUSY_LAG`` for ``OVERLOADED_AFTER`` seconds (or the bot is idle). Each turn of the loop then
+  runs that much of handlers at most, refuses the rest and goes back to accepting connections: with a second of
+  handlers per turn the listen backlog overflows, new connections wait in SYN retransmissions (1 s, 3 s …) and
+  reach the bot too late to be answered;
 - **a retry is refused first**: while the loop is behind by more than a quarter of ``shed_after`` (or half of
-  ``max_in_flight`` are in), a push whose first attempt is three seconds old or more (the query's ``timestamp``,
-  fresh on every attempt, minus the message's ``CreateTime``: both WeChat's clock) is refused too: its reply
-  can no longer reach the follower in time, and running it would take the place of a fresh push that can;
+  ``max_in_flight`` are in, or the loop is overloaded), a push whose first attempt is three seconds old or more
+  (the query's ``timestamp``, fresh on every attempt, minus the message's ``CreateTime``: both WeChat's clock) is
+  refused too: its reply can no longer reach the follower in time, and running it would take the place of a
+  fresh push that can;
 - the **deadline counts from the estimated arrival**, not from when the bot saw the push.
 
 The normal path costs one clock read, a comparison, and a counter up and down.
@@ -49,6 +58,14 @@ _RETRY_PRESSURE = 0.25
 """The share of ``shed_after`` (and of ``max_in_flight``) past which retries are refused."""
 RETRY_AGE = 3
 """Seconds between a push's first attempt and this one past which it is a retry (WeChat retries after 5 s)."""
+BUSY_LAG = 0.05
+"""Seconds late past which a lag reading says the loop was busy the whole time."""
+OVERLOADED_AFTER = 0.5
+"""Seconds of busy readings in a row after which the loop is overloaded (and ``OVERLOADED_SHED_AFTER`` applies)."""
+OVERLOADED_SHED_AFTER = 0.1
+"""The default wait past which a push is refused while the loop is overloaded, seconds
+(``WXHOOK_SHED_AFTER_OVERLOADED``)."""
+_NEVER = float("inf")
 _LOG_EVERY = 10.0
 """Seconds between two log lines about shed pushes."""
 REFUSAL = b"overloaded: WeChat retries this push\n"
@@ -61,6 +78,9 @@ class Gate:
     is the bot's counter, where ``shed`` pushes are counted."""
 
     __slots__ = (
+        "_busy_readings",
+        "_busy_since",
+        "_calm_since",
         "_counts",
         "_due",
         "_fired",
@@ -68,13 +88,16 @@ class Gate:
         "_limit",
         "_log_at",
         "_loop",
+        "_overloaded_wait",
         "_retry_limit",
         "_retry_wait",
         "_seen",
         "_shed_after",
+        "_threshold",
         "_timer",
         "_unlogged",
         "in_flight",
+        "overloaded",
     )
 
     def __init__(self, counts: Counter[str], shed_after: float | None, max_in_flight: int | None) -> None:
@@ -83,6 +106,18 @@ class Gate:
         self._shed_after = shed_after if shed_after is not None else float("inf")
         self._limit = max_in_flight if max_in_flight is not None else 1 << 62
         self._retry_wait = self._shed_after * _RETRY_PRESSURE
+        tighter = overloaded_shed_after() if shed_after is not None else None  # None: never shed, overloaded or not
+        self._overloaded_wait = min(self._shed_after, tighter) if tighter is not None else self._shed_after
+        self._threshold = self._shed_after
+        """The wait past which a push is refused now: ``shed_after``, or less while the loop is overloaded."""
+        self.overloaded = False
+        """Whether the loop has been behind for ``OVERLOADED_AFTER`` seconds in a row (the tighter limit applies)."""
+        self._busy_readings = 0
+        """Lag readings over ``BUSY_LAG`` in a row."""
+        self._busy_since = _NEVER
+        """When the current run of busy lag readings began (``_NEVER``: the last reading was not busy)."""
+        self._calm_since = _NEVER
+        """When the current run of calm readings began, while overloaded."""
         self._retry_limit = self._limit // 2
         self.in_flight = 0
         """Pushes admitted and not answered yet (their ASGI calls not returned)."""
@@ -100,15 +135,37 @@ class Gate:
         now = self._loop.time()
         self._lag = lag = max(0.0, now - self._due)
         self._fired = now
+        if lag > BUSY_LAG:
+            self._calm_since = _NEVER
+            self._busy_readings += 1
+            if self._busy_since > self._due:
+                self._busy_since = self._due
+            if not self.overloaded and self._busy_readings >= 2 and now - self._busy_since >= OVERLOADED_AFTER:
+                self.overloaded = True
+                self._threshold = self._overloaded_wait
+        else:
+            self._busy_readings = 0
+            self._busy_since = _NEVER
+            if self.overloaded:  # caught up: back to shed_after once it has stayed so as long
+                if self._calm_since > self._due:
+                    self._calm_since = self._due
+                if now - self._calm_since >= OVERLOADED_AFTER:
+                    self._calm()
         if self.in_flight or self._seen or lag > _INTERVAL:
             self._seen = False
             self._due = now + _INTERVAL
             self._timer = self._loop.call_at(self._due, self._tick)
-        else:
+        else:  # idle
             self._timer = None
             self._lag = 0.0
+            self._calm()
         if self._unlogged and now >= self._log_at:
             self._log(now)
+
+    def _calm(self) -> None:
+        self.overloaded = False
+        self._threshold = self._shed_after
+        self._calm_since = _NEVER
 
     def wait(self, now: float) -> float:
         """Seconds a request seen at loop time ``now`` is estimated to have waited before the bot saw it: the loop's
@@ -132,7 +189,7 @@ class Gate:
             waited = 0.0
         else:
             waited = self._lag + (delivery.arrived - self._fired)
-            if waited > self._shed_after:
+            if waited > self._threshold:
                 return False
         if self.in_flight >= self._limit:
             return False
@@ -146,7 +203,8 @@ class Gate:
 
     def stale_retry(self, scope: Scope, msg: Message) -> bool:
         """Whether to refuse this parsed push as a retry that cannot be answered in time while the bot is behind."""
-        if self.in_flight < self._retry_limit and self.wait(self._loop.time()) <= self._retry_wait:
+        if (self.in_flight < self._retry_limit and not self.overloaded
+                and self.wait(self._loop.time()) <= self._retry_wait):
             return False
         created = msg.create_time
         if created is None:
@@ -169,9 +227,11 @@ class Gate:
         await respond(send, 503, REFUSAL)
 
     def _log(self, now: float) -> None:
-        logger.warning("overloaded: refused %d push(es) with 503 since the last line (the event loop is %.2fs behind, "
-                       "%d in flight; shed_after=%gs, max_in_flight=%s): WeChat sends them again",
-                       self._unlogged, self.wait(now), self.in_flight, self._shed_after,
+        logger.warning("overloaded: refused %d push(es) with 503 since the last line (the event loop is %.2fs "
+                       "behind%s, %d in flight; shed_after=%gs, max_in_flight=%s): WeChat sends them again",
+                       self._unlogged, self.wait(now),
+                       " and overloaded" if self.overloaded else "",
+                       self.in_flight, self._shed_after,
                        self._limit if self._limit < 1 << 62 else "none")
         self._unlogged = 0
         self._log_at = now + _LOG_EVERY
@@ -191,10 +251,29 @@ MAX_IN_FLIGHT = 1000
 _OFF = ("", "off", "none", "0")
 
 
+def overloaded_shed_after() -> float | None:
+    """``WXHOOK_SHED_AFTER_OVERLOADED``: the wait past which a push is refused while the loop is overloaded (seconds,
+    ``OVERLOADED_SHED_AFTER`` when unset; ``off``: ``shed_after`` throughout), checked."""
+    text = os.environ.get("WXHOOK_SHED_AFTER_OVERLOADED")
+    if text is None:
+        return OVERLOADED_SHED_AFTER
+    if text.strip().lower() in _OFF:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"WXHOOK_SHED_AFTER_OVERLOADED must be seconds or 'off', got {text!r}") from None
+    if not value > 0:
+        raise ConfigError(f"WXHOOK_SHED_AFTER_OVERLOADED must be a positive number of seconds or 'off', got {text!r}")
+    return value
+
+
 def overload_settings(shed_after: float | Default | None,
                       max_in_flight: int | Default | None) -> tuple[float | None, int | None]:
     """``Bot(shed_after=..., max_in_flight=...)``, each from its variable when not given (``WXHOOK_SHED_AFTER``,
-    ``WXHOOK_MAX_IN_FLIGHT``; ``off`` or 0 turns it off), checked."""
+    ``WXHOOK_MAX_IN_FLIGHT``; ``off`` or 0 turns it off), checked; ``WXHOOK_SHED_AFTER_OVERLOADED`` checked too (the
+    gate reads it), so a bad value fails at startup, not at the first push."""
+    overloaded_shed_after()
     if shed_after is DEFAULT:
         text = os.environ.get("WXHOOK_SHED_AFTER")
         if text is None:

@@ -27,6 +27,8 @@ def _bot(**options: object) -> tuple[Bot, Counter[str]]:
         runs[content] += 1
         if content == "block":
             time.sleep(1.0)  # CPU work on the loop: every push behind it waits, unseen by the bot
+        elif content.startswith("hold "):  # "hold <seconds> <n>": the loop held that long
+            time.sleep(float(content.split()[1]))
         elif content == "slow":
             await asyncio.sleep(1.0)
         return f"echo {content}"
@@ -102,6 +104,67 @@ async def test_shedding_off_never_refuses() -> None:
     assert bot.stats["shed"] == 0
 
 
+async def _steady_flood(wechat: BotClient, count: int, every: float, hold: float) -> list[tuple[str, int]]:
+    """``count`` pushes, one every ``every`` s, each holding the loop ``hold`` s (longer: it never catches up);
+    each push's text and the status it was answered."""
+    pushes, tasks = [], []
+    for n in range(count):
+        fields = wechat.message("text", f"o_{n}", Content=f"hold {hold} {n}")
+        pushes.append(fields)
+        tasks.append(asyncio.ensure_future(wechat.post(fields)))
+        await asyncio.sleep(every)
+    answers = await asyncio.gather(*tasks)
+    return [(fields["Content"], answer.status) for fields, answer in zip(pushes, answers, strict=True)]
+
+
+async def test_a_loop_that_stays_behind_sheds_past_the_overloaded_wait() -> None:
+    """Pushes every 0.1 s, each holding the loop 0.15 s: the waits grow by 0.05 s a push and never reach
+    shed_after (1 s), but the loop has been behind for half a second: pushes that waited past 0.1 s are refused,
+    never run, and their retries run once."""
+    bot, runs = _bot()
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            answered = await _steady_flood(wechat, 16, 0.1, 0.15)
+            refused = [content for content, status in answered if status == 503]
+            assert refused, answered
+            assert all(runs[content] == 0 for content in refused)
+            assert all(runs[content] == 1 for content, status in answered if status == 200)
+            assert {status for _content, status in answered} == {200, 503}
+            retries = []
+            for content in refused:  # WeChat's retries, to a bot caught up (each holds the loop 0.15 s: a pause)
+                await asyncio.sleep(0.25)
+                retries.append(await wechat.send_text(content, f"o_{content.split()[-1]}"))
+    assert [reply.content for reply in retries] == [f"echo {content}" for content in refused]
+    assert all(count == 1 for count in runs.values())
+    assert bot.stats["shed"] == len(refused)
+
+
+async def test_the_overloaded_wait_turned_off_sheds_only_past_shed_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WXHOOK_SHED_AFTER_OVERLOADED", "off")
+    bot, runs = _bot()
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            answered = await _steady_flood(wechat, 16, 0.1, 0.15)
+    assert [status for _content, status in answered] == [200] * 16
+    assert all(count == 1 for count in runs.values())
+    assert bot.stats["shed"] == 0
+
+
+async def test_one_long_handler_is_not_overload() -> None:
+    """One handler holding the loop 0.7 s (longer than the overloaded wait's half second of lag): the pushes that
+    waited behind it are under shed_after, and answered."""
+    bot, runs = _bot()
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            holding = asyncio.ensure_future(wechat.send_text("hold 0.7 0"))
+            await asyncio.sleep(0.2)
+            answers = await asyncio.gather(*(wechat.send_text(f"push {n}", f"o_{n}") for n in range(5)))
+            assert (await holding).content == "echo hold 0.7 0"
+    assert [answer.content for answer in answers] == [f"echo push {n}" for n in range(5)]
+    assert bot.stats["shed"] == 0
+    assert all(count == 1 for count in runs.values())
+
+
 def test_settings_come_from_arguments_then_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     bot = Bot(token="t")
     assert (bot.shed_after, bot.max_in_flight) == (1.0, 1000)
@@ -116,3 +179,7 @@ def test_settings_come_from_arguments_then_variables(monkeypatch: pytest.MonkeyP
         Bot(token="t")
     with pytest.raises(ConfigError, match="max_in_flight"):
         Bot(token="t", shed_after=1.0, max_in_flight=0)
+    monkeypatch.delenv("WXHOOK_SHED_AFTER")
+    monkeypatch.setenv("WXHOOK_SHED_AFTER_OVERLOADED", "-1")
+    with pytest.raises(ConfigError, match="WXHOOK_SHED_AFTER_OVERLOADED"):
+        Bot(token="t")
