@@ -18,7 +18,7 @@ retries, and nothing is answered in time. So, per event loop (``Gate``):
 - **sustained overload tightens it**: once every lag reading for ``OVERLOADED_AFTER`` seconds in a row, two at
   least, was over ``BUSY_LAG`` (the loop never caught up: more comes in than it can run; one long handler makes a
   single late reading, however long it held the loop), the wait past which a push is refused drops to
-  ``WXHOOK_SHED_AFTER_OVERLOADED`` (``OVERLOADED_SHED_AFTER``; or ``shed_after``, if shorter) until the readings
+  ``shed_after_overloaded`` (``OVERLOADED_SHED_AFTER``; or ``shed_after``, if shorter) until the readings
   have stayed under ``BUSY_LAG`` for ``OVERLOADED_AFTER`` seconds (or the bot is idle). Each turn of the loop then
   runs that much of handlers at most, refuses the rest and goes back to accepting connections: with a second of
   handlers per turn the listen backlog overflows, new connections wait in SYN retransmissions (1 s, 3 s …) and
@@ -40,6 +40,7 @@ import enum
 import logging
 import os
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .config import ConfigError
@@ -63,8 +64,8 @@ BUSY_LAG = 0.05
 OVERLOADED_AFTER = 0.5
 """Seconds of busy readings in a row after which the loop is overloaded (and ``OVERLOADED_SHED_AFTER`` applies)."""
 OVERLOADED_SHED_AFTER = 0.1
-"""The default wait past which a push is refused while the loop is overloaded, seconds
-(``WXHOOK_SHED_AFTER_OVERLOADED``)."""
+"""The default ``shed_after_overloaded``: the wait past which a push is refused while the loop is overloaded,
+seconds."""
 _NEVER = float("inf")
 _LOG_EVERY = 10.0
 """Seconds between two log lines about shed pushes."""
@@ -100,13 +101,14 @@ class Gate:
         "overloaded",
     )
 
-    def __init__(self, counts: Counter[str], shed_after: float | None, max_in_flight: int | None) -> None:
+    def __init__(self, counts: Counter[str], settings: Shedding) -> None:
+        shed_after, max_in_flight = settings.shed_after, settings.max_in_flight
         self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]  # the first push's
         self._counts = counts
         self._shed_after = shed_after if shed_after is not None else float("inf")
         self._limit = max_in_flight if max_in_flight is not None else 1 << 62
         self._retry_wait = self._shed_after * _RETRY_PRESSURE
-        tighter = overloaded_shed_after() if shed_after is not None else None  # None: never shed, overloaded or not
+        tighter = settings.shed_after_overloaded if shed_after is not None else None  # None: never shed at all
         self._overloaded_wait = min(self._shed_after, tighter) if tighter is not None else self._shed_after
         self._threshold = self._shed_after
         """The wait past which a push is refused now: ``shed_after``, or less while the loop is overloaded."""
@@ -251,53 +253,46 @@ MAX_IN_FLIGHT = 1000
 _OFF = ("", "off", "none", "0")
 
 
-def overloaded_shed_after() -> float | None:
-    """``WXHOOK_SHED_AFTER_OVERLOADED``: the wait past which a push is refused while the loop is overloaded (seconds,
-    ``OVERLOADED_SHED_AFTER`` when unset; ``off``: ``shed_after`` throughout), checked."""
-    text = os.environ.get("WXHOOK_SHED_AFTER_OVERLOADED")
+@dataclass(frozen=True, slots=True)
+class Shedding:
+    """The load-shedding settings, as ``Bot`` takes them (None turns each off)."""
+
+    shed_after: float | None = SHED_AFTER
+    max_in_flight: int | None = MAX_IN_FLIGHT
+    shed_after_overloaded: float | None = OVERLOADED_SHED_AFTER
+
+
+def _from_variable(name: str, kind: type[float] | type[int], default: float | None) -> float | None:
+    """A setting's ``WXHOOK_*`` variable: ``default`` when unset, None for ``off`` (or 0, or empty)."""
+    text = os.environ.get(name)
     if text is None:
-        return OVERLOADED_SHED_AFTER
+        return default
     if text.strip().lower() in _OFF:
         return None
     try:
-        value = float(text)
+        return kind(text)
     except ValueError:
-        raise ConfigError(f"WXHOOK_SHED_AFTER_OVERLOADED must be seconds or 'off', got {text!r}") from None
-    if not value > 0:
-        raise ConfigError(f"WXHOOK_SHED_AFTER_OVERLOADED must be a positive number of seconds or 'off', got {text!r}")
-    return value
+        what = "seconds" if kind is float else "a whole number"
+        raise ConfigError(f"{name} must be {what} or 'off', got {text!r}") from None
 
 
-def overload_settings(shed_after: float | Default | None,
-                      max_in_flight: int | Default | None) -> tuple[float | None, int | None]:
-    """``Bot(shed_after=..., max_in_flight=...)``, each from its variable when not given (``WXHOOK_SHED_AFTER``,
-    ``WXHOOK_MAX_IN_FLIGHT``; ``off`` or 0 turns it off), checked; ``WXHOOK_SHED_AFTER_OVERLOADED`` checked too (the
-    gate reads it), so a bad value fails at startup, not at the first push."""
-    overloaded_shed_after()
+def overload_settings(shed_after: float | Default | None, max_in_flight: int | Default | None,
+                      shed_after_overloaded: float | Default | None) -> Shedding:
+    """``Bot(shed_after=..., max_in_flight=..., shed_after_overloaded=...)``, each from its variable when not given
+    (``WXHOOK_SHED_AFTER``, ``WXHOOK_MAX_IN_FLIGHT``, ``WXHOOK_SHED_AFTER_OVERLOADED``; ``off`` or 0 turns it off),
+    checked."""
     if shed_after is DEFAULT:
-        text = os.environ.get("WXHOOK_SHED_AFTER")
-        if text is None:
-            shed_after = SHED_AFTER
-        elif text.strip().lower() in _OFF:
-            shed_after = None
-        else:
-            try:
-                shed_after = float(text)
-            except ValueError:
-                raise ConfigError(f"WXHOOK_SHED_AFTER must be seconds or 'off', got {text!r}") from None
+        shed_after = _from_variable("WXHOOK_SHED_AFTER", float, SHED_AFTER)
     if max_in_flight is DEFAULT:
-        text = os.environ.get("WXHOOK_MAX_IN_FLIGHT")
-        if text is None:
-            max_in_flight = MAX_IN_FLIGHT
-        elif text.strip().lower() in _OFF:
-            max_in_flight = None
-        else:
-            try:
-                max_in_flight = int(text)
-            except ValueError:
-                raise ConfigError(f"WXHOOK_MAX_IN_FLIGHT must be a whole number or 'off', got {text!r}") from None
+        limit = _from_variable("WXHOOK_MAX_IN_FLIGHT", int, MAX_IN_FLIGHT)
+        max_in_flight = int(limit) if limit is not None else None
+    if shed_after_overloaded is DEFAULT:
+        shed_after_overloaded = _from_variable("WXHOOK_SHED_AFTER_OVERLOADED", float, OVERLOADED_SHED_AFTER)
     if shed_after is not None and not shed_after > 0:
         raise ConfigError(f"shed_after must be a positive number of seconds (or None: never shed), got {shed_after}")
     if max_in_flight is not None and max_in_flight < 1:
         raise ConfigError(f"max_in_flight must be at least 1 (or None: no limit), got {max_in_flight}")
-    return shed_after, max_in_flight
+    if shed_after_overloaded is not None and not shed_after_overloaded > 0:
+        raise ConfigError("shed_after_overloaded must be a positive number of seconds (or None: shed_after "
+                          f"throughout), got {shed_after_overloaded}")
+    return Shedding(shed_after, max_in_flight, shed_after_overloaded)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .accounts import APPID, Account, AccountLookup, Load, Registry, ServedAccount
-from .admission import DEFAULT, Default, Gate, overload_settings
+from .admission import DEFAULT, Default, Gate, Shedding, overload_settings
 from .api import Client
 from .background import Background
 from .config import ConfigError, Settings, check_deadline, load_settings, setting
@@ -140,7 +140,11 @@ class Bot(Router):
     - ``shed_after`` (WXHOOK_SHED_AFTER): a push that waited longer than this many seconds before the bot could
       start it (the event loop's lag) is refused with 503, and WeChat sends it again (1.0; None: never).
     - ``max_in_flight`` (WXHOOK_MAX_IN_FLIGHT): pushes in this process at once; past it a push is refused with 503
-      (1000; None: no limit). Load shedding: admission.py, docs/reliability.md "Overload".
+      (1000; None: no limit).
+    - ``shed_after_overloaded`` (WXHOOK_SHED_AFTER_OVERLOADED): once the loop has stayed behind for half a second,
+      the shorter wait that replaces ``shed_after`` until it catches up, so turns of the loop stay short and new
+      connections keep being accepted (0.1; None: ``shed_after`` throughout). Load shedding: admission.py,
+      docs/reliability.md "Overload".
 
     Operations (docs/deployment.md; one INFO line per message on ``wxhook.messages``):
 
@@ -180,6 +184,7 @@ class Bot(Router):
         handler_timeout: float = 300.0,
         shed_after: float | Default | None = DEFAULT,
         max_in_flight: int | Default | None = DEFAULT,
+        shed_after_overloaded: float | Default | None = DEFAULT,
         health_path: str | None = None,
         metrics_path: str | None = None,
     ) -> None:
@@ -215,7 +220,9 @@ class Bot(Router):
         self.shutdown_grace = shutdown_grace
         self.claim_lease = claim_lease
         self.handler_timeout = handler_timeout
-        self.shed_after, self.max_in_flight = overload_settings(shed_after, max_in_flight)
+        shedding = overload_settings(shed_after, max_in_flight, shed_after_overloaded)
+        self.shed_after, self.max_in_flight = shedding.shed_after, shedding.max_in_flight
+        self.shed_after_overloaded = shedding.shed_after_overloaded
         self._max_body_size = max_body_size
         self._timestamp_window = timestamp_window
         self._allow_plaintext = allow_plaintext
@@ -421,7 +428,8 @@ class Bot(Router):
                         retention=self.retry_window, timeout_reply=self.timeout_reply, typing=self.typing,
                         lease=self.claim_lease, handler_timeout=self.handler_timeout,
                         enqueue=self._enqueue_message if self.queue else None)
-        return _Runtime(background, window, Gate(self.observer.counts, self.shed_after, self.max_in_flight))
+        shedding = Shedding(self.shed_after, self.max_in_flight, self.shed_after_overloaded)
+        return _Runtime(background, window, Gate(self.observer.counts, shedding))
 
     def _background(self) -> Background:
         return self._runtime.get().background

@@ -139,9 +139,8 @@ async def test_a_loop_that_stays_behind_sheds_past_the_overloaded_wait() -> None
     assert bot.stats["shed"] == len(refused)
 
 
-async def test_the_overloaded_wait_turned_off_sheds_only_past_shed_after(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WXHOOK_SHED_AFTER_OVERLOADED", "off")
-    bot, runs = _bot()
+async def test_the_overloaded_wait_turned_off_sheds_only_past_shed_after() -> None:
+    bot, runs = _bot(shed_after_overloaded=None)
     with serve(bot) as url:
         async with BotClient(url, token="t") as wechat:
             answered = await _steady_flood(wechat, 16, 0.1, 0.15)
@@ -180,6 +179,14 @@ def test_settings_come_from_arguments_then_variables(monkeypatch: pytest.MonkeyP
     with pytest.raises(ConfigError, match="max_in_flight"):
         Bot(token="t", shed_after=1.0, max_in_flight=0)
     monkeypatch.delenv("WXHOOK_SHED_AFTER")
-    monkeypatch.setenv("WXHOOK_SHED_AFTER_OVERLOADED", "-1")
-    with pytest.raises(ConfigError, match="WXHOOK_SHED_AFTER_OVERLOADED"):
+    assert Bot(token="t").shed_after_overloaded == 0.1
+    monkeypatch.setenv("WXHOOK_SHED_AFTER_OVERLOADED", "off")
+    assert Bot(token="t").shed_after_overloaded is None
+    monkeypatch.setenv("WXHOOK_SHED_AFTER_OVERLOADED", "0.25")
+    assert Bot(token="t").shed_after_overloaded == 0.25
+    assert Bot(token="t", shed_after_overloaded=0.05).shed_after_overloaded == 0.05
+    monkeypatch.setenv("WXHOOK_SHED_AFTER_OVERLOADED", "soon")
+    with pytest.raises(ConfigError, match="WXHOOK_SHED_AFTER_OVERLOADED must be seconds"):
         Bot(token="t")
+    with pytest.raises(ConfigError, match="shed_after_overloaded must be a positive"):
+        Bot(token="t", shed_after_overloaded=-1)
