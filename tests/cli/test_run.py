@@ -4,6 +4,7 @@ before starting, and `wxhook dev` handing over to the dev console."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -63,6 +64,32 @@ def test_run_serves_the_bot_and_stops_cleanly(processes: list[subprocess.Popen[b
     access = [line for line in output.splitlines() if '"GET /' in line or '"POST /' in line]
     assert len(access) >= 4 and all('/ HTTP/1.1" ' in line for line in access), access
     assert "signature=" not in output and "echostr=" not in output
+
+
+def listen_backlog(url: str) -> int:
+    """The backlog of the socket listening at ``url``'s port (``ss``: a listening socket's Send-Q)."""
+    port = httpx.URL(url).port
+    listing = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    (line,) = listing.splitlines()
+    return int(line.split()[2])
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="reads the socket with Linux's ss (iproute2)")
+def test_the_listen_backlog_comes_from_the_option_then_the_variable(
+        processes: list[subprocess.Popen[bytes]]) -> None:
+    process, url = start("examples.echo:bot", "--backlog", "64")
+    processes.append(process)
+    assert listen_backlog(url) == 64
+    stop(process)
+    process, url = start("examples.echo:bot", WXHOOK_BACKLOG="96")
+    processes.append(process)
+    assert listen_backlog(url) == 96
+    stop(process)
+    process, url = start("examples.echo:bot")
+    processes.append(process)
+    capped = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    assert listen_backlog(url) == min(2048, capped)  # uvicorn's own, which the kernel caps
+    stop(process)
 
 
 def test_shutdown_waits_for_background_work_and_wxhook_logs_at_info(

@@ -52,6 +52,11 @@ def register(commands: argparse._SubParsersAction[Parser]) -> None:
                                                    "(default: $WXHOOK_WORKERS, else 1)")
     run_.add_argument("--reload", action="store_true", help="restart when a file changes (development)")
     run_.add_argument("--log-level", choices=_LEVELS, default="info", help="uvicorn's and wxhook's (default: info)")
+    run_.add_argument("--backlog", type=int,
+                      help="connections the kernel holds for the server to accept; past them a client's connection "
+                           "waits for its SYN to be sent again. Under overload a short one (a second of what the bot "
+                           "answers: some hundreds) keeps pushes from waiting there past WeChat's 5 s "
+                           "(default: $WXHOOK_BACKLOG, else uvicorn's 2048)")
     run_.add_argument("--forwarded-allow-ips", metavar="IPS",
                       help="proxies whose X-Forwarded-* headers are trusted (default: $FORWARDED_ALLOW_IPS, "
                            "else 127.0.0.1)")
@@ -122,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
     workers = _int_setting(args.workers, "WXHOOK_WORKERS", 1)
     if workers < 1:
         raise UsageError(f"--workers must be 1 or more, not {workers}")
+    args.backlog = _int_setting(args.backlog, "WXHOOK_BACKLOG", 2048)
+    if args.backlog < 1:
+        raise UsageError(f"--backlog must be 1 or more, not {args.backlog}")
     if args.reload and workers > 1:
         raise UsageError("--reload serves one process; drop --workers (or --reload)")
     export_settings(args)
@@ -165,4 +173,5 @@ def _serve(target: str, args: argparse.Namespace, workers: int, grace: int | Non
         server_header=False,
         http=http_protocol(),
         timeout_graceful_shutdown=grace,
+        backlog=args.backlog,
     )
