@@ -7,10 +7,10 @@
 
 On a shared machine req/s moves by 10 to 25 % from one run to the next, which hides any change smaller than that;
 an instruction count, under one string-hash seed (``--hash-seed``) and with the counted process on simulated time
-(its clocks advance with its work, not with the wall: ``_SimulatedTime``), by well under 0.1 %, whatever the load. It is the tool for a
-before-and-after of one change to the hot path (run it on both commits), not a replacement for compare.py: it
-does not see cache misses, the server's own work or the system calls, and under valgrind pycryptodome cannot use
-the CPU's AES instructions, so the safe-mode figures overweight AES.
+(its clocks advance with its work, not with the wall: ``_SimulatedTime``), by well under 0.1 %, whatever the load.
+It is the tool for a before-and-after of one change to the hot path (run it on both commits), not a replacement for
+compare.py: it does not see cache misses, the server's own work or the system calls, and under valgrind
+pycryptodome cannot use the CPU's AES instructions, so the safe-mode figures overweight AES.
 
 Each figure is two runs under ``valgrind --tool=cachegrind``: the same pushes prepared, then ``--pushes`` more of
 them sent through the ASGI app in-process than in the first run; the difference over ``--pushes`` leaves out
