@@ -38,6 +38,7 @@ import asyncio
 import json
 import os
 import resource
+import socket
 import sys
 import tempfile
 import time
@@ -478,7 +479,11 @@ def run_once(contender: Contender, rate: float, duration: float, *, stop_on_miss
     from pushes import APPID, CREDENTIALS
     from services import LOAD_CPU, SERVER_CPU, free_port, pinned, running
 
-    port, api_port = free_port(), free_port()
+    port = free_port()
+    # The fake API's socket is bound now and held: a port only found free could be taken by one of the load's
+    # outgoing connections (tens of thousands in a run at 3 x) before the fake bound it.
+    api_socket = socket.create_server(("127.0.0.1", 0), backlog=1024)
+    api_port = api_socket.getsockname()[1]
     env = {**os.environ, **CREDENTIALS, "WXHOOK_SECRET": "bench-secret", "WXHOOK_APPID": APPID,
            "WXHOOK_API_BASE": f"http://127.0.0.1:{api_port}", **dict(contender.env)}
     env.pop("WXHOOK_AES_KEY", None)
@@ -494,18 +499,18 @@ def run_once(contender: Contender, rate: float, duration: float, *, stop_on_miss
         argv += ["--backlog", str(BACKLOG)]
     if (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(0, {LOAD_CPU})
-    with tempfile.TemporaryDirectory() as cwd, running(pinned(argv, SERVER_CPU), port=port,
+    with api_socket, tempfile.TemporaryDirectory() as cwd, running(pinned(argv, SERVER_CPU), port=port,
                                                        probe=b"GET / HTTP/1.0\r\n\r\n", expected=b"HTTP/", env=env,
                                                        cwd=cwd) as process:
         FakeAPI.sent = {}
-        figures = _run(_measure(contender, process.pid, port, api_port, rate, duration, stop_on_miss))
+        figures = _run(_measure(contender, process.pid, port, api_socket, rate, duration, stop_on_miss))
     return figures
 
 
-async def _measure(contender: Contender, pid: int, port: int, api_port: int, rate: float, duration: float,
-                   stop_on_miss: bool) -> Figures:
+async def _measure(contender: Contender, pid: int, port: int, api_socket: socket.socket, rate: float,
+                   duration: float, stop_on_miss: bool) -> Figures:
     loop = asyncio.get_running_loop()
-    api = await loop.create_server(FakeAPI, "127.0.0.1", api_port)
+    api = await loop.create_server(FakeAPI, sock=api_socket)
     overflows = _listen_overflows()
     try:
         load, rss, aborted, behind = await _offer(port, rate, duration, pid, stop_on_miss)
