@@ -61,9 +61,7 @@ class RecordedCall:
     @property
     def errcode(self) -> int:
         """The errcode of the fake's answer; 0 for none (a success, an answer that is not JSON)."""
-        answer = self.answer
-        errcode = answer.get("errcode", 0) if isinstance(answer, dict) else 0
-        return errcode if isinstance(errcode, int) else 0
+        return _errcode(self.answer)
 
     @property
     def failure(self) -> str | None:
@@ -71,10 +69,11 @@ class RecordedCall:
         not (or has not answered yet)."""
         if self.status is not None and self.status != 200:
             return f"HTTP {self.status}"
-        errcode = self.errcode
+        answer = self.answer  # parsed once
+        errcode = _errcode(answer)
         if errcode == 0:
             return None
-        errmsg = self.answer.get("errmsg") if isinstance(self.answer, dict) else None
+        errmsg = answer.get("errmsg")  # an errcode came in a JSON object
         return f"{errcode} {errmsg}" if isinstance(errmsg, str) else str(errcode)
 
     def __repr__(self) -> str:
@@ -83,6 +82,11 @@ class RecordedCall:
         return (f"RecordedCall(method={self.method!r}, path={self.path!r}, query={masked(self.query)!r}, "
                 f"json={masked(self.json)!r}, body=<{len(self.body)} bytes>, appid={self.appid!r}, "
                 f"status={self.status!r}, answer={masked(self.answer)!r})")
+
+
+def _errcode(answer: Any) -> int:
+    errcode = answer.get("errcode", 0) if isinstance(answer, dict) else 0
+    return errcode if isinstance(errcode, int) else 0
 
 
 @dataclass
