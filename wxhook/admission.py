@@ -255,11 +255,12 @@ _OFF = ("", "off", "none", "0")
 
 @dataclass(frozen=True, slots=True)
 class Shedding:
-    """The load-shedding settings, as ``Bot`` takes them (None turns each off)."""
+    """The load-shedding settings, as ``Bot`` takes them (None turns each off; ``overload_settings`` gives the
+    defaults)."""
 
-    shed_after: float | None = SHED_AFTER
-    max_in_flight: int | None = MAX_IN_FLIGHT
-    shed_after_overloaded: float | None = OVERLOADED_SHED_AFTER
+    shed_after: float | None
+    max_in_flight: int | None
+    shed_after_overloaded: float | None
 
 
 def _from_variable(name: str, kind: type[float] | type[int], default: float | None) -> float | None:
