@@ -988,3 +988,23 @@ def test_a_message_class_must_be_buildable_without_its_init() -> None:
         messages._table(Bare)
     with pytest.raises(TypeError, match="built without __init__"):
         messages._table(Derived)
+
+
+def test_each_order_of_tags_gets_a_builder_of_its_own_up_to_a_bound() -> None:
+    """WeChat writes a kind of message the same way every time: its order is compiled once. A sender that varies
+    the order cannot grow the cache past ``_SHAPES_MAX`` per class, and what comes after is built tag by tag."""
+    table = messages._table(messages.LinkMessage)
+    table.shapes.clear()
+    base = {"ToUserName": "gh_1", "FromUserName": "o_1", "CreateTime": "1", "MsgType": "link", "Title": "t",
+            "MsgId": "9", "Url": "https://example.com/"}
+    assert parse_message(base) == parse_message(dict(base))
+    assert list(table.shapes) == [tuple(base)]
+    extra = [f"Extra{i}" for i in range(messages._SHAPES_MAX + 5)]
+    for i, tag in enumerate(extra):
+        msg = parse_message({**base, tag: str(i), "MsgId": str(i)})
+        assert (msg.msg_id, msg.url, msg.raw[tag]) == (i, "https://example.com/", str(i))
+    assert len(table.shapes) == messages._SHAPES_MAX
+    late = {**base, "Description": "d", extra[-1]: "x", "MsgID": "12"}  # a second spelling of MsgId: the last wins
+    assert tuple(late) not in table.shapes
+    msg = parse_message(late)
+    assert (msg.description, msg.msg_id, msg.title) == ("d", 12, "t")

@@ -822,6 +822,7 @@ _Setter = Callable[[Any, Any], None]
 _T = TypeVar("_T", bound="Message | MessagePart")
 _Slot = tuple[_Setter, Converter] | None
 _LEARN_MAX = 256  # tags remembered per class; past it, unknown tags are looked at each time
+_SHAPES_MAX = 32  # tag orders compiled per class; past it, a body of another order is built tag by tag
 
 
 class _Table:
@@ -830,10 +831,11 @@ class _Table:
     Derived from the naming rule (an attribute is the snake_case of its tag) the first time a tag is seen,
     so a new field needs no tag list: its name is its declaration. An attribute is filled through its slot's
     own setter: the frozen dataclass ``__init__`` (keyword parsing, ``object.__setattr__`` per field) cost
-    more than everything else in building a message.
+    more than everything else in building a message. ``shapes`` holds a builder compiled for each order of tags
+    seen (``compile``), bounded by ``_SHAPES_MAX``.
     """
 
-    __slots__ = ("converters", "defaults", "raw", "setters", "slots")
+    __slots__ = ("cls", "converters", "defaults", "raw", "setters", "shapes", "slots")
 
     def __init__(self, cls: type, converters: dict[str, Converter], misnamed: Mapping[str, str]) -> None:
         if hasattr(cls, "__post_init__"):
@@ -846,6 +848,8 @@ class _Table:
         self.defaults = tuple((self.setters[f.name], f.default) for f in fields(cls) if f.name in converters)
         self.raw = self.setters["raw"]
         self.slots: dict[str, _Slot] = {tag: (self.setters[attr], converters[attr]) for tag, attr in misnamed.items()}
+        self.cls = cls
+        self.shapes: dict[tuple[str, ...], Callable[[dict[str, Any]], Any]] = {}
 
     def learn(self, tag: str) -> _Slot:
         attr = _snake(tag)
@@ -855,6 +859,29 @@ class _Table:
             self.slots[tag] = slot
         return slot
 
+    def compile(self, shape: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+        """``_build``'s loop unrolled for bodies whose tags come in this order (WeChat writes each kind of message
+        the same way every time): a setter per field, without the per-tag lookup, test and converter call.
+
+        The code is written from positions and this table's converters, never from the tags' text."""
+        names: dict[str, Any] = {"new": _new, "cls": self.cls, "fields": _Fields, "set_raw": self.raw}
+        values = "".join(f"v{i}, " for i in range(len(shape)))
+        lines = ["def build(raw):", f"    ({values}) = raw.values()", "    built = new(cls)"]
+        filled = set()
+        for i, tag in enumerate(shape):
+            known = self.slots[tag] if tag in self.slots else self.learn(tag)
+            if known is not None:
+                setter, converter = names[f"set{i}"], names[f"convert{i}"] = known
+                filled.add(setter)
+                lines.append(f"    set{i}(built, {_INLINE.get(converter, 'convert{i}(v{i})').format(i=i)})")
+        for i, (setter, default) in enumerate(self.defaults):
+            if setter not in filled:
+                names[f"unset{i}"], names[f"default{i}"] = setter, default
+                lines.append(f"    unset{i}(built, default{i})")
+        lines += ["    set_raw(built, fields(raw))", "    return built"]
+        exec("\n".join(lines), names)
+        build: Callable[[dict[str, Any]], Any] = names["build"]
+        return build
 
 def _snake(tag: str) -> str:
     return _SNAKE.sub("_", tag).lower()
@@ -902,6 +929,11 @@ _SCALARS: dict[Any, tuple[Converter, Converter]] = {
     bool: (_bool, _bool),
 }
 
+_INLINE: dict[Converter, str] = {
+    _text: "v{i} if isinstance(v{i}, str) else None",
+    _text_or_empty: "v{i} if isinstance(v{i}, str) else ''",
+}
+"""The text converters as the expressions ``_Table.compile`` writes in place of calling them."""
 _TABLES: dict[type, _Table] = {}
 _new = object.__new__
 
@@ -964,7 +996,19 @@ def _repeated(entry: Converter) -> Converter:
 
 
 def _build(cls: type[_T], table: _Table, raw: dict[str, Any]) -> _T:
-    """What ``cls(raw=..., **fields)`` would build, without its cost: defaults first, then each known tag."""
+    """What ``cls(raw=..., **fields)`` would build, without its cost: by the builder compiled for the order of the
+    body's tags, or (past ``_SHAPES_MAX`` orders) tag by tag."""
+    shape = tuple(raw)
+    build = table.shapes.get(shape)
+    if build is None:
+        if len(table.shapes) >= _SHAPES_MAX:
+            return _fill(cls, table, raw)
+        build = table.shapes[shape] = table.compile(shape)
+    return build(raw)  # type: ignore[no-any-return]
+
+
+def _fill(cls: type[_T], table: _Table, raw: dict[str, Any]) -> _T:
+    """The defaults first, then each known tag through its converter."""
     built = _new(cls)
     for setter, default in table.defaults:
         setter(built, default)

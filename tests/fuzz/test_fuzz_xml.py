@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz.conftest import examples
 from tests.fuzz.strategies import ANY_TEXT, as_parsed, message_dicts, xml_documents
-from wxhook.messages import _MISNAMED, Message, _snake, _table, dedupe_key, parse_message
+from wxhook.messages import _MISNAMED, Message, _fill, _snake, _table, dedupe_key, parse_message
 from wxhook.xml import XMLError, _flat, _parse_tree, cdata, parse_xml
 
 
@@ -78,6 +78,17 @@ def test_parse_message_builds_what_the_constructor_builds(raw: dict[str, Any]) -
     # repr: every field but raw, and NaN reads the same in both (a NaN is unequal to itself)
     assert repr(msg) == repr(_constructed(type(msg), raw))
     assert msg.raw == raw
+
+
+@examples(100)
+@given(message_dicts())
+def test_a_compiled_builder_builds_what_the_tag_by_tag_one_does(raw: dict[str, Any]) -> None:
+    cls = type(parse_message(raw))
+    table = _table(cls)
+    compiled = table.compile(tuple(raw))(raw)  # outside the bounded cache: every order is compiled here
+    assert type(compiled) is cls
+    assert repr(compiled) == repr(_fill(cls, table, raw))
+    assert compiled.raw == raw
 
 
 @examples(200)
