@@ -195,6 +195,14 @@ async def test_admit_without_a_nonce(store: Store) -> None:
     assert await store.get("msg:state") == "claim-1"
 
 
+def test_the_memory_store_admits_without_writing_a_claim_for_the_window_to_write_later() -> None:
+    store = MemoryStore()
+    assert store.admit_now("nonce", "body", 60, "msg:state", None, 60) is Admission.CLAIMED
+    assert store.admit_now("nonce", "other", 60, "msg-2:state", "claim", 60) is Admission.REPLAYED, "nonce kept"
+    assert store.admit_now("nonce", "body", 60, "msg:state", "claim", 60) is Admission.CLAIMED, "no claim written"
+    assert store.admit_now("nonce", "body", 60, "msg:state", None, 60) is Admission.HELD
+
+
 async def test_admit_records_a_nonce_whose_record_expired(store: Store) -> None:
     assert await store.admit("nonce", "old", TTL, "a:state", "claim", 60) is Admission.CLAIMED
     await asyncio.sleep(PAST_TTL)

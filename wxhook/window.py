@@ -200,15 +200,19 @@ class Window:
             nonce_key, digest, nonce_ttl = None, "", 1.0
         else:
             nonce_key, digest, nonce_ttl = nonce.key, nonce.digest, nonce.ttl
+        # A queued handler: the first delivery enqueues it and every delivery answers at once; if the queue
+        # cannot be reached, the claimed delivery falls through and runs it here.
+        enqueue = self._enqueue if delivery.queued else None
         local = self._local
-        admission = (local.admit_now(nonce_key, digest, nonce_ttl, keys.state, fresh, self._lease) if local is not None
+        # In this process's own store, the claim of a message run here is written only if its handler waits
+        # (``_run_here``): until then nothing else runs that could read it, and most handlers never wait.
+        deferred = local is not None and enqueue is None
+        admission = (local.admit_now(nonce_key, digest, nonce_ttl, keys.state, None if deferred else fresh,
+                                     self._lease) if local is not None
                      else await self._store.admit(nonce_key, digest, nonce_ttl, keys.state, fresh, self._lease))
         if admission is Admission.REPLAYED:
             raise Stale(REUSED)
         claim = fresh if admission is Admission.CLAIMED else None
-        # A queued handler: the first delivery enqueues it and every delivery answers at once; if the queue
-        # cannot be reached, the claimed delivery falls through and runs it here.
-        enqueue = self._enqueue if delivery.queued else None
         if enqueue is not None and (claim is None or await enqueue(msg, ctx, delivery.handler)):
             if claim is None:  # a retry of a message enqueued already (or running here)
                 return self._interim(msg), COALESCED
@@ -216,7 +220,8 @@ class Window:
             await self._store.set(keys.state, _QUEUED, keep)  # the queue owns it now
             return self._interim(msg), PASSIVE
         if claim is not None:
-            return await self._run_here(msg, ctx, delivery.found, key, keys, claim, delivery, keep)
+            return await self._run_here(msg, ctx, delivery.found, key, keys, claim, delivery, keep,
+                                        claim_written=not deferred)
         deadline = delivery.deadline
         waiter = secrets.token_hex(8)
         await self._store.set(keys.waiter, waiter, max(deadline - asyncio.get_running_loop().time(), 0) + 1)
@@ -247,7 +252,8 @@ class Window:
         return claim if await self._store.set_if_absent(keys.state, claim, self._lease) else None
 
     async def _run_here(self, msg: Message, ctx: Context, found: Found, key: str, keys: MessageKeys, claim: str,
-                        delivery: Delivery | None, keep: float, handler: str = "") -> Answer | Answered:
+                        delivery: Delivery | None, keep: float, handler: str = "",
+                        claim_written: bool = True) -> Answer | Answered:
         """Run the handler in this request's task; answer passively if it returns in time, else through the
         delivery's ``late`` at the deadline and then, when it returns, through the API (unless a retry answered it
         meanwhile). Without a delivery the message was answered already (a handed-over message run again, by the
@@ -255,7 +261,8 @@ class Window:
 
         The handler is first stepped by hand: one that returns without waiting (an echo, a lookup in memory: most)
         ran while nothing else could, so no retry, deadline or lease can have met it, and it needs no run record,
-        no place on the deadline heap and no lease tick. Only one that suspends is watched, from its first wait."""
+        no place on the deadline heap and no lease tick. Only one that suspends is watched, from its first wait;
+        a claim not written yet (``claim_written``: the process-local store's deferred claim) is written then."""
         loop = delivery.loop if delivery is not None else asyncio.get_running_loop()  # a system call on 3.11
         started = loop.time()
         reply: Reply | None
@@ -272,6 +279,9 @@ class Window:
                     await writing
                 ctx.release()
                 return xml, outcome
+            if not claim_written:
+                assert self._local is not None
+                self._local.set_now(keys.state, claim, self._lease)
             work = resume(work, suspended_on)
         task = asyncio.current_task()
         assert task is not None  # an ASGI request always runs in a task

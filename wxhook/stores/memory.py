@@ -136,9 +136,11 @@ class MemoryStore(Store):
         return self.admit_now(nonce_key, digest, nonce_ttl, state_key, claim, lease)
 
     def admit_now(
-        self, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str, claim: str, lease: float
+        self, nonce_key: str | None, digest: str, nonce_ttl: float, state_key: str, claim: str | None, lease: float
     ) -> Admission:
-        """``admit`` without the await: a dict needs no coroutine around it, and every message comes through here."""
+        """``admit`` without the await: a dict needs no coroutine around it, and every message comes through here.
+        Without a ``claim``, a message found unclaimed is CLAIMED but nothing is written: the caller writes its claim
+        before anything else can run (the reply window, once a handler waits; most never do)."""
         now = time.monotonic()
         if nonce_key is not None:
             seen = self._live(nonce_key, now)
@@ -148,7 +150,8 @@ class MemoryStore(Store):
                 return Admission.REPLAYED
         if self._live(state_key, now) is not None:
             return Admission.HELD
-        self._put(state_key, claim, lease, now)
+        if claim is not None:
+            self._put(state_key, claim, lease, now)
         return Admission.CLAIMED
 
     async def hset(self, key: str, field: str, value: str) -> None:
