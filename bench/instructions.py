@@ -7,7 +7,7 @@
 
 On a shared machine req/s moves by 10 to 25 % from one run to the next, which hides any change smaller than that;
 an instruction count, under one string-hash seed (``--hash-seed``) and with the counted process on simulated time
-(its clocks advance with its work, not with the wall: ``_SimulatedTime``), by well under 0.1 %, whatever the load.
+(its clocks advance with its work, not with the wall: ``SimulatedTime``), by well under 0.1 %, whatever the load.
 It is the tool for a before-and-after of one change to the hot path (run it on both commits), not a replacement for
 compare.py: it does not see cache misses, the server's own work or the system calls, and under valgrind
 pycryptodome cannot use the CPU's AES instructions, so the safe-mode figures overweight AES.
@@ -22,8 +22,6 @@ message line too, as a server would write it. Needs valgrind (Debian: apt-get in
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
 import json
 import logging
 import os
@@ -31,55 +29,15 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pushes import AES_KEY, APPID, TOKEN, Signer, call
+from pushes import AES_KEY, APPID, TOKEN, Signer, SimulatedTime, call
 
 _WARM = 300
 """Pushes sent in both runs before the counted ones: caches and lazily built tables are warm in both."""
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
-
-
-class _SimulatedTime:
-    """The counted process's clocks, advanced by the work rather than by the wall: without it the count depended on
-    the machine's load. Under valgrind a push takes milliseconds of wall time instead of tens of microseconds, so
-    every timer (the admission gate's 20 ms lag probe, the memory store's 10 ms expiry slots, the reply window's
-    alarm) fired once every few pushes instead of once every few hundred, and more often still while neighbours
-    slowed the run down: a figure that moved by up to 2 % between runs of one commit.
-
-    Here ``time.monotonic`` and ``time.time`` advance by ``STEP`` seconds a reading (a push reads them about ten
-    times: some tens of microseconds a push, as on a real server), each a C counter (``itertools.count``: no Python
-    frame added to what is counted), and the event loop never sleeps: when it would wait for its next timer, the
-    monotonic clock jumps to it. Every run of one commit then follows the same path."""
-
-    STEP = 5e-6
-
-    def __init__(self) -> None:
-        self._epoch = time.time() - time.monotonic()
-        self._start(time.monotonic())
-
-    def _start(self, now: float) -> None:
-        clock = itertools.count(now, self.STEP)
-        time.monotonic = clock.__next__
-        time.time = itertools.count(self._epoch + now, self.STEP).__next__
-
-    def loop(self) -> asyncio.AbstractEventLoop:
-        """An event loop whose waits for a timer take no time: the clocks jump to it instead."""
-        loop = asyncio.new_event_loop()
-        selector = loop._selector  # type: ignore[attr-defined]
-        select = selector.select
-
-        def without_waiting(timeout: float | None = None) -> Any:
-            events = select(0)
-            if not events and timeout:
-                self._start(time.monotonic() + timeout)
-            return events
-
-        selector.select = without_waiting
-        return loop
 
 
 def _app(name: str, sealed: bool) -> Any:
@@ -155,7 +113,7 @@ def main() -> None:
     options = parser.parse_args()
     if options.child:
         name, sealed = options.app[0], options.mode[0] == "safe"
-        loop = _SimulatedTime().loop()
+        loop = SimulatedTime().loop()
         try:
             loop.run_until_complete(_send(_app(name, sealed), name, sealed, options.pushes, options.prepared,
                                           options.log_level))
