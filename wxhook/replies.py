@@ -163,6 +163,10 @@ class TransferCustomerService(Reply):
         )
 
 
+_new = object.__new__
+_set_content = vars(Text)["content"].__set__  # the slot's own setter
+
+
 def coerce_reply(value: object, kind: str = "handler", name: str = "") -> Reply | None:
     """Turn a handler's return value into a Reply (``str`` → Text, ``None`` → no reply); the TypeError for
     anything else names the ``kind`` of function and its ``name`` (``handler echo``), which its traceback's frames,
@@ -170,7 +174,9 @@ def coerce_reply(value: object, kind: str = "handler", name: str = "") -> Reply 
     if value is None or isinstance(value, Reply):
         return value
     if isinstance(value, str):
-        return Text(value)
+        text = _new(Text)  # a frozen dataclass's __init__ costs a third of rendering the reply
+        _set_content(text, value)
+        return text
     raise TypeError(
         f"{kind} {name or '(unnamed)'} returned {type(value).__name__}; return a str, None, or one of Text, Image, "
         "Voice, Video, Music, News, TransferCustomerService"

@@ -162,4 +162,4 @@ def cdata(text: str) -> str:
     """
     if not text.isprintable():
         text = text.translate(_ILLEGAL)
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+    return f"<![CDATA[{text.replace(']]>', ']]]]><![CDATA[>')}]]>"
