@@ -76,10 +76,10 @@ async def _send(app: Any, name: str, sealed: bool, counted: int, prepared: int, 
         await app.shutdown()
 
 
-def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int, level: str, seed: str) -> int:
+def count(valgrind: str, script: list[str], seed: str = "0") -> int:
+    """Instructions ``python *script`` executes in all, counted by cachegrind (also bench/stages.py's counter)."""
     argv = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable,
-            __file__, "--child", "--app", name, "--mode", mode, "--pushes", str(counted), "--prepared", str(prepared),
-            "--log-level", level]
+            *script]
     # One string-hash seed for every run: another seed lays out the dicts differently, which alone moved a push
     # by up to 1 %, as much as a small change.
     run = subprocess.run(argv, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONHASHSEED": seed})
@@ -87,6 +87,11 @@ def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int, lev
     if run.returncode != 0 or found is None:
         raise SystemExit(f"{' '.join(argv)} failed:\n{run.stderr.strip()[-2000:]}")
     return int(found.group(1).replace(",", ""))
+
+
+def _count(valgrind: str, name: str, mode: str, counted: int, prepared: int, level: str, seed: str) -> int:
+    return count(valgrind, [__file__, "--child", "--app", name, "--mode", mode, "--pushes", str(counted), "--prepared",
+                            str(prepared), "--log-level", level], seed)
 
 
 def main() -> None:

@@ -2,12 +2,18 @@
 work (bench/peers/guarded_asgi.py): the profile behind docs/performance.md, "Against the guarded floor".
 
     python bench/stages.py [--pushes 20000] [--rounds 5]
+    python bench/stages.py --instructions [--pushes 2000] [--jobs 2]    # instructions, counted by valgrind
 
 Each stage runs alone over ``--pushes`` distinct pushes, prepared beforehand (the inputs a stage gets in the
 pipeline: the query, the body, the parsed fields, the typed message …), and the best of ``--rounds`` interleaved
 rounds counts. The stages add up to a little less than the whole push through the ASGI app (also measured, both
 apps, through the same in-process driver): what is left is the call between them. Times move with the machine;
 the shares, and the difference between the columns, are what to read.
+
+``--instructions`` counts each stage's instructions instead, as bench/instructions.py counts a whole push: every
+stage run ``--pushes`` times in a process of its own under cachegrind, on simulated clocks, less a run that prepares
+the same pushes and runs nothing, less the harness's own call of an empty stage. The counts repeat from run to run
+and do not depend on the machine's load; the whole push's row is bench/instructions.py's.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from pushes import APPID, TOKEN, Push, Signer, call
+from pushes import APPID, TOKEN, Push, Signer, SimulatedTime, call
 
 os.environ.update(WXHOOK_TOKEN=TOKEN, WXHOOK_APPID=APPID)
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
@@ -78,6 +84,9 @@ def stages(pushes: list[Push]) -> list[tuple[str, Stage, Stage | None]]:
     loop = asyncio.get_running_loop()
     runtime = bot._runtime.get(loop)
     contexts = [Context(msg, bot, runtime.background, served) for msg in msgs]
+    deliveries = [Delivery(_no_send, loop, served, bot.observer) for _ in msgs]
+    for delivery, msg in zip(deliveries, msgs, strict=True):
+        delivery.msg = msg
     found = bot.resolve(msgs[0], APPID)
     store, floor_store = MemoryStore(), {}
     replay = inbound._replay
@@ -132,7 +141,7 @@ def stages(pushes: list[Push]) -> list[tuple[str, Stage, Stage | None]]:
         guarded_asgi._key(fields[i])
 
     async def admit_wx(i: int) -> None:
-        store.admit_now(f"n{i}", "digest", 300.0, f"s{i}", "claim", 2.0)
+        store.admit_now(f"n{i}", "digest", 300.0, f"s{i}", None, 2.0)  # the claim is written only if a handler waits
 
     async def admit_floor(i: int) -> None:
         floor_store.get(f"n{i}")
@@ -155,12 +164,11 @@ def stages(pushes: list[Push]) -> list[tuple[str, Stage, Stage | None]]:
         floor_store[f"s{i}"] = "reply"
 
     async def log_wx(i: int) -> None:
-        delivery = Delivery(_no_send, loop, served, bot.observer)
-        delivery.msg = msgs[i]
-        delivery.log("passive")
+        deliveries[i].log("passive")
 
     async def reply_wx(i: int) -> None:
-        delivery = Delivery(_no_send, loop, served, bot.observer)
+        delivery = deliveries[i]
+        delivery.answered = False  # answered once per round
         await delivery.reply("<xml>reply</xml>")
 
     async def reply_floor(i: int) -> None:
@@ -183,6 +191,58 @@ def stages(pushes: list[Push]) -> list[tuple[str, Stage, Stage | None]]:
         ("counted, latency histogram, log check", log_wx, None),
         ("answered (HTTP start and body)", reply_wx, reply_floor),
     ]
+
+
+async def _idle(i: int) -> None:
+    """The harness alone: what calling a stage costs, taken off every stage's count."""
+
+
+async def _run_one(count: int, prepared: int, which: int, column: int) -> None:
+    """In a counted process: stage ``which`` (``column`` 0 wxhook's, 1 the floor's; ``which`` -1: the empty stage)
+    ``count`` times, after the same preparation as every other counted process."""
+    await wxhook_echo.bot.startup()
+    logging.getLogger("wxhook").setLevel(logging.WARNING)
+    table = stages(list(Signer(sealed=False).texts(prepared)))
+    stage = _idle if which < 0 else table[which][1 + column]
+    assert stage is not None
+    for i in range(count):
+        await stage(i)
+    await wxhook_echo.bot.shutdown()
+
+
+def _instructions(count: int, jobs: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from shutil import which
+
+    import instructions
+
+    valgrind = which("valgrind")
+    if valgrind is None:
+        raise SystemExit("valgrind is not installed: apt-get install valgrind (Debian), then run again")
+    names = asyncio.run(_names())
+    runs = [(-1, 0), *((i, column) for i, (_, has_floor) in enumerate(names) for column in (0, 1)
+                       if column == 0 or has_floor)]
+
+    def counted(which: int, column: int, times: int) -> int:
+        return instructions.count(valgrind, [__file__, "--child", str(which), str(column), str(times), str(count)])
+
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        base = pool.submit(counted, -1, 0, 0)
+        found = {run: pool.submit(counted, *run, count) for run in runs}
+        idle = (found[(-1, 0)].result() - base.result()) / count
+        per = {run: (future.result() - base.result()) / count - idle for run, future in found.items() if run[0] >= 0}
+    print("| stage | wxhook instructions | guarded floor instructions | difference |\n| --- | ---: | ---: | ---: |")
+    ours_total = floor_total = 0.0
+    for i, (name, has_floor) in enumerate(names):
+        ours, floor = per[(i, 0)], per[(i, 1)] if has_floor else 0.0
+        ours_total, floor_total = ours_total + ours, floor_total + floor
+        print(f"| {name} | {ours:,.0f} | {floor:,.0f} | {ours - floor:+,.0f} |")
+    print(f"| **the stages** | **{ours_total:,.0f}** | **{floor_total:,.0f}** | **{ours_total - floor_total:+,.0f}** |")
+
+
+async def _names() -> list[tuple[str, bool]]:
+    """Each stage's name, and whether the floor has it."""
+    return [(name, floor is not None) for name, _, floor in stages(list(Signer(sealed=False).texts(1)))]
 
 
 async def _timed(stage: Stage, count: int) -> float:
@@ -230,8 +290,21 @@ async def main(count: int, rounds: int) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:  # a counted process of --instructions: stage, column, count, prepared
+        which, column, times, prepared = map(int, sys.argv[2:6])
+        loop = SimulatedTime().loop()
+        try:
+            loop.run_until_complete(_run_one(times, prepared, which, column))
+        finally:
+            loop.close()
+        raise SystemExit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pushes", type=int, default=20000)
+    parser.add_argument("--pushes", type=int, help="pushes per stage (default 20000; 2000 with --instructions)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--instructions", action="store_true", help="count instructions under valgrind instead")
+    parser.add_argument("--jobs", type=int, default=2, help="valgrind runs at a time, with --instructions")
     options = parser.parse_args()
-    asyncio.run(main(options.pushes, options.rounds))
+    if options.instructions:
+        _instructions(options.pushes or 2000, options.jobs)
+    else:
+        asyncio.run(main(options.pushes or 20000, options.rounds))
