@@ -883,6 +883,7 @@ class _Table:
         build: Callable[[dict[str, Any]], Any] = names["build"]
         return build
 
+
 def _snake(tag: str) -> str:
     return _SNAKE.sub("_", tag).lower()
 
