@@ -76,6 +76,14 @@ async def _send(app: Any, name: str, sealed: bool, counted: int, prepared: int, 
         await app.shutdown()
 
 
+def find_valgrind() -> str:
+    """valgrind's path; SystemExit with how to install it when it is missing (also bench/stages.py's)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("valgrind is not installed: apt-get install valgrind (Debian), then run again")
+    return valgrind
+
+
 def count(valgrind: str, script: list[str], seed: str = "0") -> int:
     """Instructions ``python *script`` executes in all, counted by cachegrind (also bench/stages.py's counter)."""
     argv = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable,
@@ -118,16 +126,10 @@ def main() -> None:
     options = parser.parse_args()
     if options.child:
         name, sealed = options.app[0], options.mode[0] == "safe"
-        loop = SimulatedTime().loop()
-        try:
-            loop.run_until_complete(_send(_app(name, sealed), name, sealed, options.pushes, options.prepared,
-                                          options.log_level))
-        finally:
-            loop.close()
+        SimulatedTime().run(_send(_app(name, sealed), name, sealed, options.pushes, options.prepared,
+                                  options.log_level))
         return
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        raise SystemExit("valgrind is not installed: apt-get install valgrind (Debian), then run again")
+    valgrind = find_valgrind()
     figures = [(name, mode) for name in options.app or ("wxhook", "raw")
                for mode in options.mode or ("plaintext", "safe")]
     found: dict[str, dict[str, float]] = {}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
@@ -26,6 +26,7 @@ BASE_MSG_ID = 7_000_000_000_000_000_000
 CREDENTIALS = {"WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": APPID}
 """The account every contender serves; safe-mode runs add ``WXHOOK_AES_KEY``."""
 
+T = TypeVar("T")
 Fields = Mapping[str, str | int]
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 
@@ -110,7 +111,8 @@ async def call(app: ASGIApp, push: Push) -> tuple[int, bytes]:
 
 class SimulatedTime:
     """A counted process's clocks, advanced by the work rather than by the wall (bench/instructions.py,
-    bench/bytecodes.py): without it a count depended on the machine's load, or on the counting's own slowness.
+    bench/bytecodes.py, bench/stages.py --instructions): without it a count depended on the machine's load, or on
+    the counting's own slowness.
     Under valgrind or a tracer a push takes milliseconds of wall time instead of tens of microseconds, so every
     timer (the admission gate's 20 ms lag probe, the memory store's 10 ms expiry slots, the reply window's alarm)
     fired once every few pushes instead of once every few hundred, more often still while neighbours slowed the
@@ -146,3 +148,11 @@ class SimulatedTime:
 
         selector.select = without_waiting
         return loop
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """``work`` run to its end on such a loop, then the loop closed."""
+        loop = self.loop()
+        try:
+            return loop.run_until_complete(work)
+        finally:
+            loop.close()

@@ -26,9 +26,11 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import instructions
 from pushes import APPID, TOKEN, Push, Signer, SimulatedTime, call
 
 os.environ.update(WXHOOK_TOKEN=TOKEN, WXHOOK_APPID=APPID)
@@ -211,14 +213,7 @@ async def _run_one(count: int, prepared: int, which: int, column: int) -> None:
 
 
 def _instructions(count: int, jobs: int) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-    from shutil import which
-
-    import instructions
-
-    valgrind = which("valgrind")
-    if valgrind is None:
-        raise SystemExit("valgrind is not installed: apt-get install valgrind (Debian), then run again")
+    valgrind = instructions.find_valgrind()
     names = asyncio.run(_names())
     runs = [(-1, 0), *((i, column) for i, (_, has_floor) in enumerate(names) for column in (0, 1)
                        if column == 0 or has_floor)]
@@ -292,11 +287,7 @@ async def main(count: int, rounds: int) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:  # a counted process of --instructions: stage, column, count, prepared
         which, column, times, prepared = map(int, sys.argv[2:6])
-        loop = SimulatedTime().loop()
-        try:
-            loop.run_until_complete(_run_one(times, prepared, which, column))
-        finally:
-            loop.close()
+        SimulatedTime().run(_run_one(times, prepared, which, column))
         raise SystemExit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pushes", type=int, help="pushes per stage (default 20000; 2000 with --instructions)")
