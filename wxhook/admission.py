@@ -23,11 +23,13 @@ retries, and nothing is answered in time. So, per event loop (``Gate``):
   runs that much of handlers at most, refuses the rest and goes back to accepting connections: with a second of
   handlers per turn the listen backlog overflows, new connections wait in SYN retransmissions (1 s, 3 s …) and
   reach the bot too late to be answered;
-- **a retry is refused first**: while the loop is behind by more than a quarter of ``shed_after`` (or half of
-  ``max_in_flight`` are in, or the loop is overloaded), a push whose first attempt is three seconds old or more
-  (the query's ``timestamp``, fresh on every attempt, minus the message's ``CreateTime``: both WeChat's clock) is
-  refused too: its reply can no longer reach the follower in time, and running it would take the place of a
-  fresh push that can;
+- **a retry is refused first**: unless the loop is keeping up (its estimated wait under ``BUSY_LAG``, or under
+  ``shed_after`` if that is shorter; fewer than half of ``max_in_flight`` in; not overloaded), a push whose first
+  attempt is three seconds old or more (the query's ``timestamp``, fresh on every attempt, minus the message's
+  ``CreateTime``: both WeChat's clock) is refused too: its reply can no longer reach the follower in time, and
+  running it would take the place of a fresh push that can. Any queue counts: a loop that sheds keeps its waits
+  under ``shed_after_overloaded`` and drops in and out of the overloaded state, so a looser bound lets retries
+  take fresh pushes' turns;
 - the **deadline counts from the estimated arrival**, not from when the bot saw the push.
 
 The normal path costs one clock read, a comparison, and a counter up and down.
@@ -55,8 +57,6 @@ logger = logging.getLogger("wxhook")
 
 _INTERVAL = 0.02
 """Seconds between two readings of the loop's lag, while pushes come in."""
-_RETRY_PRESSURE = 0.25
-"""The share of ``shed_after`` (and of ``max_in_flight``) past which retries are refused."""
 RETRY_AGE = 3
 """Seconds between a push's first attempt and this one past which it is a retry (WeChat retries after 5 s)."""
 BUSY_LAG = 0.05
@@ -107,7 +107,8 @@ class Gate:
         self._counts = counts
         self._shed_after = shed_after if shed_after is not None else float("inf")
         self._limit = max_in_flight if max_in_flight is not None else 1 << 62
-        self._retry_wait = self._shed_after * _RETRY_PRESSURE
+        self._retry_wait = min(BUSY_LAG, self._shed_after)
+        """The wait past which a retry is refused: any queue the loop has not caught up with (or ``shed_after``)."""
         tighter = settings.shed_after_overloaded if shed_after is not None else None  # None: never shed at all
         self._overloaded_wait = min(self._shed_after, tighter) if tighter is not None else self._shed_after
         self._threshold = self._shed_after

@@ -62,6 +62,26 @@ async def test_a_push_that_waited_past_shed_after_is_refused_and_its_retry_runs_
     assert bot.stats["shed"] == len(refused)
 
 
+async def test_a_retry_past_its_time_is_refused_while_the_loop_has_a_queue() -> None:
+    """A push whose first attempt is 3 s old or more (its timestamp minus its CreateTime) can no longer be answered
+    in time: while the loop is behind (here some 0.1 s, far under shed_after and not overloaded) it is refused and a
+    fresh push runs; once the loop has caught up, the same retry runs, once."""
+    bot, runs = _bot()
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            holding = asyncio.ensure_future(wechat.send_text("hold 0.15 0", "o_hold"))
+            await asyncio.sleep(0.05)  # the loop is held: what comes now waits behind it
+            retry = wechat.message("text", "o_retry", Content="retry", CreateTime=int(time.time()) - 4)
+            refused, fresh = await asyncio.gather(wechat.post(retry), wechat.send_text("fresh", "o_fresh"))
+            await holding
+            assert (refused.status, refused.body, runs["retry"]) == (503, REFUSAL, 0)
+            assert fresh.content == "echo fresh"
+            await asyncio.sleep(0.1)  # caught up
+            assert (await wechat.post(retry)).content == "echo retry"
+    assert runs == Counter({"hold 0.15 0": 1, "fresh": 1, "retry": 1})
+    assert bot.stats["shed"] == 1
+
+
 async def test_past_max_in_flight_a_push_is_refused_until_one_finishes() -> None:
     bot, runs = _bot(max_in_flight=1)
     with serve(bot) as url:
