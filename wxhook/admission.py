@@ -30,6 +30,10 @@ retries, and nothing is answered in time. So, per event loop (``Gate``):
   running it would take the place of a fresh push that can. Any queue counts: a loop that sheds keeps its waits
   under ``shed_after_overloaded`` and drops in and out of the overloaded state, so a looser bound lets retries
   take fresh pushes' turns;
+- **a sync handler's wait for a thread counts as a wait too**: a ``def`` handler queues for one of the thread
+  pool's threads, where the loop's lag does not show it (the loop is idle while the pool is full). Each such call
+  is noted when it starts waiting (``in_thread``), and a push is refused while the call at the head of that queue
+  has waited past the same limit;
 - the **deadline counts from the estimated arrival**, not from when the bot saw the push.
 
 The normal path costs one clock read, a comparison, and a counter up and down.
@@ -41,9 +45,12 @@ import asyncio
 import enum
 import logging
 import os
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from .config import ConfigError
 from .observe import SHED
@@ -54,6 +61,7 @@ if TYPE_CHECKING:
     from .messages import Message
 
 logger = logging.getLogger("wxhook")
+T = TypeVar("T")
 
 _INTERVAL = 0.02
 """Seconds between two readings of the loop's lag, while pushes come in."""
@@ -97,6 +105,7 @@ class Gate:
         "_threshold",
         "_timer",
         "_unlogged",
+        "_waiting",
         "in_flight",
         "overloaded",
     )
@@ -131,6 +140,9 @@ class Gate:
         self._seen = False
         self._unlogged = 0
         self._log_at = 0.0
+        self._waiting: deque[list[Any]] = deque()
+        """Calls that went to the thread pool, oldest first, each ``[loop time it was sent, whether it started]``
+        (the started ones are dropped from the head)."""
 
     # the lag timer ---------------------------------------------------------------------------------------
 
@@ -192,7 +204,7 @@ class Gate:
             waited = 0.0
         else:
             waited = self._lag + (delivery.arrived - self._fired)
-            if waited > self._threshold:
+            if waited > self._threshold or (self._waiting and self.thread_wait(delivery.arrived) > self._threshold):
                 return False
         if self.in_flight >= self._limit:
             return False
@@ -206,8 +218,9 @@ class Gate:
 
     def stale_retry(self, scope: Scope, msg: Message) -> bool:
         """Whether to refuse this parsed push as a retry that cannot be answered in time while the bot is behind."""
-        if (self.in_flight < self._retry_limit and not self.overloaded
-                and self.wait(self._loop.time()) <= self._retry_wait):
+        now = self._loop.time()
+        if (self.in_flight < self._retry_limit and not self.overloaded and self.wait(now) <= self._retry_wait
+                and (not self._waiting or self.thread_wait(now) <= self._retry_wait)):
             return False
         created = msg.create_time
         if created is None:
@@ -220,6 +233,29 @@ class Gate:
                     return False
         return False
 
+    # the thread pool ---------------------------------------------------------------------------------------
+
+    async def in_thread(self, func: Callable[..., T], *args: Any) -> T:
+        """``func(*args)`` in the thread pool (a sync handler), its wait for a thread noted for ``thread_wait``."""
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+        entry = [loop.time(), False]
+        self._waiting.append(entry)
+        try:
+            return await run_in_threadpool(_started, entry, func, *args)
+        finally:
+            entry[1] = True  # also when cancelled while still waiting
+            self._drop_started()
+
+    def thread_wait(self, now: float) -> float:
+        """Seconds the oldest call still waiting for a thread has waited (0 when none waits)."""
+        self._drop_started()
+        return now - self._waiting[0][0] if self._waiting else 0.0
+
+    def _drop_started(self) -> None:
+        waiting = self._waiting
+        while waiting and waiting[0][1]:
+            waiting.popleft()
+
     async def refuse(self, send: Send) -> None:
         """Answer 503 (WeChat sends the push again), count it, and log a line at most every ``_LOG_EVERY`` s."""
         self._counts[SHED] += 1
@@ -230,14 +266,22 @@ class Gate:
         await respond(send, 503, REFUSAL)
 
     def _log(self, now: float) -> None:
+        pool = self.thread_wait(now)
         logger.warning("overloaded: refused %d push(es) with 503 since the last line (the event loop is %.2fs "
-                       "behind%s, %d in flight; shed_after=%gs, max_in_flight=%s): WeChat sends them again",
+                       "behind%s%s, %d in flight; shed_after=%gs, max_in_flight=%s): WeChat sends them again",
                        self._unlogged, self.wait(now),
                        " and overloaded" if self.overloaded else "",
+                       f", a sync handler has waited {pool:.2f}s for a thread" if pool else "",
                        self.in_flight, self._shed_after,
                        self._limit if self._limit < 1 << 62 else "none")
         self._unlogged = 0
         self._log_at = now + _LOG_EVERY
+
+
+def _started(entry: list[Any], func: Callable[..., T], *args: Any) -> T:
+    """In the pool's thread: the call has its thread (it no longer counts in ``Gate.thread_wait``)."""
+    entry[1] = True
+    return func(*args)
 
 
 class Default(enum.Enum):

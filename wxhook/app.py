@@ -268,7 +268,8 @@ class Bot(Router):
             from .queue import JobQueue  # taskiq is an optional dependency
 
             self.queue = JobQueue(queue_url, self.keys, setting(job_key, "WXHOOK_JOB_KEY"))
-        self._dispatcher = Dispatcher(self, self.store, sessions=sessions, session_ttl=session_ttl)
+        self._dispatcher = Dispatcher(self, self.store, sessions=sessions, session_ttl=session_ttl,
+                                      in_thread=self._in_thread)
         # A handed-over message may be finished until its handler could have run out (handler_timeout), its
         # claim lapsed, and its outcome (kept for the retry and replay windows) expired.
         horizon = handler_timeout + claim_lease + max(retry_window, 2 * (timestamp_window or 0))
@@ -430,6 +431,10 @@ class Bot(Router):
                         enqueue=self._enqueue_message if self.queue else None)
         shedding = Shedding(self.shed_after, self.max_in_flight, self.shed_after_overloaded)
         return _Runtime(background, window, Gate(self.observer.counts, shedding))
+
+    async def _in_thread(self, func: Callable[..., Any], *args: Any) -> Any:
+        """A sync handler's call in the thread pool, its wait for a thread seen by this loop's load shedding."""
+        return await self._runtime.get().gate.in_thread(func, *args)
 
     def _background(self) -> Background:
         return self._runtime.get().background

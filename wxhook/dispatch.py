@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +26,8 @@ from .stores import Store
 logger = logging.getLogger("wxhook")
 
 CallNext = Callable[[Message], Awaitable[Reply | None]]
+InThread = Callable[..., Awaitable[Any]]
+"""How a sync handler is called: ``await in_thread(func, *args)`` runs ``func(*args)`` in the thread pool."""
 
 
 class _Trouble:
@@ -49,9 +52,12 @@ class _Trouble:
 class Dispatcher:
     """Outer middleware, middleware, the handler call and ``on_error``, for one router tree."""
 
-    def __init__(self, router: Router, store: Store, *, sessions: bool, session_ttl: float) -> None:
+    def __init__(self, router: Router, store: Store, *, sessions: bool, session_ttl: float,
+                 in_thread: InThread = run_in_threadpool) -> None:
         self._router = router
         self._store = store
+        self._in_thread = in_thread
+        """The bot's: each wait for a thread is seen by its load shedding (admission.py)."""
         self.sessions = sessions
         self.session_ttl = session_ttl
 
@@ -177,7 +183,7 @@ class Dispatcher:
         if route.is_async:
             result = await route.func(*args)
         else:
-            result = await run_in_threadpool(route.func, *args)
+            result = await self._in_thread(route.func, *args)
         return coerce_reply(result, "handler", route.name)
 
     async def _catch(self, exc: Exception, msg: Message, ctx: Context, catchers: tuple[Catcher, ...] | list[Catcher],
@@ -187,7 +193,7 @@ class Dispatcher:
         for catcher in catchers:
             args = (exc, msg, ctx) if catcher.wants_context else (exc, msg)
             try:
-                result = await catcher.func(*args) if catcher.is_async else await run_in_threadpool(catcher.func, *args)
+                result = await catcher.func(*args) if catcher.is_async else await self._in_thread(catcher.func, *args)
                 return coerce_reply(result, "on_error handler", catcher.name)
             except Exception:
                 logger.exception("on_error handler %s failed", catcher.name)

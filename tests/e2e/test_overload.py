@@ -99,6 +99,35 @@ async def test_past_max_in_flight_a_push_is_refused_until_one_finishes() -> None
     assert bot.stats["shed"] == 1
 
 
+async def test_a_sync_handlers_wait_for_a_thread_is_shed_like_the_loops_lag() -> None:
+    """``def`` handlers wait for one of the thread pool's 40 threads, where the loop (idle meanwhile) shows no lag:
+    once the call at the head of that queue has waited past shed_after, a new push is refused and never run; its
+    retry runs once the pool has caught up."""
+    bot = Bot(token="t", appid="wx0123456789abcdef", shed_after=0.2, max_in_flight=None)
+    runs: Counter[str] = Counter()
+
+    @bot.on_text
+    def handle(msg: Message) -> str:
+        content = msg.content  # type: ignore[attr-defined]
+        runs[content] += 1
+        if content.startswith("sleep"):
+            time.sleep(1.0)  # a blocking call: the thread is held, the loop is not
+        return f"echo {content}"
+
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            sleeping = [asyncio.ensure_future(wechat.send_text(f"sleep {n}", f"o_{n}")) for n in range(41)]
+            await asyncio.sleep(0.5)  # 40 threads held for 1 s, the 41st call waiting for one since
+            late = wechat.message("text", "o_late", Content="late")
+            refused = await wechat.post(late)
+            assert (refused.status, refused.body, runs["late"]) == (503, REFUSAL, 0)
+            assert [answer.content for answer in await asyncio.gather(*sleeping)] == [
+                f"echo sleep {n}" for n in range(41)]
+            assert (await wechat.post(late)).content == "echo late"
+    assert runs == Counter({"late": 1, **{f"sleep {n}": 1 for n in range(41)}})
+    assert bot.stats["shed"] == 1
+
+
 async def test_an_idle_bot_answers_passively_and_its_lag_timer_stops() -> None:
     bot, runs = _bot()
     with serve(bot) as url:
