@@ -23,13 +23,13 @@ retries, and nothing is answered in time. So, per event loop (``Gate``):
   runs that much of handlers at most, refuses the rest and goes back to accepting connections: with a second of
   handlers per turn the listen backlog overflows, new connections wait in SYN retransmissions (1 s, 3 s …) and
   reach the bot too late to be answered;
-- **a retry is refused first**: unless the loop is keeping up (its estimated wait under ``BUSY_LAG``, or under
-  ``shed_after`` if that is shorter; fewer than half of ``max_in_flight`` in; not overloaded), a push whose first
+- **a retry yields to fresh pushes while the bot sheds them**: while a fresh push was refused in the last
+  ``RETRY_HOLD`` seconds (or the loop is overloaded, or half of ``max_in_flight`` are in), a push whose first
   attempt is three seconds old or more (the query's ``timestamp``, fresh on every attempt, minus the message's
   ``CreateTime``: both WeChat's clock) is refused too: its reply can no longer reach the follower in time, and
-  running it would take the place of a fresh push that can. Any queue counts: a loop that sheds keeps its waits
-  under ``shed_after_overloaded`` and drops in and out of the overloaded state, so a looser bound lets retries
-  take fresh pushes' turns;
+  running it would take the place of a fresh push that can. Not by the loop's lag: a loop that sheds keeps its
+  waits short, so any bound on the wait lets retries through between refusals, and a bot that refuses nothing has
+  room for its retries, however busy it is;
 - **a sync handler's wait for a thread counts as a wait too**: a ``def`` handler queues for one of the thread
   pool's threads, where the loop's lag does not show it (the loop is idle while the pool is full). Each such call
   is noted when it starts waiting (``in_thread``), and a push is refused while the call at the head of that queue
@@ -71,6 +71,8 @@ BUSY_LAG = 0.05
 """Seconds late past which a lag reading says the loop was busy the whole time."""
 OVERLOADED_AFTER = 0.5
 """Seconds of busy readings in a row after which the loop is overloaded (and ``OVERLOADED_SHED_AFTER`` applies)."""
+RETRY_HOLD = 1.0
+"""Seconds after the last refused fresh push during which a retry past its time is refused too (unless idle)."""
 OVERLOADED_SHED_AFTER = 0.1
 """The default ``shed_after_overloaded``: the wait past which a push is refused while the loop is overloaded,
 seconds."""
@@ -99,9 +101,9 @@ class Gate:
         "_loop",
         "_overloaded_wait",
         "_retry_limit",
-        "_retry_wait",
         "_seen",
         "_shed_after",
+        "_shed_at",
         "_threshold",
         "_timer",
         "_unlogged",
@@ -116,8 +118,6 @@ class Gate:
         self._counts = counts
         self._shed_after = shed_after if shed_after is not None else float("inf")
         self._limit = max_in_flight if max_in_flight is not None else 1 << 62
-        self._retry_wait = min(BUSY_LAG, self._shed_after)
-        """The wait past which a retry is refused: any queue the loop has not caught up with (or ``shed_after``)."""
         tighter = settings.shed_after_overloaded if shed_after is not None else None  # None: never shed at all
         self._overloaded_wait = min(self._shed_after, tighter) if tighter is not None else self._shed_after
         self._threshold = self._shed_after
@@ -131,6 +131,8 @@ class Gate:
         self._calm_since = _NEVER
         """When the current run of calm readings began, while overloaded."""
         self._retry_limit = self._limit // 2
+        self._shed_at = -_NEVER
+        """When a fresh push was last refused (its loop time)."""
         self.in_flight = 0
         """Pushes admitted and not answered yet (their ASGI calls not returned)."""
         self._timer: asyncio.TimerHandle | None = None
@@ -172,6 +174,7 @@ class Gate:
             self._timer = self._loop.call_at(self._due, self._tick)
         else:  # idle
             self._timer = None
+            self._shed_at = -_NEVER
             self._lag = 0.0
             self._calm()
         if self._unlogged and now >= self._log_at:
@@ -205,8 +208,10 @@ class Gate:
         else:
             waited = self._lag + (delivery.arrived - self._fired)
             if waited > self._threshold or (self._waiting and self.thread_wait(delivery.arrived) > self._threshold):
+                self._shed_at = delivery.arrived
                 return False
         if self.in_flight >= self._limit:
+            self._shed_at = delivery.arrived
             return False
         if waited > 2 * _INTERVAL:
             delivery.arrived -= waited
@@ -217,10 +222,9 @@ class Gate:
         self.in_flight -= 1
 
     def stale_retry(self, scope: Scope, msg: Message) -> bool:
-        """Whether to refuse this parsed push as a retry that cannot be answered in time while the bot is behind."""
-        now = self._loop.time()
-        if (self.in_flight < self._retry_limit and not self.overloaded and self.wait(now) <= self._retry_wait
-                and (not self._waiting or self.thread_wait(now) <= self._retry_wait)):
+        """Whether to refuse this parsed push as a retry that cannot be answered in time while the bot sheds."""
+        if (self.in_flight < self._retry_limit and not self.overloaded
+                and self._loop.time() - self._shed_at >= RETRY_HOLD):
             return False
         created = msg.create_time
         if created is None:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import serve
 from wxhook import Bot, ConfigError, Message
-from wxhook.admission import REFUSAL
+from wxhook.admission import REFUSAL, RETRY_HOLD
 from wxhook.testing import BotClient
 
 
@@ -62,24 +62,45 @@ async def test_a_push_that_waited_past_shed_after_is_refused_and_its_retry_runs_
     assert bot.stats["shed"] == len(refused)
 
 
-async def test_a_retry_past_its_time_is_refused_while_the_loop_has_a_queue() -> None:
-    """A push whose first attempt is 3 s old or more (its timestamp minus its CreateTime) can no longer be answered
-    in time: while the loop is behind (here some 0.1 s, far under shed_after and not overloaded) it is refused and a
-    fresh push runs; once the loop has caught up, the same retry runs, once."""
+async def test_a_retry_past_its_time_runs_while_the_bot_refuses_nothing() -> None:
+    """A push whose first attempt is 3 s old or more (its timestamp minus its CreateTime), arriving while the loop is
+    held 0.3 s: the bot refuses no fresh push, so it has room for the retry, and runs it."""
     bot, runs = _bot()
     with serve(bot) as url:
         async with BotClient(url, token="t") as wechat:
-            holding = asyncio.ensure_future(wechat.send_text("hold 0.15 0", "o_hold"))
-            await asyncio.sleep(0.05)  # the loop is held: what comes now waits behind it
+            holding = asyncio.ensure_future(wechat.send_text("hold 0.3 0", "o_hold"))
+            await asyncio.sleep(0.1)
+            retry = wechat.message("text", "o_retry", Content="retry", CreateTime=int(time.time()) - 4)
+            assert (await wechat.post(retry)).content == "echo retry"
+            await holding
+    assert runs == Counter({"hold 0.3 0": 1, "retry": 1})
+    assert bot.stats["shed"] == 0
+
+
+async def test_a_retry_past_its_time_yields_to_fresh_pushes_while_the_bot_sheds() -> None:
+    """Within RETRY_HOLD of a fresh push being refused, a retry past its time is refused too (its reply can no
+    longer reach the follower in time) while a fresh push runs; once the bot has refused nothing for that long,
+    the retry runs, once."""
+    bot, runs = _bot(shed_after=0.1)
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            slow = asyncio.ensure_future(wechat.send_text("slow", "o_slow"))  # in flight 1 s: the bot is not idle
+            await asyncio.sleep(0.05)
+            holding = asyncio.ensure_future(wechat.send_text("hold 0.3 0", "o_hold"))
+            await asyncio.sleep(0.1)
+            shed = await wechat.post(wechat.message("text", "o_shed", Content="shed"))  # waits 0.2 s: refused
+            assert (shed.status, runs["shed"]) == (503, 0)
+            await holding
+            await asyncio.sleep(0.1)  # caught up, and within RETRY_HOLD of the refusal
             retry = wechat.message("text", "o_retry", Content="retry", CreateTime=int(time.time()) - 4)
             refused, fresh = await asyncio.gather(wechat.post(retry), wechat.send_text("fresh", "o_fresh"))
-            await holding
             assert (refused.status, refused.body, runs["retry"]) == (503, REFUSAL, 0)
             assert fresh.content == "echo fresh"
-            await asyncio.sleep(0.1)  # caught up
+            await slow
+            await asyncio.sleep(RETRY_HOLD)
             assert (await wechat.post(retry)).content == "echo retry"
-    assert runs == Counter({"hold 0.15 0": 1, "fresh": 1, "retry": 1})
-    assert bot.stats["shed"] == 1
+    assert runs == Counter({"slow": 1, "hold 0.3 0": 1, "fresh": 1, "retry": 1})
+    assert bot.stats["shed"] == 2
 
 
 async def test_past_max_in_flight_a_push_is_refused_until_one_finishes() -> None:
