@@ -196,6 +196,8 @@ class Load:
         self.pushes: dict[int, Push] = {}
         self.next = first_number
         self.unresolved = 0
+        self.ended = float("inf")
+        """When the last push's first attempt was sent (the loop's time)."""
         self.missed = False
         self.connections = 0
         self.errors = 0
@@ -387,6 +389,9 @@ class Figures:
     again: the server's listen queue was full)."""
     listen_overflows: int = 0
     """The kernel's TcpExtListenOverflows during the run (every server's, this machine's)."""
+    late_runs: int = 0
+    """Handler runs that began past their push's 5 s while pushes were still being offered: work that took the
+    place of a push that could still be answered."""
 
 
 def _rss_mib(pid: int) -> float:
@@ -452,6 +457,7 @@ async def _offer(port: int, rate: float, duration: float, pid: int,
             break
         woke = loop.time() + 0.002
         await asyncio.sleep(0.002)
+    load.ended = loop.time()
     while load.unresolved and not aborted:  # the last pushes' attempts and retries
         if stop_on_miss and load.missed:
             aborted = True
@@ -518,7 +524,7 @@ async def _measure(contender: Contender, pid: int, port: int, api_socket: socket
         for conn in load.idle:
             if conn.transport is not None:
                 conn.transport.close()
-        runs = await _settled_runs(port)
+        runs, times = await _settled_runs(port)
     finally:
         api.close()
     figures = Figures(contender.name, rate, duration, rss=rss, aborted=aborted, connections=load.connections,
@@ -531,8 +537,11 @@ async def _measure(contender: Contender, pid: int, port: int, api_socket: socket
     if aborted:
         return figures
     counts: dict[int, int] = {}
-    for n in runs:
+    for n, at in zip(runs, times, strict=True):
         counts[n] = counts.get(n, 0) + 1
+        push = load.pushes.get(n)
+        if push is not None and at - push.first > ECHO_WINDOW and at < load.ended:
+            figures.late_runs += 1
     latencies = []
     for n, push in load.pushes.items():
         figures.offered += 1
@@ -561,9 +570,10 @@ async def _measure(contender: Contender, pid: int, port: int, api_socket: socket
     return figures
 
 
-async def _settled_runs(port: int) -> list[int]:
-    """The handler runs, once the server has stopped running handlers (two readings a second apart agree)."""
-    last: list[int] | None = None
+async def _settled_runs(port: int) -> tuple[list[int], list[float]]:
+    """The handler runs (the pushes' numbers, and when each ran), once the server has stopped running handlers
+    (two readings a second apart agree)."""
+    last: list[list[Any]] | None = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -571,8 +581,8 @@ async def _settled_runs(port: int) -> list[int]:
         except OSError:
             await asyncio.sleep(1.0)
             continue
-        if last is not None and len(runs) == len(last):
-            return list(runs)
+        if last is not None and len(runs[0]) == len(last[0]):
+            return list(runs[0]), list(runs[1])
         last = runs
         await asyncio.sleep(1.0)
     raise RuntimeError("the server kept running handlers for two minutes after the load stopped")
@@ -610,6 +620,7 @@ def _detail(f: Figures) -> str:
             f"    pushes not good ({f.offered - f.good} of {f.offered}): "
             + "; ".join(f"{fate}: {count}" for fate, count in fates[:8])
             + (f"; {len(fates) - 8} more kinds" if len(fates) > 8 else "")
+            + f"\n    runs begun past their push's 5 s while the load was on: {f.late_runs}"
             + f"\n    load: send lag p99 {f.send_lag_p99:.1f} ms, max {f.send_lag_max:.1f} ms; {f.connections} "
             f"connections opened, p99 {f.new_connections_p99:.0f} ms to open, {f.slow_connections} took 1 s or more, "
             f"{f.given_up} given up at the timeout; "

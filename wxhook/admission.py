@@ -30,6 +30,11 @@ retries, and nothing is answered in time. So, per event loop (``Gate``):
   running it would take the place of a fresh push that can. Not by the loop's lag: a loop that sheds keeps its
   waits short, so any bound on the wait lets retries through between refusals, and a bot that refuses nothing has
   room for its retries, however busy it is;
+- **so does an attempt that waited in the kernel until WeChat dropped it**: a full listen queue and SYN
+  retransmissions hold a push for seconds where the loop's lag can't see it. While the bot sheds, a push whose
+  ``timestamp`` is more than ``GONE_AFTER`` seconds older than the freshest push's of the last 30 to 60 s is refused
+  too (``Gate._age``): read against WeChat's own timestamps, the age leaves the clocks' offset out, and reads at most
+  a second over the wait (the timestamp's resolution);
 - **a sync handler's wait for a thread counts as a wait too**: a ``def`` handler queues for one of the thread
   pool's threads, where the loop's lag does not show it (the loop is idle while the pool is full). Each such call
   is noted when it starts waiting (``in_thread``), and a push is refused while the call at the head of that queue
@@ -45,6 +50,7 @@ import asyncio
 import enum
 import logging
 import os
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +79,11 @@ OVERLOADED_AFTER = 0.5
 """Seconds of busy readings in a row after which the loop is overloaded (and ``OVERLOADED_SHED_AFTER`` applies)."""
 RETRY_HOLD = 1.0
 """Seconds after the last refused fresh push during which a retry past its time is refused too (unless idle)."""
+GONE_AFTER = 6.0
+"""Seconds of an attempt's age (``Gate._age``) past which WeChat has surely dropped it: its 5 s, and one more for
+the timestamp's whole seconds."""
+_SPAN = 30.0
+"""Seconds each of the two halves of the clock-offset reading covers (``Gate._age``)."""
 OVERLOADED_SHED_AFTER = 0.1
 """The default ``shed_after_overloaded``: the wait past which a push is refused while the loop is overloaded,
 seconds."""
@@ -83,7 +94,7 @@ REFUSAL = b"overloaded: WeChat retries this push\n"
 
 
 class Gate:
-    """Admission for one event loop: ``admit`` before a push is read, ``stale_retry`` once it is parsed.
+    """Admission for one event loop: ``admit`` before a push is read, ``too_late`` once it is parsed.
 
     ``shed_after`` (seconds, None: never) and ``max_in_flight`` (None: no limit) as ``Bot`` takes them; ``counts``
     is the bot's counter, where ``shed`` pushes are counted."""
@@ -96,6 +107,8 @@ class Gate:
         "_due",
         "_fired",
         "_lag",
+        "_least",
+        "_least_before",
         "_limit",
         "_log_at",
         "_loop",
@@ -104,6 +117,7 @@ class Gate:
         "_seen",
         "_shed_after",
         "_shed_at",
+        "_span_ends",
         "_threshold",
         "_timer",
         "_unlogged",
@@ -142,6 +156,10 @@ class Gate:
         self._seen = False
         self._unlogged = 0
         self._log_at = 0.0
+        self._least = self._least_before = _NEVER
+        self._span_ends = -_NEVER
+        """The least (server's time − ``timestamp``) of the pushes seen while shedding in this span and the one
+        before, and when this span ends (``_age``)."""
         self._waiting: deque[list[Any]] = deque()
         """Calls that went to the thread pool, oldest first, each ``[loop time it was sent, whether it started]``
         (the started ones are dropped from the head)."""
@@ -221,21 +239,33 @@ class Gate:
     def leave(self) -> None:
         self.in_flight -= 1
 
-    def stale_retry(self, scope: Scope, msg: Message) -> bool:
-        """Whether to refuse this parsed push as a retry that cannot be answered in time while the bot sheds."""
+    def too_late(self, scope: Scope, msg: Message) -> bool:
+        """While the bot sheds, whether this parsed push (its signature checked) can no longer be answered in time,
+        and is refused: a retry, or an attempt that waited in the kernel until WeChat dropped it."""
         if (self.in_flight < self._retry_limit and not self.overloaded
                 and self._loop.time() - self._shed_at >= RETRY_HOLD):
             return False
-        created = msg.create_time
-        if created is None:
+        timestamp = _timestamp(scope)
+        if timestamp is None:
             return False
-        for part in scope["query_string"].split(b"&"):
-            if part.startswith(b"timestamp="):
-                try:
-                    return int(part[10:]) - created >= RETRY_AGE
-                except ValueError:
-                    return False
-        return False
+        created = msg.create_time
+        age = self._age(timestamp)
+        return (created is not None and timestamp - created >= RETRY_AGE) or age > GONE_AFTER
+
+    def _age(self, timestamp: int) -> float:
+        """How long this attempt has been on its way, by this server's clock: its ``timestamp`` (WeChat's clock, whole
+        seconds) against the least any push showed in the last 30 to 60 s of shedding, which is the clocks' offset
+        plus that push's wait. So the age is never more than the wait plus a second, and the clocks may differ by
+        minutes. Fed only by pushes whose signature was checked: a forged timestamp can't make genuine pushes old."""
+        now = time.time()
+        held = now - timestamp
+        if now >= self._span_ends:
+            self._least_before = self._least if now < self._span_ends + _SPAN else _NEVER
+            self._least = _NEVER
+            self._span_ends = now + _SPAN
+        if held < self._least:
+            self._least = held
+        return held - min(self._least, self._least_before)
 
     # the thread pool ---------------------------------------------------------------------------------------
 
@@ -280,6 +310,17 @@ class Gate:
                        self._limit if self._limit < 1 << 62 else "none")
         self._unlogged = 0
         self._log_at = now + _LOG_EVERY
+
+
+def _timestamp(scope: Scope) -> int | None:
+    """The query's ``timestamp`` (None: none, or not a number)."""
+    for part in scope["query_string"].split(b"&"):
+        if part.startswith(b"timestamp="):
+            try:
+                return int(part[10:])
+            except ValueError:
+                return None
+    return None
 
 
 def _started(entry: list[Any], func: Callable[..., T], *args: Any) -> T:

@@ -685,7 +685,7 @@ class Bot(Router):
         try:
             document, delivery.sealed, nonce = await served.inbound.read(scope, receive, delivery.arrived)
             msg = parse_message(document)
-            if gate.stale_retry(scope, msg):  # shedding, and a retry past its time: fresh pushes first
+            if gate.too_late(scope, msg):  # shedding, and past its time: fresh pushes first
                 await gate.refuse(delivery.send)
                 return
             if self.platform is not None and served.account.source == "authorizer":

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import serve
 from wxhook import Bot, ConfigError, Message
 from wxhook.admission import REFUSAL, RETRY_HOLD
+from wxhook.protocol import sign_query
 from wxhook.testing import BotClient
 
 
@@ -100,6 +101,41 @@ async def test_a_retry_past_its_time_yields_to_fresh_pushes_while_the_bot_sheds(
             await asyncio.sleep(RETRY_HOLD)
             assert (await wechat.post(retry)).content == "echo retry"
     assert runs == Counter({"slow": 1, "hold 0.3 0": 1, "fresh": 1, "retry": 1})
+    assert bot.stats["shed"] == 2
+
+
+async def test_an_attempt_that_waited_past_wechats_five_seconds_yields_while_the_bot_sheds() -> None:
+    """WeChat's clock here runs 100 s behind the server's (inside the timestamp window). While the bot sheds, a first
+    attempt whose timestamp is 8 s older than the freshest push's (it waited in the kernel: WeChat has dropped it)
+    is refused and never run, while one from WeChat's now runs; once the bot has refused nothing for RETRY_HOLD,
+    the late attempt runs, once. Its age is read against the pushes' own timestamps, not the server's clock: a
+    check of the timestamp alone would refuse every push of this skewed clock."""
+    bot, runs = _bot(shed_after=0.1)
+
+    def attempt(content: str, age: int) -> tuple[dict[str, object], dict[str, str]]:
+        sent = int(time.time()) - 100 - age
+        return (wechat.message("text", f"o_{content}", Content=content, CreateTime=sent),
+                sign_query("t", timestamp=str(sent)))
+
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat:
+            slow = asyncio.ensure_future(wechat.send_text("slow", "o_slow"))  # in flight 1 s: the bot is not idle
+            await asyncio.sleep(0.05)
+            holding = asyncio.ensure_future(wechat.send_text("hold 0.3 0", "o_hold"))
+            await asyncio.sleep(0.1)
+            shed = await wechat.post(wechat.message("text", "o_shed", Content="shed"))  # waits 0.2 s: refused
+            assert (shed.status, runs["shed"]) == (503, 0)
+            await holding
+            await asyncio.sleep(0.1)  # caught up, and within RETRY_HOLD of the refusal
+            fields, query = attempt("fresh", 0)
+            assert (await wechat.post(fields, query=query)).content == "echo fresh"
+            late = attempt("late", 8)
+            refused = await wechat.post(late[0], query=late[1])
+            assert (refused.status, refused.body, runs["late"]) == (503, REFUSAL, 0)
+            await slow
+            await asyncio.sleep(RETRY_HOLD)
+            assert (await wechat.post(late[0], query=late[1])).content == "echo late"
+    assert runs == Counter({"slow": 1, "hold 0.3 0": 1, "fresh": 1, "late": 1})
     assert bot.stats["shed"] == 2
 
 
