@@ -85,6 +85,8 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--plot", default=str(environment.ROOT / "docs" / "overload.png"), help="where the PNG goes")
     parser.add_argument("--backlog", type=int, default=0,
                         help="the servers' listen backlog (default: the server's own, 2048 for uvicorn and gunicorn)")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                        help="the uvicorn contenders' event loop (uvloop accepts one connection per turn of the loop)")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     return parser.parse_args()
 
@@ -478,6 +480,8 @@ def _percentile(values: list[float], share: float) -> float:
 
 BACKLOG = 0
 """--backlog: the servers' listen backlog, 0 for their default."""
+LOOP = "uvloop"
+"""--loop: the uvicorn contenders' event loop."""
 
 
 def run_once(contender: Contender, rate: float, duration: float, *, stop_on_miss: bool = False) -> Figures:
@@ -500,7 +504,7 @@ def run_once(contender: Contender, rate: float, duration: float, *, stop_on_miss
                 f"127.0.0.1:{port}", "--chdir", peers, "--log-level", "warning", contender.app]
     else:
         argv = [sys.executable, "-m", "uvicorn", contender.app, "--app-dir", peers, "--host", "127.0.0.1", "--port",
-                str(port), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
+                str(port), "--loop", LOOP, "--http", "httptools", "--log-level", "warning", "--no-access-log"]
     if BACKLOG:
         argv += ["--backlog", str(BACKLOG)]
     if (os.cpu_count() or 1) >= 2:
@@ -653,9 +657,9 @@ def plot(results: dict[str, list[Figures]], path: str) -> None:
 
 
 def main() -> int:
-    global BACKLOG
+    global BACKLOG, LOOP
     options = _options()
-    BACKLOG = options.backlog
+    BACKLOG, LOOP = options.backlog, options.loop
     if not environment.in_venv():
         python = str(environment.ensure_venv())
         os.execv(python, [python, __file__, *sys.argv[1:]])
