@@ -61,3 +61,5 @@ def test_an_attempts_age_is_read_against_the_freshest_push_of_the_last_30_to_60_
     now[0] += 100  # a minute and more without a reading (the bot shed nothing): nothing is left of the old offset
     assert age(50) == 0.0
     assert age(58) == 8.0
+    assert admission._timestamp({"query_string": b"nonce=1&timestamp=" + b"9" * 400}) is None  # signed, window off
+    assert admission._timestamp({"query_string": b"timestamp=x1"}) is None

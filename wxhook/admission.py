@@ -82,6 +82,8 @@ RETRY_HOLD = 1.0
 GONE_AFTER = 6.0
 """Seconds of an attempt's age (``Gate._age``) past which WeChat has surely dropped it: its 5 s, and one more for
 the timestamp's whole seconds."""
+_FAR = 1 << 53
+"""Past this, a timestamp is no time at all (and would overflow a float)."""
 _SPAN = 30.0
 """Seconds each of the two halves of the clock-offset reading covers (``Gate._age``)."""
 OVERLOADED_SHED_AFTER = 0.1
@@ -313,13 +315,15 @@ class Gate:
 
 
 def _timestamp(scope: Scope) -> int | None:
-    """The query's ``timestamp`` (None: none, or not a number)."""
+    """The query's ``timestamp`` (None: none, not a number, or past a float's range, which a signed push can carry
+    when ``timestamp_window`` is off)."""
     for part in scope["query_string"].split(b"&"):
         if part.startswith(b"timestamp="):
             try:
-                return int(part[10:])
+                value = int(part[10:])
             except ValueError:
                 return None
+            return value if -_FAR < value < _FAR else None
     return None
 
 

@@ -78,6 +78,20 @@ async def test_a_retry_past_its_time_runs_while_the_bot_refuses_nothing() -> Non
     assert bot.stats["shed"] == 0
 
 
+async def _shedding(wechat: BotClient, runs: Counter[str]) -> asyncio.Future[object]:
+    """Make a ``shed_after=0.1`` bot shed: one push in flight for a second (the bot is not idle; returned), the loop
+    held 0.3 s, a fresh push refused meanwhile. Back caught up, within RETRY_HOLD of the refusal."""
+    slow: asyncio.Future[object] = asyncio.ensure_future(wechat.send_text("slow", "o_slow"))
+    await asyncio.sleep(0.05)
+    holding = asyncio.ensure_future(wechat.send_text("hold 0.3 0", "o_hold"))
+    await asyncio.sleep(0.1)
+    shed = await wechat.post(wechat.message("text", "o_shed", Content="shed"))  # waits 0.2 s: refused
+    assert (shed.status, runs["shed"]) == (503, 0)
+    await holding
+    await asyncio.sleep(0.1)
+    return slow
+
+
 async def test_a_retry_past_its_time_yields_to_fresh_pushes_while_the_bot_sheds() -> None:
     """Within RETRY_HOLD of a fresh push being refused, a retry past its time is refused too (its reply can no
     longer reach the follower in time) while a fresh push runs; once the bot has refused nothing for that long,
@@ -85,14 +99,7 @@ async def test_a_retry_past_its_time_yields_to_fresh_pushes_while_the_bot_sheds(
     bot, runs = _bot(shed_after=0.1)
     with serve(bot) as url:
         async with BotClient(url, token="t") as wechat:
-            slow = asyncio.ensure_future(wechat.send_text("slow", "o_slow"))  # in flight 1 s: the bot is not idle
-            await asyncio.sleep(0.05)
-            holding = asyncio.ensure_future(wechat.send_text("hold 0.3 0", "o_hold"))
-            await asyncio.sleep(0.1)
-            shed = await wechat.post(wechat.message("text", "o_shed", Content="shed"))  # waits 0.2 s: refused
-            assert (shed.status, runs["shed"]) == (503, 0)
-            await holding
-            await asyncio.sleep(0.1)  # caught up, and within RETRY_HOLD of the refusal
+            slow = await _shedding(wechat, runs)
             retry = wechat.message("text", "o_retry", Content="retry", CreateTime=int(time.time()) - 4)
             refused, fresh = await asyncio.gather(wechat.post(retry), wechat.send_text("fresh", "o_fresh"))
             assert (refused.status, refused.body, runs["retry"]) == (503, REFUSAL, 0)
@@ -119,22 +126,15 @@ async def test_an_attempt_that_waited_past_wechats_five_seconds_yields_while_the
 
     with serve(bot) as url:
         async with BotClient(url, token="t") as wechat:
-            slow = asyncio.ensure_future(wechat.send_text("slow", "o_slow"))  # in flight 1 s: the bot is not idle
-            await asyncio.sleep(0.05)
-            holding = asyncio.ensure_future(wechat.send_text("hold 0.3 0", "o_hold"))
-            await asyncio.sleep(0.1)
-            shed = await wechat.post(wechat.message("text", "o_shed", Content="shed"))  # waits 0.2 s: refused
-            assert (shed.status, runs["shed"]) == (503, 0)
-            await holding
-            await asyncio.sleep(0.1)  # caught up, and within RETRY_HOLD of the refusal
+            slow = await _shedding(wechat, runs)
             fields, query = attempt("fresh", 0)
             assert (await wechat.post(fields, query=query)).content == "echo fresh"
-            late = attempt("late", 8)
-            refused = await wechat.post(late[0], query=late[1])
+            late, late_query = attempt("late", 8)
+            refused = await wechat.post(late, query=late_query)
             assert (refused.status, refused.body, runs["late"]) == (503, REFUSAL, 0)
             await slow
             await asyncio.sleep(RETRY_HOLD)
-            assert (await wechat.post(late[0], query=late[1])).content == "echo late"
+            assert (await wechat.post(late, query=late_query)).content == "echo late"
     assert runs == Counter({"slow": 1, "hold 0.3 0": 1, "fresh": 1, "late": 1})
     assert bot.stats["shed"] == 2
 
