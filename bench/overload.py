@@ -528,7 +528,7 @@ async def _measure(contender: Contender, pid: int, port: int, api_socket: socket
         for conn in load.idle:
             if conn.transport is not None:
                 conn.transport.close()
-        runs, times = await _settled_runs(port)
+        runs = await _settled_runs(port)
     finally:
         api.close()
     figures = Figures(contender.name, rate, duration, rss=rss, aborted=aborted, connections=load.connections,
@@ -541,7 +541,7 @@ async def _measure(contender: Contender, pid: int, port: int, api_socket: socket
     if aborted:
         return figures
     counts: dict[int, int] = {}
-    for n, at in zip(runs, times, strict=True):
+    for n, at in runs:
         counts[n] = counts.get(n, 0) + 1
         push = load.pushes.get(n)
         if push is not None and at - push.first > ECHO_WINDOW and at < load.ended:
@@ -574,8 +574,8 @@ async def _measure(contender: Contender, pid: int, port: int, api_socket: socket
     return figures
 
 
-async def _settled_runs(port: int) -> tuple[list[int], list[float]]:
-    """The handler runs (the pushes' numbers, and when each ran), once the server has stopped running handlers
+async def _settled_runs(port: int) -> list[tuple[int, float]]:
+    """The handler runs (each push's number, and when it began), once the server has stopped running handlers
     (two readings a second apart agree)."""
     last: list[list[Any]] | None = None
     deadline = time.monotonic() + 120
@@ -585,8 +585,8 @@ async def _settled_runs(port: int) -> tuple[list[int], list[float]]:
         except OSError:
             await asyncio.sleep(1.0)
             continue
-        if last is not None and len(runs[0]) == len(last[0]):
-            return list(runs[0]), list(runs[1])
+        if last is not None and len(runs) == len(last):
+            return [(n, at) for n, at in runs]
         last = runs
         await asyncio.sleep(1.0)
     raise RuntimeError("the server kept running handlers for two minutes after the load stopped")
