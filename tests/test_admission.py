@@ -9,7 +9,6 @@ import threading
 from collections import Counter
 
 import anyio.to_thread
-import pytest
 
 from wxhook import admission
 from wxhook.admission import Gate, overload_settings
@@ -38,15 +37,13 @@ async def test_a_call_waiting_for_a_thread_counts_until_it_starts_or_is_cancelle
     assert not gate._waiting  # each call's note is gone once it has run: nothing piles up without pushes to admit
 
 
-def test_an_attempts_age_is_read_against_the_freshest_push_of_the_last_30_to_60_seconds(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_attempts_age_is_read_against_the_freshest_push_of_the_last_30_to_60_seconds() -> None:
     now = [1_800_000_000.0]
-    monkeypatch.setattr(admission.time, "time", lambda: now[0])
     gate = Gate(Counter(), overload_settings(1.0, None, None))
 
     def age(behind: int) -> float:
         """The age read of an attempt stamped ``behind`` s before WeChat's now (its clock 100 s behind ours)."""
-        return gate._age(int(now[0]) - 100 - behind)
+        return gate._age(int(now[0]) - 100 - behind, now[0])
 
     assert age(0) == 0.0  # the first reading is the freshest yet
     assert age(8) == 8.0

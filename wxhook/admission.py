@@ -251,15 +251,15 @@ class Gate:
         if timestamp is None:
             return False
         created = msg.create_time
-        age = self._age(timestamp)
+        age = self._age(timestamp, time.time())  # read for every such push, retries too: each one feeds the reading
         return (created is not None and timestamp - created >= RETRY_AGE) or age > GONE_AFTER
 
-    def _age(self, timestamp: int) -> float:
+    def _age(self, timestamp: int, now: float) -> float:
         """How long this attempt has been on its way, by this server's clock: its ``timestamp`` (WeChat's clock, whole
         seconds) against the least any push showed in the last 30 to 60 s of shedding, which is the clocks' offset
         plus that push's wait. So the age is never more than the wait plus a second, and the clocks may differ by
-        minutes. Fed only by pushes whose signature was checked: a forged timestamp can't make genuine pushes old."""
-        now = time.time()
+        minutes. Fed only by pushes whose signature was checked: a forged timestamp can't make genuine pushes old.
+        ``now`` is this server's wall clock (``time.time``), the clock WeChat's timestamps are compared with."""
         held = now - timestamp
         if now >= self._span_ends:
             self._least_before = self._least if now < self._span_ends + _SPAN else _NEVER
