@@ -9,7 +9,8 @@ Each contender's handler burns 2 ms of its thread's CPU time (peers/burn.py, the
 echoes the text. The server is pinned to core 0, this process (the load and a fake customer-service API) to core 1.
 
 The load is WeChat's: pushes at a constant rate whatever the server does (open loop), each push a distinct text
-message over HTTP/1.1 keep-alive connections (a new one whenever none is idle). An attempt not answered within
+message over HTTP/1.1 keep-alive connections (a new one whenever none is idle, from one of a thousand loopback
+source addresses in turn, as WeChat's pushes come from many machines). An attempt not answered within
 5 s is dropped (its connection closed, or its connection given up if it is still opening: the 5 s include
 connecting, so a full listen backlog costs SYN retransmissions inside them) and the push sent again, with a
 fresh timestamp, nonce and signature, 5 s after the previous attempt started, at most twice. A quick answer that
@@ -25,10 +26,10 @@ but its handler never ran. *Saturation*: the highest constant rate at which ever
 of short runs; then 1.5 x and 3 x that rate for --duration seconds each.
 
 Each overload run also says where the pushes that were not good went (their attempts' outcomes, how often the
-handler ran, a reply that came late), whether the generator kept its schedule (the lag of first attempts behind
-it: past a few tens of milliseconds the load is not the one offered), how long new connections took to open (1 s
-or more: a SYN sent again because the server's listen backlog was full; --backlog sets it) and the kernel's
-TcpExtListenOverflows over the run.
+handler ran, a reply that came late), the goodput of each 10 s of the run (whether it holds or declines), whether
+the generator kept its schedule (the lag of first attempts behind it: past a few tens of milliseconds the load is
+not the one offered), how long new connections took to open (1 s or more: a SYN sent again because the server's
+listen backlog was full; --backlog sets it) and the kernel's TcpExtListenOverflows over the run.
 """
 
 from __future__ import annotations
@@ -114,6 +115,14 @@ class _Attempt:
         self.conn: _Conn | None = None
         self.connecting: asyncio.Task[None] | None = None
         """The new connection being opened for this attempt: given up (its SYNs no longer sent) at the timeout."""
+
+
+_SOURCES = 1000
+"""Source addresses the load's connections come from, round robin (127.0.0.2 and on): WeChat pushes from many
+machines, and one address's 28,000 ephemeral ports do not last a run at 3 x. Every connection given up while it
+waits in the server's listen queue leaves its port in TIME_WAIT for a minute; as the ports run out, each connect()
+searches longer for a free one (0.7 ms a call on average, under strace), the load falls seconds behind its schedule, and at
+last connect() fails (EADDRNOTAVAIL)."""
 
 
 class _Conn(asyncio.Protocol):
@@ -209,6 +218,8 @@ class Load:
         """Connections still opening when their attempt timed out (given up, as WeChat does)."""
         self.send_lags: list[float] = []
         """Seconds each push's first attempt left after its scheduled time (the generator keeping its schedule)."""
+        self.source = 0
+        """Connections begun (the next source address, ``_SOURCES``)."""
 
     def _request(self, push: Push, k: int) -> bytes:
         timestamp, nonce = str(int(time.time())), str(3 * push.n + k)
@@ -244,8 +255,11 @@ class Load:
 
     async def _connect(self, attempt: _Attempt, request: bytes) -> None:
         began = self.loop.time()
+        self.source += 1
+        source = 2 + self.source % _SOURCES
         try:
-            _, conn = await self.loop.create_connection(lambda: _Conn(self), "127.0.0.1", self.port)
+            _, conn = await self.loop.create_connection(lambda: _Conn(self), "127.0.0.1", self.port,
+                                                        local_addr=(f"127.0.{source >> 8}.{source & 255}", 0))
         except OSError as exc:
             self.errors += 1
             if not attempt.resolved:
@@ -394,6 +408,8 @@ class Figures:
     late_runs: int = 0
     """Handler runs that began past their push's 5 s while pushes were still being offered: work that took the
     place of a push that could still be answered."""
+    by_tens: list[float] = field(default_factory=list)
+    """Goodput (pushes/s) of the pushes first sent in each 10 s of the run: whether it holds or decays."""
 
 
 def _rss_mib(pid: int) -> float:
@@ -547,6 +563,8 @@ async def _measure(contender: Contender, pid: int, port: int, api_socket: socket
         if push is not None and at - push.first > ECHO_WINDOW and at < load.ended:
             figures.late_runs += 1
     latencies = []
+    began = min((push.first for push in load.pushes.values()), default=0.0)
+    tens = [0] * max(1, int(duration + 9.999) // 10)
     for n, push in load.pushes.items():
         figures.offered += 1
         ran = counts.get(n, 0)
@@ -559,6 +577,7 @@ async def _measure(contender: Contender, pid: int, port: int, api_socket: socket
         reached = [t - push.first for t in (push.passive, FakeAPI.sent.get(n)) if t is not None]
         if ran == 1 and reached and min(reached) <= ECHO_WINDOW:
             figures.good += 1
+            tens[min(len(tens) - 1, int((push.first - began) / 10))] += 1
             latencies.append(min(reached))
             if push.passive is not None and push.passive - push.first <= ECHO_WINDOW:
                 figures.passive += 1
@@ -570,6 +589,7 @@ async def _measure(contender: Contender, pid: int, port: int, api_socket: socket
                 fate += ", reply late" if ran else ", reply without a run"
             figures.fates[fate] = figures.fates.get(fate, 0) + 1
     figures.goodput = figures.good / duration
+    figures.by_tens = [good / min(10.0, duration - 10 * i) for i, good in enumerate(tens)]
     figures.p50, figures.p99 = _percentile(latencies, 0.5) * 1000, _percentile(latencies, 0.99) * 1000
     return figures
 
@@ -624,7 +644,8 @@ def _detail(f: Figures) -> str:
             f"    pushes not good ({f.offered - f.good} of {f.offered}): "
             + "; ".join(f"{fate}: {count}" for fate, count in fates[:8])
             + (f"; {len(fates) - 8} more kinds" if len(fates) > 8 else "")
-            + f"\n    runs begun past their push's 5 s while the load was on: {f.late_runs}"
+            + f"\n    runs begun past their push's 5 s while the load was on: {f.late_runs}; goodput by 10 s: "
+            + ", ".join(f"{g:,.0f}" for g in f.by_tens)
             + f"\n    load: send lag p99 {f.send_lag_p99:.1f} ms, max {f.send_lag_max:.1f} ms; {f.connections} "
             f"connections opened, p99 {f.new_connections_p99:.0f} ms to open, {f.slow_connections} took 1 s or more, "
             f"{f.given_up} given up at the timeout; "
