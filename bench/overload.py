@@ -121,8 +121,8 @@ _SOURCES = 1000
 """Source addresses the load's connections come from, round robin (127.0.0.2 and on): WeChat pushes from many
 machines, and one address's 28,000 ephemeral ports do not last a run at 3 x. Every connection given up while it
 waits in the server's listen queue leaves its port in TIME_WAIT for a minute; as the ports run out, each connect()
-searches longer for a free one (0.7 ms a call on average, under strace), the load falls seconds behind its schedule, and at
-last connect() fails (EADDRNOTAVAIL)."""
+searches longer for a free one (0.7 ms a call on average, under strace), the load falls seconds behind its
+schedule, and at last connect() fails (EADDRNOTAVAIL)."""
 
 
 class _Conn(asyncio.Protocol):
