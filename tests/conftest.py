@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -9,11 +11,19 @@ from wxhook.testing import serve
 
 from .redis_server import RedisServer
 
-__all__ = ["AES_KEY", "APPID", "TOKEN", "redis_url", "serve"]
+__all__ = ["AES_KEY", "APPID", "TOKEN", "redis_url", "serve", "until"]
 
 TOKEN = "spamtest"
 APPID = "wx2c2769f8efd9abc2"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+async def until(check: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait, polling, for what a server does in its own thread or process (fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)

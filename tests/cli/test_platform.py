@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import until
 from tests.e2e.test_platform import AUTHORIZER, AUTHORIZER_GH, COMPONENT
 from wxhook import Bot, Context, Message
 from wxhook.cli import main
@@ -23,13 +23,6 @@ from wxhook import Bot
 from wxhook.platform import Platform
 bot = Bot(platform=Platform(), api_base=os.environ["FAKE_URL"])
 '''
-
-
-async def until(check: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ No assertion on speed: the bot is made to fall behind on purpose (a handler that
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import Counter
 
 import pytest
 
-from tests.conftest import serve
+from tests.conftest import serve, until
 from wxhook import Bot, ConfigError, Message
 from wxhook.admission import REFUSAL, RETRY_HOLD
 from wxhook.protocol import sign_query
@@ -162,26 +163,31 @@ async def test_a_sync_handlers_wait_for_a_thread_is_shed_like_the_loops_lag() ->
     retry runs once the pool has caught up."""
     bot = Bot(token="t", appid="wx0123456789abcdef", shed_after=0.2, max_in_flight=None)
     runs: Counter[str] = Counter()
+    release = threading.Event()
 
     @bot.on_text
     def handle(msg: Message) -> str:
         content = msg.content  # type: ignore[attr-defined]
         runs[content] += 1
-        if content.startswith("sleep"):
-            time.sleep(1.0)  # a blocking call: the thread is held, the loop is not
+        if content.startswith("hold"):
+            release.wait(30)  # a blocking call: the thread is held, the loop is not
         return f"echo {content}"
 
     with serve(bot) as url:
         async with BotClient(url, token="t") as wechat:
-            sleeping = [asyncio.ensure_future(wechat.send_text(f"sleep {n}", f"o_{n}")) for n in range(41)]
-            await asyncio.sleep(0.5)  # 40 threads held for 1 s, the 41st call waiting for one since
-            late = wechat.message("text", "o_late", Content="late")
-            refused = await wechat.post(late)
-            assert (refused.status, refused.body, runs["late"]) == (503, REFUSAL, 0)
-            assert [answer.content for answer in await asyncio.gather(*sleeping)] == [
-                f"echo sleep {n}" for n in range(41)]
+            holding = [asyncio.ensure_future(wechat.send_text(f"hold {n}", f"o_{n}")) for n in range(41)]
+            try:
+                await until(lambda: runs.total() == 40)  # every thread held, the 41st call waiting for one
+                await asyncio.sleep(0.4)  # past shed_after
+                late = wechat.message("text", "o_late", Content="late")
+                refused = await wechat.post(late)
+                assert (refused.status, refused.body, runs["late"]) == (503, REFUSAL, 0)
+            finally:
+                release.set()
+            assert [answer.content for answer in await asyncio.gather(*holding)] == [
+                f"echo hold {n}" for n in range(41)]
             assert (await wechat.post(late)).content == "echo late"
-    assert runs == Counter({"late": 1, **{f"sleep {n}": 1 for n in range(41)}})
+    assert runs == Counter({"late": 1, **{f"hold {n}": 1 for n in range(41)}})
     assert bot.stats["shed"] == 1
 
 

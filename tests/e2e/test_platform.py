@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from wechatpy.crypto import WeChatCrypto
 
+from tests.conftest import until
 from wxhook import Account, Bot, Context, Message
 from wxhook.platform import Authorizer, AuthorizerRevokedError, NoTicketError, Platform, PlatformEvent
 from wxhook.stores import open_store
@@ -63,13 +64,6 @@ def echo_bot(fake: FakeWeChat, store: str, **options: Any) -> Bot:
         return f"{ctx.account.appid} ({ctx.account.source}): {msg.content}"  # type: ignore[attr-defined]
 
     return bot
-
-
-async def until(check: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 def wechatpy_opens(body: bytes) -> dict[str, Any]:
