@@ -38,12 +38,33 @@ def _bot(**options: object) -> tuple[Bot, Counter[str]]:
     return bot, runs
 
 
+async def _retry_until_answered(wechat: BotClient, refused: list[dict[str, object]]) -> tuple[list[str | None], int]:
+    """WeChat's retries of the refused pushes (the same message, a fresh timestamp and nonce), sent again while the
+    bot still refuses them (on a loaded machine any hiccup of the loop past shed_after is a refusal, rightly): each
+    push's final reply, and how many attempts were refused on the way."""
+    replies: dict[int, str | None] = {}
+    shed = 0
+    for _ in range(20):
+        await asyncio.sleep(0.2)
+        waiting = [n for n in range(len(refused)) if n not in replies]
+        if not waiting:
+            break
+        for n, answer in zip(waiting, await asyncio.gather(*(wechat.post(refused[n]) for n in waiting)), strict=True):
+            if answer.status == 503:
+                shed += 1
+            else:
+                replies[n] = answer.content
+    return [replies.get(n) for n in range(len(refused))], shed
+
+
 async def test_a_push_that_waited_past_shed_after_is_refused_and_its_retry_runs_once() -> None:
     bot, runs = _bot(shed_after=0.1)
     with serve(bot) as url:
         async with BotClient(url, token="t") as wechat:
+            # five connections open and idle, so that the pushes below are read in the first turn after the block
+            await asyncio.gather(*(wechat.send_text(f"warm {n}", f"o_{n}") for n in range(5)))
             blocking = asyncio.ensure_future(wechat.send_text("block"))
-            await asyncio.sleep(0.3)  # the loop is blocked now
+            await until(lambda: runs["block"] == 1, timeout=5)  # the loop is blocked now, for a second
             pushes = [wechat.message("text", f"o_{n}", Content=f"push {n}") for n in range(5)]
             answers = await asyncio.gather(*(wechat.post(fields) for fields in pushes))
             assert (await blocking).content == "echo block"
@@ -56,12 +77,10 @@ async def test_a_push_that_waited_past_shed_after_is_refused_and_its_retry_runs_
                 else:  # answered 200: its handler ran, once
                     assert (answer.status, answer.content) == (200, f"echo {fields['Content']}")
                     assert runs[fields["Content"]] == 1
-            await asyncio.sleep(0.2)
-            # WeChat's retry (the same message, a fresh timestamp and nonce) runs it, once
-            retries = await asyncio.gather(*(wechat.post(fields) for fields in refused))
-    assert [answer.content for answer in retries] == [f"echo {fields['Content']}" for fields in refused]
+            retried, shed_again = await _retry_until_answered(wechat, refused)
+    assert retried == [f"echo {fields['Content']}" for fields in refused]
     assert all(runs[fields["Content"]] == 1 for fields in pushes)
-    assert bot.stats["shed"] == len(refused)
+    assert bot.stats["shed"] == len(refused) + shed_again
 
 
 async def test_a_retry_past_its_time_runs_while_the_bot_refuses_nothing() -> None:
@@ -83,10 +102,10 @@ async def _shedding(wechat: BotClient, runs: Counter[str]) -> asyncio.Future[obj
     """Make a ``shed_after=0.1`` bot shed: one push in flight for a second (the bot is not idle; returned), the loop
     held 0.3 s, a fresh push refused meanwhile. Back caught up, within RETRY_HOLD of the refusal."""
     slow: asyncio.Future[object] = asyncio.ensure_future(wechat.send_text("slow", "o_slow"))
-    await asyncio.sleep(0.05)
+    await until(lambda: runs["slow"] == 1, timeout=5)
     holding = asyncio.ensure_future(wechat.send_text("hold 0.3 0", "o_hold"))
-    await asyncio.sleep(0.1)
-    shed = await wechat.post(wechat.message("text", "o_shed", Content="shed"))  # waits 0.2 s: refused
+    await until(lambda: runs["hold 0.3 0"] == 1, timeout=5)  # the loop is held now
+    shed = await wechat.post(wechat.message("text", "o_shed", Content="shed"))  # waits out the hold: refused
     assert (shed.status, runs["shed"]) == (503, 0)
     await holding
     await asyncio.sleep(0.1)
@@ -145,7 +164,7 @@ async def test_past_max_in_flight_a_push_is_refused_until_one_finishes() -> None
     with serve(bot) as url:
         async with BotClient(url, token="t") as wechat:
             slow = asyncio.ensure_future(wechat.send_text("slow"))
-            await asyncio.sleep(0.3)
+            await until(lambda: runs["slow"] == 1, timeout=5)  # in flight
             fields = wechat.message("text", "o_next", Content="next")
             refused = await wechat.post(fields)
             assert refused.status == 503
