@@ -173,7 +173,7 @@ class Window:
         self._typing = typing
         self._lease = lease
         self._handler_timeout = handler_timeout
-        self._late_replies = LateReplies(store, counts)
+        self._late_replies = LateReplies(store, counts, lease=lease)
         self._enqueue = enqueue
         self._runs: dict[str, _Run] = {}
         self._due: list[_Run] = []  # a heap by deadline, read by one alarm instead of a timer per message
@@ -326,9 +326,8 @@ class Window:
         ctx.release()  # jobs start as tasks of their own, after every delivery already woken
         if not run.answered:
             return xml, outcome
-        if reply is not None:
-            await self._late_replies.send_unless_answered(ctx.api, msg, keys, reply, keep)
-        await self._handover.settle(keys)
+        if reply is None or await self._late_replies.send_unless_answered(ctx.api, msg, keys, reply, keep):
+            await self._handover.settle(keys)
         if run.fallback is not None:
             await run.fallback  # the ASGI call ends only after its response went out
         return ANSWERED
@@ -482,9 +481,10 @@ class Window:
             return
         if state == _QUEUED or state.startswith(_DONE + _NO_REPLY):
             await self._handover.settle(keys)
-        elif state.startswith(_DONE) and now - entry.since > self._lease * 3:
-            # ready, but maybe never sent: its runner died between the outcome and the send
-            await self._late_replies.send_kept(ctx.api, msg, keys, state[len(_DONE) + len(_REPLY):], self._retention)
+        elif state.startswith(_DONE) and now - entry.since > self._lease * 3 and await self._late_replies.send_kept(
+                ctx.api, msg, keys, state[len(_DONE) + len(_REPLY):], self._retention):
+            # ready, but maybe never sent: its runner died between the outcome and the send (or during it, before
+            # its request went out: its mark on ``delivered`` lapses, and a later sweep sends it); settled once out
             await self._handover.settle(keys)
 
     # leases -------------------------------------------------------------------------------------------------

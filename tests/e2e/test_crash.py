@@ -22,8 +22,11 @@ from wxhook import Bot, MemoryStore, Message
 from wxhook.api import Client
 from wxhook.testing import BotClient, FakeWeChat, serve
 
+from ..conftest import until
 from .test_echo_example import free_port, wait_until_serving
 from .test_workers import TOKEN, _start
+
+SEND = "/cgi-bin/message/custom/send"
 
 
 def store_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
@@ -108,6 +111,50 @@ async def test_a_message_answered_before_its_worker_died_is_finished_by_another(
     ran = Counter(line.split()[1] for line in runs.read_text().splitlines())
     assert len(ran) == 2 and set(ran.values()) == {1}, "run once by each worker: at-least-once, not lost"
     assert len(fake.calls("/cgi-bin/message/custom/send")) == 1
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_a_late_reply_whose_worker_died_before_sending_it_is_sent_by_another(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The handler finishes after the deadline and its worker claims the late send, but WeChat refuses the first
+    attempt (-1: not delivered) and the worker is killed while it waits to try again: its claim on the send lapses,
+    and another worker sends the kept reply from the handover ledger, once, without running the handler again."""
+    runs = tmp_path / "runs.txt"
+    runs.touch()
+    ports = [free_port(), free_port()]
+    with FakeWeChat() as fake:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
+            "WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
+            "WXHOOK_API_BASE": fake.url, "WXHOOK_STORE": store_url(kind, tmp_path, request),
+            "RUNS_FILE": str(runs), "DEADLINE": "0.5", "HANDLER_SECONDS": "1",
+        }
+        hosts = [_start(port, env) for port in ports]
+        doomed = hosts[0]
+        try:
+            for port, host in zip(ports, hosts, strict=True):
+                await asyncio.to_thread(wait_until_serving, f"http://127.0.0.1:{port}/", host)
+            fake.fail(SEND, -1, times=None)  # system busy: refused before acting, so the sender tries again
+            async with BotClient(f"http://127.0.0.1:{ports[0]}/", token=TOKEN, fake=fake) as wechat:
+                answer = await wechat.send_text("sent by the survivor", "o_orphan")
+                assert answer.body == b"success", "answered at the deadline while the handler still runs"
+                await until(lambda: fake.calls(SEND))  # its first attempt, refused: it tries again a second later
+                await asyncio.sleep(0.5)  # it has read the refusal by now (until then its request is on its way)
+                doomed.send_signal(signal.SIGKILL)
+                doomed.wait(10)
+                fake.clear_failures()
+                late = await wechat.next_deferred(timeout=30)
+        finally:
+            for host in hosts:
+                if host.poll() is None:
+                    host.terminate()
+                    host.wait(15)
+    assert (late.openid, late.content) == ("o_orphan", "echo: sent by the survivor")
+    sends = fake.calls(SEND)  # (the token another test left in the shared Redis is refused, then refetched)
+    assert sends[0].failure is not None and sends[0].failure.startswith("-1 ")
+    assert [call.failure for call in sends].count(None) == 1
+    assert len(runs.read_text().splitlines()) == 1, "the reply was ready: not run again"
 
 
 async def test_a_late_reply_whose_send_timed_out_is_not_sent_again(caplog: pytest.LogCaptureFixture) -> None:
