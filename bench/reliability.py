@@ -681,6 +681,9 @@ DEFAULT_DEADLINE = float(BOT_DEFAULTS["deadline"].default)
 DEFAULT_LEASE = float(BOT_DEFAULTS["claim_lease"].default)
 TAKEN_OVER_BY_RETRY = "stopped renewing its claim (it died?)"
 TAKEN_OVER_FROM_LEDGER = "its worker died after answering it"
+SHED_RETRY_AFTER = 5.0
+"""Seconds before the next try of a push refused with 503 (a bot shedding load): WeChat tries again on its own
+schedule, not at once, and three tries in one overloaded second would all be refused."""
 
 
 async def faults_sigkill(scale: Scale, store: str) -> None:
@@ -711,11 +714,14 @@ async def sigkill_phase(scale: Scale, store: str, phase: KillPhase) -> list[str]
         async with Wire() as http:
 
             async def wechat(push: Push, delay: float) -> None:
-                """The first try to either instance; the retries (up to three tries) to one still up."""
+                """The first try to either instance; the retries (up to three tries) to one still up: at once after
+                the kill cut or refused a delivery, ``SHED_RETRY_AFTER`` later after a 503."""
                 await asyncio.sleep(delay)
                 answer = await deliver(http, rng.choice(group.urls), push)
                 answers[push.msg_id].append(answer)
                 while answer.status != 200 and len(answers[push.msg_id]) < 3:
+                    if answer.status == 503:
+                        await asyncio.sleep(SHED_RETRY_AFTER)
                     answer = await deliver(http, rng.choice(up), push, same_query=False)
                     answers[push.msg_id].append(answer)
 
@@ -788,6 +794,8 @@ async def sigkill_phase(scale: Scale, store: str, phase: KillPhase) -> list[str]
                                                  f"{log.count(TAKEN_OVER_FROM_LEDGER)}"),
         ("finished there, answered from the store", len(cut_ids & on_victim - in_flight)),
         ("refused, then run once by the survivor", len(cut_ids - on_victim)),
+        ("shed with a 503, tried again 5 s later", sum(any(a.status == 503 for a in answers[p.msg_id])
+                                                       for p in pushes)),
         ("last reply via API, after the kill", after),
         ("replies shown twice, wrong replies", f"{len(twice)}, {len(wrong)}"),
         ("survivor's bot.stats", ", ".join(f"{k} {v:,}" for k, v in sorted(stats.items()))),
