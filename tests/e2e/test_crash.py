@@ -24,7 +24,7 @@ from wxhook.testing import BotClient, FakeWeChat, serve
 
 from ..conftest import until
 from .test_echo_example import free_port, wait_until_serving
-from .test_workers import TOKEN, _start
+from .test_workers import TOKEN, _start, worker_env
 
 SEND = "/cgi-bin/message/custom/send"
 
@@ -85,12 +85,7 @@ async def test_a_message_answered_before_its_worker_died_is_finished_by_another(
     runs.touch()
     ports = [free_port(), free_port()]
     with FakeWeChat() as fake:
-        base = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
-            "WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
-            "WXHOOK_API_BASE": fake.url, "WXHOOK_STORE": store_url(kind, tmp_path, request),
-            "RUNS_FILE": str(runs), "DEADLINE": "0.5",
-        }
+        base = worker_env(fake, store_url(kind, tmp_path, request), runs, DEADLINE="0.5")
         doomed = _start(ports[0], {**base, "HANDLER_SECONDS": "60"})
         survivor = _start(ports[1], {**base, "HANDLER_SECONDS": "0.1"})
         try:
@@ -124,12 +119,7 @@ async def test_a_late_reply_whose_worker_died_before_sending_it_is_sent_by_anoth
     runs.touch()
     ports = [free_port(), free_port()]
     with FakeWeChat() as fake:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
-            "WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
-            "WXHOOK_API_BASE": fake.url, "WXHOOK_STORE": store_url(kind, tmp_path, request),
-            "RUNS_FILE": str(runs), "DEADLINE": "0.5", "HANDLER_SECONDS": "1",
-        }
+        env = worker_env(fake, store_url(kind, tmp_path, request), runs, DEADLINE="0.5", HANDLER_SECONDS="1")
         hosts = [_start(port, env) for port in ports]
         doomed = hosts[0]
         try:

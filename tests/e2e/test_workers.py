@@ -27,12 +27,7 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     runs.touch()
     port = free_port()
     with FakeWeChat() as fake:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
-            "WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
-            "WXHOOK_API_BASE": fake.url, "WXHOOK_STORE": f"sqlite:///{tmp_path / 'state.db'}",
-            "RUNS_FILE": str(runs), "HANDLER_SECONDS": "1",
-        }
+        env = worker_env(fake, f"sqlite:///{tmp_path / 'state.db'}", runs, HANDLER_SECONDS="1")
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "tests.apps.window_bot:app", "--workers", "2",
              "--host", "127.0.0.1", "--port", str(port)],
@@ -81,6 +76,16 @@ async def test_message_and_retry_on_different_workers_run_once(two_workers: tupl
     assert split_pairs >= 1, "every retry landed on the first delivery's worker; nothing was tested"
 
 
+def worker_env(fake: FakeWeChat, store: str, runs: Path, **settings: str) -> dict[str, str]:
+    """The environment of a ``tests.apps.window_bot`` worker: ``fake`` as its API, ``store`` as its store, its runs
+    written to ``runs``, ``settings`` (HANDLER_SECONDS, DEADLINE …) on top; no WXHOOK_* of the machine's."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
+        "WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
+        "WXHOOK_API_BASE": fake.url, "WXHOOK_STORE": store, "RUNS_FILE": str(runs), **settings,
+    }
+
+
 def _start(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "tests.apps.window_bot:app", "--host", "127.0.0.1", "--port", str(port)],
@@ -95,12 +100,7 @@ async def test_message_and_retry_on_two_hosts_sharing_redis(redis_url: str, tmp_
     runs.touch()
     ports = [free_port(), free_port()]
     with FakeWeChat() as fake:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
-            "WXHOOK_TOKEN": TOKEN, "WXHOOK_APPID": fake.appid, "WXHOOK_SECRET": fake.secret,
-            "WXHOOK_API_BASE": fake.url, "WXHOOK_STORE": redis_url.replace("/0", "/1"),
-            "RUNS_FILE": str(runs), "HANDLER_SECONDS": "1",
-        }
+        env = worker_env(fake, redis_url.replace("/0", "/1"), runs, HANDLER_SECONDS="1")
         hosts = [_start(port, env) for port in ports]
         urls = [f"http://127.0.0.1:{port}/" for port in ports]
         try:
