@@ -40,6 +40,12 @@ _SENDING = "sending:"
 """The start of ``delivered`` while a send runs: the sender's leased mark."""
 
 
+def _settled(delivered: str | None) -> bool:
+    """Whether a message's ``delivered`` says its reply is out (or was answered passively): not while a sender's
+    mark is on it, nor once that mark lapsed."""
+    return delivered is not None and not delivered.startswith(_SENDING)
+
+
 class _Mark:
     """A sender's claim on a message's ``delivered``: a leased mark, renewed (one small task) while the send waits for
     a token or between attempts, turned final (``api``) just before each request goes out, and leased again when
@@ -77,11 +83,10 @@ class _Mark:
         self._renewing = asyncio.ensure_future(self._renew())
 
     async def close(self) -> None:
-        """The send is over, however it went: ``delivered`` final, so nobody sends it again."""
-        self.stop()
+        """The send is over, however it went: ``delivered`` final, so nobody sends it again (while final, nothing
+        renews: ``going`` stopped it)."""
         if not self.final:
-            await self._store.set(self._key, _API, self._keep)
-            self.final = True
+            await self.going()
 
     def stop(self) -> None:
         """Stop renewing: a mark not final lapses within the lease, and another worker's sweep sends the reply."""
@@ -130,7 +135,7 @@ class LateReplies:
                 continue  # a passive answer or another sender came first: read which
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX)
-        return not delivered.startswith(_SENDING)
+        return _settled(delivered)
 
     async def send_kept(self, api: Client, msg: Message, keys: MessageKeys, xml: str, keep: float) -> bool:
         """Send a reply kept as passive XML (its runner died between the outcome and the send), unless it went out.
@@ -145,8 +150,7 @@ class LateReplies:
         if await mark.claim():
             await self._send(api, msg, reply, mark)
             return True
-        delivered = await self._store.get(keys.delivered)
-        return delivered is not None and not delivered.startswith(_SENDING)
+        return _settled(await self._store.get(keys.delivered))
 
     async def _send(self, api: Client, msg: Message, reply: Reply, mark: _Mark) -> None:
         """``_attempts`` under ``mark``, made final when they are over. Cancelled (a shutdown) or failed by the

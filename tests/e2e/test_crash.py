@@ -105,7 +105,7 @@ async def test_a_message_answered_before_its_worker_died_is_finished_by_another(
     assert (late.openid, late.content) == ("o_orphan", "echo: answered, then orphaned")
     ran = Counter(line.split()[1] for line in runs.read_text().splitlines())
     assert len(ran) == 2 and set(ran.values()) == {1}, "run once by each worker: at-least-once, not lost"
-    assert len(fake.calls("/cgi-bin/message/custom/send")) == 1
+    assert len(fake.calls(SEND)) == 1
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
@@ -157,13 +157,13 @@ async def test_a_late_reply_whose_send_timed_out_is_not_sent_again(caplog: pytes
             await asyncio.sleep(0.4)
             return "late"
 
-        fake.fail("/cgi-bin/message/custom/send", delay=1.0)  # answered after the client gave up
+        fake.fail(SEND, delay=1.0)  # answered after the client gave up
         with caplog.at_level(logging.ERROR, logger="wxhook"):
             with serve(bot) as url:
                 async with BotClient(url, token=TOKEN) as wechat:
                     assert (await wechat.send_text("go")).body == b"success"
             await api.aclose()
-        assert len(fake.calls("/cgi-bin/message/custom/send")) == 1
+        assert len(fake.calls(SEND)) == 1
         assert "may have been delivered" in caplog.text
         assert bot.stats["delivery_failed"] == 1
 
@@ -178,12 +178,12 @@ async def test_a_late_reply_is_retried_when_wechat_never_got_it() -> None:
             await asyncio.sleep(0.4)
             return "late but sure"
 
-        fake.fail("/cgi-bin/message/custom/send", -1)  # system busy: refused before acting
+        fake.fail(SEND, -1)  # system busy: refused before acting
         with serve(bot) as url:
             async with BotClient(url, token=TOKEN) as wechat:
                 assert (await wechat.send_text("go")).body == b"success"
         await api.aclose()
-        sends = fake.calls("/cgi-bin/message/custom/send")
+        sends = fake.calls(SEND)
         assert len(sends) >= 2 and sends[-1].json["text"]["content"] == "late but sure"
         assert bot.stats["delivered"] == 1
 
