@@ -103,7 +103,7 @@ class _Mark:
                 problem = "it lapsed first"
             except Exception as exc:
                 problem = f"the store failed: {exc}"
-            logger.warning("lost the mark of a late reply being sent (%s; the store was slow or unreachable for "
+            logger.warning("lost the mark of a reply being sent (%s; the store was slow or unreachable for "
                            "longer than the %gs claim_lease?): another worker may send it too, and the follower see "
                            "it twice", problem, self._lease)
             return
@@ -112,13 +112,16 @@ class _Mark:
 class LateReplies:
     """Sends the late replies of one bot (each through the API client of its message's account), counting them in
     the bot's counter (``delivered``, ``delivery_failed``). ``lease`` is how long a sender's mark on ``delivered``
-    outlives a sender that stopped renewing it (died): the bot's ``claim_lease``."""
+    outlives a sender that stopped renewing it (died): the bot's ``claim_lease``. ``kind`` names the replies in the
+    log (``late``; a queue worker's are ``queued``)."""
 
-    def __init__(self, store: Store, counts: Counter[str], *, lease: float = 2.0, retry_delay: float = 1.0) -> None:
+    def __init__(self, store: Store, counts: Counter[str], *, lease: float = 2.0, retry_delay: float = 1.0,
+                 kind: str = "late") -> None:
         self._store = store
         self._counts = counts
         self._lease = lease
         self._retry_delay = retry_delay
+        self._kind = kind
 
     async def send_unless_answered(self, api: Client, msg: Message, keys: MessageKeys, reply: Reply,
                                    keep: float) -> bool:
@@ -152,6 +155,24 @@ class LateReplies:
             return True
         return _settled(await self._store.get(keys.delivered))
 
+    async def answered(self, key: str) -> bool:
+        """Whether the reply of the message whose ``delivered`` is ``key`` is out, waiting out another sender's mark
+        until it turns final or lapses (its sender died before sending: then the reply is not out)."""
+        delay = _POLL_MIN
+        while (delivered := await self._store.get(key)) is not None and not _settled(delivered):
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _POLL_MAX)
+        return delivered is not None
+
+    async def send_once(self, api: Client, msg: Message, key: str, reply: Reply, keep: float) -> None:
+        """Send ``reply`` through the API unless it is out already: a reply that has no passive way to the follower
+        (a queued handler's). ``delivered`` (``key``) is kept ``keep`` seconds once the send is over."""
+        while not await self.answered(key):
+            mark = _Mark(self._store, key, self._lease, keep)
+            if await mark.claim():
+                await self._send(api, msg, reply, mark)
+                return
+
     async def _send(self, api: Client, msg: Message, reply: Reply, mark: _Mark) -> None:
         """``_attempts`` under ``mark``, made final when they are over. Cancelled (a shutdown) or failed by the
         store, a mark not yet final is left to lapse: another worker's sweep sends the reply."""
@@ -163,7 +184,7 @@ class LateReplies:
         await mark.close()
 
     async def _attempts(self, api: Client, msg: Message, reply: Reply, mark: _Mark) -> None:
-        """Send a late reply through the customer-service API; retried only when the failure proves WeChat did
+        """Send a reply through the customer-service API; retried only when the failure proves WeChat did
         not get it (a connection never made, no access token to be had, errcode -1, a token still refused after
         the client's own refetch)."""
         openid = msg.from_user_name
@@ -171,7 +192,7 @@ class LateReplies:
             msgtype, payload = reply.custom_message()
         except TypeError as exc:
             self._counts[DELIVERY_FAILED] += 1
-            logger.error("late reply to user=%s dropped: %s", follower_tag(openid), exc)
+            logger.error("%s reply to user=%s dropped: %s", self._kind, follower_tag(openid), exc)
             return
         for attempt in range(1, _ATTEMPTS + 1):
             try:
@@ -180,7 +201,8 @@ class LateReplies:
                 await api.message.send(openid, msgtype, payload)
             except ConfigError as exc:  # no AppSecret (or appid): nothing to retry, the fix is in the settings
                 self._counts[DELIVERY_FAILED] += 1
-                logger.error("late %s reply to user=%s not delivered: %s", msgtype, follower_tag(openid), exc)
+                logger.error("%s %s reply to user=%s not delivered: %s", self._kind, msgtype, follower_tag(openid),
+                             exc)
                 return
             except WeChatError as exc:
                 unsent = not mark.final or isinstance(exc, (SystemBusyError, InvalidCredentialError)) or (
@@ -192,13 +214,13 @@ class LateReplies:
                     continue
                 self._counts[DELIVERY_FAILED] += 1
                 if mark.final and isinstance(exc, WeChatNetworkError) and exc.maybe_delivered:
-                    logger.error("late %s reply to user=%s may have been delivered, not sent again (a repeat would "
-                                 "show twice): %s", msgtype, follower_tag(openid), exc)
+                    logger.error("%s %s reply to user=%s may have been delivered, not sent again (a repeat would "
+                                 "show twice): %s", self._kind, msgtype, follower_tag(openid), exc)
                     return
                 logger.error(
-                    "late %s reply to user=%s not delivered after %d attempt(s): errcode %s, rid %s: %s",
-                    msgtype, follower_tag(openid), attempt, getattr(exc, "errcode", None), getattr(exc, "rid", None),
-                    exc,
+                    "%s %s reply to user=%s not delivered after %d attempt(s): errcode %s, rid %s: %s",
+                    self._kind, msgtype, follower_tag(openid), attempt, getattr(exc, "errcode", None),
+                    getattr(exc, "rid", None), exc,
                 )
                 return
             self._counts[DELIVERED] += 1

@@ -5,8 +5,9 @@ rest of wxhook, and its Redis stream keeps a job pending until a worker acknowle
 a job survives the restart of the instance that enqueued it and of the worker that ran it: a live worker
 renews its claim on a running job, and a job whose claim went unrenewed for ``redeliver_after`` seconds (its
 worker died) is taken by another worker. That is at-least-once; the store makes it effectively-once for the
-follower. A message whose reply went out is marked ``sent`` and skipped if it comes back, and the
-customer-service send is guarded by a short lease, so two workers never both send it.
+follower. A message whose reply went out (or that had none) is marked in the store and skipped if it comes back,
+and the customer-service send is made as the webhook's late replies are (``late.py``): under a leased mark, so two
+workers never both send it, retried only when WeChat surely did not get it, never by running the job again.
 
 A job that raises is retried by taskiq (``SimpleRetryMiddleware``) up to ``max_attempts`` runs in all; the
 last run hands the exception to the bot's ``on_error`` handlers and logs the job with the message and handler.

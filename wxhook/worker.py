@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -15,12 +14,12 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from .api import WeChatError
 from .app import Bot
 from .callables import is_async
 from .config import ConfigError
+from .late import LateReplies
 from .messages import Message, dedupe_key, parse_message
-from .observe import DELIVERED, follower_tag
+from .observe import follower_tag
 from .queue import CALL_TASK, MESSAGE_TASK, QueueUnavailable, Refused, load
 from .stores import StoreUnavailable
 
@@ -28,7 +27,6 @@ logger = logging.getLogger("wxhook")
 
 _SENT = "sent"
 _SENT_TTL = 2 * 86400.0  # WeChat's customer-service window is 48 hours: nothing is sent after it anyway
-_LEASE = 30.0
 
 
 class Worker:
@@ -39,6 +37,8 @@ class Worker:
             raise ConfigError("this bot has no job queue to work on: pass Bot(queue='redis://…') or set WXHOOK_QUEUE")
         self.bot = bot
         self.queue = bot.queue
+        self.replies = LateReplies(bot.store, bot.stats, lease=bot.claim_lease, kind="queued")
+        """The handlers' replies, sent as the webhook's late replies are: once, retried only when provably unsent."""
 
     async def run_job(self, task: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                       labels: Mapping[str, Any] | None) -> None:
@@ -71,8 +71,8 @@ class Worker:
         if route is None or not route.queue:
             raise Refused(f"its {msg.msg_type} from user={follower_tag(msg.from_user_name)} goes to {handler}, which "
                           "is not marked queue=True: a worker runs only queue=True handlers")
-        keys = account.keys.message(dedupe_key(msg))
-        if await bot.store.get(keys.delivered) == _SENT:
+        delivered = account.keys.message(dedupe_key(msg)).delivered
+        if await self.replies.answered(delivered):
             return  # an earlier run (before a crash or a redelivery) finished it
         ctx = bot.context(msg, account)
         try:
@@ -85,26 +85,9 @@ class Worker:
                              attempt, msg.msg_type, follower_tag(msg.from_user_name), _message_id(msg))
                 reply = await bot.recover(exc, msg, ctx)
             if reply is None:
-                await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
-                return
-            lease = secrets.token_hex(8)
-            if not await bot.store.set_if_absent(keys.delivered, lease, _LEASE):
-                return  # sent already, or another worker is sending it right now
-            try:
-                msgtype, content = reply.custom_message()
-                await ctx.api.message.send(msg.from_user_name, msgtype, content)
-            except WeChatError as exc:
-                await bot.store.compare_and_delete(keys.delivered, lease)
-                if exc.transient:
-                    raise
-                logger.error("reply of queued handler %s to user=%s not delivered: %s", handler,
-                             follower_tag(msg.from_user_name), exc)
-                return
-            except BaseException:
-                await bot.store.compare_and_delete(keys.delivered, lease)
-                raise
-            await bot.store.set(keys.delivered, _SENT, _SENT_TTL)
-            bot.stats[DELIVERED] += 1
+                await bot.store.set(delivered, _SENT, _SENT_TTL)
+            else:
+                await self.replies.send_once(ctx.api, msg, delivered, reply, _SENT_TTL)
         finally:
             ctx.release()
 

@@ -25,6 +25,7 @@ from ..redis_server import RedisServer, free_port
 from .conftest import BOT, ROOT, TOKEN, Processes, bot_env, eventually, runs_of
 
 INTERIM = "Working on it…"
+SEND = "/cgi-bin/message/custom/send"
 
 
 class Deployment:
@@ -49,7 +50,7 @@ class Deployment:
         self.processes.worker(self.worker_name, self.env)
 
     def sent(self, openid: str) -> list[Any]:
-        return [call.json for call in self.fake.calls("/cgi-bin/message/custom/send")
+        return [call.json for call in self.fake.calls(SEND)
                 if call.json["touser"] == openid]
 
     def worker_logs(self) -> str:
@@ -166,6 +167,35 @@ async def test_a_failing_job_is_retried_a_bounded_number_of_times(deployment: De
     assert failed + f"(MsgId {fields['MsgId']})" in log and "o_failing" not in log  # the openid hashed, as everywhere
     assert "RuntimeError: the report service is down" in log
     assert deployment.sent("o_failing") == []
+
+
+async def test_a_reply_wechat_refused_as_busy_is_sent_again_without_running_the_handler_again(
+        deployment: Deployment) -> None:
+    """errcode -1 proves WeChat did not take the send: the worker tries again itself, and the job is not run again."""
+    deployment.fake.fail(SEND, -1, openid="o_busy")
+    async with BotClient(deployment.url, token=TOKEN) as wechat:
+        fields = wechat.message("text", "o_busy", Content="report")
+        assert (await wechat.post(fields)).content == INTERIM
+    eventually(lambda: len(deployment.sent("o_busy")) >= 2, 30, "the send tried again")
+    _settle()
+    sends = [call for call in deployment.fake.calls(SEND) if call.json["touser"] == "o_busy"]
+    assert [(call.failure or "").split(" rid:")[0] for call in sends] == ["-1 system error", ""]
+    assert len(runs_for(deployment, "report", fields["MsgId"])) == 1
+
+
+async def test_a_reply_that_may_have_reached_wechat_is_not_sent_again(deployment: Deployment) -> None:
+    """An HTTP 500 may come after WeChat acted on the send: a repeat could show the follower the reply twice, so it
+    is logged and left, and neither the send nor the handler is repeated (the job is done)."""
+    deployment.fake.fail(SEND, status=500, openid="o_unsure")
+    async with BotClient(deployment.url, token=TOKEN) as wechat:
+        fields = wechat.message("text", "o_unsure", Content="report")
+        assert (await wechat.post(fields)).content == INTERIM
+    line = f"queued text reply to user={follower_tag('o_unsure')} may have been delivered, not sent again"
+    eventually(lambda: line in deployment.worker_logs(), 30, "the worker's line about the unsure send")
+    time.sleep(3)  # longer than a rerun of the 2 s handler and its send, if the job were tried again
+    assert [call.failure for call in deployment.fake.calls(SEND) if call.json["touser"] == "o_unsure"] == ["HTTP 500"]
+    assert len(runs_for(deployment, "report", fields["MsgId"])) == 1
+    assert pending(deployment.redis_url, deployment.fake.appid) == set(), "the job was acknowledged"
 
 
 async def test_ctx_enqueue_runs_the_job_in_the_worker(deployment: Deployment) -> None:
