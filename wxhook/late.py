@@ -32,6 +32,8 @@ logger = logging.getLogger("wxhook")
 
 _POLL_MIN, _POLL_MAX = 0.01, 0.1
 _ATTEMPTS = 3
+_MARK_WAIT = 300.0
+"""Seconds past which another sender's mark is no live send's (tokens, attempts and their waits take far less)."""
 _TYPING_EVERY = 12.0
 """Seconds between two typing indicators: WeChat drops one after 15 s."""
 _API = "api"
@@ -157,9 +159,17 @@ class LateReplies:
 
     async def answered(self, key: str) -> bool:
         """Whether the reply of the message whose ``delivered`` is ``key`` is out, waiting out another sender's mark
-        until it turns final or lapses (its sender died before sending: then the reply is not out)."""
+        until it turns final or lapses (its sender died before sending: then the reply is not out). A mark that
+        stands longer than any send takes (``_MARK_WAIT``: planted in the store without a TTL?) counts as out, so a
+        job never waits for it forever."""
         delay = _POLL_MIN
+        give_up = asyncio.get_running_loop().time() + _MARK_WAIT
         while (delivered := await self._store.get(key)) is not None and not _settled(delivered):
+            if asyncio.get_running_loop().time() > give_up:
+                logger.error("a reply not sent: another sender's mark on %s stood for %gs without lapsing (a "
+                             "dead sender's mark lapses within %gs; was it written without a TTL?)", key, _MARK_WAIT,
+                             self._lease)
+                return True
             await asyncio.sleep(delay)
             delay = min(delay * 2, _POLL_MAX)
         return delivered is not None
