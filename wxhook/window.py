@@ -213,6 +213,12 @@ class Window:
         if admission is Admission.REPLAYED:
             raise Stale(REUSED)
         claim = fresh if admission is Admission.CLAIMED else None
+        if claim is not None and self._runs and (running := self._runs.get(key)) is not None:
+            # Running here still, its claim lapsed while the loop was held (a handler blocking it): this delivery
+            # waits for the run like any retry, and the claim is the run's again (unless its outcome is on its way).
+            if not running.settling:
+                await self._store.set(keys.state, running.claim, self._lease)
+            claim = None
         if enqueue is not None and (claim is None or await enqueue(msg, ctx, delivery.handler)):
             if claim is None:  # a retry of a message enqueued already (or running here)
                 return self._interim(msg), COALESCED
@@ -508,11 +514,15 @@ class Window:
 
     async def _renew(self, key: str, run: _Run) -> None:
         try:
-            if not await self._store.renew(run.state, run.claim, self._lease) and not run.settling \
-                    and key in self._runs:
-                logger.warning("lost the claim on %s while its handler ran (the store was unreachable for longer "
-                               "than the %gs lease?); a retry may run it again", loggable_key(run.state),
-                               self._lease)
+            store = self._store
+            if await store.renew(run.state, run.claim, self._lease) or run.settling or key not in self._runs:
+                return
+            if await store.set_if_absent(run.state, run.claim, self._lease):
+                return  # it lapsed, but nobody took it: the run's again
+            logger.warning("lost the claim on %s while its handler ran: it lapsed, and another worker took it (was "
+                           "the event loop held longer than the %gs claim_lease, by a handler making a blocking call, "
+                           "or the store unreachable that long?); that worker may run it again",
+                           loggable_key(run.state), self._lease)
         finally:
             run.renewing = False
 

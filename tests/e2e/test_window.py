@@ -79,6 +79,38 @@ async def test_retry_while_running_shares_the_outcome_and_later_retries_get_the_
     assert bot.stats["coalesced"] == 4
 
 
+async def test_a_retry_read_after_the_handler_held_the_loop_past_its_lease_does_not_run_it_again(
+        fake: FakeWeChat) -> None:
+    """A handler that blocks the event loop (a sync call in an async handler) longer than ``claim_lease`` lets its
+    claim lapse, since nothing can renew it meanwhile; a retry read once the loop is free finds the run still going
+    here, and waits for its outcome instead of running the message a second time."""
+    runs: list[str] = []
+
+    async def blocking(msg: Message) -> str:
+        runs.append(msg.content)  # type: ignore[attr-defined]
+        await asyncio.sleep(0)
+        time.sleep(1.0)  # holds the loop: the 0.3 s claim lapses, the retry waits unread in its socket
+        await asyncio.sleep(0.3)
+        return f"answer to {msg.content}"  # type: ignore[attr-defined]
+
+    bot = make_bot(fake, claim_lease=0.3, shed_after=None)
+    bot.on_text(blocking)
+    with serve(bot) as url:
+        async with BotClient(url, token="t") as wechat, BotClient(url, token="t") as again:
+            # The retry goes out on a connection already open and idle: read in the loop's first turn after the
+            # block, before the lease tick that turn also runs can take the claim back.
+            await again.send_text("warm-up", openid="o_other")
+            message = wechat.message("text", "o_blocking", Content="q")
+
+            async def retry_later() -> Any:
+                await asyncio.sleep(0.4)
+                return await again.post(message)
+
+            first, retry = await asyncio.gather(wechat.post(message), retry_later())
+    assert runs == ["warm-up", "q"]
+    assert first.content == retry.content == "answer to q"
+
+
 async def test_different_messages_sharing_a_msg_id_are_both_handled(fake: FakeWeChat) -> None:
     bot = make_bot(fake)
     bot.on_text(lambda m: f"echo {m.content}")

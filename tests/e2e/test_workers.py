@@ -120,3 +120,32 @@ async def test_message_and_retry_on_two_hosts_sharing_redis(redis_url: str, tmp_
                 host.wait(15)
     ran = Counter(line.split()[0] for line in runs.read_text().splitlines())
     assert len(ran) == 3 and set(ran.values()) == {1}
+
+
+async def test_a_claim_lapsed_while_the_loop_was_held_is_taken_back_and_the_retry_elsewhere_waits(
+        redis_url: str, tmp_path: Path) -> None:
+    """A handler holding its event loop (a blocking call) for longer than ``claim_lease`` cannot renew its claim
+    meanwhile; once the loop is free its worker takes the lapsed claim back, so a retry that reaches the other host
+    after that waits for the run instead of running the message a second time."""
+    runs = tmp_path / "runs.txt"
+    runs.touch()
+    ports = [free_port(), free_port()]
+    with FakeWeChat() as fake:
+        env = worker_env(fake, redis_url.replace("/0", "/1"), runs, CLAIM_LEASE="0.3", BLOCK_SECONDS="1",
+                         HANDLER_SECONDS="1", WXHOOK_SHED_AFTER="off")
+        hosts = [_start(port, env) for port in ports]
+        urls = [f"http://127.0.0.1:{port}/" for port in ports]
+        try:
+            for url, host in zip(urls, hosts, strict=True):
+                await asyncio.to_thread(wait_until_serving, url, host)
+            async with BotClient(urls[0], token=TOKEN) as template:
+                fields = template.message("text", "o_held", Content="held")
+            (first_host, first), (retry_host, retry) = await asyncio.gather(
+                deliver(urls[0], fields, 0), deliver(urls[1], fields, 1.5)
+            )
+        finally:
+            for host in hosts:
+                host.terminate()
+                host.wait(15)
+    assert first == retry == "echo: held" and first_host != retry_host
+    assert len(runs.read_text().splitlines()) == 1, "the retry ran the message again"
