@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -86,6 +87,22 @@ def worker_env(fake: FakeWeChat, store: str, runs: Path, **settings: str) -> dic
     }
 
 
+@contextlib.asynccontextmanager
+async def two_hosts(env: dict[str, str]) -> AsyncIterator[list[str]]:
+    """Two separate window_bot servers (as on two machines), their URLs once both answer; stopped on exit."""
+    ports = [free_port(), free_port()]
+    hosts = [_start(port, env) for port in ports]
+    urls = [f"http://127.0.0.1:{port}/" for port in ports]
+    try:
+        for url, host in zip(urls, hosts, strict=True):
+            await asyncio.to_thread(wait_until_serving, url, host)
+        yield urls
+    finally:
+        for host in hosts:
+            host.terminate()
+            host.wait(15)
+
+
 def _start(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "tests.apps.window_bot:app", "--host", "127.0.0.1", "--port", str(port)],
@@ -98,26 +115,16 @@ async def test_message_and_retry_on_two_hosts_sharing_redis(redis_url: str, tmp_
     the first one's handler and answers with its reply."""
     runs = tmp_path / "runs.txt"
     runs.touch()
-    ports = [free_port(), free_port()]
     with FakeWeChat() as fake:
         env = worker_env(fake, redis_url.replace("/0", "/1"), runs, HANDLER_SECONDS="1")
-        hosts = [_start(port, env) for port in ports]
-        urls = [f"http://127.0.0.1:{port}/" for port in ports]
-        try:
-            for url, host in zip(urls, hosts, strict=True):
-                await asyncio.to_thread(wait_until_serving, url, host)
-            async with BotClient(urls[0], token=TOKEN) as template:
-                for i in range(3):
-                    fields = template.message("text", f"o_host_{i}", Content=f"h{i}")
-                    (first_host, first), (retry_host, retry) = await asyncio.gather(
-                        deliver(urls[i % 2], fields, 0), deliver(urls[(i + 1) % 2], fields, 0.3)
-                    )
-                    assert first == retry == f"echo: h{i}"
-                    assert first_host != retry_host
-        finally:
-            for host in hosts:
-                host.terminate()
-                host.wait(15)
+        async with two_hosts(env) as urls, BotClient(urls[0], token=TOKEN) as template:
+            for i in range(3):
+                fields = template.message("text", f"o_host_{i}", Content=f"h{i}")
+                (first_host, first), (retry_host, retry) = await asyncio.gather(
+                    deliver(urls[i % 2], fields, 0), deliver(urls[(i + 1) % 2], fields, 0.3)
+                )
+                assert first == retry == f"echo: h{i}"
+                assert first_host != retry_host
     ran = Counter(line.split()[0] for line in runs.read_text().splitlines())
     assert len(ran) == 3 and set(ran.values()) == {1}
 
@@ -129,23 +136,14 @@ async def test_a_claim_lapsed_while_the_loop_was_held_is_taken_back_and_the_retr
     after that waits for the run instead of running the message a second time."""
     runs = tmp_path / "runs.txt"
     runs.touch()
-    ports = [free_port(), free_port()]
     with FakeWeChat() as fake:
         env = worker_env(fake, redis_url.replace("/0", "/1"), runs, CLAIM_LEASE="0.3", BLOCK_SECONDS="1",
                          HANDLER_SECONDS="1", WXHOOK_SHED_AFTER="off")
-        hosts = [_start(port, env) for port in ports]
-        urls = [f"http://127.0.0.1:{port}/" for port in ports]
-        try:
-            for url, host in zip(urls, hosts, strict=True):
-                await asyncio.to_thread(wait_until_serving, url, host)
+        async with two_hosts(env) as urls:
             async with BotClient(urls[0], token=TOKEN) as template:
                 fields = template.message("text", "o_held", Content="held")
             (first_host, first), (retry_host, retry) = await asyncio.gather(
                 deliver(urls[0], fields, 0), deliver(urls[1], fields, 1.5)
             )
-        finally:
-            for host in hosts:
-                host.terminate()
-                host.wait(15)
     assert first == retry == "echo: held" and first_host != retry_host
     assert len(runs.read_text().splitlines()) == 1, "the retry ran the message again"
