@@ -133,9 +133,7 @@ class LateReplies:
         delay = _POLL_MIN
         while (delivered := await self._store.get(keys.delivered)) is None:
             if await self._store.get(keys.waiter) is None:
-                mark = _Mark(self._store, keys.delivered, self._lease, keep)
-                if await mark.claim():
-                    await self._send(api, msg, reply, mark)
+                if await self._claim_and_send(api, msg, keys.delivered, reply, keep):
                     return True
                 continue  # a passive answer or another sender came first: read which
             await asyncio.sleep(delay)
@@ -149,11 +147,7 @@ class LateReplies:
             reply = passive_reply(parse_xml(xml.encode()))
         except XMLError:
             return True
-        if reply is None:
-            return True
-        mark = _Mark(self._store, keys.delivered, self._lease, keep)
-        if await mark.claim():
-            await self._send(api, msg, reply, mark)
+        if reply is None or await self._claim_and_send(api, msg, keys.delivered, reply, keep):
             return True
         return _settled(await self._store.get(keys.delivered))
 
@@ -163,9 +157,10 @@ class LateReplies:
         stands longer than any send takes (``_MARK_WAIT``: planted in the store without a TTL?) counts as out, so a
         job never waits for it forever."""
         delay = _POLL_MIN
-        give_up = asyncio.get_running_loop().time() + _MARK_WAIT
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + _MARK_WAIT
         while (delivered := await self._store.get(key)) is not None and not _settled(delivered):
-            if asyncio.get_running_loop().time() > give_up:
+            if loop.time() > give_up:
                 logger.error("a reply not sent: another sender's mark on %s stood for %gs without lapsing (a "
                              "dead sender's mark lapses within %gs; was it written without a TTL?)", key, _MARK_WAIT,
                              self._lease)
@@ -178,20 +173,23 @@ class LateReplies:
         """Send ``reply`` through the API unless it is out already: a reply that has no passive way to the follower
         (a queued handler's). ``delivered`` (``key``) is kept ``keep`` seconds once the send is over."""
         while not await self.answered(key):
-            mark = _Mark(self._store, key, self._lease, keep)
-            if await mark.claim():
-                await self._send(api, msg, reply, mark)
+            if await self._claim_and_send(api, msg, key, reply, keep):
                 return
 
-    async def _send(self, api: Client, msg: Message, reply: Reply, mark: _Mark) -> None:
-        """``_attempts`` under ``mark``, made final when they are over. Cancelled (a shutdown) or failed by the
-        store, a mark not yet final is left to lapse: another worker's sweep sends the reply."""
+    async def _claim_and_send(self, api: Client, msg: Message, key: str, reply: Reply, keep: float) -> bool:
+        """Claim ``delivered`` (``key``) with a mark of this send's, then ``_attempts`` under it, the mark made final
+        when they are over; False when someone answered or is sending already. Cancelled (a shutdown) or failed by
+        the store, a mark not yet final is left to lapse: another worker's sweep sends the reply."""
+        mark = _Mark(self._store, key, self._lease, keep)
+        if not await mark.claim():
+            return False
         try:
             await self._attempts(api, msg, reply, mark)
         except BaseException:
             mark.stop()
             raise
         await mark.close()
+        return True
 
     async def _attempts(self, api: Client, msg: Message, reply: Reply, mark: _Mark) -> None:
         """Send a reply through the customer-service API; retried only when the failure proves WeChat did
