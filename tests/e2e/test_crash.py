@@ -23,8 +23,7 @@ from wxhook.api import Client
 from wxhook.testing import BotClient, FakeWeChat, serve
 
 from ..conftest import until
-from .test_echo_example import free_port, wait_until_serving
-from .test_workers import TOKEN, _start, worker_env
+from .test_workers import TOKEN, hosts, worker_env
 
 SEND = "/cgi-bin/message/custom/send"
 
@@ -48,13 +47,7 @@ async def test_a_retry_runs_the_message_again_after_its_worker_was_killed(
         **{k: v for k, v in os.environ.items() if not k.startswith("WXHOOK_")},
         "WXHOOK_TOKEN": TOKEN, "WXHOOK_STORE": store_url(kind, tmp_path, request), "RUNS_FILE": str(runs),
     }
-    ports = [free_port(), free_port()]
-    doomed = _start(ports[0], {**base, "HANDLER_SECONDS": "60"})
-    survivor = _start(ports[1], {**base, "HANDLER_SECONDS": "0.1"})
-    urls = [f"http://127.0.0.1:{port}/" for port in ports]
-    try:
-        for url, host in zip(urls, [doomed, survivor], strict=True):
-            await asyncio.to_thread(wait_until_serving, url, host)
+    async with hosts({**base, "HANDLER_SECONDS": "60"}, {**base, "HANDLER_SECONDS": "0.1"}) as (urls, (doomed, _)):
         async with BotClient(urls[0], token=TOKEN, timeout=30) as first, BotClient(urls[1], token=TOKEN) as retry:
             fields = first.message("text", "o_crash", Content="in flight")
             delivery = asyncio.create_task(first.post(fields))
@@ -68,11 +61,6 @@ async def test_a_retry_runs_the_message_again_after_its_worker_was_killed(
         assert answer.content == "echo: in flight"
         ran = Counter(line.split()[1] for line in runs.read_text().splitlines())
         assert len(ran) == 2 and set(ran.values()) == {1}, "run once by each worker: at-least-once, not lost"
-    finally:
-        for host in (doomed, survivor):
-            if host.poll() is None:
-                host.terminate()
-                host.wait(15)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
@@ -83,25 +71,15 @@ async def test_a_message_answered_before_its_worker_died_is_finished_by_another(
     worker is killed: another worker finds it in the handover ledger, runs it and sends the reply through the API."""
     runs = tmp_path / "runs.txt"
     runs.touch()
-    ports = [free_port(), free_port()]
     with FakeWeChat() as fake:
         base = worker_env(fake, store_url(kind, tmp_path, request), runs, DEADLINE="0.5")
-        doomed = _start(ports[0], {**base, "HANDLER_SECONDS": "60"})
-        survivor = _start(ports[1], {**base, "HANDLER_SECONDS": "0.1"})
-        try:
-            for port, host in zip(ports, [doomed, survivor], strict=True):
-                await asyncio.to_thread(wait_until_serving, f"http://127.0.0.1:{port}/", host)
-            async with BotClient(f"http://127.0.0.1:{ports[0]}/", token=TOKEN, fake=fake) as wechat:
-                answer = await wechat.send_text("answered, then orphaned", "o_orphan")
-                assert answer.body == b"success", "answered at the deadline while the handler still runs"
-                doomed.send_signal(signal.SIGKILL)
-                doomed.wait(10)
-                late = await wechat.next_deferred(timeout=20)
-        finally:
-            for host in (doomed, survivor):
-                if host.poll() is None:
-                    host.terminate()
-                    host.wait(15)
+        async with (hosts({**base, "HANDLER_SECONDS": "60"}, {**base, "HANDLER_SECONDS": "0.1"}) as (urls, (doomed, _)),
+                    BotClient(urls[0], token=TOKEN, fake=fake) as wechat):
+            answer = await wechat.send_text("answered, then orphaned", "o_orphan")
+            assert answer.body == b"success", "answered at the deadline while the handler still runs"
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(10)
+            late = await wechat.next_deferred(timeout=20)
     assert (late.openid, late.content) == ("o_orphan", "echo: answered, then orphaned")
     ran = Counter(line.split()[1] for line in runs.read_text().splitlines())
     assert len(ran) == 2 and set(ran.values()) == {1}, "run once by each worker: at-least-once, not lost"
@@ -117,16 +95,11 @@ async def test_a_late_reply_whose_worker_died_before_sending_it_is_sent_by_anoth
     and another worker sends the kept reply from the handover ledger, once, without running the handler again."""
     runs = tmp_path / "runs.txt"
     runs.touch()
-    ports = [free_port(), free_port()]
     with FakeWeChat() as fake:
         env = worker_env(fake, store_url(kind, tmp_path, request), runs, DEADLINE="0.5", HANDLER_SECONDS="1")
-        hosts = [_start(port, env) for port in ports]
-        doomed = hosts[0]
-        try:
-            for port, host in zip(ports, hosts, strict=True):
-                await asyncio.to_thread(wait_until_serving, f"http://127.0.0.1:{port}/", host)
+        async with hosts(env, env) as (urls, (doomed, _)):
             fake.fail(SEND, -1, times=None)  # system busy: refused before acting, so the sender tries again
-            async with BotClient(f"http://127.0.0.1:{ports[0]}/", token=TOKEN, fake=fake) as wechat:
+            async with BotClient(urls[0], token=TOKEN, fake=fake) as wechat:
                 answer = await wechat.send_text("sent by the survivor", "o_orphan")
                 assert answer.body == b"success", "answered at the deadline while the handler still runs"
                 await until(lambda: fake.calls(SEND))  # its first attempt, refused: it tries again a second later
@@ -135,11 +108,6 @@ async def test_a_late_reply_whose_worker_died_before_sending_it_is_sent_by_anoth
                 doomed.wait(10)
                 fake.clear_failures()
                 late = await wechat.next_deferred(timeout=30)
-        finally:
-            for host in hosts:
-                if host.poll() is None:
-                    host.terminate()
-                    host.wait(15)
     assert (late.openid, late.content) == ("o_orphan", "echo: sent by the survivor")
     sends = fake.calls(SEND)  # (the token another test left in the shared Redis is refused, then refetched)
     assert sends[0].failure is not None and sends[0].failure.startswith("-1 ")

@@ -88,19 +88,21 @@ def worker_env(fake: FakeWeChat, store: str, runs: Path, **settings: str) -> dic
 
 
 @contextlib.asynccontextmanager
-async def two_hosts(env: dict[str, str]) -> AsyncIterator[list[str]]:
-    """Two separate window_bot servers (as on two machines), their URLs once both answer; stopped on exit."""
-    ports = [free_port(), free_port()]
-    hosts = [_start(port, env) for port in ports]
+async def hosts(*envs: dict[str, str]) -> AsyncIterator[tuple[list[str], list[subprocess.Popen[bytes]]]]:
+    """Separate window_bot servers (as on separate machines), one per environment: their URLs and processes once
+    all of them answer; those still running are stopped on exit."""
+    ports = [free_port() for _ in envs]
+    processes = [_start(port, env) for port, env in zip(ports, envs, strict=True)]
     urls = [f"http://127.0.0.1:{port}/" for port in ports]
     try:
-        for url, host in zip(urls, hosts, strict=True):
-            await asyncio.to_thread(wait_until_serving, url, host)
-        yield urls
+        for url, process in zip(urls, processes, strict=True):
+            await asyncio.to_thread(wait_until_serving, url, process)
+        yield urls, processes
     finally:
-        for host in hosts:
-            host.terminate()
-            host.wait(15)
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(15)
 
 
 def _start(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -117,7 +119,7 @@ async def test_message_and_retry_on_two_hosts_sharing_redis(redis_url: str, tmp_
     runs.touch()
     with FakeWeChat() as fake:
         env = worker_env(fake, redis_url.replace("/0", "/1"), runs, HANDLER_SECONDS="1")
-        async with two_hosts(env) as urls, BotClient(urls[0], token=TOKEN) as template:
+        async with hosts(env, env) as (urls, _), BotClient(urls[0], token=TOKEN) as template:
             for i in range(3):
                 fields = template.message("text", f"o_host_{i}", Content=f"h{i}")
                 (first_host, first), (retry_host, retry) = await asyncio.gather(
@@ -139,7 +141,7 @@ async def test_a_claim_lapsed_while_the_loop_was_held_is_taken_back_and_the_retr
     with FakeWeChat() as fake:
         env = worker_env(fake, redis_url.replace("/0", "/1"), runs, CLAIM_LEASE="0.3", BLOCK_SECONDS="1",
                          HANDLER_SECONDS="1", WXHOOK_SHED_AFTER="off")
-        async with two_hosts(env) as urls:
+        async with hosts(env, env) as (urls, _):
             async with BotClient(urls[0], token=TOKEN) as template:
                 fields = template.message("text", "o_held", Content="held")
             (first_host, first), (retry_host, retry) = await asyncio.gather(
